@@ -1,0 +1,90 @@
+"""The ``tenantctl`` command line: thin click commands over the library.
+
+One file per command. Each command reads the :class:`~controller.cli.terminal.Terminal` from
+the click context, calls the library, and reports through it. Only :func:`main` catches
+everything, so no traceback ever reaches an operator.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from controller import __version__
+from controller.cli.terminal import Terminal
+from controller.errors import TenantctlError
+
+EPILOG = """\b
+Typical flow:
+  tenantctl validate                 check desired/ without touching any tenant
+  tenantctl plan --sandbox           plan the demo estate against the local sandbox
+"""
+
+
+@click.group(
+    epilog=EPILOG,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.version_option(__version__, "--version", prog_name="tenantctl")
+@click.option("-v", "--verbose", count=True, help="More detail (repeat for debug logs).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors and the final result.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
+    """GitOps for an MSP's Microsoft 365 customer tenants.
+
+    Write the desired state of every tenant as YAML in git; tenantctl observes Microsoft Graph,
+    Exchange Online and CIPP, diffs, plans, and applies exactly what was approved.
+    """
+    ctx.obj = Terminal(verbosity=-1 if quiet else verbose)
+
+
+def _register() -> None:
+    # One line per command; each lives in its own module.
+    from controller.cli.schema import schema
+    from controller.cli.validate import validate
+
+    cli.add_command(validate)
+    cli.add_command(schema)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point. The one place that turns any escaping error into a clean exit."""
+    try:
+        # Without standalone mode click returns an Exit's code instead of raising it.
+        result = cli.main(args=argv, prog_name="tenantctl", standalone_mode=False)
+        if isinstance(result, int):
+            sys.exit(result)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.ClickException as problem:
+        problem.show()
+        sys.exit(problem.exit_code)
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except TenantctlError as problem:
+        click.echo(f"error: {problem}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    except Exception as problem:  # a bug: say so plainly, never dump a traceback on the user
+        click.echo(
+            f"internal error: {type(problem).__name__}: {problem}\n"
+            "This is a bug in tenantctl; re-run with TENANTCTL_DEBUG=1 for details.",
+            err=True,
+        )
+        if _debug():
+            raise
+        sys.exit(1)
+    sys.exit(0)
+
+
+def _debug() -> bool:
+    import os
+
+    return os.environ.get("TENANTCTL_DEBUG") == "1"

@@ -1,0 +1,29 @@
+"""``tenantctl schema``: write the JSON Schemas editors use to validate YAML as it is typed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from controller.cli.terminal import Terminal
+from controller.schemas import write_schemas
+
+
+@click.command(
+    epilog="\b\nExample:\n  tenantctl schema --out schemas\n\n"
+    "Then start a tenant file with:\n"
+    "  # yaml-language-server: $schema=../../schemas/tenant.schema.json"
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("schemas"),
+    show_default=True,
+    help="Directory to write msp.schema.json and tenant.schema.json into.",
+)
+@click.pass_obj
+def schema(terminal: Terminal, out: Path) -> None:
+    """Write JSON Schemas of the desired-state files (msp.yaml and tenant files)."""
+    for path in write_schemas(out):
+        terminal.out(f"wrote {path}")

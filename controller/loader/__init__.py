@@ -1,0 +1,125 @@
+"""Loading the desired state: YAML files -> validated models, or every problem at once.
+
+Reads files and nothing else (no network). Every problem is a
+:class:`~controller.errors.Diagnostic` with file, line and column; all of them are collected
+before :class:`~controller.errors.DesiredStateError` is raised, never only the first.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from controller.errors import DesiredStateError, Diagnostic, UsageError
+from controller.loader.crossref import GlobalKey, check_tenant, check_unique, tenant_keys
+from controller.loader.shape import check_header, validate_model
+from controller.loader.source import SourceFile, parse_yaml
+from controller.models import DesiredState, MSPConfig, TenantConfig
+
+__all__ = ["DesiredStateError", "load_desired", "load_file", "validate_desired"]
+
+MSP_FILE = "msp.yaml"
+TENANTS_DIR = "tenants"
+
+
+def _display(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # pragma: no cover - another drive on Windows
+        return str(path)
+
+
+def load_file(path: Path) -> SourceFile:
+    shown = _display(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as problem:
+        return SourceFile(
+            shown, None, None, [Diagnostic(shown, 1, 1, "", f"not UTF-8 text ({problem.reason})")]
+        )
+    except OSError as problem:
+        return SourceFile(
+            shown, None, None, [Diagnostic(shown, 1, 1, "", f"cannot read: {problem.strerror}")]
+        )
+    return parse_yaml(text, shown)
+
+
+def validate_desired(directory: Path) -> tuple[DesiredState | None, list[Diagnostic]]:
+    """Load and validate a desired-state directory. Returns the state only when there is no
+    error; the diagnostics list holds every problem found."""
+    if not directory.is_dir():
+        raise UsageError(
+            f"{directory} is not a directory; point --desired at the folder holding msp.yaml"
+        )
+    problems: list[Diagnostic] = []
+    msp_path = directory / MSP_FILE
+    msp: MSPConfig | None = None
+    msp_source: SourceFile | None = None
+    if not msp_path.is_file():
+        problems.append(
+            Diagnostic(_display(msp_path), 1, 1, "", "missing: every desired state needs msp.yaml")
+        )
+    else:
+        msp_source = load_file(msp_path)
+        problems += msp_source.diagnostics
+        if msp_source.data is not None or not msp_source.diagnostics:
+            header = check_header(msp_source, "MSP")
+            problems += header
+            if not header:
+                msp, found = validate_model(msp_source, MSPConfig)
+                problems += found
+
+    tenants: list[TenantConfig] = []
+    sources: dict[str, str] = {}
+    keys: list[GlobalKey] = []
+    declared_names: set[str] = set()
+    tenant_dir = directory / TENANTS_DIR
+    files = sorted(tenant_dir.glob("*.yaml")) + sorted(tenant_dir.glob("*.yml"))
+    for path in files:
+        source = load_file(path)
+        problems += source.diagnostics
+        if source.data is None and source.diagnostics:
+            continue
+        if isinstance(source.data, dict) and isinstance(source.data.get("metadata"), dict):
+            declared_names.add(str(source.data["metadata"].get("name")))
+        header = check_header(source, "Tenant")
+        problems += header
+        if header:
+            continue
+        tenant, found = validate_model(source, TenantConfig)
+        problems += found
+        if tenant is None:
+            continue
+        problems += check_tenant(tenant, source, msp)
+        keys += tenant_keys(tenant, source)
+        tenants.append(tenant)
+        sources[tenant.metadata.name] = source.path
+
+    problems += check_unique(keys)
+    if msp is not None and msp_source is not None:
+        for name in msp.spec.policy.tenants:
+            if name not in declared_names:
+                problems.append(
+                    msp_source.diagnostic(
+                        ["spec", "policy", "tenants", name],
+                        f"policy names tenant {name!r}, which no file in {TENANTS_DIR}/ declares",
+                        key=True,
+                    )
+                )
+    errors = [p for p in problems if p.severity == "error"]
+    if errors or msp is None:
+        return None, sorted(problems)
+    state = DesiredState(
+        msp=msp,
+        tenants=tuple(sorted(tenants, key=lambda t: t.metadata.name)),
+        sources=sources,
+    )
+    return state, sorted(problems)
+
+
+def load_desired(directory: Path) -> DesiredState:
+    """Like :func:`validate_desired`, but raise :class:`DesiredStateError` on any error."""
+    state, problems = validate_desired(directory)
+    if state is None:
+        raise DesiredStateError(problems)
+    return state

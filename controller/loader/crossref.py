@@ -1,0 +1,237 @@
+"""Rules that span fields, objects and files, checked before any network call.
+
+Within a tenant: addresses use the tenant's domains, nothing is declared twice, licences have
+a usage location, every member / permission holder / action target is something the tenant
+declares (or names as an existing principal), Exchange objects have an Exchange mode.
+Across files: tenant names, tenant ids, domains and action ids are unique.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from controller.errors import Diagnostic
+from controller.loader.source import Loc, SourceFile
+from controller.models import (
+    EXCHANGE_MANAGING_MODES,
+    DistributionGroup,
+    MSPConfig,
+    SharedMailbox,
+    TenantConfig,
+    address_domain,
+)
+
+
+@dataclass(frozen=True)
+class Located:
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class GlobalKey:
+    """A value that must be unique across the estate, and where it was declared."""
+
+    what: str  # "tenant name", "tenant id", "domain", "action id"
+    value: str
+    loc: tuple[str | int, ...]
+    where: Located
+    path: str
+
+
+def check_tenant(
+    tenant: TenantConfig, source: SourceFile, msp: MSPConfig | None
+) -> list[Diagnostic]:
+    problems: list[Diagnostic] = []
+    spec = tenant.spec
+    domains = {d.lower() for d in tenant.metadata.domains}
+    shown_domains = ", ".join(tenant.metadata.domains)
+
+    def report(loc: Loc, message: str) -> None:
+        problems.append(source.diagnostic(loc, message))
+
+    def check_domain(loc: Loc, address: str, what: str) -> None:
+        if address_domain(address) not in domains:
+            report(
+                loc,
+                f"{what} {address!r} is not in one of the tenant's domains ({shown_domains}); "
+                "add the domain to metadata.domains or fix the address",
+            )
+
+    # --- addresses and duplicates -----------------------------------------------------
+    seen_address: dict[str, Loc] = {}
+
+    def claim_address(loc: Loc, address: str, what: str) -> None:
+        key = address.lower()
+        if key in seen_address:
+            first = seen_address[key]
+            line, column = source.locate(first)
+            report(
+                loc,
+                f"{what} {address!r} is already declared at {source.path}:{line}:{column} "
+                f"({source.path_text(first)})",
+            )
+        else:
+            seen_address[key] = loc
+
+    users = {}
+    for i, user in enumerate(spec.users):
+        loc: Loc = ["spec", "users", i, "userPrincipalName"]
+        check_domain(loc, user.user_principal_name, "userPrincipalName")
+        claim_address(loc, user.user_principal_name, "address")
+        users[user.user_principal_name.lower()] = user
+        if user.licenses and user.ensure == "present":
+            has_default = msp is not None and msp.spec.defaults.usage_location is not None
+            if user.usage_location is None and not has_default:
+                report(
+                    ["spec", "users", i, "licenses"],
+                    "licences need a usage location: set usageLocation on the user or "
+                    "spec.defaults.usageLocation in msp.yaml",
+                )
+
+    seen_nickname: dict[str, Loc] = {}
+    for i, group in enumerate(spec.groups):
+        loc = ["spec", "groups", i, "mailNickname"]
+        key = group.mail_nickname.lower()
+        if key in seen_nickname:
+            line, column = source.locate(seen_nickname[key])
+            report(
+                loc,
+                f"group {group.mail_nickname!r} is already declared at {source.path}:{line}:{column}",
+            )
+        else:
+            seen_nickname[key] = loc
+
+    exchange_ok = spec.exchange in EXCHANGE_MANAGING_MODES
+    exchange_objects: list[tuple[str, Sequence[DistributionGroup | SharedMailbox]]] = [
+        ("distributionGroups", spec.distribution_groups),
+        ("sharedMailboxes", spec.shared_mailboxes),
+    ]
+    for section, objects in exchange_objects:
+        for i, obj in enumerate(objects):
+            loc = ["spec", section, i, "primarySmtpAddress"]
+            check_domain(loc, obj.primary_smtp_address, "primarySmtpAddress")
+            claim_address(loc, obj.primary_smtp_address, "address")
+            if not exchange_ok:
+                report(
+                    ["spec", section, i],
+                    f"Exchange objects need spec.exchange to be direct, cipp or auto "
+                    f"(it is {spec.exchange!r})",
+                )
+
+    if spec.exchange in ("cipp", "auto") and msp is not None and msp.spec.cipp is None:
+        message = (
+            "spec.exchange is 'cipp' but msp.yaml has no cipp connection"
+            if spec.exchange == "cipp"
+            else None
+        )
+        if message:
+            report(["spec", "exchange"], message + "; add spec.cipp to msp.yaml or use direct")
+
+    # --- references ---------------------------------------------------------------------
+    existing = {p.lower() for p in spec.existing_principals}
+    absent_users = {k for k, u in users.items() if u.ensure == "absent"}
+    present_users = set(users) - absent_users
+    dgs = {
+        d.primary_smtp_address.lower() for d in spec.distribution_groups if d.ensure == "present"
+    }
+    mailboxes = {
+        m.primary_smtp_address.lower() for m in spec.shared_mailboxes if m.ensure == "present"
+    }
+
+    def check_refs(
+        refs: Iterable[tuple[Loc, str]], allowed: set[str], role: str, accepts: str
+    ) -> None:
+        for loc, name in refs:
+            key = name.lower()
+            if key in allowed:
+                continue
+            if key in absent_users:
+                report(loc, f"{name!r} is declared with ensure: absent and cannot be {role}")
+            else:
+                report(
+                    loc,
+                    f"{name!r} is not {accepts} in this tenant; declare it, or list it in "
+                    "spec.existingPrincipals if it exists and is managed elsewhere",
+                )
+
+    def listed(base: Loc, names: list[str] | None) -> Iterator[tuple[Loc, str]]:
+        return (([*base, j], name) for j, name in enumerate(names or ()))
+
+    user_refs = present_users | existing
+    for i, group in enumerate(spec.groups):
+        check_refs(
+            listed(["spec", "groups", i, "members"], group.members),
+            user_refs,
+            "a member",
+            "a declared user",
+        )
+    for i, dg in enumerate(spec.distribution_groups):
+        check_refs(
+            listed(["spec", "distributionGroups", i, "members"], dg.members),
+            user_refs | dgs | mailboxes,
+            "a member",
+            "a declared user, distribution group or shared mailbox",
+        )
+    for i, mailbox in enumerate(spec.shared_mailboxes):
+        for field_name, values in (
+            ("fullAccess", mailbox.full_access),
+            ("sendAs", mailbox.send_as),
+            ("sendOnBehalf", mailbox.send_on_behalf),
+        ):
+            check_refs(
+                listed(["spec", "sharedMailboxes", i, field_name], values),
+                user_refs | dgs,
+                "a permission holder",
+                "a declared user or distribution group",
+            )
+    check_refs(
+        (
+            (["spec", "actions", i, "resetPassword", "user"], a.target)
+            for i, a in enumerate(spec.actions)
+        ),
+        user_refs,
+        "an action target",
+        "a declared user",
+    )
+    return problems
+
+
+def tenant_keys(tenant: TenantConfig, source: SourceFile) -> Iterator[GlobalKey]:
+    """Values that must be unique across all tenant files."""
+
+    def key(what: str, value: str, loc: tuple[str | int, ...]) -> GlobalKey:
+        line, column = source.locate(loc)
+        return GlobalKey(
+            what, value, loc, Located(source.path, line, column), source.path_text(loc)
+        )
+
+    yield key("tenant name", tenant.metadata.name, ("metadata", "name"))
+    yield key("tenant id", tenant.metadata.tenant_id, ("metadata", "tenantId"))
+    for i, domain in enumerate(tenant.metadata.domains):
+        yield key("domain", domain.lower(), ("metadata", "domains", i))
+    for i, action in enumerate(tenant.spec.actions):
+        yield key("action id", action.id, ("spec", "actions", i, "id"))
+
+
+def check_unique(keys: Iterable[GlobalKey]) -> list[Diagnostic]:
+    first: dict[tuple[str, str], GlobalKey] = {}
+    problems = []
+    for k in keys:
+        seen = first.setdefault((k.what, k.value), k)
+        if seen is not k:
+            problems.append(
+                Diagnostic(
+                    k.where.file,
+                    k.where.line,
+                    k.where.column,
+                    k.path,
+                    f"duplicate {k.what} {k.value!r}: also declared at {seen.where} ({seen.path})",
+                )
+            )
+    return problems

@@ -1,0 +1,128 @@
+"""Validating parsed data against the models, with pydantic's errors turned into located
+diagnostics an MSP engineer can act on."""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from typing import Any, TypeVar, Union
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from controller.errors import Diagnostic
+from controller.loader.source import SourceFile
+from controller.models import API_VERSION, MSPConfig, TenantConfig
+
+M = TypeVar("M", bound=BaseModel)
+
+KINDS: dict[str, type[BaseModel]] = {"MSP": MSPConfig, "Tenant": TenantConfig}
+
+
+def check_header(source: SourceFile, expected_kind: str) -> list[Diagnostic]:
+    """The document must be a mapping with our apiVersion and the kind this file should hold."""
+    data = source.data
+    if not isinstance(data, dict):
+        shown = "empty" if data is None else f"a {type(data).__name__}"
+        return [
+            source.diagnostic(
+                [],
+                f"the document is {shown}; expected a mapping with apiVersion, kind, "
+                "metadata and spec",
+            )
+        ]
+    problems = []
+    version = data.get("apiVersion")
+    if version != API_VERSION:
+        problems.append(
+            source.diagnostic(
+                ["apiVersion"],
+                f"apiVersion must be {API_VERSION!r}"
+                + (f", not {version!r}" if version is not None else " (missing)"),
+            )
+        )
+    kind = data.get("kind")
+    if kind != expected_kind:
+        problems.append(
+            source.diagnostic(
+                ["kind"],
+                f"kind must be {expected_kind!r} in this file"
+                + (f", not {kind!r}" if kind is not None else " (missing)"),
+            )
+        )
+    return problems
+
+
+def validate_model(source: SourceFile, model: type[M]) -> tuple[M | None, list[Diagnostic]]:
+    try:
+        return model.model_validate(source.data, by_name=False), []
+    except ValidationError as invalid:
+        return None, [_diagnostic(source, model, error) for error in invalid.errors()]
+    except RecursionError:
+        return None, [source.diagnostic([], "the document refers to itself (YAML aliases)")]
+
+
+def _diagnostic(source: SourceFile, model: type[BaseModel], error: ErrorDetails) -> Diagnostic:
+    loc = list(error["loc"])
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        name = loc[-1]
+        known = _fields_at(model, loc[:-1])
+        message = f"unknown field {name!r}"
+        close = difflib.get_close_matches(str(name), known, n=1)
+        if close:
+            message += f"; did you mean {close[0]!r}?"
+        elif known:
+            message += f"; expected one of: {', '.join(sorted(known))}"
+        return source.diagnostic(loc, message, key=True)
+    if kind == "missing":
+        return source.diagnostic(loc, f"missing required field {loc[-1]!r}")
+    message = error["msg"]
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    if kind == "string_pattern_mismatch":
+        message = f"{error['input']!r} does not match the expected format ({message.lower()})"
+    return source.diagnostic(loc, message)
+
+
+def _fields_at(model: type[BaseModel], loc: list[str | int]) -> list[str]:
+    """The YAML keys the model accepts at ``loc`` (for 'did you mean' hints)."""
+    current: Any = model
+    for element in loc:
+        current = _step(current, element)
+        if current is None:
+            return []
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [f.alias or n for n, f in current.model_fields.items()]
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Strip Optional/Annotated until a model, list or dict remains."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (Union, types.UnionType):
+            args = [a for a in typing.get_args(annotation) if a is not type(None)]
+            models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+            annotation = models[0] if models else args[0]
+        else:
+            return annotation
+
+
+def _step(annotation: Any, element: str | int) -> Any:
+    annotation = _unwrap(annotation)
+    origin = typing.get_origin(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        for name, info in annotation.model_fields.items():
+            if element in (name, info.alias):
+                return info.annotation
+        return None
+    if origin is list and isinstance(element, int):
+        return typing.get_args(annotation)[0]
+    if origin is dict:
+        return typing.get_args(annotation)[1]
+    return annotation if isinstance(element, str) and not origin else None

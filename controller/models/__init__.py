@@ -1,0 +1,70 @@
+"""Desired-state models (pydantic v2): what an MSP writes in ``desired/``.
+
+Pure: no I/O. Loading YAML and locating errors is the loader's job.
+"""
+
+from controller.models.common import (
+    API_VERSION,
+    LITERAL_SECRET,
+    SecretRef,
+    address_domain,
+)
+from controller.models.estate import DesiredState
+from controller.models.msp import (
+    DEFAULT_GUARDS,
+    CippConnection,
+    Guards,
+    MSPConfig,
+    PartnerConnection,
+    Policy,
+    PolicyRules,
+)
+from controller.models.operations import (
+    DELETIONS,
+    DISABLES,
+    MEMBER_REMOVALS,
+    Decision,
+    OperationKind,
+    kinds_matching,
+)
+from controller.models.tenant import (
+    EXCHANGE_MANAGING_MODES,
+    Action,
+    Checks,
+    DistributionGroup,
+    Group,
+    SharedMailbox,
+    TenantConfig,
+    TenantSpec,
+    User,
+)
+
+__all__ = [
+    "API_VERSION",
+    "DEFAULT_GUARDS",
+    "DELETIONS",
+    "DISABLES",
+    "EXCHANGE_MANAGING_MODES",
+    "LITERAL_SECRET",
+    "MEMBER_REMOVALS",
+    "Action",
+    "Checks",
+    "CippConnection",
+    "Decision",
+    "DesiredState",
+    "DistributionGroup",
+    "Group",
+    "Guards",
+    "MSPConfig",
+    "OperationKind",
+    "PartnerConnection",
+    "Policy",
+    "PolicyRules",
+    "SecretRef",
+    "SharedMailbox",
+    "TenantConfig",
+    "TenantSpec",
+    "User",
+    "address_domain",
+    "kinds_matching",
+]

@@ -1,0 +1,145 @@
+"""``kind: MSP``: the managed service provider's connections, cloud, policy and defaults.
+
+One file, ``desired/msp.yaml``. It holds no secret: credentials are references.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from controller.models.common import (
+    API_VERSION,
+    CountryCode,
+    Guid,
+    HttpsUrl,
+    SecretRef,
+    Slug,
+    Strict,
+)
+from controller.models.operations import Decision, kinds_matching
+
+Cloud = Literal["global", "usgov-high", "usgov-dod", "china"]
+
+
+class Metadata(Strict):
+    name: Slug = Field(description="A short name for the MSP (lowercase, digits, hyphens)")
+
+
+class Endpoints(Strict):
+    """Per-service base URLs. Each overrides the cloud's default; the sandbox uses all four."""
+
+    login: HttpsUrl | None = None
+    graph: HttpsUrl | None = None
+    exchange: HttpsUrl | None = None
+    partner_center: HttpsUrl | None = None
+
+
+class CertificateCredential(Strict):
+    private_key: SecretRef = Field(description="PEM private key of the app's certificate")
+    thumbprint: str = Field(
+        pattern=r"^[0-9A-Fa-f]{40}$", description="SHA-1 thumbprint of the certificate (hex)"
+    )
+
+
+class PartnerCredential(Strict):
+    """Exactly one of: a client secret, a certificate, or a federated client assertion (the
+    OIDC token that GitHub Actions or Azure DevOps hands a job, read from env or file)."""
+
+    secret: SecretRef | None = None
+    certificate: CertificateCredential | None = None
+    assertion: SecretRef | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> PartnerCredential:
+        given = [n for n in ("secret", "certificate", "assertion") if getattr(self, n) is not None]
+        if len(given) != 1:
+            raise ValueError("a credential needs exactly one of secret, certificate or assertion")
+        return self
+
+
+class PartnerConnection(Strict):
+    """The multi-tenant app registration in the MSP's partner tenant."""
+
+    tenant_id: Guid = Field(description="The partner tenant's id")
+    client_id: Guid = Field(description="Application (client) id of the multi-tenant app")
+    credential: PartnerCredential
+
+
+class CippConnection(Strict):
+    """The MSP's CIPP instance, reached with its own API client in the partner tenant."""
+
+    base_url: HttpsUrl = Field(description="e.g. https://cipp.example.com")
+    tenant_id: Guid = Field(description="The partner tenant's id (where CIPP's API app lives)")
+    client_id: Guid = Field(description="Client id of CIPP's API client")
+    secret: SecretRef
+
+
+class Guards(Strict):
+    """Per tenant, per run: above these counts the plan is refused unless overridden."""
+
+    max_deletions: int | None = Field(default=None, ge=0)
+    max_disables: int | None = Field(default=None, ge=0)
+    max_member_removals: int | None = Field(default=None, ge=0)
+
+
+DEFAULT_GUARDS = Guards(max_deletions=5, max_disables=10, max_member_removals=25)
+
+
+class PolicyRules(Strict):
+    """Decisions per operation kind (exact, or a glob such as ``group.*``) and guards."""
+
+    kinds: dict[str, Decision] = Field(default_factory=dict)
+    guards: Guards | None = None
+
+    @field_validator("kinds")
+    @classmethod
+    def _known_kinds(cls, kinds: dict[str, Decision]) -> dict[str, Decision]:
+        for pattern in kinds:
+            if not kinds_matching(pattern):
+                raise ValueError(
+                    f"{pattern!r} names no operation kind (e.g. user.create, group.*); "
+                    "see `tenantctl validate --help` for the list"
+                )
+        return kinds
+
+
+class Policy(PolicyRules):
+    default: Decision = Field(
+        default=Decision.APPROVE, description="Decision for kinds no rule names"
+    )
+    tenants: dict[Slug, PolicyRules] = Field(
+        default_factory=dict, description="Overrides per tenant name"
+    )
+
+
+class Defaults(Strict):
+    usage_location: CountryCode | None = None
+    force_change_password_next_sign_in: bool = True
+
+
+class SecretSink(Strict):
+    """Where generated passwords go. Default: a directory outside the repository, mode 0700."""
+
+    directory: str = "~/.tenantctl/secrets"
+
+
+class MSPSpec(Strict):
+    cloud: Cloud = "global"
+    endpoints: Endpoints = Field(default_factory=Endpoints)
+    ca_bundle: str | None = Field(
+        default=None, description="PEM file of extra CA certificates to trust (private CAs)"
+    )
+    partner: PartnerConnection
+    cipp: CippConnection | None = None
+    policy: Policy = Field(default_factory=Policy)
+    defaults: Defaults = Field(default_factory=Defaults)
+    secret_sink: SecretSink = Field(default_factory=SecretSink)
+
+
+class MSPConfig(Strict):
+    api_version: Literal["tenantctl/v1"] = Field(description=f"Always {API_VERSION}")
+    kind: Literal["MSP"]
+    metadata: Metadata
+    spec: MSPSpec
