@@ -1,0 +1,422 @@
+"""Service JSON -> observed-state values.
+
+Pure: functions of the answers the connectors returned (plain dicts), no I/O. Each function
+follows the shapes documented in API-NOTES.md: Graph v1.0 objects, Exchange admin REST cmdlet
+output, CIPP's list endpoints.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from controller.errors import (
+    ConsentMissing,
+    NeedsHuman,
+    PermissionDenied,
+    PropagationPending,
+    ServiceError,
+    Throttled,
+    Transient,
+)
+from controller.models.observed import (
+    ConsentStatus,
+    GdapRelationship,
+    GdapState,
+    GroupKind,
+    MfaRegistration,
+    ObservedDistributionGroup,
+    ObservedGroup,
+    ObservedSharedMailbox,
+    ObservedUser,
+    Principal,
+    RiskyUser,
+    Sku,
+    Unknown,
+    UnknownCode,
+)
+from controller.models.permissions import (
+    GLOBAL_ADMINISTRATOR_ROLE,
+    PRIVILEGED_ROLE_ADMINISTRATOR_ROLE,
+    REQUIRED_PERMISSIONS,
+)
+
+Json = Mapping[str, Any]
+
+EXPIRING_WITHIN = dt.timedelta(days=30)
+# Graph's code when a report needs Entra ID P1/P2 the tenant does not have.
+NON_PREMIUM_CODE = "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
+# Exchange lists these pseudo-principals among permission holders; they are not people.
+_SYSTEM_HOLDERS = ("nt authority\\", "s-1-5-", "nt-autorität\\")
+
+
+def unknown_from_error(error: BaseException, what: str) -> Unknown:
+    """The one mapping from a failed read to *unknown* (never to *absent*)."""
+    code: UnknownCode
+    if isinstance(error, ConsentMissing):
+        code, why = "consentMissing", "the app has no consent in this tenant"
+    elif isinstance(error, ServiceError) and error.code == NON_PREMIUM_CODE:
+        code, why = "needsLicence", "the tenant has no Entra ID P1/P2 licence for this report"
+    elif isinstance(error, PropagationPending):
+        code, why = "propagating", "the Exchange role is still propagating"
+    elif isinstance(error, PermissionDenied):
+        code, why = "permissionDenied", "the app lacks the permission for this read"
+    elif isinstance(error, Throttled):
+        code, why = "throttled", "still throttled after retries"
+    elif isinstance(error, Transient):
+        code, why = "unavailable", "the service did not answer after retries"
+    elif isinstance(error, NeedsHuman):
+        code, why = "error", "the app's credential needs attention"
+    else:
+        code, why = "error", "the read failed"
+    return Unknown(code, f"{what}: {why} ({error})")
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _date(value: Any) -> dt.datetime | None:
+    if not value:
+        return None
+    text = str(value).replace("Z", "+00:00")
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+# --- Graph ---------------------------------------------------------------------------------
+
+
+def user(item: Json) -> ObservedUser:
+    return ObservedUser(
+        id=str(item["id"]),
+        user_principal_name=str(item["userPrincipalName"]),
+        display_name=_text(item.get("displayName")),
+        mail_nickname=_text(item.get("mailNickname")),
+        given_name=_text(item.get("givenName")),
+        surname=_text(item.get("surname")),
+        job_title=_text(item.get("jobTitle")),
+        department=_text(item.get("department")),
+        account_enabled=item.get("accountEnabled"),
+        usage_location=_text(item.get("usageLocation")),
+        license_sku_ids=frozenset(
+            str(lic["skuId"]).lower()
+            for lic in item.get("assignedLicenses") or ()
+            if lic.get("skuId")
+        ),
+        mail=_text(item.get("mail")),
+    )
+
+
+def group_kind(item: Json) -> GroupKind:
+    if "Unified" in (item.get("groupTypes") or ()):
+        return "microsoft365"
+    if item.get("mailEnabled"):
+        return "mailEnabledSecurity" if item.get("securityEnabled") else "distribution"
+    return "security"
+
+
+def group(item: Json, members: tuple[Principal, ...] | Unknown | None = None) -> ObservedGroup:
+    return ObservedGroup(
+        id=str(item["id"]),
+        display_name=_text(item.get("displayName")),
+        mail_nickname=_text(item.get("mailNickname")),
+        kind=group_kind(item),
+        description=_text(item.get("description")),
+        members=members,
+    )
+
+
+_ODATA_KINDS = {
+    "#microsoft.graph.user": "user",
+    "#microsoft.graph.group": "group",
+    "#microsoft.graph.servicePrincipal": "servicePrincipal",
+    "#microsoft.graph.device": "device",
+    "#microsoft.graph.orgContact": "other",
+}
+
+
+def member(item: Json) -> Principal:
+    kind = _ODATA_KINDS.get(str(item.get("@odata.type", "")), "user")
+    address = _text(item.get("userPrincipalName")) or _text(item.get("mail"))
+    return Principal(str(item["id"]), address, _text(item.get("displayName")), kind)
+
+
+def members(items: Iterable[Json]) -> tuple[Principal, ...]:
+    return tuple(sorted((member(i) for i in items), key=lambda p: (p.key or "", p.id)))
+
+
+def sku(item: Json) -> Sku:
+    prepaid = item.get("prepaidUnits") or {}
+    return Sku(
+        sku_id=str(item["skuId"]).lower(),
+        sku_part_number=str(item.get("skuPartNumber", "")),
+        enabled_units=int(prepaid.get("enabled") or 0),
+        consumed_units=int(item.get("consumedUnits") or 0),
+    )
+
+
+def verified_domains(organization: Json) -> frozenset[str]:
+    return frozenset(
+        str(d["name"]).lower() for d in organization.get("verifiedDomains") or () if d.get("name")
+    )
+
+
+def mfa_registration(item: Json) -> MfaRegistration:
+    return MfaRegistration(
+        user_principal_name=str(item.get("userPrincipalName", "")),
+        is_mfa_registered=bool(item.get("isMfaRegistered")),
+        is_mfa_capable=bool(item.get("isMfaCapable")),
+        is_admin=bool(item.get("isAdmin")),
+    )
+
+
+def risky_user(item: Json) -> RiskyUser:
+    return RiskyUser(
+        user_principal_name=str(item.get("userPrincipalName", "")),
+        risk_level=str(item.get("riskLevel", "none")),
+        risk_state=str(item.get("riskState", "none")),
+    )
+
+
+def gdap_state(relationships: Iterable[Json], tenant_id: str, now: dt.datetime) -> GdapState:
+    """Summarise the GDAP relationships with one customer tenant, as the MSP sees it."""
+    mine = []
+    for item in relationships:
+        customer = item.get("customer") or {}
+        if str(customer.get("tenantId", "")).lower() != tenant_id.lower():
+            continue
+        roles = (item.get("accessDetails") or {}).get("unifiedRoles") or ()
+        mine.append(
+            GdapRelationship(
+                id=str(item.get("id", "")),
+                display_name=str(item.get("displayName", "")),
+                status=str(item.get("status", "")),
+                end=_date(item.get("endDateTime")),
+                role_ids=frozenset(str(r.get("roleDefinitionId", "")).lower() for r in roles),
+                auto_extend=str(item.get("autoExtendDuration") or "PT0S") not in ("PT0S", "P0D"),
+            )
+        )
+    mine.sort(key=lambda r: r.id)
+    live = [r for r in mine if r.status in ("active", "expiring")]
+    if live:
+        ends = [r.end for r in live if r.end is not None]
+        latest = max(ends) if ends else None
+        expiring = all(
+            r.status == "expiring"
+            or (r.end is not None and r.end - now <= EXPIRING_WITHIN and not r.auto_extend)
+            for r in live
+        )
+        status = "expiring" if expiring else "active"
+    elif any(r.status == "approvalPending" for r in mine):
+        status, latest = "approvalPending", None
+    elif any(r.status == "expired" for r in mine):
+        status, latest = "expired", None
+    elif mine:
+        status, latest = "terminated", None
+    else:
+        status, latest = "none", None
+    roles_live = frozenset().union(*(r.role_ids for r in live)) if live else frozenset()
+    return GdapState(
+        relationships=tuple(mine),
+        status=status,  # type: ignore[arg-type]
+        has_global_admin=GLOBAL_ADMINISTRATOR_ROLE in roles_live,
+        has_privileged_role_admin=PRIVILEGED_ROLE_ADMINISTRATOR_ROLE in roles_live,
+        ends=latest,
+    )
+
+
+def app_role_names(resource_service_principals: Iterable[Json]) -> dict[str, str]:
+    """appRoleId -> permission name, from the resource service principals' ``appRoles``."""
+    names: dict[str, str] = {}
+    for resource in resource_service_principals:
+        for role in resource.get("appRoles") or ():
+            if "Application" in (role.get("allowedMemberTypes") or ("Application",)):
+                names[str(role["id"]).lower()] = str(role.get("value", ""))
+    return names
+
+
+def consent_status(
+    service_principal: Json | None,
+    assignments: Iterable[Json],
+    role_names: Mapping[str, str],
+    required: frozenset[str] = REQUIRED_PERMISSIONS,
+) -> ConsentStatus:
+    if service_principal is None:
+        return ConsentStatus("pending", None, frozenset(), frozenset(required))
+    granted = frozenset(
+        role_names[str(a.get("appRoleId", "")).lower()]
+        for a in assignments
+        if str(a.get("appRoleId", "")).lower() in role_names
+    )
+    missing = frozenset(required) - granted
+    return ConsentStatus(
+        "partial" if missing else "granted",
+        str(service_principal.get("id")),
+        granted,
+        missing,
+    )
+
+
+# --- Exchange (admin REST) ------------------------------------------------------------------
+
+
+def _is_person(holder: str) -> bool:
+    lowered = holder.lower()
+    return not lowered.startswith(_SYSTEM_HOLDERS)
+
+
+def holder_address(holder: Any, directory: Mapping[str, str]) -> str | None:
+    """An Exchange permission holder (UPN, SMTP, alias, name or display name) -> lowercase
+    address, resolved through ``directory`` (lowercase identity -> lowercase address)."""
+    text = _text(holder)
+    if text is None or not _is_person(text):
+        return None
+    lowered = text.lower()
+    if "@" in lowered:
+        return directory.get(lowered, lowered)
+    return directory.get(lowered)
+
+
+def exchange_distribution_group(
+    item: Json, members: tuple[Principal, ...] | Unknown | None = None
+) -> ObservedDistributionGroup:
+    return ObservedDistributionGroup(
+        id=str(item.get("ExternalDirectoryObjectId") or item.get("Guid") or item.get("Identity")),
+        name=str(item.get("Name", "")),
+        display_name=_text(item.get("DisplayName")),
+        primary_smtp_address=str(item.get("PrimarySmtpAddress", "")),
+        alias=_text(item.get("Alias")),
+        members=members,
+    )
+
+
+def exchange_member(item: Json) -> Principal:
+    kind = str(item.get("RecipientType", "UserMailbox"))
+    return Principal(
+        id=str(item.get("ExternalDirectoryObjectId") or item.get("Guid") or item.get("Identity")),
+        address=_text(item.get("PrimarySmtpAddress")) or _text(item.get("WindowsLiveID")),
+        display_name=_text(item.get("DisplayName") or item.get("Name")),
+        kind="group" if "Group" in kind else "user",
+    )
+
+
+def exchange_shared_mailbox(
+    item: Json,
+    *,
+    full_access: frozenset[str] | Unknown | None = None,
+    send_as: frozenset[str] | Unknown | None = None,
+    send_on_behalf: frozenset[str] | Unknown | None = None,
+) -> ObservedSharedMailbox:
+    return ObservedSharedMailbox(
+        id=str(item.get("ExternalDirectoryObjectId") or item.get("Guid") or item.get("Identity")),
+        name=str(item.get("Name", "")),
+        display_name=_text(item.get("DisplayName")),
+        primary_smtp_address=str(item.get("PrimarySmtpAddress", "")),
+        alias=_text(item.get("Alias")),
+        full_access=full_access,
+        send_as=send_as,
+        send_on_behalf=send_on_behalf,
+    )
+
+
+def full_access_holders(items: Iterable[Json], directory: Mapping[str, str]) -> frozenset[str]:
+    """Get-MailboxPermission output -> explicit FullAccess holders (not inherited, not deny)."""
+    holders = set()
+    for item in items:
+        rights = item.get("AccessRights") or ()
+        if isinstance(rights, str):
+            rights = [r.strip() for r in rights.split(",")]
+        if "FullAccess" not in rights or item.get("Deny") or item.get("IsInherited"):
+            continue
+        address = holder_address(item.get("User"), directory)
+        if address:
+            holders.add(address)
+    return frozenset(holders)
+
+
+def send_as_holders(items: Iterable[Json], directory: Mapping[str, str]) -> frozenset[str]:
+    """Get-RecipientPermission output -> explicit SendAs trustees."""
+    holders = set()
+    for item in items:
+        rights = item.get("AccessRights") or ()
+        if isinstance(rights, str):
+            rights = [r.strip() for r in rights.split(",")]
+        if "SendAs" not in rights or item.get("IsInherited"):
+            continue
+        if str(item.get("AccessControlType", "Allow")) != "Allow":
+            continue
+        address = holder_address(item.get("Trustee"), directory)
+        if address:
+            holders.add(address)
+    return frozenset(holders)
+
+
+def send_on_behalf_holders(mailbox: Json, directory: Mapping[str, str]) -> frozenset[str]:
+    values = mailbox.get("GrantSendOnBehalfTo") or ()
+    if isinstance(values, str):
+        values = [values]
+    found = (holder_address(v, directory) for v in values)
+    return frozenset(a for a in found if a)
+
+
+# --- CIPP ---------------------------------------------------------------------------------
+
+
+def cipp_permission_holders(
+    items: Iterable[Json], directory: Mapping[str, str]
+) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """ListmailboxPermissions' ``[{User, Permissions}]`` -> (FullAccess, SendAs, SendOnBehalf).
+
+    ``Permissions`` is a comma-joined string ("FullAccess", "SendAs", "SendOnBehalf") or a list.
+    """
+    full, send_as, behalf = set(), set(), set()
+    for item in items:
+        rights = item.get("Permissions") or ()
+        if isinstance(rights, str):
+            rights = [r.strip() for r in rights.split(",")]
+        address = holder_address(item.get("User"), directory)
+        if not address:
+            continue
+        if "FullAccess" in rights:
+            full.add(address)
+        if "SendAs" in rights:
+            send_as.add(address)
+        if "SendOnBehalf" in rights:
+            behalf.add(address)
+    return frozenset(full), frozenset(send_as), frozenset(behalf)
+
+
+def cipp_shared_mailbox(
+    item: Json, **holders: frozenset[str] | Unknown | None
+) -> ObservedSharedMailbox:
+    address = str(item.get("primarySmtpAddress") or item.get("UPN") or "")
+    return ObservedSharedMailbox(
+        id=str(item.get("Id") or item.get("id") or address),
+        name=str(item.get("displayName") or address.partition("@")[0]),
+        display_name=_text(item.get("displayName")),
+        primary_smtp_address=address,
+        alias=None,
+        **holders,  # type: ignore[arg-type]
+    )
+
+
+def cipp_distribution_group(
+    item: Json, members: tuple[Principal, ...] | Unknown | None = None
+) -> ObservedDistributionGroup:
+    address = str(item.get("mail") or item.get("primarySmtpAddress") or "")
+    return ObservedDistributionGroup(
+        id=str(item.get("id")),
+        name=str(item.get("displayName") or address.partition("@")[0]),
+        display_name=_text(item.get("displayName")),
+        primary_smtp_address=address,
+        alias=_text(item.get("mailNickname")),
+        members=members,
+    )
