@@ -404,7 +404,7 @@ def cipp_shared_mailbox(
         display_name=_text(item.get("displayName")),
         primary_smtp_address=address,
         alias=None,
-        **holders,  # type: ignore[arg-type]
+        **holders,
     )
 
 
