@@ -251,10 +251,11 @@ def consent_status(
 ) -> ConsentStatus:
     if service_principal is None:
         return ConsentStatus("pending", None, frozenset(), frozenset(required))
+    names = {key.lower(): name for key, name in role_names.items()}
     granted = frozenset(
-        role_names[str(a.get("appRoleId", "")).lower()]
+        names[str(a.get("appRoleId", "")).lower()]
         for a in assignments
-        if str(a.get("appRoleId", "")).lower() in role_names
+        if str(a.get("appRoleId", "")).lower() in names
     )
     missing = frozenset(required) - granted
     return ConsentStatus(
