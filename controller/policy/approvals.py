@@ -131,16 +131,16 @@ class ApprovalSet:
         """An expired record that approved ``fingerprint``: why an operation is still pending."""
         return _latest(s for s in self.expired if fingerprint in s.record.fingerprints)
 
-    def for_target(self, tenant: str, kind: str, target: str) -> tuple[ApprovedOperation, ...]:
-        """Unexpired approvals of this tenant, kind and target, whatever their fingerprint.
+    def for_target(self, tenant: str, kind: str, target: str) -> tuple[StoredApproval, ...]:
+        """Unexpired records approving this tenant, kind and target, whatever the fingerprint.
 
         When none of them names the operation's current fingerprint the tenant changed since
         approval: the operation is stale."""
+        wanted = (tenant, kind, target)
         return tuple(
-            approved
+            stored
             for stored in self.active
-            for approved in stored.record.operations
-            if (approved.tenant, approved.kind, approved.target) == (tenant, kind, target)
+            if any((a.tenant, a.kind, a.target) == wanted for a in stored.record.operations)
         )
 
 

@@ -316,8 +316,8 @@ def test_a_corrupt_record_is_refused_naming_the_file(tmp_path: Path) -> None:
 def test_for_target_finds_approvals_of_other_fingerprints(tmp_path: Path) -> None:
     approve(tmp_path)
     approvals = load_approvals(tmp_path / "approvals", NOW)
-    (approved,) = approvals.for_target("contoso", "user.create", "user:alice@contoso.example")
-    assert approved.fingerprint == fp("user:alice@contoso.example")
+    (stored,) = approvals.for_target("contoso", "user.create", "user:alice@contoso.example")
+    assert fp("user:alice@contoso.example") in stored.record.fingerprints
     assert approvals.for_target("contoso", "user.create", "user:other@contoso.example") == ()
 
 

@@ -1,0 +1,23 @@
+"""Apply: execute exactly what was approved, and record what happened.
+
+This package holds the parts of apply that touch no service: the per-operation
+:class:`Outcome` and the pure :func:`gate` that holds what may not run, the SQLite
+:class:`Journal`, and the :class:`SecretSink` with :func:`generate_password`. The engine that
+calls Graph, Exchange and CIPP builds on them.
+"""
+
+from controller.apply.outcomes import (
+    PROPAGATION_DETAIL,
+    HoldReason,
+    Outcome,
+    OutcomeStatus,
+    gate,
+)
+
+__all__ = [
+    "PROPAGATION_DETAIL",
+    "HoldReason",
+    "Outcome",
+    "OutcomeStatus",
+    "gate",
+]
