@@ -6,6 +6,14 @@ This package holds the parts of apply that touch no service: the per-operation
 calls Graph, Exchange and CIPP builds on them.
 """
 
+from controller.apply.journal import (
+    DEFAULT_JOURNAL,
+    SCHEMA_VERSION,
+    Journal,
+    OperationRecord,
+    RunRecord,
+    RunStatus,
+)
 from controller.apply.outcomes import (
     PROPAGATION_DETAIL,
     HoldReason,
@@ -13,11 +21,21 @@ from controller.apply.outcomes import (
     OutcomeStatus,
     gate,
 )
+from controller.apply.secret_sink import SecretSink, enclosing_work_tree, generate_password
 
 __all__ = [
+    "DEFAULT_JOURNAL",
     "PROPAGATION_DETAIL",
+    "SCHEMA_VERSION",
     "HoldReason",
+    "Journal",
+    "OperationRecord",
     "Outcome",
     "OutcomeStatus",
+    "RunRecord",
+    "RunStatus",
+    "SecretSink",
+    "enclosing_work_tree",
     "gate",
+    "generate_password",
 ]
