@@ -9,6 +9,7 @@ lives in the type, so callers branch on the class, never on a message::
     ├── UsageError                  the operator asked for something impossible (bad flag, missing file)
     ├── DesiredStateError           desired state failed to load or validate; carries diagnostics
     ├── SecretError                 a {env: ...} / {file: ...} reference could not be resolved
+    ├── ApprovalError               an approval record or the plan it approves cannot be trusted
     └── ServiceError                a call to login, Graph, Exchange, CIPP or Partner Center failed
         ├── TemporaryError          retrying later may succeed; ``delay`` says when (seconds)
         │   ├── Throttled           429 / Retry-After
@@ -37,6 +38,7 @@ from typing import Literal
 Service = Literal["login", "graph", "exchange", "cipp", "partnerCenter"]
 
 __all__ = [
+    "ApprovalError",
     "BadRequest",
     "Conflict",
     "ConsentMissing",
@@ -99,6 +101,13 @@ class DesiredStateError(TenantctlError):
 
 class SecretError(TenantctlError):
     """A secret reference could not be resolved. The message names the reference, never a value."""
+
+
+class ApprovalError(TenantctlError):
+    """An approval record or a plan file is corrupt or was edited after tenantctl wrote it.
+
+    Nothing is approved or executed on its strength; the message names the file.
+    """
 
 
 class ServiceError(TenantctlError):

@@ -41,11 +41,15 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 
 def _register() -> None:
     # One line per command; each lives in its own module.
+    from controller.cli.approve import approve
+    from controller.cli.history import history
     from controller.cli.schema import schema
     from controller.cli.validate import validate
 
     cli.add_command(validate)
     cli.add_command(schema)
+    cli.add_command(approve)
+    cli.add_command(history)
 
 
 _register()

@@ -1,0 +1,41 @@
+"""Apply: execute exactly what was approved, and record what happened.
+
+This package holds the parts of apply that touch no service: the per-operation
+:class:`Outcome` and the pure :func:`gate` that holds what may not run, the SQLite
+:class:`Journal`, and the :class:`SecretSink` with :func:`generate_password`. The engine that
+calls Graph, Exchange and CIPP builds on them.
+"""
+
+from controller.apply.journal import (
+    DEFAULT_JOURNAL,
+    SCHEMA_VERSION,
+    Journal,
+    OperationRecord,
+    RunRecord,
+    RunStatus,
+)
+from controller.apply.outcomes import (
+    PROPAGATION_DETAIL,
+    HoldReason,
+    Outcome,
+    OutcomeStatus,
+    gate,
+)
+from controller.apply.secret_sink import SecretSink, enclosing_work_tree, generate_password
+
+__all__ = [
+    "DEFAULT_JOURNAL",
+    "PROPAGATION_DETAIL",
+    "SCHEMA_VERSION",
+    "HoldReason",
+    "Journal",
+    "OperationRecord",
+    "Outcome",
+    "OutcomeStatus",
+    "RunRecord",
+    "RunStatus",
+    "SecretSink",
+    "enclosing_work_tree",
+    "gate",
+    "generate_password",
+]

@@ -1,0 +1,108 @@
+"""Generated passwords, and the one place they are written: the secret sink.
+
+A password generated for a new user or a reset goes to exactly one file, readable only by its
+owner (0600, in directories 0700), outside any git work tree. Callers get the file's path back
+and log that, never the value; plans, the journal, approvals and error messages never see it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import secrets
+from pathlib import Path
+
+from controller.errors import UsageError
+
+# Entra ID requires three of: upper case, lower case, digits, symbols; we always use all four.
+# Look-alikes (I l 1 O 0) are left out because a person may have to type the password, and the
+# symbols are ones Entra accepts that need no quoting in a shell, CSV or JSON.
+UPPER = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+LOWER = "abcdefghijkmnopqrstuvwxyz"
+DIGITS = "23456789"
+SYMBOLS = "!#%*+-=?@^_"
+MIN_LENGTH = 12
+MAX_LENGTH = 256  # Entra's limit
+
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9@._-]+")
+
+
+def generate_password(length: int = 20) -> str:
+    """A random password with at least one upper case letter, lower case letter, digit and
+    symbol, from :mod:`secrets`."""
+    if not MIN_LENGTH <= length <= MAX_LENGTH:
+        raise ValueError(f"a password must be {MIN_LENGTH} to {MAX_LENGTH} characters long")
+    classes = (UPPER, LOWER, DIGITS, SYMBOLS)
+    everything = "".join(classes)
+    chosen = [secrets.choice(cls) for cls in classes]
+    chosen += [secrets.choice(everything) for _ in range(length - len(classes))]
+    secrets.SystemRandom().shuffle(chosen)
+    return "".join(chosen)
+
+
+def enclosing_work_tree(directory: Path) -> Path | None:
+    """The git work tree ``directory`` is in (or would be in once created), if any."""
+    for candidate in (directory, *directory.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return None
+
+
+class SecretSink:
+    """Write each secret to ``<directory>/<tenant>/<upn>-<purpose>-<utc time>.txt``.
+
+    Refuses a directory inside a git work tree unless ``allow_in_git_work_tree`` (a sandbox
+    test, say), and an existing directory that others can read or enter.
+    """
+
+    def __init__(self, directory: Path | str, *, allow_in_git_work_tree: bool = False) -> None:
+        self.directory = Path(directory).expanduser().absolute()
+        tree = enclosing_work_tree(self.directory)
+        if tree is not None and not allow_in_git_work_tree:
+            raise UsageError(
+                f"secret sink {self.directory} is inside the git work tree {tree}; a password "
+                "there could be committed. Choose a directory outside the repository "
+                "(msp.yaml spec.secretSink.directory)"
+            )
+        if self.directory.exists():
+            mode = self.directory.stat().st_mode & 0o777
+            if mode & 0o077:
+                raise UsageError(
+                    f"secret sink {self.directory} is open to other users (mode {mode:04o}); "
+                    f"run `chmod 700 {self.directory}` or choose another directory"
+                )
+
+    def store(self, *, tenant: str, upn: str, purpose: str, secret: str, now: dt.datetime) -> Path:
+        """Write ``secret`` to a new file readable only by its owner; return the file's path."""
+        folder = self.directory / _name(tenant)
+        _private_directory(self.directory)
+        _private_directory(folder)
+        stem = f"{_name(upn)}-{_name(purpose)}-{now.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}"
+        for attempt in range(1, 100):
+            path = folder / (f"{stem}.txt" if attempt == 1 else f"{stem}-{attempt}.txt")
+            try:
+                # O_EXCL: never overwrite an earlier secret; 0600 from the first byte.
+                handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                continue
+            with os.fdopen(handle, "w", encoding="utf-8") as file:
+                os.fchmod(file.fileno(), 0o600)  # whatever the umask
+                file.write(secret + "\n")
+                file.flush()
+                os.fsync(file.fileno())
+            return path
+        raise UsageError(f"too many secrets named {stem} in {folder}")
+
+
+def _name(part: str) -> str:
+    cleaned = _UNSAFE_NAME.sub("_", part).strip(".")
+    if not cleaned:
+        raise ValueError(f"{part!r} cannot name a secret file")
+    return cleaned
+
+
+def _private_directory(path: Path) -> None:
+    if not path.exists():
+        path.mkdir(mode=0o700, parents=True)
+        path.chmod(0o700)  # mkdir's mode is filtered by the umask

@@ -1,0 +1,96 @@
+"""``tenantctl approve``: record that a named person approved a plan's operations.
+
+Needs only the plan file: no credentials, no network. The record goes under ``approvals/``
+and is reviewed and merged like any other change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from controller.cli.terminal import Terminal
+from controller.errors import TenantctlError
+from controller.policy import DEFAULT_APPROVALS_DIR, create_approval, parse_duration
+
+EPILOG = """\b
+Examples:
+  tenantctl approve plan.json --by alice
+  tenantctl approve plan.json --by alice --only 3b42808021ca --expires 12h --reason 'ticket 4711'
+"""
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@click.command(epilog=EPILOG)
+@click.argument("plan_file", metavar="PLAN.json", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--by", "by", required=True, help="Who approves (a name the team recognises).")
+@click.option(
+    "--only",
+    "only",
+    multiple=True,
+    metavar="FINGERPRINT",
+    help="Approve only this fingerprint (or a unique prefix of 8+ characters); repeatable.",
+)
+@click.option(
+    "--expires",
+    "expires",
+    default="7d",
+    show_default=True,
+    help="How long the approval holds: 7d, 12h or 30m.",
+)
+@click.option("--reason", "reason", default=None, help="Why (a ticket, a change request).")
+@click.option(
+    "--approvals",
+    "approvals",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=DEFAULT_APPROVALS_DIR,
+    show_default=True,
+    help="Directory the record is written to.",
+)
+@click.pass_obj
+def approve(
+    terminal: Terminal,
+    *,
+    plan_file: Path,
+    by: str,
+    only: tuple[str, ...],
+    expires: str,
+    reason: str | None,
+    approvals: Path,
+) -> None:
+    """Approve the operations of a saved plan by their fingerprints.
+
+    Without --only, every operation that needs approval is approved; operations that policy
+    allows or denies, and manual steps, are not. Apply executes an approved operation only while
+    its fingerprint is unchanged, i.e. the tenant still looks as it did when the plan was made.
+    """
+    try:
+        stored = create_approval(
+            plan_file,
+            by=by,
+            only=list(only) or None,
+            expires=parse_duration(expires),
+            reason=reason,
+            now=_now(),
+            directory=approvals,
+        )
+    except TenantctlError as problem:
+        terminal.abort(str(problem))
+    record = stored.record
+    count = len(record.operations)
+    terminal.out(
+        f"approved {count} operation{'s' if count != 1 else ''} of plan {record.plan_id[:8]} "
+        f"by {record.approved_by}, until {record.expires_at:%Y-%m-%dT%H:%M:%SZ}"
+    )
+    rows = [(a.tenant, a.kind, a.target, a.fingerprint) for a in record.operations]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        terminal.out("  " + "  ".join([*cells, row[3]]))
+    terminal.out(f"record: {stored.path}")
+    terminal.info("commit the record and open a pull request; apply uses it once merged")

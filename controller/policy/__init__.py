@@ -1,0 +1,51 @@
+"""Policy and approval: which operations of a plan may run, and who said so.
+
+:mod:`~controller.policy.decide` is pure: :func:`decide` fills in each operation's decision and
+each tenant's guard violations; :func:`policy_failures` says why a plan fails its policy check.
+:mod:`~controller.policy.approvals` reads plan files and reads and writes approval records
+under ``approvals/`` (local files only: no credentials, no network).
+"""
+
+from controller.policy.approvals import (
+    APPROVAL_FORMAT_VERSION,
+    DEFAULT_APPROVALS_DIR,
+    ApprovalRecord,
+    ApprovalSet,
+    ApprovedOperation,
+    StoredApproval,
+    approval_bytes,
+    build_approval,
+    create_approval,
+    load_approvals,
+    parse_duration,
+    read_plan,
+    write_approval,
+)
+from controller.policy.decide import (
+    GUARD_OVERRIDE_FLAG,
+    MANUAL_REASON,
+    decide,
+    parse_guard_override,
+    policy_failures,
+)
+
+__all__ = [
+    "APPROVAL_FORMAT_VERSION",
+    "DEFAULT_APPROVALS_DIR",
+    "GUARD_OVERRIDE_FLAG",
+    "MANUAL_REASON",
+    "ApprovalRecord",
+    "ApprovalSet",
+    "ApprovedOperation",
+    "StoredApproval",
+    "approval_bytes",
+    "build_approval",
+    "create_approval",
+    "decide",
+    "load_approvals",
+    "parse_duration",
+    "parse_guard_override",
+    "policy_failures",
+    "read_plan",
+    "write_approval",
+]
