@@ -41,11 +41,13 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 
 def _register() -> None:
     # One line per command; each lives in its own module.
+    from controller.cli.connect import connect
     from controller.cli.schema import schema
     from controller.cli.validate import validate
 
     cli.add_command(validate)
     cli.add_command(schema)
+    cli.add_command(connect)
 
 
 _register()
