@@ -243,8 +243,8 @@ class TokenProvider:
             raise self._unreachable(tenant_id, problem) from None
         except ValueError as problem:
             # MSAL raises ValueError when OIDC discovery fails: an unknown tenant answers 400
-            # with AADSTS90002 in the body.
-            text = str(problem)
+            # with AADSTS90002 in the body, which MSAL keeps only in the chained exception.
+            text = f"{problem} {problem.__context__ or ''}"
             if "90002" in text:
                 raise UnknownTenant(
                     f"tenant {tenant_id} does not exist in this cloud",
@@ -258,7 +258,15 @@ class TokenProvider:
                 tenant=tenant_id,
             ) from None
 
-    def _unreachable(self, tenant_id: str, problem: requests.RequestException) -> Transient:
+    def _unreachable(
+        self, tenant_id: str, problem: requests.RequestException
+    ) -> Transient | ServiceFault:
+        if isinstance(problem, requests.exceptions.SSLError):
+            return ServiceFault(
+                f"TLS verification of {self._login} failed: check spec.caBundle",
+                service="login",
+                tenant=tenant_id,
+            )
         return Transient(
             f"cannot reach {self._login}: {type(problem).__name__}",
             service="login",
