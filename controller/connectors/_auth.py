@@ -34,6 +34,7 @@ from controller.errors import (
     ServiceFault,
     Transient,
     UnknownTenant,
+    UsageError,
 )
 
 Resource = Literal["graph", "exchange", "partnerCenter", "cipp"]
@@ -156,7 +157,7 @@ class TokenProvider:
         if resource == "partnerCenter":
             return f"{endpoints.partner_center}/.default"
         if self.settings.cipp is None:
-            raise ValueError("CIPP is not configured (spec.cipp in msp.yaml)")
+            raise UsageError("CIPP is not configured: add spec.cipp to msp.yaml")
         return f"api://{self.settings.cipp.client_id}/.default"
 
     async def token(self, tenant_id: str, resource: Resource) -> str:
@@ -167,7 +168,8 @@ class TokenProvider:
     def token_sync(self, tenant_id: str, resource: Resource) -> str:
         client = self._partner
         if resource == "cipp":
-            assert self.settings.cipp is not None and self._cipp is not None
+            if self.settings.cipp is None or self._cipp is None:
+                raise UsageError("CIPP is not configured: add spec.cipp to msp.yaml")
             tenant_id, client = self.settings.cipp.tenant_id, self._cipp
         scope = self.scope(resource)
         app = self._app(client, tenant_id)

@@ -303,3 +303,45 @@ def test_federated_assertion_is_read_fresh_for_each_token_request() -> None:
     sent = token_requests()
     assert [s["client_assertion"] for s in sent] == [["oidc.token.one"], ["oidc.token.two"]]
     assert "client_secret" not in sent[0]
+
+
+@responses.activate
+def test_errors_from_an_overridden_login_never_reach_microsoft() -> None:
+    sandbox = "https://login.sandbox.test:8443"
+    discovery(login=sandbox)
+    responses.post(
+        f"{sandbox}/{TENANT}/oauth2/v2.0/token",
+        status=401,
+        json={
+            "error": "invalid_client",
+            "error_codes": [7000222],
+            "error_description": "AADSTS7000222: expired",
+        },
+    )
+    with pytest.raises(CredentialError, match="expired"):
+        run(TokenProvider(make_settings(overrides={"login": sandbox})).token(TENANT, "graph"))
+    assert all(call.request.url.startswith(sandbox) for call in responses.calls)
+
+
+def test_the_http_core_trusts_the_private_ca_bundle_too(tmp_path: Path) -> None:
+    from controller.connectors._http import ssl_context
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "tenantctl private CA")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    bundle = tmp_path / "ca.pem"
+    bundle.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    subjects = [str(c.get("subject")) for c in ssl_context(bundle).get_ca_certs()]
+    assert any("tenantctl private CA" in s for s in subjects)
+    assert len(subjects) > 1  # the public roots stay trusted as well
