@@ -39,17 +39,23 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     ctx.obj = Terminal(verbosity=-1 if quiet else verbose)
 
 
-def _register() -> None:
-    # One line per command; each lives in its own module.
-    from controller.cli.approve import approve
-    from controller.cli.history import history
-    from controller.cli.schema import schema
-    from controller.cli.validate import validate
+# One line per command; each lives in controller/cli/<name>.py and defines a click command
+# of the same name.
+_COMMANDS = (
+    "approve",
+    "connect",
+    "history",
+    "schema",
+    "validate",
+)
 
-    cli.add_command(validate)
-    cli.add_command(schema)
-    cli.add_command(approve)
-    cli.add_command(history)
+
+def _register() -> None:
+    import importlib
+
+    for name in _COMMANDS:
+        module = importlib.import_module(f"controller.cli.{name}")
+        cli.add_command(getattr(module, name))
 
 
 _register()

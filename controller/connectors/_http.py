@@ -1,0 +1,629 @@
+"""The resilient HTTP core every client sends through.
+
+One shared :class:`httpx.AsyncClient` (connection reuse), a per-tenant concurrency bound, and
+the retry rules of API-NOTES.md:
+
+- 429 is retried after ``Retry-After`` on every request (a throttled request was not run);
+- 5xx, timeouts and dropped connections are retried with jittered exponential backoff only
+  when the request is safe to repeat (GET, PUT, DELETE, idempotent PATCH);
+- a create (POST) that may have succeeded is never blindly repeated: the caller's ``lookup``
+  is asked first and, if the object exists, it is the answer;
+- a read of an object created moments ago retries 404 for about a minute (replication delay);
+- ``$batch`` retries throttled and transient *items* after the longest ``Retry-After`` and
+  re-issues the dependents (424) of an item it retries.
+
+Failures become the error tree in :mod:`controller.connectors._translate`. ``sleep``, ``clock``
+and ``random`` are injectable so tests never wait. Logs (``tenantctl.http``) carry method,
+path, status, attempt and request id: never a header value, a body, a token or a secret.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json as jsonlib
+import logging
+import random as random_module
+import ssl
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import certifi
+import httpx
+
+from controller.connectors._accounting import Accounting, estimate_graph_units
+from controller.connectors._translate import (
+    TRANSIENT_STATUSES,
+    header,
+    retry_after,
+    translate,
+)
+from controller.errors import (
+    BadRequest,
+    Conflict,
+    PropagationPending,
+    Service,
+    ServiceError,
+    ServiceFault,
+    Transient,
+)
+
+log = logging.getLogger("tenantctl.http")
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "PATCH"})
+BATCH_LIMIT = 20
+MAX_PAGES = 10_000
+
+Sleep = Callable[[float], Awaitable[None]]
+Clock = Callable[[], float]
+Lookup = Callable[[], Awaitable[Any | None]]
+TokenSource = Callable[[], Awaitable[str]]
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where a request goes and as whom: the service (for error translation and accounting),
+    the tenant it is about, the base URL relative URLs are joined to, and the bearer token."""
+
+    service: Service
+    tenant: str
+    base_url: str
+    token: TokenSource | None = field(default=None, repr=False)
+
+    def url(self, url: str) -> str:
+        if url.startswith(("https://", "http://")):
+            return url
+        return f"{self.base_url.rstrip('/')}/{url.lstrip('/')}"
+
+
+@dataclass(frozen=True)
+class ServiceResponse:
+    """One answer: of a whole request, or of one ``$batch`` item."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: Any
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+@dataclass(frozen=True)
+class BatchRequest:
+    """One item of a Graph ``$batch``. ``url`` is relative to the version (``/users?...``)."""
+
+    id: str
+    method: str
+    url: str
+    body: Any = field(default=None, repr=False)
+    headers: Mapping[str, str] | None = None
+    depends_on: tuple[str, ...] = ()
+
+
+BatchOutcome = ServiceResponse | ServiceError
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    #: attempts for 5xx / timeouts / dropped connections (safe requests only)
+    max_attempts: int = 5
+    #: attempts for 429 answers
+    max_throttled_attempts: int = 8
+    backoff_base: float = 1.0
+    backoff_cap: float = 30.0
+    #: how long a read of a just-created object retries 404 (replication delay)
+    replication_budget: float = 60.0
+    #: rounds of ``$batch`` item retries
+    batch_rounds: int = 8
+
+
+def ssl_context(ca_bundle: Path | None) -> ssl.SSLContext:
+    """Public roots (certifi) plus the private CA bundle, when one is configured."""
+    context = ssl.create_default_context(cafile=certifi.where())
+    if ca_bundle is not None:
+        context.load_verify_locations(cafile=str(ca_bundle))
+    return context
+
+
+class HttpCore:
+    def __init__(
+        self,
+        *,
+        ca_bundle: Path | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 60.0,
+        per_tenant_concurrency: int = 4,
+        retry: RetryPolicy | None = None,
+        sleep: Sleep = asyncio.sleep,
+        clock: Clock = time.monotonic,
+        random: Callable[[], float] = random_module.random,
+        accounting: Accounting | None = None,
+    ) -> None:
+        self.retry = retry or RetryPolicy()
+        self.accounting = accounting or Accounting()
+        self._sleep = sleep
+        self._clock = clock
+        self._random = random
+        self._per_tenant = per_tenant_concurrency
+        self._slots: dict[str, asyncio.Semaphore] = {}
+        self._client = httpx.AsyncClient(
+            transport=transport,
+            verify=ssl_context(ca_bundle) if transport is None else True,
+            trust_env=False,
+            timeout=timeout,
+            headers={"User-Agent": "tenantctl"},
+            follow_redirects=False,
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def sleep(self, seconds: float) -> None:
+        """The injected sleep (clients that poll use it too, so tests never wait)."""
+        await self._sleep(seconds)
+
+    # -- one request ----------------------------------------------------------------------
+
+    async def request(
+        self,
+        route: Route,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
+        lookup: Lookup | None = None,
+        expect_new: bool = False,
+        _envelope: int = 0,
+    ) -> ServiceResponse:
+        """Send one request with the retry rules above; raise a typed error on failure.
+
+        ``idempotent`` overrides the method's default (POSTs are not safe to repeat; a read
+        sent as POST, such as an Exchange ``Get-*`` cmdlet, is). ``lookup`` answers "does the
+        object this create makes exist already?" and is asked before any repeat of a create
+        that may have run. ``expect_new`` marks a read of an object created moments ago.
+        """
+        method = method.upper()
+        safe = idempotent if idempotent is not None else method in SAFE_METHODS
+        started = self._clock()
+        attempt = 0
+        sends = 0
+        throttled = 0
+        maybe_ran = False  # an earlier attempt may have reached the service and run
+        while True:
+            attempt += 1
+            sends += 1
+            try:
+                response = await self._send(
+                    route,
+                    method,
+                    url,
+                    params=params,
+                    json=json,
+                    headers=headers,
+                    retry=sends > 1,
+                    envelope=_envelope,
+                )
+            except httpx.TransportError as problem:
+                never_sent = isinstance(
+                    problem, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout
+                )
+                lost = Transient(
+                    f"{method} {_path(url)}: {type(problem).__name__}",
+                    service=route.service,
+                    tenant=route.tenant,
+                )
+                if not (safe or never_sent):
+                    maybe_ran = True
+                    found = await self._look_up(lookup, lost)
+                    if found is not None:
+                        return found
+                if attempt >= self.retry.max_attempts:
+                    raise lost from None
+                await self._pause(route, attempt, lost)
+                continue
+
+            if response.ok:
+                return response
+            status = response.status
+            if status == 429:
+                throttled += 1
+                error = translate(
+                    route.service, status, response.headers, response.body, tenant=route.tenant
+                )
+                if throttled >= self.retry.max_throttled_attempts:
+                    raise error
+                await self._pause(route, attempt, error, delay=retry_after(response.headers, -1))
+                attempt -= 1  # a throttled request was not run: it costs no attempt
+                continue
+            error = translate(
+                route.service, status, response.headers, response.body, tenant=route.tenant
+            )
+            if status in TRANSIENT_STATUSES or status == 408:
+                if not safe:
+                    maybe_ran = True
+                    found = await self._look_up(lookup, error)
+                    if found is not None:
+                        return found
+                if attempt >= self.retry.max_attempts:
+                    raise error
+                await self._pause(route, attempt, error, delay=retry_after(response.headers, -1))
+                continue
+            if status == 404 and method == "DELETE" and attempt > 1:
+                # An earlier attempt of this DELETE was lost in transit but ran.
+                return ServiceResponse(204, {}, None)
+            if status == 404 and expect_new:
+                if self._clock() - started < self.retry.replication_budget:
+                    await self._pause(route, attempt, error)
+                    continue
+                raise PropagationPending(
+                    f"{_path(url)} still answers 404 {self.retry.replication_budget:.0f} s "
+                    "after it was created (replication delay)",
+                    service=route.service,
+                    tenant=route.tenant,
+                    status=404,
+                    code=error.code,
+                    request_id=error.request_id,
+                    delay=60.0,
+                )
+            if maybe_ran and isinstance(error, Conflict | BadRequest):
+                # The repeat of a create clashed with what the lost attempt made: return that.
+                found = await self._look_up(lookup, error)
+                if found is not None:
+                    return found
+            raise error
+
+    async def _look_up(self, lookup: Lookup | None, error: ServiceError) -> ServiceResponse | None:
+        if lookup is None:
+            # Nobody can tell whether the create ran: never repeat it blindly.
+            raise error
+        found = await lookup()
+        if found is None:
+            log.info("create not found after an unclear answer; sending it again")
+            return None
+        log.info("create had run despite an unclear answer; using the existing object")
+        return ServiceResponse(200, {"x-tenantctl-found-by": "lookup"}, found)
+
+    def backoff(self, attempt: int) -> float:
+        """Jittered exponential backoff: between half and all of ``base * 2**(attempt-1)``."""
+        ceiling = min(self.retry.backoff_cap, self.retry.backoff_base * 2.0 ** (attempt - 1))
+        return ceiling * (0.5 + 0.5 * self._random())
+
+    async def _pause(
+        self, route: Route, attempt: int, error: ServiceError, *, delay: float = -1
+    ) -> None:
+        wait = delay if delay >= 0 else self.backoff(attempt)
+        log.info(
+            "retrying after %.1f s: %s",
+            wait,
+            type(error).__name__,
+            extra={
+                "service": route.service,
+                "tenant": route.tenant,
+                "status": error.status,
+                "code": error.code,
+                "request_id": error.request_id,
+            },
+        )
+        await self._sleep(wait)
+
+    def _slot(self, tenant: str) -> asyncio.Semaphore:
+        slot = self._slots.get(tenant)
+        if slot is None:
+            slot = self._slots[tenant] = asyncio.Semaphore(self._per_tenant)
+        return slot
+
+    async def _send(
+        self,
+        route: Route,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None,
+        json: Any,
+        headers: Mapping[str, str] | None,
+        retry: bool,
+        envelope: int,
+    ) -> ServiceResponse:
+        full_url = route.url(url)
+        send_headers = dict(headers or {})
+        if route.token is not None:
+            send_headers["Authorization"] = f"Bearer {await route.token()}"
+        usage = self.accounting.of(route.tenant, route.service)
+        usage.round_trips += 1
+        if not envelope:
+            usage.requests += 1
+            if retry:
+                usage.retries += 1
+        async with self._slot(route.tenant):
+            begun = self._clock()
+            try:
+                response = await self._client.request(
+                    method, full_url, params=params, json=json, headers=send_headers
+                )
+            except httpx.TransportError as problem:
+                log.warning(
+                    "%s %s failed: %s",
+                    method,
+                    _path(full_url),
+                    type(problem).__name__,
+                    extra={"service": route.service, "tenant": route.tenant},
+                )
+                raise
+            content = await response.aread()
+        status = response.status_code
+        answer = ServiceResponse(status, dict(response.headers), _body(content))
+        if status == 429:
+            usage.throttles += 1
+        if route.service == "graph" and not envelope:
+            usage.resource_units += _units(method, full_url, answer.headers)
+        log.debug(
+            "%s %s -> %d",
+            method,
+            _path(full_url),
+            status,
+            extra={
+                "service": route.service,
+                "tenant": route.tenant,
+                "status": status,
+                "request_id": header(answer.headers, "request-id"),
+                "elapsed": round(self._clock() - begun, 3),
+            },
+        )
+        return answer
+
+    # -- paging ---------------------------------------------------------------------------
+
+    async def pages(
+        self,
+        route: Route,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        method: str = "GET",
+        json: Any = None,
+        idempotent: bool | None = None,
+    ) -> AsyncIterator[Any]:
+        """Each page's body, following ``@odata.nextLink`` until it is absent. Headers (e.g.
+        ``ConsistencyLevel``) are sent with every page: the link does not carry them. A POST
+        (Exchange) is re-sent with the same body to the link."""
+        next_url: str | None = url
+        first = True
+        for _ in range(MAX_PAGES):
+            if next_url is None:
+                return
+            response = await self.request(
+                route,
+                method,
+                next_url,
+                params=params if first else None,
+                json=json,
+                headers=headers,
+                idempotent=idempotent,
+            )
+            first = False
+            body = response.body
+            yield body
+            link = body.get("@odata.nextLink") if isinstance(body, dict) else None
+            next_url = link if isinstance(link, str) and link else None
+        raise ServiceFault(
+            f"{_path(url)}: more than {MAX_PAGES} pages", service=route.service, tenant=route.tenant
+        )
+
+    async def paginate(
+        self,
+        route: Route,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        method: str = "GET",
+        json: Any = None,
+        idempotent: bool | None = None,
+    ) -> list[dict[str, Any]]:
+        """Every item of every page (``value``), in order."""
+        items: list[dict[str, Any]] = []
+        async for body in self.pages(
+            route,
+            url,
+            params=params,
+            headers=headers,
+            method=method,
+            json=json,
+            idempotent=idempotent,
+        ):
+            values = body.get("value") if isinstance(body, dict) else None
+            if not isinstance(values, list):
+                raise ServiceFault(
+                    f"{_path(url)}: a page without a value list",
+                    service=route.service,
+                    tenant=route.tenant,
+                )
+            items.extend(values)
+        return items
+
+    # -- $batch ---------------------------------------------------------------------------
+
+    async def batch(
+        self, route: Route, requests: Sequence[BatchRequest], *, path: str = "$batch"
+    ) -> dict[str, BatchOutcome]:
+        """Send ``requests`` through Graph ``$batch``: chunks of 20 (an item and what it
+        depends on stay together), sent concurrently; answers mapped back by id whatever
+        their order. Items answered 429, or 5xx when safe to repeat, are retried after the
+        longest ``Retry-After`` of the round, with their dependents that got 424. Returns
+        each id's final answer, or the error that sank its whole envelope."""
+        by_id: dict[str, BatchRequest] = {}
+        for item in requests:
+            if item.id in by_id:
+                raise ValueError(f"duplicate batch id {item.id!r}")
+            by_id[item.id] = item
+        results: dict[str, BatchOutcome] = {}
+        pending = list(requests)
+        for round_number in range(1, self.retry.batch_rounds + 1):
+            chunks = _chunks(pending)
+            outcomes = await asyncio.gather(
+                *(self._send_batch(route, chunk, path, round_number > 1) for chunk in chunks)
+            )
+            for chunk, outcome in zip(chunks, outcomes, strict=True):
+                for item in chunk:
+                    results[item.id] = (
+                        outcome if isinstance(outcome, ServiceError) else outcome[item.id]
+                    )
+            again: dict[str, BatchRequest] = {}
+            longest = -1.0
+            for item in pending:
+                answer = results[item.id]
+                if isinstance(answer, ServiceError):
+                    continue
+                if answer.status == 429 or (
+                    answer.status in TRANSIENT_STATUSES and item.method.upper() in SAFE_METHODS
+                ):
+                    again[item.id] = item
+                    longest = max(longest, retry_after(answer.headers, -1))
+            # 424: "a request this one depends on failed". Re-issue it with its dependency.
+            grew = True
+            while grew:
+                grew = False
+                for item in pending:
+                    answer = results[item.id]
+                    if (
+                        item.id not in again
+                        and isinstance(answer, ServiceResponse)
+                        and answer.status == 424
+                        and any(dep in again for dep in item.depends_on)
+                    ):
+                        again[item.id] = item
+                        grew = True
+            if not again or round_number == self.retry.batch_rounds:
+                break
+            wait = longest if longest >= 0 else self.backoff(round_number)
+            log.info(
+                "retrying %d batch item(s) after %.1f s",
+                len(again),
+                wait,
+                extra={"service": route.service, "tenant": route.tenant},
+            )
+            await self._sleep(wait)
+            pending = [item for item in pending if item.id in again]
+        return results
+
+    async def _send_batch(
+        self, route: Route, chunk: Sequence[BatchRequest], path: str, retry: bool
+    ) -> dict[str, ServiceResponse] | ServiceError:
+        ids = {item.id for item in chunk}
+        payload: list[dict[str, Any]] = []
+        for item in chunk:
+            entry: dict[str, Any] = {"id": item.id, "method": item.method.upper(), "url": item.url}
+            if item.body is not None:
+                entry["body"] = item.body
+                entry["headers"] = {"Content-Type": "application/json", **(item.headers or {})}
+            elif item.headers:
+                entry["headers"] = dict(item.headers)
+            depends = [dep for dep in item.depends_on if dep in ids]
+            if depends:
+                entry["dependsOn"] = depends
+            payload.append(entry)
+        usage = self.accounting.of(route.tenant, route.service)
+        usage.batch_items += len(chunk)
+        usage.requests += len(chunk)
+        if retry:
+            usage.retries += len(chunk)
+        safe = all(item.method.upper() in SAFE_METHODS for item in chunk)
+        try:
+            envelope = await self.request(
+                route,
+                "POST",
+                path,
+                json={"requests": payload},
+                idempotent=safe,
+                _envelope=len(chunk),
+            )
+        except ServiceError as error:
+            return error
+        answers: dict[str, ServiceResponse] = {}
+        items = envelope.body.get("responses") if isinstance(envelope.body, dict) else None
+        for answer in items if isinstance(items, list) else []:
+            if not isinstance(answer, dict) or str(answer.get("id")) not in ids:
+                continue
+            raw = answer.get("headers")
+            headers = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+            answers[str(answer["id"])] = ServiceResponse(
+                int(answer.get("status", 0)), headers, answer.get("body")
+            )
+        for item in chunk:
+            response = answers.get(item.id)
+            if response is None:
+                answers[item.id] = ServiceResponse(
+                    599, {}, {"error": {"code": "MissingBatchItem", "message": "no answer"}}
+                )
+                continue
+            if response.status == 429:
+                usage.throttles += 1
+            if route.service == "graph":
+                usage.resource_units += _units(item.method, item.url, response.headers)
+        return answers
+
+
+def _chunks(requests: Sequence[BatchRequest]) -> list[list[BatchRequest]]:
+    """Groups of at most 20 in which every item sits with the items it depends on."""
+    index = {item.id: n for n, item in enumerate(requests)}
+    parent = list(range(len(requests)))
+
+    def find(n: int) -> int:
+        while parent[n] != n:
+            parent[n] = parent[parent[n]]
+            n = parent[n]
+        return n
+
+    for n, item in enumerate(requests):
+        for dep in item.depends_on:
+            if dep in index:
+                parent[find(n)] = find(index[dep])
+    groups: dict[int, list[BatchRequest]] = {}
+    for n, item in enumerate(requests):
+        groups.setdefault(find(n), []).append(item)
+    chunks: list[list[BatchRequest]] = []
+    current: list[BatchRequest] = []
+    for group in groups.values():
+        if len(group) > BATCH_LIMIT:
+            raise ValueError(f"{len(group)} batch requests depend on each other; at most 20 can")
+        if len(current) + len(group) > BATCH_LIMIT:
+            chunks.append(current)
+            current = []
+        current.extend(group)
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _units(method: str, url: str, headers: Mapping[str, str]) -> float:
+    reported = header(headers, "x-ms-resource-unit")
+    if reported:
+        try:
+            return float(reported)
+        except ValueError:
+            pass
+    return estimate_graph_units(method, url)
+
+
+def _body(content: bytes) -> Any:
+    if not content:
+        return None
+    try:
+        return jsonlib.loads(content)
+    except ValueError:
+        return content.decode("utf-8", errors="replace")
+
+
+def _path(url: str) -> str:
+    """A URL without scheme and host, for logs and messages."""
+    if "://" in url:
+        url = url.split("://", 1)[1]
+        url = "/" + url.split("/", 1)[1] if "/" in url else "/"
+    return url

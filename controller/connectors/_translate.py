@@ -1,0 +1,228 @@
+"""The one place per service where an HTTP answer that failed becomes a typed error.
+
+Each ``*_error`` function reads the service's own error shape (API-NOTES.md) and picks the
+class from the status and the service's code, never from the wording of a message (the one
+documented exception is in ``GraphClient.add_member``). Messages hold no payload, token or
+secret; they may quote the service's own message, which does not echo request bodies.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from controller.errors import (
+    BadRequest,
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    Service,
+    ServiceError,
+    ServiceFault,
+    Throttled,
+    Transient,
+)
+
+#: Graph's code for a report that needs Entra ID P1/P2 (observe says "needs licence").
+LICENCE_REQUIRED = "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
+
+TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
+
+
+def is_licence_required(error: ServiceError) -> bool:
+    """True when the tenant lacks the licence (Entra ID P1/P2) a report needs."""
+    return isinstance(error, PermissionDenied) and error.code == LICENCE_REQUIRED
+
+
+def retry_after(headers: Mapping[str, str], default: float = 0.0) -> float:
+    """Seconds from a ``Retry-After`` header (delta-seconds; HTTP dates are rare here)."""
+    for key, value in headers.items():
+        if key.lower() == "retry-after":
+            try:
+                return max(0.0, float(value))
+            except ValueError:
+                return default
+    return default
+
+
+def header(headers: Mapping[str, str], name: str) -> str | None:
+    lowered = name.lower()
+    for key, value in headers.items():
+        if key.lower() == lowered:
+            return value
+    return None
+
+
+def _by_status(
+    status: int,
+    message: str,
+    *,
+    service: Service,
+    tenant: str | None,
+    code: str | None,
+    request_id: str | None,
+    headers: Mapping[str, str],
+) -> ServiceError:
+    common: dict[str, Any] = {
+        "service": service,
+        "tenant": tenant,
+        "status": status,
+        "code": code,
+        "request_id": request_id,
+    }
+    if status == 429:
+        return Throttled(message, delay=retry_after(headers, 1.0), **common)
+    if status in TRANSIENT_STATUSES or status == 408:
+        return Transient(message, delay=retry_after(headers, 0.0), **common)
+    if status in (401, 403):
+        return PermissionDenied(message, **common)
+    if status == 404:
+        return NotFound(message, **common)
+    if status in (409, 412):
+        return Conflict(message, **common)
+    if status == 400:
+        return BadRequest(message, **common)
+    return ServiceFault(message, **common)
+
+
+def graph_error(
+    status: int, headers: Mapping[str, str], body: Any, *, tenant: str | None
+) -> ServiceError:
+    """``{"error":{"code","message","innerError":{"request-id"}}}``."""
+    error = body.get("error") if isinstance(body, dict) else None
+    error = error if isinstance(error, dict) else {}
+    inner = error.get("innerError") or error.get("innererror") or {}
+    code = error.get("code") if isinstance(error.get("code"), str) else None
+    message = str(error.get("message") or f"HTTP {status}")
+    request_id = header(headers, "request-id") or (
+        inner.get("request-id") if isinstance(inner, dict) else None
+    )
+    return _by_status(
+        status,
+        message,
+        service="graph",
+        tenant=tenant,
+        code=code,
+        request_id=request_id,
+        headers=headers,
+    )
+
+
+# Exchange messages look like "|Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException|The operation couldn't ..."
+_EXCHANGE_TYPE = re.compile(r"\|?(?:[\w]+\.)*(\w+(?:Exception|Error))\|")
+
+
+def exchange_error(
+    status: int, headers: Mapping[str, str], body: Any, *, tenant: str | None
+) -> ServiceError:
+    """Messages in ``error.details[].message`` or ``error.innererror.internalException``;
+    the exception type (e.g. ``ManagementObjectNotFoundException``) becomes the code."""
+    error = body.get("error") if isinstance(body, dict) else None
+    error = error if isinstance(error, dict) else {}
+    messages: list[str] = []
+    for detail in error.get("details") or []:
+        if isinstance(detail, dict) and detail.get("message"):
+            messages.append(str(detail["message"]))
+    inner = error.get("innererror") or error.get("innerError") or {}
+    internal = inner.get("internalException") if isinstance(inner, dict) else None
+    exception_type: str | None = None
+    if isinstance(internal, dict):
+        if internal.get("message"):
+            messages.append(str(internal["message"]))
+        if isinstance(internal.get("type"), str):
+            exception_type = internal["type"].rsplit(".", 1)[-1]
+    if not messages and error.get("message"):
+        messages.append(str(error["message"]))
+    raw = messages[0] if messages else f"HTTP {status}"
+    match = _EXCHANGE_TYPE.search(raw)
+    if match:
+        exception_type = exception_type or match.group(1)
+        raw = raw[match.end() :].strip() or raw
+    code = exception_type or (error.get("code") if isinstance(error.get("code"), str) else None)
+    request_id = header(headers, "request-id") or header(headers, "x-ms-request-id")
+    common: dict[str, Any] = {
+        "service": "exchange",
+        "tenant": tenant,
+        "status": status,
+        "code": code,
+        "request_id": request_id,
+    }
+    if exception_type and status < 500 and status not in (401, 403, 429):
+        if "NotFound" in exception_type:
+            return NotFound(raw, **common)
+        if "AlreadyExists" in exception_type or "ProxyAddressExists" in exception_type:
+            return Conflict(raw, **common)
+    return _by_status(
+        status,
+        raw,
+        service="exchange",
+        tenant=tenant,
+        code=code,
+        request_id=request_id,
+        headers=headers,
+    )
+
+
+def cipp_error(
+    status: int, headers: Mapping[str, str], body: Any, *, tenant: str | None
+) -> ServiceError:
+    """CIPP answers ``{"Results": "..."}`` (or a list of strings) on failure; the first
+    result string is the code observe and apply can show."""
+    message = f"HTTP {status}"
+    if isinstance(body, dict):
+        results = body.get("Results", body.get("error"))
+        if isinstance(results, list) and results:
+            results = results[0]
+        if isinstance(results, dict):
+            results = results.get("resultText") or results.get("message")
+        if results:
+            message = str(results)
+    elif isinstance(body, str) and body.strip():
+        message = body.strip()[:300]
+    return _by_status(
+        status,
+        message,
+        service="cipp",
+        tenant=tenant,
+        code=message if message != f"HTTP {status}" else None,
+        request_id=header(headers, "x-ms-request-id") or header(headers, "request-id"),
+        headers=headers,
+    )
+
+
+def partner_center_error(
+    status: int, headers: Mapping[str, str], body: Any, *, tenant: str | None
+) -> ServiceError:
+    """``{"code": 600, "description": "...", "errorName": "..."}``."""
+    code: str | None = None
+    message = f"HTTP {status}"
+    if isinstance(body, dict):
+        if body.get("errorName") or body.get("code") is not None:
+            code = str(body.get("errorName") or body.get("code"))
+        message = str(body.get("description") or body.get("message") or message)
+    return _by_status(
+        status,
+        message,
+        service="partnerCenter",
+        tenant=tenant,
+        code=code,
+        request_id=header(headers, "MS-CorrelationId") or header(headers, "request-id"),
+        headers=headers,
+    )
+
+
+TRANSLATORS = {
+    "graph": graph_error,
+    "exchange": exchange_error,
+    "cipp": cipp_error,
+    "partnerCenter": partner_center_error,
+}
+
+
+def translate(
+    service: Service, status: int, headers: Mapping[str, str], body: Any, *, tenant: str | None
+) -> ServiceError:
+    if service == "login":  # tokens are translated in _auth.token_error
+        return ServiceFault(f"HTTP {status}", service="login", tenant=tenant, status=status)
+    return TRANSLATORS[service](status, headers, body, tenant=tenant)

@@ -1,0 +1,491 @@
+"""The MSP's CIPP instance (``{baseUrl}/api/{Endpoint}``), token for ``api://{clientId}``.
+
+Lists answer a bare JSON array. Several change endpoints answer 200 even when an item failed,
+with free-text results whose wording changes between CIPP versions (API-NOTES.md). So every
+write here is judged by reading the result back, not by the words: the parsed results only
+explain a write that the read-back does not show. A write not confirmed raises
+:class:`PropagationPending` when CIPP said nothing definite, or :class:`ServiceFault` carrying
+CIPP's own failure text when it said the item failed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from controller.connectors._http import HttpCore, Route
+from controller.errors import PropagationPending, ServiceFault
+
+log = logging.getLogger("tenantctl.cipp")
+
+Outcome = Literal["success", "failure", "unconfirmed"]
+
+_FAILURE_STARTS = ("error", "failed", "could not", "unable", "cannot", "we could not")
+_FAILURE_WORDS = ("could not", "failed to", "error:", "exception", "not found", "denied")
+_SUCCESS_STARTS = (
+    "success",
+    "successfully",
+    "granted",
+    "added",
+    "removed",
+    "created",
+    "set ",
+    "updated",
+    "queued",
+    "the new password",
+)
+
+#: Read-backs before a write that CIPP did not confirm is reported as not confirmed.
+CONFIRM_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class CippResult:
+    """One item of a change endpoint's ``Results``."""
+
+    text: str
+    outcome: Outcome
+
+
+def classify(text: str) -> Outcome:
+    """``Error - ...`` and free-text failures ("Could not add ...") are failures; known
+    success wording is success; anything else is unconfirmed (a read-back decides)."""
+    lowered = text.strip().lower()
+    if lowered.startswith(_FAILURE_STARTS) or any(word in lowered for word in _FAILURE_WORDS):
+        return "failure"
+    if lowered.startswith(_SUCCESS_STARTS):
+        return "success"
+    return "unconfirmed"
+
+
+def parse_results(body: Any) -> list[CippResult]:
+    """The per-item results of a change endpoint (``{"Results": str | [str | {...}]}``)."""
+    results = body.get("Results") if isinstance(body, dict) else body
+    if results is None:
+        return []
+    items = results if isinstance(results, list) else [results]
+    parsed: list[CippResult] = []
+    for item in items:
+        if isinstance(item, dict):
+            text = str(item.get("resultText") or item.get("message") or item.get("Results") or "")
+            state = str(item.get("state") or "").lower()
+            if state in ("success", "error", "failed"):
+                parsed.append(CippResult(text, "success" if state == "success" else "failure"))
+            else:
+                parsed.append(CippResult(text, classify(text)))
+        else:
+            parsed.append(CippResult(str(item), classify(str(item))))
+    return parsed
+
+
+@dataclass(frozen=True)
+class PasswordReset:
+    results: list[CippResult]
+    #: the new password when CIPP returns it; goes to the secret sink, never to a log
+    password: str | None = field(default=None, repr=False)
+
+
+class CippClient:
+    """Build it with :meth:`Connections.cipp`."""
+
+    def __init__(self, core: HttpCore, route: Route) -> None:
+        self._core = core
+        self.route = route
+
+    def _for(self, tenant: str | None) -> Route:
+        # Accounting and the concurrency bound are per customer tenant, like the others.
+        if tenant is None:
+            return self.route
+        return Route("cipp", tenant, self.route.base_url, self.route.token)
+
+    async def _list(self, endpoint: str, tenant: str | None = None, **query: str) -> Any:
+        params = {"tenantFilter": tenant, **query} if tenant else dict(query)
+        response = await self._core.request(self._for(tenant), "GET", endpoint, params=params)
+        return response.body
+
+    async def _rows(
+        self, endpoint: str, tenant: str | None = None, **query: str
+    ) -> list[dict[str, Any]]:
+        body = await self._list(endpoint, tenant, **query)
+        if isinstance(body, dict) and isinstance(body.get("Results"), list):
+            body = body["Results"]
+        if not isinstance(body, list):
+            raise ServiceFault(
+                f"{endpoint}: expected a list, got {type(body).__name__}",
+                service="cipp",
+                tenant=tenant,
+            )
+        return [row for row in body if isinstance(row, dict)]
+
+    async def _change(
+        self,
+        endpoint: str,
+        body: Mapping[str, Any],
+        *,
+        tenant: str,
+        idempotent: bool = False,
+        lookup: Callable[[], Awaitable[Any | None]] | None = None,
+    ) -> list[CippResult]:
+        response = await self._core.request(
+            self._for(tenant),
+            "POST",
+            endpoint,
+            json=dict(body),
+            idempotent=idempotent,
+            lookup=lookup,
+        )
+        if response.headers.get("x-tenantctl-found-by") == "lookup":
+            return [CippResult("found by read-back after an unclear answer", "success")]
+        results = parse_results(response.body)
+        log.info(
+            "%s: %s",
+            endpoint,
+            "; ".join(f"{r.outcome}: {r.text[:120]}" for r in redact_results(results)),
+            extra={"service": "cipp", "tenant": tenant},
+        )
+        return results
+
+    async def _confirm(
+        self,
+        what: str,
+        tenant: str,
+        check: Callable[[], Awaitable[list[str]]],
+        results: Sequence[CippResult],
+    ) -> None:
+        """Read back until ``check`` reports nothing missing, a few times; else raise."""
+        missing: list[str] = []
+        for attempt in range(1, CONFIRM_ATTEMPTS + 1):
+            missing = await check()
+            if not missing:
+                return
+            if any(r.outcome == "failure" for r in results):
+                break  # CIPP said it failed and the read-back agrees: no point waiting
+            if attempt < CONFIRM_ATTEMPTS:
+                await self._core.sleep(self._core.backoff(attempt))
+        failures = [r.text for r in results if r.outcome == "failure"]
+        if failures:
+            raise ServiceFault(
+                f"{what}: not done ({', '.join(missing)}): {failures[0]}",
+                service="cipp",
+                tenant=tenant,
+                status=200,
+                code=failures[0][:200],
+            )
+        raise PropagationPending(
+            f"{what}: CIPP answered but the read-back does not show it yet ({', '.join(missing)})",
+            service="cipp",
+            tenant=tenant,
+            status=200,
+            delay=60.0,
+        )
+
+    # -- reads ----------------------------------------------------------------------------
+
+    async def me(self) -> dict[str, Any]:
+        """A cheap credentials check (``/api/me``)."""
+        body = await self._list("me")
+        return body if isinstance(body, dict) else {"value": body}
+
+    async def list_tenants(self) -> list[dict[str, Any]]:
+        return await self._rows("ListTenants")
+
+    async def access_checks(self) -> list[dict[str, Any]]:
+        """Per tenant ``GraphStatus``, ``ExchangeStatus``, ``MissingRoles`` (the "Exchange:
+        working (cipp)" badge)."""
+        return await self._rows("ExecAccessChecks", Type="Tenants")
+
+    async def list_users(self, tenant: str) -> list[dict[str, Any]]:
+        return await self._rows("ListUsers", tenant)
+
+    async def get_user(self, tenant: str, user_id: str) -> dict[str, Any] | None:
+        rows = await self._rows("ListUsers", tenant, userId=user_id)
+        return rows[0] if rows else None
+
+    async def list_groups(self, tenant: str) -> list[dict[str, Any]]:
+        return await self._rows("ListGroups", tenant)
+
+    async def group_members(self, tenant: str, group_id: str) -> list[dict[str, Any]]:
+        body = await self._list("ListGroups", tenant, groupID=group_id, members="true")
+        members = body.get("members") if isinstance(body, dict) else None
+        if not isinstance(members, list):
+            raise ServiceFault(
+                f"ListGroups: no members list for group {group_id}", service="cipp", tenant=tenant
+            )
+        return [m for m in members if isinstance(m, dict)]
+
+    async def list_mailboxes(
+        self, tenant: str, recipient_type: str = "SharedMailbox"
+    ) -> list[dict[str, Any]]:
+        return await self._rows("ListMailboxes", tenant, RecipientTypeDetails=recipient_type)
+
+    async def mailbox_permissions(self, tenant: str, mailbox: str) -> list[dict[str, Any]]:
+        """``[{User, Permissions}]`` for one mailbox."""
+        return await self._rows("ListmailboxPermissions", tenant, userId=mailbox)
+
+    # -- writes, each confirmed by reading back -------------------------------------------
+
+    async def add_distribution_group(
+        self,
+        tenant: str,
+        display_name: str,
+        username: str,
+        domain: str,
+        *,
+        members: Sequence[str] = (),
+    ) -> list[CippResult]:
+        address = f"{username}@{domain}".lower()
+
+        async def existing() -> dict[str, Any] | None:
+            for group in await self.list_groups(tenant):
+                if str(group.get("mail") or "").lower() == address:
+                    return group
+            return None
+
+        results = await self._change(
+            "AddGroup",
+            {
+                "tenantFilter": tenant,
+                "groupType": "distribution",
+                "displayName": display_name,
+                "username": username,
+                "primDomain": {"value": domain},
+                "members": list(members),
+            },
+            tenant=tenant,
+            lookup=existing,
+        )
+
+        async def check() -> list[str]:
+            return [] if await existing() is not None else [address]
+
+        await self._confirm(f"AddGroup {address}", tenant, check, results)
+        return results
+
+    async def edit_group(
+        self,
+        tenant: str,
+        group_id: str,
+        *,
+        add: Mapping[str, str] | None = None,
+        remove: Mapping[str, str] | None = None,
+    ) -> list[CippResult]:
+        """Add and remove members; ``add``/``remove`` map member object id -> UPN."""
+        add, remove = dict(add or {}), dict(remove or {})
+        results = await self._change(
+            "EditGroup",
+            {
+                "tenantFilter": tenant,
+                "groupId": group_id,
+                "AddMember": [
+                    {"value": i, "addedFields": {"userPrincipalName": u}} for i, u in add.items()
+                ],
+                "RemoveMember": [
+                    {"value": i, "addedFields": {"userPrincipalName": u}} for i, u in remove.items()
+                ],
+            },
+            tenant=tenant,
+            idempotent=True,  # the read-back below is the judge, so a repeat is harmless
+        )
+
+        async def check() -> list[str]:
+            members = await self.group_members(tenant, group_id)
+            present = {str(m.get("id") or "").lower() for m in members} | {
+                str(m.get("userPrincipalName") or m.get("mail") or "").lower() for m in members
+            }
+            missing = [
+                f"+{u}"
+                for i, u in add.items()
+                if i.lower() not in present and u.lower() not in present
+            ]
+            lingering = [
+                f"-{u}" for i, u in remove.items() if i.lower() in present or u.lower() in present
+            ]
+            return missing + lingering
+
+        await self._confirm(f"EditGroup {group_id}", tenant, check, results)
+        return results
+
+    async def add_shared_mailbox(
+        self, tenant: str, display_name: str, username: str, domain: str
+    ) -> list[CippResult]:
+        address = f"{username}@{domain}".lower()
+
+        async def existing() -> dict[str, Any] | None:
+            for mailbox in await self.list_mailboxes(tenant):
+                names = {str(mailbox.get(k) or "").lower() for k in ("primarySmtpAddress", "UPN")}
+                if address in names:
+                    return mailbox
+            return None
+
+        results = await self._change(
+            "AddSharedMailbox",
+            # Note ``tenantID`` here, not ``tenantFilter`` (API-NOTES.md).
+            {
+                "tenantID": tenant,
+                "displayName": display_name,
+                "username": username,
+                "domain": domain,
+            },
+            tenant=tenant,
+            lookup=existing,
+        )
+
+        async def check() -> list[str]:
+            return [] if await existing() is not None else [address]
+
+        await self._confirm(f"AddSharedMailbox {address}", tenant, check, results)
+        return results
+
+    async def edit_mailbox_permissions(
+        self,
+        tenant: str,
+        mailbox: str,
+        *,
+        add_full_access: Sequence[str] = (),
+        remove_full_access: Sequence[str] = (),
+        add_send_as: Sequence[str] = (),
+        remove_send_as: Sequence[str] = (),
+        add_send_on_behalf: Sequence[str] = (),
+        remove_send_on_behalf: Sequence[str] = (),
+    ) -> list[CippResult]:
+        changes = {
+            "AddFullAccess": add_full_access,
+            "RemoveFullAccess": remove_full_access,
+            "AddSendAs": add_send_as,
+            "RemoveSendAs": remove_send_as,
+            "AddSendOnBehalf": add_send_on_behalf,
+            "RemoveSendOnBehalf": remove_send_on_behalf,
+        }
+        body: dict[str, Any] = {"tenantFilter": tenant, "userID": mailbox}
+        body.update({k: [{"value": u} for u in v] for k, v in changes.items() if v})
+        results = await self._change(
+            "ExecEditMailboxPermissions", body, tenant=tenant, idempotent=True
+        )
+
+        async def check() -> list[str]:
+            held = _permissions_by_user(await self.mailbox_permissions(tenant, mailbox))
+            problems: list[str] = []
+            for right in ("FullAccess", "SendAs", "SendOnBehalf"):
+                for user in changes[f"Add{right}"]:
+                    if right.lower() not in held.get(user.lower(), set()):
+                        problems.append(f"+{right} {user}")
+                for user in changes[f"Remove{right}"]:
+                    if right.lower() in held.get(user.lower(), set()):
+                        problems.append(f"-{right} {user}")
+            return problems
+
+        await self._confirm(f"ExecEditMailboxPermissions {mailbox}", tenant, check, results)
+        return results
+
+    async def set_sign_in(self, tenant: str, user_id: str, *, enabled: bool) -> list[CippResult]:
+        """ExecDisableUser; confirmed by reading the user's ``accountEnabled`` back."""
+        results = await self._change(
+            "ExecDisableUser",
+            {"tenantFilter": tenant, "ID": user_id, "Enable": enabled},
+            tenant=tenant,
+            idempotent=True,
+        )
+
+        async def check() -> list[str]:
+            user = await self.get_user(tenant, user_id)
+            state = user.get("accountEnabled") if user else None
+            return [] if state is enabled else [f"accountEnabled={enabled}"]
+
+        await self._confirm(f"ExecDisableUser {user_id}", tenant, check, results)
+        return results
+
+    async def reset_password(
+        self, tenant: str, user_id: str, *, must_change: bool = True
+    ) -> PasswordReset:
+        """ExecResetPass. A password cannot be read back: CIPP's own result decides, and a
+        result that does not say success is an error. The new password, when CIPP returns it
+        (``copyField``, or "The new password is ..."), is in ``PasswordReset.password``."""
+        response = await self._core.request(
+            self._for(tenant),
+            "POST",
+            "ExecResetPass",
+            json={"tenantFilter": tenant, "ID": user_id, "MustChange": must_change},
+        )
+        body = response.body
+        password: str | None = None
+        results = body.get("Results") if isinstance(body, dict) else None
+        if isinstance(results, dict) and results.get("copyField"):
+            password = str(results["copyField"])
+        parsed = parse_results(body)
+        texts: list[CippResult] = []
+        for item in parsed:
+            text = item.text
+            marker = text.lower().find("the new password is ")
+            if marker >= 0:
+                password = password or text[marker + len("the new password is ") :].strip().rstrip(
+                    "."
+                )
+                text = text[:marker] + "The new password is ***"
+            texts.append(CippResult(text, item.outcome))
+        if not any(r.outcome == "success" for r in parsed) or any(
+            r.outcome == "failure" for r in parsed
+        ):
+            reason = next((r.text for r in texts if r.outcome != "success"), "no result")
+            raise ServiceFault(
+                f"ExecResetPass {user_id}: {reason}", service="cipp", tenant=tenant, status=200
+            )
+        return PasswordReset(texts, password)
+
+    async def add_multi_tenant_app(
+        self,
+        app_id: str,
+        permission_ids: Sequence[str],
+        tenants: Sequence[tuple[str, str]] | Literal["allTenants"],
+    ) -> list[CippResult]:
+        """Bulk consent (needs the CIPP admin role). Queued and asynchronous in CIPP: the
+        results say "queued"; the caller re-verifies consent through Graph afterwards."""
+        target: Any = (
+            "allTenants"
+            if tenants == "allTenants"
+            else [{"value": value, "label": label} for value, label in tenants]
+        )
+        response = await self._core.request(
+            self.route,
+            "POST",
+            "ExecAddMultiTenantApp",
+            json={
+                "configMode": "manual",
+                "AppId": app_id,
+                "permissions": [{"id": p, "origin": "Application"} for p in permission_ids],
+                "tenantFilter": target,
+            },
+            idempotent=True,
+        )
+        results = parse_results(response.body)
+        failures = [r.text for r in results if r.outcome == "failure"]
+        if failures:
+            raise ServiceFault(
+                f"ExecAddMultiTenantApp {app_id}: {failures[0]}",
+                service="cipp",
+                status=200,
+                code=failures[0][:200],
+            )
+        return results
+
+
+def redact_results(results: Sequence[CippResult]) -> list[CippResult]:
+    """Results safe to log: a password in "The new password is ..." is masked."""
+    masked: list[CippResult] = []
+    for r in results:
+        marker = r.text.lower().find("password is ")
+        text = r.text if marker < 0 else r.text[: marker + len("password is ")] + "***"
+        masked.append(CippResult(text, r.outcome))
+    return masked
+
+
+def _permissions_by_user(rows: Sequence[Mapping[str, Any]]) -> dict[str, set[str]]:
+    held: dict[str, set[str]] = {}
+    for row in rows:
+        user = str(row.get("User") or row.get("user") or "").lower()
+        permissions = row.get("Permissions") or row.get("AccessRights") or []
+        if isinstance(permissions, str):
+            permissions = [p.strip() for p in permissions.replace(";", ",").split(",")]
+        held.setdefault(user, set()).update(str(p).lower() for p in permissions if p)
+    return held

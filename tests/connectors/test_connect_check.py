@@ -1,0 +1,182 @@
+"""``tenantctl connect check``: exit 0 when every configured connection works; with a wrong
+secret, an expired secret or an unreachable CIPP, exit 1 with a one-line diagnosis and fix
+each, and never a traceback. MSAL's endpoints are mocked with ``responses``, Graph and CIPP
+with an ``httpx.MockTransport``."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import httpx
+import pytest
+import responses
+from click.testing import CliRunner
+
+from controller.cli import cli
+from controller.cli import connect as connect_command
+from controller.connectors import Connections, ConnectionSettings, check_connections
+from tests.connectors.conftest import CIPP_CLIENT, CLIENT, PARTNER, FakeTime
+
+LOGIN = "https://login.microsoftonline.com"
+DESIRED = Path(__file__).resolve().parents[2] / "desired" / "msp.yaml"
+CIPP = "https://cipp.northwind-it.example"
+
+
+@pytest.fixture
+def desired(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    shutil.copy(DESIRED, tmp_path / "msp.yaml")
+    monkeypatch.setenv("TENANTCTL_CLIENT_SECRET", "partner-secret-value")
+    monkeypatch.setenv("CIPP_CLIENT_SECRET", "cipp-secret-value")
+    return tmp_path
+
+
+def login(partner_error: int | None = None, cipp_error: int | None = None) -> None:
+    responses.get(
+        f"{LOGIN}/common/discovery/instance",
+        json={
+            "tenant_discovery_endpoint": "x",
+            "metadata": [{"aliases": ["login.microsoftonline.com"]}],
+        },
+    )
+    responses.get(
+        f"{LOGIN}/{PARTNER}/v2.0/.well-known/openid-configuration",
+        json={
+            "token_endpoint": f"{LOGIN}/{PARTNER}/oauth2/v2.0/token",
+            "authorization_endpoint": f"{LOGIN}/{PARTNER}/oauth2/v2.0/authorize",
+            "issuer": f"{LOGIN}/{PARTNER}/v2.0",
+        },
+    )
+
+    def answer(request: Any) -> tuple[int, dict[str, str], str]:
+        import json
+
+        client = parse_qs(request.body)["client_id"][0]
+        error = partner_error if client == CLIENT else cipp_error if client == CIPP_CLIENT else None
+        if error:
+            payload = {
+                "error": "invalid_client",
+                "error_description": f"AADSTS{error}: nope.",
+                "error_codes": [error],
+                "correlation_id": "corr",
+            }
+            return 401, {}, json.dumps(payload)
+        return 200, {}, json.dumps({"access_token": f"token-for-{client}", "expires_in": 3599})
+
+    responses.add_callback(responses.POST, f"{LOGIN}/{PARTNER}/oauth2/v2.0/token", callback=answer)
+
+
+def services(cipp_reachable: bool = True) -> httpx.MockTransport:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "graph.microsoft.com":
+            assert request.url.path == "/v1.0/tenantRelationships/delegatedAdminCustomers"
+            return httpx.Response(
+                200,
+                json={
+                    "value": [
+                        {"id": "1", "tenantId": "t1", "displayName": "Contoso"},
+                        {"id": "2", "tenantId": "t2", "displayName": "Fabrikam"},
+                    ]
+                },
+            )
+        if not cipp_reachable:
+            raise httpx.ConnectError("Name or service not known")
+        assert str(request.url) == f"{CIPP}/api/me"
+        return httpx.Response(200, json={"clientPrincipal": {"userRoles": ["editor"]}})
+
+    return httpx.MockTransport(handler)
+
+
+def wire(monkeypatch: pytest.MonkeyPatch, transport: httpx.MockTransport) -> None:
+    time = FakeTime()
+
+    def run_checks(settings: ConnectionSettings) -> Any:
+        connections = Connections(settings, transport=transport, sleep=time.sleep, clock=time.clock)
+
+        async def go() -> Any:
+            async with connections:
+                return await check_connections(settings, connections=connections)
+
+        return asyncio.run(go())
+
+    monkeypatch.setattr(connect_command, "run_checks", run_checks)
+
+
+def invoke(desired: Path) -> Any:
+    return CliRunner().invoke(cli, ["connect", "check", "--desired", str(desired)])
+
+
+@responses.activate
+def test_everything_works(desired: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    login()
+    wire(monkeypatch, services())
+    result = invoke(desired)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("ok    partner app")
+    assert (
+        lines[1].startswith("ok    GDAP") and "2 customer(s) visible: Contoso, Fabrikam" in lines[1]
+    )
+    assert lines[2].startswith("ok    CIPP") and "editor" in lines[2]
+
+
+@pytest.mark.parametrize(
+    ("code", "diagnosis"),
+    [
+        (7000215, "is wrong; fix: copy the secret's Value (not its Secret ID)"),
+        (7000222, "has expired; fix: create a new client secret"),
+        (7000229, "admin consent is missing in the partner tenant; fix: a Global Administrator"),
+        (700016, "was not found in partner tenant"),
+    ],
+)
+@responses.activate
+def test_partner_credential_problems_are_diagnosed_in_one_line(
+    desired: Path, monkeypatch: pytest.MonkeyPatch, code: int, diagnosis: str
+) -> None:
+    login(partner_error=code)
+    wire(monkeypatch, services())
+    result = invoke(desired)
+    assert result.exit_code == 1
+    failed = [line for line in result.stdout.splitlines() if line.startswith("FAIL")]
+    assert len(failed) == 1 and diagnosis in failed[0]
+    assert "env:TENANTCTL_CLIENT_SECRET" in failed[0] or code not in (7000215, 7000222)
+    assert "Traceback" not in result.output and "partner-secret-value" not in result.output
+
+
+@responses.activate
+def test_rotated_cipp_secret_is_diagnosed(desired: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    login(cipp_error=7000215)
+    wire(monkeypatch, services())
+    result = invoke(desired)
+    assert result.exit_code == 1
+    (failed,) = [line for line in result.stdout.splitlines() if line.startswith("FAIL")]
+    assert (
+        "CIPP API client secret is wrong (rotated?)" in failed
+        and "env:CIPP_CLIENT_SECRET" in failed
+    )
+
+
+@responses.activate
+def test_unreachable_cipp_is_diagnosed(desired: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    login()
+    wire(monkeypatch, services(cipp_reachable=False))
+    result = invoke(desired)
+    assert result.exit_code == 1
+    (failed,) = [line for line in result.stdout.splitlines() if line.startswith("FAIL")]
+    assert f"CIPP is unreachable at {CIPP}" in failed and "fix: check spec.cipp.baseUrl" in failed
+    assert "Traceback" not in result.output
+
+
+def test_a_missing_secret_is_one_line_before_any_network_call(
+    desired: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TENANTCTL_CLIENT_SECRET")
+    result = invoke(desired)
+    assert result.exit_code == 1
+    assert result.stdout.strip().splitlines() == [
+        "FAIL  secrets       environment variable TENANTCTL_CLIENT_SECRET is not set "
+        "(secret env:TENANTCTL_CLIENT_SECRET); fix: export it, or point msp.yaml at it"
+    ]

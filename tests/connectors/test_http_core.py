@@ -1,0 +1,357 @@
+"""The HTTP core: paging, 429 + Retry-After, backoff on 5xx and dropped connections for safe
+requests only, read-before-retry for creates, 404-after-create, per-tenant concurrency, and
+errors translated with service, tenant, status, code and request id."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+
+from controller.connectors import RetryPolicy
+from controller.errors import (
+    BadRequest,
+    NotFound,
+    PermissionDenied,
+    PropagationPending,
+    Throttled,
+    Transient,
+)
+from tests.connectors.conftest import GRAPH, TENANT, body, graph_error, run
+
+
+def test_paging_follows_next_link_until_absent(connect: Any) -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        page = request.url.params.get("$skiptoken")
+        if page is None:
+            return httpx.Response(
+                200, json={"value": [{"id": "1"}], "@odata.nextLink": f"{GRAPH}/users?$skiptoken=2"}
+            )
+        if page == "2":
+            return httpx.Response(
+                200, json={"value": [{"id": "2"}], "@odata.nextLink": f"{GRAPH}/users?$skiptoken=3"}
+            )
+        return httpx.Response(200, json={"value": [{"id": "3"}]})
+
+    async def scenario() -> list[dict[str, Any]]:
+        async with connect(handler) as connections:
+            return await connections.graph(TENANT).list_users()
+
+    assert [u["id"] for u in run(scenario())] == ["1", "2", "3"]
+    assert len(seen) == 3
+    assert "%24top=999" in seen[0] or "$top=999" in seen[0]
+
+
+def test_throttled_request_waits_for_retry_after(connect: Any, fake_time: Any) -> None:
+    answers = iter(
+        [
+            graph_error(429, "TooManyRequests", **{"Retry-After": "7"}),
+            httpx.Response(200, json={"id": "u"}),
+        ]
+    )
+
+    async def scenario() -> dict[str, Any]:
+        async with connect(lambda request: next(answers)) as connections:
+            user = await connections.graph(TENANT).get_user("u")
+            usage = connections.accounting.tenant(TENANT, "graph")
+            assert (usage.round_trips, usage.throttles, usage.retries) == (2, 1, 1)
+            return user
+
+    assert run(scenario()) == {"id": "u"}
+    assert fake_time.sleeps == [7.0]
+
+
+def test_throttling_that_never_ends_is_a_throttled_error(connect: Any) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return graph_error(429, "TooManyRequests", **{"Retry-After": "2"})
+
+    async def scenario() -> None:
+        async with connect(handler, retry=RetryPolicy(max_throttled_attempts=3)) as connections:
+            await connections.graph(TENANT).get_user("u")
+
+    with pytest.raises(Throttled) as raised:
+        run(scenario())
+    assert raised.value.delay == 2.0 and raised.value.tenant == TENANT
+
+
+def test_503_is_retried_with_growing_jittered_backoff(connect: Any, fake_time: Any) -> None:
+    answers = iter(
+        [graph_error(503, "serviceNotAvailable")] * 2 + [httpx.Response(200, json={"id": "u"})]
+    )
+
+    async def scenario() -> None:
+        async with connect(lambda request: next(answers)) as connections:
+            await connections.graph(TENANT).get_user("u")
+
+    run(scenario())
+    assert fake_time.sleeps == [1.0, 2.0]  # random() == 1.0: the top of each jitter window
+
+
+@pytest.mark.parametrize(
+    "dropped", [httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadTimeout]
+)
+def test_dropped_connection_on_a_read_is_retried(
+    connect: Any, fake_time: Any, dropped: type[Exception]
+) -> None:
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise dropped("connection dropped")  # type: ignore[call-arg]
+        return httpx.Response(200, json={"id": "u"})
+
+    async def scenario() -> dict[str, Any]:
+        async with connect(handler) as connections:
+            return await connections.graph(TENANT).get_user("u")
+
+    assert run(scenario()) == {"id": "u"}
+    assert calls == 2 and len(fake_time.sleeps) == 1
+
+
+def test_transient_failures_give_up_with_a_transient_error(connect: Any) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return graph_error(503, "serviceNotAvailable")
+
+    async def scenario() -> None:
+        async with connect(handler, retry=RetryPolicy(max_attempts=3)) as connections:
+            await connections.graph(TENANT).get_user("u")
+
+    with pytest.raises(Transient) as raised:
+        run(scenario())
+    assert raised.value.status == 503 and raised.value.code == "serviceNotAvailable"
+
+
+def test_create_that_may_have_run_is_looked_up_not_repeated(connect: Any) -> None:
+    posts = 0
+    lookups = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal posts, lookups
+        if request.method == "POST":
+            posts += 1
+            raise httpx.RemoteProtocolError("server disconnected without sending a response")
+        lookups += 1
+        assert "userPrincipalName eq 'new@contoso.com'" in request.url.params["$filter"]
+        return httpx.Response(200, json={"value": [{"id": "made-by-lost-attempt"}]})
+
+    async def scenario() -> dict[str, Any]:
+        async with connect(handler) as connections:
+            return await connections.graph(TENANT).create_user(
+                {"userPrincipalName": "new@contoso.com", "displayName": "New"}
+            )
+
+    assert run(scenario()) == {"id": "made-by-lost-attempt"}
+    assert (posts, lookups) == (1, 1)
+
+
+def test_create_confirmed_absent_is_sent_again(connect: Any) -> None:
+    posts = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal posts
+        if request.method == "POST":
+            posts += 1
+            if posts == 1:
+                return graph_error(502, "badGateway")
+            return httpx.Response(201, json={"id": "new"})
+        return httpx.Response(200, json={"value": []})
+
+    async def scenario() -> dict[str, Any]:
+        async with connect(handler) as connections:
+            return await connections.graph(TENANT).create_user(
+                {"userPrincipalName": "n@contoso.com"}
+            )
+
+    assert run(scenario()) == {"id": "new"}
+    assert posts == 2
+
+
+def test_create_without_lookup_is_never_repeated_blindly(connect: Any) -> None:
+    posts = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal posts
+        posts += 1
+        raise httpx.ReadTimeout("no answer")
+
+    async def scenario() -> None:
+        async with connect(handler) as connections:
+            graph = connections.graph(TENANT)
+            await connections.core.request(
+                graph.route, "POST", "/groups", json={"displayName": "x"}
+            )
+
+    with pytest.raises(Transient):
+        run(scenario())
+    assert posts == 1
+
+
+def test_create_refused_because_lost_attempt_made_it_returns_the_object(connect: Any) -> None:
+    answers = iter(
+        [
+            httpx.Response(504),  # lost: may have run
+            httpx.Response(200, json={"value": []}),  # lookup: not visible yet
+            graph_error(
+                400,
+                "Request_BadRequest",
+                "Another object with the same value for property userPrincipalName already exists.",
+            ),
+            httpx.Response(200, json={"value": [{"id": "u1"}]}),  # lookup again
+        ]
+    )
+
+    async def scenario() -> dict[str, Any]:
+        async with connect(lambda request: next(answers)) as connections:
+            return await connections.graph(TENANT).create_user(
+                {"userPrincipalName": "n@contoso.com"}
+            )
+
+    assert run(scenario()) == {"id": "u1"}
+
+
+def test_read_of_a_new_object_retries_404_during_replication(connect: Any, fake_time: Any) -> None:
+    answers = iter(
+        [graph_error(404, "Request_ResourceNotFound")] * 3 + [httpx.Response(200, json={"id": "g"})]
+    )
+
+    async def scenario() -> dict[str, Any]:
+        async with connect(lambda request: next(answers)) as connections:
+            return await connections.graph(TENANT).get_group("g", expect_new=True)
+
+    assert run(scenario()) == {"id": "g"}
+    assert len(fake_time.sleeps) == 3
+
+
+def test_new_object_still_missing_after_the_budget_is_propagation_pending(
+    connect: Any, fake_time: Any
+) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return graph_error(404, "Request_ResourceNotFound")
+
+    async def scenario() -> None:
+        async with connect(handler) as connections:
+            await connections.graph(TENANT).get_group("g", expect_new=True)
+
+    with pytest.raises(PropagationPending):
+        run(scenario())
+    assert 60.0 <= sum(fake_time.sleeps) < 120.0
+
+
+def test_404_of_an_ordinary_read_is_not_found_at_once(connect: Any, fake_time: Any) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return graph_error(404, "Request_ResourceNotFound", "Resource 'x' does not exist")
+
+    async def scenario() -> None:
+        async with connect(handler) as connections:
+            await connections.graph(TENANT).get_user("x")
+
+    with pytest.raises(NotFound) as raised:
+        run(scenario())
+    error = raised.value
+    assert (error.service, error.tenant, error.status, error.code, error.request_id) == (
+        "graph",
+        TENANT,
+        404,
+        "Request_ResourceNotFound",
+        "req-123",
+    )
+    assert fake_time.sleeps == []
+
+
+def test_delete_lost_in_transit_then_404_counts_as_deleted(connect: Any) -> None:
+    answers = iter([httpx.Response(503), graph_error(404, "Request_ResourceNotFound")])
+
+    async def scenario() -> None:
+        async with connect(lambda request: next(answers)) as connections:
+            await connections.graph(TENANT).delete_user("u")
+
+    run(scenario())
+
+
+def test_errors_map_to_the_tree(connect: Any) -> None:
+    answers = iter(
+        [graph_error(403, "Authorization_RequestDenied"), graph_error(400, "Request_BadRequest")]
+    )
+
+    async def scenario() -> None:
+        async with connect(lambda request: next(answers)) as connections:
+            graph = connections.graph(TENANT)
+            with pytest.raises(PermissionDenied):
+                await graph.list_users()
+            with pytest.raises(BadRequest):
+                await graph.update_user("u", {"usageLocation": "XX"})
+
+    run(scenario())
+
+
+def test_per_tenant_concurrency_is_bounded(connect: Any) -> None:
+    in_flight = 0
+    peak = 0
+
+    class Slow(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            nonlocal in_flight, peak
+            in_flight += 1
+            peak = max(peak, in_flight)
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
+            in_flight -= 1
+            return httpx.Response(200, json={"id": "u"})
+
+    from controller.connectors import Connections
+    from tests.connectors.conftest import FakeTokens, make_settings
+
+    async def scenario() -> None:
+        async with Connections(
+            make_settings(),
+            transport=Slow(),
+            tokens=FakeTokens(),
+            per_tenant_concurrency=2,  # type: ignore[arg-type]
+        ) as connections:
+            graph = connections.graph(TENANT)
+            await asyncio.gather(*(graph.get_user(str(n)) for n in range(10)))
+
+    run(scenario())
+    assert peak == 2
+
+
+def test_bearer_token_is_sent_for_the_right_tenant_and_resource(connect: Any) -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers["Authorization"])
+        return httpx.Response(200, json={"value": []})
+
+    async def scenario() -> None:
+        async with connect(handler) as connections:
+            await connections.graph(TENANT).list_groups()
+            await connections.exchange(TENANT).shared_mailboxes()
+
+    run(scenario())
+    assert seen == [
+        f"Bearer eyJ-token-graph-{TENANT[:4]}",
+        f"Bearer eyJ-token-exchange-{TENANT[:4]}",
+    ]
+
+
+def test_retry_body_is_the_same(connect: Any) -> None:
+    bodies: list[Any] = []
+    answers = iter([httpx.Response(500), httpx.Response(204)])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        bodies.append(body(request))
+        return next(answers)
+
+    async def scenario() -> None:
+        async with connect(handler) as connections:
+            await connections.graph(TENANT).update_user("u", {"displayName": "A"})
+
+    run(scenario())
+    assert bodies == [{"displayName": "A"}] * 2

@@ -1,0 +1,347 @@
+"""Tokens through MSAL, with its token endpoint mocked by ``responses``: each AADSTS code
+becomes the right typed error, tokens are reused until they expire, certificate and
+federated-assertion credentials, per-resource scopes, overridden login endpoints without
+Microsoft's instance discovery, ``forget`` after MSAL's cached 400, and a private CA bundle
+that ``REQUESTS_CA_BUNDLE`` cannot override."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import json
+import logging
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import pytest
+import responses
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+from controller.connectors import (
+    ClientAssertion,
+    ClientCertificate,
+    ConnectionSettings,
+    TokenProvider,
+)
+from controller.errors import (
+    ConsentMissing,
+    CredentialError,
+    ServiceError,
+    ServiceFault,
+    UnknownTenant,
+)
+from tests.connectors.conftest import (
+    CIPP_CLIENT,
+    CIPP_SECRET,
+    CLIENT,
+    PARTNER,
+    SECRET,
+    TENANT,
+    make_settings,
+    run,
+)
+
+LOGIN = "https://login.microsoftonline.com"
+
+
+def discovery(login: str = LOGIN, tenant: str = TENANT) -> None:
+    if login == LOGIN:
+        # MSAL asks Microsoft for the authority's aliases when it handles an error.
+        responses.get(
+            f"{LOGIN}/common/discovery/instance",
+            json={
+                "tenant_discovery_endpoint": f"{LOGIN}/{tenant}/v2.0/.well-known/openid-configuration",
+                "metadata": [
+                    {
+                        "preferred_network": "login.microsoftonline.com",
+                        "aliases": ["login.microsoftonline.com"],
+                    }
+                ],
+            },
+        )
+    responses.get(
+        f"{login}/{tenant}/v2.0/.well-known/openid-configuration",
+        json={
+            "token_endpoint": f"{login}/{tenant}/oauth2/v2.0/token",
+            "authorization_endpoint": f"{login}/{tenant}/oauth2/v2.0/authorize",
+            "issuer": f"{login}/{tenant}/v2.0",
+        },
+    )
+
+
+def token_ok(
+    login: str = LOGIN, tenant: str = TENANT, token: str = "at-1", expires_in: int = 3599
+) -> None:
+    responses.post(
+        f"{login}/{tenant}/oauth2/v2.0/token",
+        json={"access_token": token, "token_type": "Bearer", "expires_in": expires_in},
+    )
+
+
+def token_error(code: int, status: int = 401, tenant: str = TENANT) -> None:
+    responses.post(
+        f"{LOGIN}/{tenant}/oauth2/v2.0/token",
+        status=status,
+        json={
+            "error": "invalid_client",
+            "error_description": f"AADSTS{code}: something went wrong.\r\nTrace ID: t\r\nCorrelation ID: corr-1",
+            "error_codes": [code],
+            "correlation_id": "corr-1",
+        },
+    )
+
+
+def token_requests() -> list[dict[str, list[str]]]:
+    return [
+        parse_qs(str(call.request.body))
+        for call in responses.calls
+        if call.request.method == "POST" and call.request.url.endswith("/token")
+    ]
+
+
+@responses.activate
+def test_token_is_acquired_and_reused_until_it_expires() -> None:
+    discovery()
+    token_ok(token="at-1")
+    tokens = TokenProvider(make_settings())
+    assert run(tokens.token(TENANT, "graph")) == "at-1"
+    http_calls = len(responses.calls)
+    assert run(tokens.token(TENANT, "graph")) == "at-1"
+    assert len(responses.calls) == http_calls  # served from MSAL's cache: no HTTP at all
+    sent = token_requests()[0]
+    assert sent["scope"] == ["https://graph.microsoft.com/.default"]
+    assert sent["client_id"] == [CLIENT] and sent["client_secret"] == [SECRET]
+
+
+@responses.activate
+def test_an_expired_token_is_fetched_again() -> None:
+    discovery()
+    token_ok(token="short", expires_in=1)  # inside MSAL's refresh window: already stale
+    tokens = TokenProvider(make_settings())
+    run(tokens.token(TENANT, "graph"))
+    run(tokens.token(TENANT, "graph"))
+    assert len(token_requests()) == 2
+
+
+@responses.activate
+def test_each_resource_has_its_scope_and_cipp_uses_its_own_client_and_tenant() -> None:
+    discovery()
+    token_ok()
+    discovery(tenant=PARTNER)
+    token_ok(tenant=PARTNER)
+    tokens = TokenProvider(make_settings())
+    run(tokens.token(TENANT, "exchange"))
+    run(tokens.token(PARTNER, "partnerCenter"))
+    run(tokens.token(TENANT, "cipp"))  # always from CIPP's tenant
+    sent = token_requests()
+    assert sent[0]["scope"] == ["https://outlook.office365.com/.default"]
+    assert sent[1]["scope"] == ["https://api.partnercenter.microsoft.com/.default"]
+    assert sent[2]["scope"] == [f"api://{CIPP_CLIENT}/.default"]
+    assert sent[2]["client_id"] == [CIPP_CLIENT] and sent[2]["client_secret"] == [CIPP_SECRET]
+    assert responses.calls[-1].request.url.startswith(f"{LOGIN}/{PARTNER}/")
+
+
+@pytest.mark.parametrize(
+    ("code", "kind", "words"),
+    [
+        (7000229, ConsentMissing, f"{LOGIN}/{TENANT}/adminconsent?client_id={CLIENT}"),
+        (65001, ConsentMissing, "adminconsent"),
+        (700016, CredentialError, "was not found"),
+        (7000215, CredentialError, "is wrong"),
+        (7000222, CredentialError, "has expired"),
+        (90002, UnknownTenant, "does not exist"),
+        (50001, ServiceFault, "AADSTS50001"),
+    ],
+)
+@responses.activate
+def test_aadsts_codes_become_typed_errors(
+    code: int, kind: type[ServiceError], words: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    discovery()
+    token_error(code, status=400 if code in (7000229, 65001) else 401)
+    with pytest.raises(kind) as raised:
+        run(TokenProvider(make_settings()).token(TENANT, "graph"))
+    error = raised.value
+    assert words in str(error)
+    assert error.code == f"AADSTS{code}" and error.request_id == "corr-1"
+    assert error.tenant == TENANT and error.service == "login"
+    assert SECRET not in str(error) and SECRET not in caplog.text
+
+
+@responses.activate
+def test_unknown_tenant_found_during_discovery() -> None:
+    responses.get(
+        f"{LOGIN}/{TENANT}/v2.0/.well-known/openid-configuration",
+        status=400,
+        json={
+            "error": "invalid_tenant",
+            "error_codes": [90002],
+            "error_description": "AADSTS90002: Tenant not found.",
+        },
+    )
+    with pytest.raises(UnknownTenant):
+        run(TokenProvider(make_settings()).token(TENANT, "graph"))
+
+
+@responses.activate
+def test_forget_drops_msal_s_cached_400_after_consent_is_granted() -> None:
+    discovery()
+    token_error(7000229, status=400)
+    tokens = TokenProvider(make_settings())
+    with pytest.raises(ConsentMissing):
+        run(tokens.token(TENANT, "graph"))
+    # Consent is granted now; MSAL would still answer its cached 400 for 60 s.
+    responses.replace(
+        responses.POST,
+        f"{LOGIN}/{TENANT}/oauth2/v2.0/token",
+        json={"access_token": "after-consent", "expires_in": 3599},
+    )
+    with pytest.raises(ConsentMissing):
+        run(tokens.token(TENANT, "graph"))
+    tokens.forget(TENANT)
+    assert run(tokens.token(TENANT, "graph")) == "after-consent"
+
+
+@responses.activate
+def test_overridden_login_skips_instance_discovery() -> None:
+    sandbox = "https://login.sandbox.test:8443"
+    discovery(login=sandbox)
+    token_ok(login=sandbox, token="sandbox-token")
+    tokens = TokenProvider(make_settings(overrides={"login": sandbox}))
+    # Any call to login.microsoftonline.com would fail: responses knows no such URL.
+    assert run(tokens.token(TENANT, "graph")) == "sandbox-token"
+    assert all(call.request.url.startswith(sandbox) for call in responses.calls)
+
+
+@responses.activate
+def test_private_ca_bundle_wins_over_requests_ca_bundle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("not used by the mock")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "somebody-elses.pem"))
+    monkeypatch.setenv("CURL_CA_BUNDLE", str(tmp_path / "somebody-elses.pem"))
+    discovery()
+    token_ok()
+    run(TokenProvider(make_settings(ca_bundle=bundle)).token(TENANT, "graph"))
+    verified = {call.request.req_kwargs["verify"] for call in responses.calls}  # type: ignore[attr-defined]
+    assert verified == {str(bundle)}
+
+
+def _certificate() -> tuple[str, str]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "tenantctl-test")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    return pem, cert.fingerprint(hashes.SHA1()).hex().upper()
+
+
+def _jwt_part(token: str, index: int) -> dict[str, Any]:
+    part = token.split(".")[index]
+    return dict(json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))))
+
+
+@responses.activate
+def test_certificate_credential_signs_a_client_assertion() -> None:
+    pem, thumbprint = _certificate()
+    settings = make_settings()
+    settings = ConnectionSettings(
+        endpoints=settings.endpoints,
+        partner_tenant_id=PARTNER,
+        client_id=CLIENT,
+        credential=ClientCertificate(pem, thumbprint=thumbprint, source="file:key.pem"),
+    )
+    discovery()
+    token_ok()
+    assert run(TokenProvider(settings).token(TENANT, "graph")) == "at-1"
+    sent = token_requests()[0]
+    assert "client_secret" not in sent
+    assert sent["client_assertion_type"] == [
+        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+    ]
+    header = _jwt_part(sent["client_assertion"][0], 0)
+    expected = base64.urlsafe_b64encode(bytes.fromhex(thumbprint)).decode().rstrip("=")
+    assert header["x5t"].rstrip("=") == expected
+    assert _jwt_part(sent["client_assertion"][0], 1)["iss"] == CLIENT
+    assert pem not in repr(settings)
+
+
+@responses.activate
+def test_federated_assertion_is_read_fresh_for_each_token_request() -> None:
+    issued = iter(["oidc.token.one", "oidc.token.two"])
+    settings = make_settings()
+    settings = ConnectionSettings(
+        endpoints=settings.endpoints,
+        partner_tenant_id=PARTNER,
+        client_id=CLIENT,
+        credential=ClientAssertion(lambda: next(issued), source="file:/tmp/oidc"),
+    )
+    discovery()
+    token_ok(expires_in=1)
+    tokens = TokenProvider(settings)
+    run(tokens.token(TENANT, "graph"))
+    run(tokens.token(TENANT, "graph"))
+    sent = token_requests()
+    assert [s["client_assertion"] for s in sent] == [["oidc.token.one"], ["oidc.token.two"]]
+    assert "client_secret" not in sent[0]
+
+
+@responses.activate
+def test_errors_from_an_overridden_login_never_reach_microsoft() -> None:
+    sandbox = "https://login.sandbox.test:8443"
+    discovery(login=sandbox)
+    responses.post(
+        f"{sandbox}/{TENANT}/oauth2/v2.0/token",
+        status=401,
+        json={
+            "error": "invalid_client",
+            "error_codes": [7000222],
+            "error_description": "AADSTS7000222: expired",
+        },
+    )
+    with pytest.raises(CredentialError, match="expired"):
+        run(TokenProvider(make_settings(overrides={"login": sandbox})).token(TENANT, "graph"))
+    assert all(call.request.url.startswith(sandbox) for call in responses.calls)
+
+
+def test_the_http_core_trusts_the_private_ca_bundle_too(tmp_path: Path) -> None:
+    from controller.connectors._http import ssl_context
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "tenantctl private CA")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    bundle = tmp_path / "ca.pem"
+    bundle.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    subjects = [str(c.get("subject")) for c in ssl_context(bundle).get_ca_certs()]
+    assert any("tenantctl private CA" in s for s in subjects)
+    assert len(subjects) > 1  # the public roots stay trusted as well
