@@ -253,6 +253,29 @@ class ObservedTenant:
     # Free-form notes observe wants the plan to show (e.g. CIPP access-check errors).
     notes: tuple[str, ...] = ()
 
+    @classmethod
+    def unreachable(
+        cls, name: str, tenant_id: str, observed_at: dt.datetime, unknown: Unknown
+    ) -> ObservedTenant:
+        """A tenant of which nothing could be read: every area is ``unknown``."""
+        return cls(
+            name=name,
+            tenant_id=tenant_id,
+            observed_at=observed_at,
+            gdap=unknown,
+            consent=unknown,
+            exchange=unknown,
+            verified_domains=unknown,
+            skus=unknown,
+            users=unknown,
+            groups=unknown,
+            distribution_groups=unknown,
+            shared_mailboxes=unknown,
+            mfa=unknown,
+            risky_users=unknown,
+            action_ledger=unknown,
+        )
+
     def unknown_areas(self) -> dict[str, Unknown]:
         """Area name -> why it is unknown, for the plan's observation status."""
         areas = {

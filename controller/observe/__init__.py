@@ -1,0 +1,58 @@
+"""Observe: read every tenant's real state through the connectors.
+
+``translate`` is pure (service JSON -> observed values); ``tenant`` holds the reads. Tenants
+are observed concurrently under a bound; a tenant that fails to observe is reported as
+unknown in every area and the others go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Callable, Sequence
+
+from controller.connectors import Connections
+from controller.models import TenantConfig
+from controller.models.observed import ObservedTenant, Unknown
+from controller.observe.tenant import PartnerFacts, TenantObserver, read_partner_facts
+
+__all__ = [
+    "ObservedTenant",
+    "PartnerFacts",
+    "TenantObserver",
+    "observe_estate",
+    "read_partner_facts",
+]
+
+
+async def observe_estate(
+    tenants: Sequence[TenantConfig],
+    connections: Connections,
+    *,
+    app_id: str,
+    cipp: bool,
+    now: dt.datetime,
+    concurrency: int = 16,
+    on_done: Callable[[ObservedTenant], None] | None = None,
+) -> dict[str, ObservedTenant]:
+    partner = await read_partner_facts(connections, cipp=cipp)
+    observer = TenantObserver(connections, app_id=app_id, partner=partner, now=now)
+    bound = asyncio.Semaphore(concurrency)
+
+    async def one(tenant: TenantConfig) -> ObservedTenant:
+        async with bound:
+            try:
+                observed = await observer.observe(tenant)
+            except Exception as error:  # one tenant's bug or fault never stops the others
+                unknown = Unknown(
+                    "error", f"observing the tenant failed: {type(error).__name__}: {error}"
+                )
+                observed = ObservedTenant.unreachable(
+                    tenant.metadata.name, tenant.metadata.tenant_id, now, unknown
+                )
+        if on_done is not None:
+            on_done(observed)
+        return observed
+
+    results = await asyncio.gather(*(one(t) for t in tenants))
+    return {o.name: o for o in results}

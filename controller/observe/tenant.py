@@ -1,0 +1,638 @@
+"""Observe one tenant (and the partner-level facts every tenant shares).
+
+The only I/O here goes through the connectors. Reads are grouped to keep round trips low:
+one ``$batch`` for everything Graph can answer without an id (organization, the app's service
+principal, resource app roles, licences, users, groups, reports), a second for what needs the
+ids from the first (app role and directory role assignments, members of the declared groups,
+the one-shot-action ledger), then Exchange through the tenant's route. Only what the desired
+state manages is read: members of declared groups, permissions of declared mailboxes.
+
+Every failure becomes :class:`~controller.models.observed.Unknown` for the area it affects,
+through ``translate.unknown_from_error``; nothing here turns an error into an empty list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from controller.connectors import Connections, GraphUrls
+from controller.errors import NotFound, PermissionDenied, ServiceError, TenantctlError
+from controller.models import TenantConfig
+from controller.models.observed import (
+    ActionRecord,
+    ConsentStatus,
+    ExchangeAccess,
+    ExchangeRoute,
+    GdapState,
+    ObservedDistributionGroup,
+    ObservedGroup,
+    ObservedSharedMailbox,
+    ObservedTenant,
+    ObservedUser,
+    Principal,
+    Unknown,
+)
+from controller.models.permissions import (
+    ACTION_LEDGER_EXTENSION,
+    EXCHANGE_ADMINISTRATOR_ROLE,
+    EXCHANGE_APP_ID,
+    GRAPH_APP_ID,
+    ROLE_MANAGEMENT_PERMISSION,
+)
+from controller.observe import translate
+
+T = TypeVar("T")
+
+USER_SELECT = (
+    "id,userPrincipalName,displayName,mailNickname,givenName,surname,jobTitle,department,"
+    "accountEnabled,usageLocation,assignedLicenses,mail"
+)
+GROUP_SELECT = "id,displayName,mailNickname,description,mailEnabled,securityEnabled,groupTypes,mail"
+MEMBER_SELECT = "id,userPrincipalName,mail,displayName"
+ROLE_SELECT = "id,appId,appRoles"
+
+
+@dataclass(frozen=True)
+class PartnerFacts:
+    """What the partner tenant and CIPP say about all customers, read once per run."""
+
+    relationships: list[dict[str, Any]] | Unknown
+    cipp_tenants: dict[str, dict[str, Any]] | Unknown | None  # tenant id -> row; None: no CIPP
+    cipp_access: dict[str, dict[str, Any]] | Unknown | None  # tenant id -> ExecAccessChecks row
+
+
+async def _attempt(what: str, call: Awaitable[T]) -> T | Unknown:
+    try:
+        return await call
+    except ServiceError as error:
+        return translate.unknown_from_error(error, what)
+
+
+async def read_partner_facts(connections: Connections, *, cipp: bool) -> PartnerFacts:
+    async def relationships() -> list[dict[str, Any]]:
+        return await connections.partner_graph().gdap_relationships()
+
+    async def cipp_rows(
+        call: Callable[[], Awaitable[list[dict[str, Any]]]], key: str
+    ) -> dict[str, dict[str, Any]]:
+        rows = await call()
+        return {str(r.get(key, "")).lower(): r for r in rows if r.get(key)}
+
+    rel_task = _attempt("GDAP relationships", relationships())
+    if not cipp:
+        return PartnerFacts(await rel_task, None, None)
+    client = connections.cipp()
+    rels, tenants, access = await asyncio.gather(
+        rel_task,
+        _attempt("CIPP tenants", cipp_rows(client.list_tenants, "customerId")),
+        _attempt("CIPP access checks", cipp_rows(client.access_checks, "TenantId")),
+    )
+    return PartnerFacts(rels, tenants, access)
+
+
+class TenantObserver:
+    """Observes tenants through one :class:`Connections`."""
+
+    def __init__(
+        self,
+        connections: Connections,
+        *,
+        app_id: str,
+        partner: PartnerFacts,
+        now: dt.datetime,
+    ) -> None:
+        self.connections = connections
+        self.app_id = app_id
+        self.partner = partner
+        self.now = now
+
+    # -- the straight line --------------------------------------------------------------
+
+    async def observe(self, tenant: TenantConfig) -> ObservedTenant:
+        tenant_id = tenant.metadata.tenant_id
+        gdap = self._gdap(tenant_id)
+        cipp_manageable = self._cipp_manageable(tenant_id)
+        graph = self.connections.graph(tenant_id)
+        spec = tenant.spec
+
+        first = {
+            "organization": GraphUrls.organization(),
+            "servicePrincipal": GraphUrls.service_principal_by_app_id(self.app_id),
+            "graphRoles": GraphUrls.service_principal_by_app_id(GRAPH_APP_ID, ROLE_SELECT),
+            "exchangeRoles": GraphUrls.service_principal_by_app_id(EXCHANGE_APP_ID, ROLE_SELECT),
+            "skus": GraphUrls.subscribed_skus(),
+            "users": GraphUrls.users(USER_SELECT),
+        }
+        if spec.groups:
+            first["groups"] = GraphUrls.groups(GROUP_SELECT)
+        if spec.checks.mfa is not None:
+            first["mfa"] = GraphUrls.registration_details()
+        if spec.checks.risky_users is not None:
+            first["risky"] = GraphUrls.risky_users()
+        try:
+            answers = await graph.read_many(first)
+        except TenantctlError as error:
+            return self._unreachable(tenant, gdap, cipp_manageable, error)
+        token_errors = [
+            a for a in answers.values() if isinstance(a, ServiceError) and a.service == "login"
+        ]
+        if token_errors and len(token_errors) == len(answers):
+            # No token for this tenant (consent missing, bad credential): nothing is known.
+            return self._unreachable(tenant, gdap, cipp_manageable, token_errors[0])
+
+        sp = _single(answers["servicePrincipal"])
+        role_names = translate.app_role_names(
+            [r for key in ("graphRoles", "exchangeRoles") for r in _list_or_empty(answers[key])]
+        )
+        users = self._users(answers["users"])
+        groups_raw = answers.get("groups")
+
+        second: dict[str, str] = {}
+        sp_id = str(sp["id"]) if isinstance(sp, dict) else None
+        if sp_id:
+            second["assignments"] = GraphUrls.app_role_assignments(sp_id)
+            second["directoryRoles"] = GraphUrls.directory_role_assignments(sp_id)
+        declared_nicknames = {g.mail_nickname.lower() for g in spec.groups if g.members is not None}
+        member_reads: dict[str, str] = {}
+        if isinstance(groups_raw, list):
+            for item in groups_raw:
+                nickname = str(item.get("mailNickname") or "").lower()
+                if nickname in declared_nicknames and translate.group_kind(item) in (
+                    "security",
+                    "microsoft365",
+                ):
+                    key = f"members:{item['id']}"
+                    member_reads[str(item["id"])] = key
+                    second[key] = GraphUrls.group_members(str(item["id"]), MEMBER_SELECT)
+        ledger_targets = self._ledger_targets(tenant, users)
+        for user_id in ledger_targets:
+            second[f"ledger:{user_id}"] = f"/users/{user_id}/extensions/{ACTION_LEDGER_EXTENSION}"
+        try:
+            more = await graph.read_many(second) if second else {}
+        except TenantctlError as error:
+            unknown = translate.unknown_from_error(error, "second read")
+            more = dict.fromkeys(second, unknown)  # type: ignore[arg-type]
+
+        consent = self._consent(
+            sp, answers["servicePrincipal"], more.get("assignments"), role_names
+        )
+        role_assigned, can_assign = self._roles(more.get("directoryRoles"), consent)
+        groups = self._groups(groups_raw, member_reads, more)
+        ledger = self._ledger(tenant, ledger_targets, more)
+        exchange, dgs, mailboxes = await self._exchange(
+            tenant, users, role_assigned, can_assign, cipp_manageable
+        )
+        return ObservedTenant(
+            name=tenant.metadata.name,
+            tenant_id=tenant_id,
+            observed_at=self.now,
+            gdap=gdap,
+            consent=consent,
+            exchange=exchange,
+            verified_domains=self._domains(answers["organization"]),
+            skus=self._skus(answers["skus"]),
+            users=users,
+            groups=groups,
+            distribution_groups=dgs,
+            shared_mailboxes=mailboxes,
+            mfa=self._reports(answers.get("mfa"), "MFA registration", translate.mfa_registration),
+            risky_users=self._reports(answers.get("risky"), "risky users", translate.risky_user),
+            action_ledger=ledger,
+            notes=self._notes(tenant_id),
+        )
+
+    # -- partner-level -------------------------------------------------------------------
+
+    def _gdap(self, tenant_id: str) -> GdapState | Unknown:
+        rels = self.partner.relationships
+        if isinstance(rels, Unknown):
+            return rels
+        return translate.gdap_state(rels, tenant_id, self.now)
+
+    def _cipp_manageable(self, tenant_id: str) -> bool | None:
+        tenants = self.partner.cipp_tenants
+        if tenants is None:
+            return None
+        if isinstance(tenants, Unknown):
+            return False
+        if tenant_id.lower() not in tenants:
+            return False
+        access = self.partner.cipp_access
+        if isinstance(access, dict) and tenant_id.lower() in access:
+            status = str(access[tenant_id.lower()].get("GraphStatus", ""))
+            return not status.lower().startswith(("error", "failed", "no "))
+        return True
+
+    def _notes(self, tenant_id: str) -> tuple[str, ...]:
+        access = self.partner.cipp_access
+        if isinstance(access, dict) and tenant_id.lower() in access:
+            row = access[tenant_id.lower()]
+            missing = row.get("MissingRoles") or []
+            if missing:
+                return (f"CIPP access check: missing roles {', '.join(map(str, missing))}",)
+        return ()
+
+    def _unreachable(
+        self,
+        tenant: TenantConfig,
+        gdap: GdapState | Unknown,
+        cipp_manageable: bool | None,
+        error: TenantctlError,
+    ) -> ObservedTenant:
+        unknown = translate.unknown_from_error(error, "tenant")
+        consent: ConsentStatus | Unknown = unknown
+        if unknown.code == "consentMissing":
+            from controller.models.permissions import REQUIRED_PERMISSIONS
+
+            consent = ConsentStatus("pending", None, frozenset(), REQUIRED_PERMISSIONS)
+        exchange = ExchangeAccess(
+            state="pending",
+            route=None,
+            role_assigned=None,
+            role_propagated=None,
+            cipp_manageable=cipp_manageable,
+        )
+        base = ObservedTenant.unreachable(
+            tenant.metadata.name, tenant.metadata.tenant_id, self.now, unknown
+        )
+        return dataclasses.replace(
+            base,
+            gdap=gdap,
+            consent=consent,
+            exchange=exchange,
+            notes=self._notes(tenant.metadata.tenant_id),
+        )
+
+    # -- Graph areas ---------------------------------------------------------------------
+
+    def _consent(
+        self,
+        sp: dict[str, Any] | None,
+        sp_answer: Any,
+        assignments: Any,
+        role_names: Mapping[str, str],
+    ) -> ConsentStatus | Unknown:
+        if isinstance(sp_answer, ServiceError):
+            return translate.unknown_from_error(sp_answer, "consent")
+        if sp is None:
+            return translate.consent_status(None, [], role_names)
+        if isinstance(assignments, ServiceError):
+            return translate.unknown_from_error(assignments, "consent")
+        if isinstance(assignments, Unknown):
+            return assignments
+        if not role_names:
+            return Unknown("error", "consent: the resource app roles could not be read")
+        return translate.consent_status(sp, _list_or_empty(assignments), role_names)
+
+    @staticmethod
+    def _roles(answer: Any, consent: ConsentStatus | Unknown) -> tuple[bool | None, bool]:
+        can_assign = (
+            isinstance(consent, ConsentStatus) and ROLE_MANAGEMENT_PERMISSION in consent.granted
+        )
+        if not isinstance(answer, list):
+            return None, can_assign
+        assigned = any(
+            str(a.get("roleDefinitionId", "")).lower() == EXCHANGE_ADMINISTRATOR_ROLE
+            for a in answer
+        )
+        return assigned, can_assign
+
+    @staticmethod
+    def _users(answer: Any) -> tuple[ObservedUser, ...] | Unknown:
+        if isinstance(answer, ServiceError):
+            return translate.unknown_from_error(answer, "users")
+        return tuple(
+            sorted((translate.user(u) for u in _list_or_empty(answer)), key=lambda u: u.key)
+        )
+
+    @staticmethod
+    def _domains(answer: Any) -> frozenset[str] | Unknown:
+        if isinstance(answer, ServiceError):
+            return translate.unknown_from_error(answer, "verified domains")
+        org = _single(answer)
+        if org is None:
+            return Unknown("error", "verified domains: the organization could not be read")
+        return translate.verified_domains(org)
+
+    @staticmethod
+    def _skus(answer: Any) -> Any:
+        if isinstance(answer, ServiceError):
+            return translate.unknown_from_error(answer, "licences")
+        return tuple(
+            sorted((translate.sku(s) for s in _list_or_empty(answer)), key=lambda s: s.sku_id)
+        )
+
+    @staticmethod
+    def _reports(answer: Any, what: str, convert: Callable[[Any], T]) -> tuple[T, ...] | Unknown:
+        if answer is None:
+            return Unknown("notManaged", f"{what}: no check declared")
+        if isinstance(answer, ServiceError):
+            return translate.unknown_from_error(answer, what)
+        return tuple(convert(item) for item in _list_or_empty(answer))
+
+    @staticmethod
+    def _groups(
+        answer: Any, member_reads: Mapping[str, str], more: Mapping[str, Any]
+    ) -> tuple[ObservedGroup, ...] | Unknown:
+        if answer is None:
+            return ()
+        if isinstance(answer, ServiceError):
+            return translate.unknown_from_error(answer, "groups")
+        groups = []
+        for item in _list_or_empty(answer):
+            key = member_reads.get(str(item["id"]))
+            members: tuple[Principal, ...] | Unknown | None = None
+            if key is not None:
+                read = more.get(key)
+                if isinstance(read, ServiceError):
+                    members = translate.unknown_from_error(
+                        read, f"members of {item.get('mailNickname')}"
+                    )
+                elif isinstance(read, Unknown):
+                    members = read
+                else:
+                    members = translate.members(_list_or_empty(read))
+            groups.append(translate.group(item, members))
+        return tuple(sorted(groups, key=lambda g: (g.key or "", g.id)))
+
+    @staticmethod
+    def _ledger_targets(tenant: TenantConfig, users: Any) -> list[str]:
+        if not tenant.spec.actions or isinstance(users, Unknown):
+            return []
+        by_upn = {u.key: u.id for u in users}
+        targets = {
+            by_upn[a.target.lower()] for a in tenant.spec.actions if a.target.lower() in by_upn
+        }
+        return sorted(targets)
+
+    @staticmethod
+    def _ledger(tenant: TenantConfig, targets: list[str], more: Mapping[str, Any]) -> Any:
+        if not tenant.spec.actions:
+            return {}
+        records: dict[str, ActionRecord] = {}
+        for user_id in targets:
+            answer = more.get(f"ledger:{user_id}")
+            if isinstance(answer, NotFound):
+                continue  # no extension yet: nothing has run against this user
+            if isinstance(answer, ServiceError):
+                return translate.unknown_from_error(answer, "one-shot action ledger")
+            if isinstance(answer, Unknown):
+                return answer
+            if isinstance(answer, dict):
+                for action_id, done in (answer.get("actions") or {}).items():
+                    if isinstance(done, dict):
+                        records[str(action_id)] = ActionRecord(
+                            str(action_id), str(done.get("doneAt", "")), done.get("runId")
+                        )
+        return records
+
+    # -- Exchange ------------------------------------------------------------------------
+
+    async def _exchange(
+        self,
+        tenant: TenantConfig,
+        users: tuple[ObservedUser, ...] | Unknown,
+        role_assigned: bool | None,
+        can_assign: bool,
+        cipp_manageable: bool | None,
+    ) -> tuple[ExchangeAccess, Any, Any]:
+        spec = tenant.spec
+        mode = spec.exchange
+        wants_objects = bool(spec.distribution_groups or spec.shared_mailboxes)
+
+        def access(
+            state: Any, route: ExchangeRoute | None, propagated: bool | None
+        ) -> ExchangeAccess:
+            return ExchangeAccess(
+                state=state,
+                route=route,
+                role_assigned=role_assigned,
+                role_propagated=propagated,
+                cipp_manageable=cipp_manageable,
+                can_assign_role=can_assign,
+            )
+
+        if mode == "none":
+            off = Unknown("notManaged", "Exchange is not managed in this tenant (exchange: none)")
+            return access("not-managed", None, None), off, off
+        directory = _directory(users)
+        direct_error: ServiceError | None = None
+        if mode in ("direct", "auto", "unmanaged") and role_assigned:
+            try:
+                dgs, mailboxes = await self._read_direct(tenant, directory, wants_objects)
+                return access("working-direct", "direct", True), dgs, mailboxes
+            except PermissionDenied as error:
+                direct_error = error  # role assigned, Exchange still says no: propagating
+            except ServiceError as error:
+                direct_error = error
+        use_cipp = mode == "cipp" or (mode == "auto" and cipp_manageable)
+        if use_cipp and cipp_manageable:
+            try:
+                dgs, mailboxes = await self._read_cipp(tenant, directory, wants_objects)
+                return access("working-cipp", "cipp", None), dgs, mailboxes
+            except ServiceError as error:
+                unknown = translate.unknown_from_error(error, "Exchange through CIPP")
+                return access("pending", None, None), unknown, unknown
+        if direct_error is not None:
+            if isinstance(direct_error, PermissionDenied):
+                unknown = Unknown(
+                    "propagating",
+                    "Exchange: the Exchange Administrator role is assigned but not effective yet "
+                    "(typically 30 minutes to 2 hours after assignment); re-run later",
+                )
+                return access("propagating", None, False), unknown, unknown
+            unknown = translate.unknown_from_error(direct_error, "Exchange")
+            return access("pending", None, None), unknown, unknown
+        if mode == "cipp":
+            reason = (
+                "Exchange: CIPP cannot manage this tenant"
+                if cipp_manageable is False
+                else "Exchange: no CIPP connection is configured in msp.yaml"
+            )
+        elif role_assigned is None:
+            reason = "Exchange: the app's directory roles could not be read"
+        else:
+            reason = (
+                "Exchange: the app does not hold the Exchange Administrator role in this tenant"
+            )
+        unknown = Unknown("notManaged", reason)
+        state = "not-managed" if mode == "unmanaged" else "pending"
+        return access(state, None, None), unknown, unknown
+
+    async def _read_direct(
+        self, tenant: TenantConfig, directory: dict[str, str], wants_objects: bool
+    ) -> tuple[Any, Any]:
+        exchange = self.connections.exchange(tenant.metadata.tenant_id)
+        spec = tenant.spec
+        mailbox_rows = await exchange.shared_mailboxes()
+        dg_rows = await exchange.distribution_groups() if spec.distribution_groups else []
+        for row in [*mailbox_rows, *dg_rows]:
+            _remember(directory, row)
+        declared_dgs = {d.primary_smtp_address.lower(): d for d in spec.distribution_groups}
+        declared_mbx = {m.primary_smtp_address.lower(): m for m in spec.shared_mailboxes}
+
+        async def dg(row: dict[str, Any]) -> ObservedDistributionGroup:
+            address = str(row.get("PrimarySmtpAddress", "")).lower()
+            declared = declared_dgs.get(address)
+            members: tuple[Principal, ...] | Unknown | None = None
+            if declared is not None and declared.members is not None:
+                read = await _attempt(
+                    f"members of {address}", exchange.distribution_group_members(address)
+                )
+                members = (
+                    read
+                    if isinstance(read, Unknown)
+                    else tuple(
+                        sorted(
+                            (translate.exchange_member(m) for m in read),
+                            key=lambda p: (p.key or "", p.id),
+                        )
+                    )
+                )
+            return translate.exchange_distribution_group(row, members)
+
+        async def mailbox(row: dict[str, Any]) -> ObservedSharedMailbox:
+            address = str(row.get("PrimarySmtpAddress", "")).lower()
+            declared = declared_mbx.get(address)
+            if declared is None:
+                return translate.exchange_shared_mailbox(row)
+            full: Any = None
+            send_as: Any = None
+            behalf: Any = None
+            if declared.full_access is not None:
+                read = await _attempt(
+                    f"FullAccess on {address}", exchange.mailbox_permissions(address)
+                )
+                full = (
+                    read
+                    if isinstance(read, Unknown)
+                    else translate.full_access_holders(read, directory)
+                )
+            if declared.send_as is not None:
+                read = await _attempt(
+                    f"SendAs on {address}", exchange.recipient_permissions(address)
+                )
+                send_as = (
+                    read
+                    if isinstance(read, Unknown)
+                    else translate.send_as_holders(read, directory)
+                )
+            if declared.send_on_behalf is not None:
+                behalf = translate.send_on_behalf_holders(row, directory)
+            return translate.exchange_shared_mailbox(
+                row, full_access=full, send_as=send_as, send_on_behalf=behalf
+            )
+
+        dgs = await asyncio.gather(*(dg(r) for r in dg_rows))
+        mailboxes = await asyncio.gather(*(mailbox(r) for r in mailbox_rows))
+        return (
+            tuple(sorted(dgs, key=lambda d: d.key)),
+            tuple(sorted(mailboxes, key=lambda m: m.key)),
+        )
+
+    async def _read_cipp(
+        self, tenant: TenantConfig, directory: dict[str, str], wants_objects: bool
+    ) -> tuple[Any, Any]:
+        cipp = self.connections.cipp()
+        tenant_id = tenant.metadata.tenant_id
+        spec = tenant.spec
+        mailbox_rows = await cipp.list_mailboxes(tenant_id)
+        group_rows: list[dict[str, Any]] = []
+        if spec.distribution_groups:
+            group_rows = [
+                g
+                for g in await cipp.list_groups(tenant_id)
+                if str(g.get("calculatedGroupType", "")) == "distributionList"
+            ]
+        declared_dgs = {d.primary_smtp_address.lower(): d for d in spec.distribution_groups}
+        declared_mbx = {m.primary_smtp_address.lower(): m for m in spec.shared_mailboxes}
+
+        async def dg(row: dict[str, Any]) -> ObservedDistributionGroup:
+            address = str(row.get("mail") or "").lower()
+            declared = declared_dgs.get(address)
+            members: tuple[Principal, ...] | Unknown | None = None
+            if declared is not None and declared.members is not None:
+                read = await _attempt(
+                    f"members of {address}", cipp.group_members(tenant_id, str(row.get("id")))
+                )
+                members = read if isinstance(read, Unknown) else translate.members(read)
+            return translate.cipp_distribution_group(row, members)
+
+        async def mailbox(row: dict[str, Any]) -> ObservedSharedMailbox:
+            address = str(row.get("primarySmtpAddress") or row.get("UPN") or "").lower()
+            declared = declared_mbx.get(address)
+            if declared is None:
+                return translate.cipp_shared_mailbox(row)
+            read = await _attempt(
+                f"permissions on {address}", cipp.mailbox_permissions(tenant_id, address)
+            )
+            if isinstance(read, Unknown):
+                holders: dict[str, Any] = {
+                    "full_access": read,
+                    "send_as": read,
+                    "send_on_behalf": read,
+                }
+            else:
+                full, send_as, behalf = translate.cipp_permission_holders(read, directory)
+                holders = {"full_access": full, "send_as": send_as, "send_on_behalf": behalf}
+            for name, field in (
+                ("full_access", declared.full_access),
+                ("send_as", declared.send_as),
+                ("send_on_behalf", declared.send_on_behalf),
+            ):
+                if field is None:
+                    holders[name] = None
+            return translate.cipp_shared_mailbox(row, **holders)
+
+        dgs = await asyncio.gather(*(dg(r) for r in group_rows))
+        mailboxes = await asyncio.gather(*(mailbox(r) for r in mailbox_rows))
+        return (
+            tuple(sorted(dgs, key=lambda d: d.key)),
+            tuple(sorted(mailboxes, key=lambda m: m.key)),
+        )
+
+
+def _list_or_empty(answer: Any) -> list[dict[str, Any]]:
+    if isinstance(answer, list):
+        return [a for a in answer if isinstance(a, dict)]
+    return []
+
+
+def _single(answer: Any) -> dict[str, Any] | None:
+    if isinstance(answer, list):
+        return answer[0] if answer else None
+    if isinstance(answer, dict):
+        values = answer.get("value")
+        if isinstance(values, list):
+            return values[0] if values else None
+        return answer
+    return None
+
+
+def _directory(users: tuple[ObservedUser, ...] | Unknown) -> dict[str, str]:
+    """Lowercase identity (UPN, mail, alias, display name) -> lowercase address, so Exchange's
+    permission holders (which it names in several ways) resolve to the addresses git uses."""
+    directory: dict[str, str] = {}
+    if isinstance(users, Unknown):
+        return directory
+    for user in users:
+        address = user.key
+        for name in (user.user_principal_name, user.mail, user.mail_nickname, user.display_name):
+            if name:
+                directory.setdefault(name.lower(), address)
+    return directory
+
+
+def _remember(directory: dict[str, str], row: Mapping[str, Any]) -> None:
+    address = str(row.get("PrimarySmtpAddress") or "").lower()
+    if not address:
+        return
+    for key in ("PrimarySmtpAddress", "Alias", "Name", "DisplayName", "Identity"):
+        value = row.get(key)
+        if value:
+            directory.setdefault(str(value).lower(), address)
