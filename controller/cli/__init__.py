@@ -13,7 +13,7 @@ import click
 
 from controller import __version__
 from controller.cli.terminal import Terminal
-from controller.errors import TenantctlError
+from controller.errors import DesiredStateError, TenantctlError
 
 EPILOG = """\b
 Typical flow:
@@ -75,6 +75,11 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(problem.exit_code)
     except click.Abort:
         click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except DesiredStateError as problem:
+        for diagnostic in problem.diagnostics:
+            click.echo(str(diagnostic), err=True)
+        click.echo(f"error: {problem}; fix them and run again (tenantctl validate)", err=True)
         sys.exit(1)
     except TenantctlError as problem:
         click.echo(f"error: {problem}", err=True)
