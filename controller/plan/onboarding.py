@@ -8,6 +8,8 @@ lacks by default), else it is a manual step on the Entra roles page.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from controller.models import OperationKind
 from controller.models.observed import ExchangeAccess, GdapState, Unknown
 from controller.models.permissions import EXCHANGE_ADMINISTRATOR_ROLE
@@ -77,7 +79,7 @@ def _gdap_badge(d: TenantDraft) -> tuple[str, str | None]:
     status = _gdap_status(d, gdap)
     details = []
     if gdap.ends is not None and status in ("active", "expiring", "expired"):
-        days = (gdap.ends - d.ctx.now).days
+        days = _days_until(gdap.ends, d.ctx.now)
         when = gdap.ends.date().isoformat()
         details.append(f"ended {when}" if status == "expired" else f"ends {when} (in {days} days)")
     if status in ("active", "expiring") and not (
@@ -102,6 +104,11 @@ def _gdap_status(d: TenantDraft, gdap: GdapState) -> str:
     return gdap.status
 
 
+def _days_until(end: dt.datetime, now: dt.datetime) -> int:
+    """Whole calendar days (UTC), so the plan does not change between two runs on one day."""
+    return (end.astimezone(dt.UTC).date() - now.astimezone(dt.UTC).date()).days
+
+
 def gdap_warnings(d: TenantDraft) -> None:
     gdap = d.observed.gdap
     if isinstance(gdap, Unknown):
@@ -110,7 +117,7 @@ def gdap_warnings(d: TenantDraft) -> None:
     status = _gdap_status(d, gdap)
     if status == "expiring":
         assert gdap.ends is not None
-        days = (gdap.ends - d.ctx.now).days
+        days = _days_until(gdap.ends, d.ctx.now)
         d.warnings.append(
             f"GDAP: the relationship ends {gdap.ends.date().isoformat()} (in {days} days); "
             "extend it in Partner Center before it expires"
