@@ -99,9 +99,11 @@ def _highlights(plan: Plan) -> list[str]:
             lines.append("> **Problems** (these objects are not planned):")
             lines += [f"> - **{t.name}** `{p.subject}`: {p.message}" for t, p in problems]
         if warnings:
+            lines += [">"] if problems else []
             lines.append("> **Warnings**:")
             lines += [f"> - **{t.name}**: {w}" for t, w in warnings]
         if flagged:
+            lines += [">"] if problems or warnings else []
             lines.append("> **Findings**:")
             lines += [
                 f"> - {_SEVERITY_ICONS[f.severity]} **{t.name}** {f.check}: {f.message}"
