@@ -380,7 +380,11 @@ def _plan_permissions(
                 ),
                 desired={"holder": holder, "right": right, "listed": adding}
                 | ({} if adding else {"permissions": mailbox.permissions}),
-                observed={"id": mailbox_id, "holds": not adding},
+                observed={
+                    "id": mailbox_id,
+                    "holds": not adding,
+                    "holderId": resolved.id if resolved else None,
+                },
                 changes=[
                     FieldChange(field=field_name, after=holder)
                     if adding
