@@ -10,10 +10,12 @@ from typing import Any
 from pydantic import BaseModel
 
 from controller.models import MSPConfig, TenantConfig
+from controller.plan.types import Plan
 
 SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "msp.schema.json": MSPConfig,
     "tenant.schema.json": TenantConfig,
+    "plan.schema.json": Plan,
 }
 
 

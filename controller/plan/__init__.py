@@ -5,6 +5,9 @@ Pure: no HTTP, no clock, no file system. The current time comes in through
 plan, byte for byte.
 """
 
+from controller.plan.context import PlanContext
+from controller.plan.fingerprint import fingerprint
+from controller.plan.planner import plan_estate, plan_tenant
 from controller.plan.types import (
     PLAN_FORMAT_VERSION,
     Backend,
@@ -28,7 +31,11 @@ __all__ = [
     "ManualStep",
     "Operation",
     "Plan",
+    "PlanContext",
     "Problem",
     "TenantPlan",
     "UnknownArea",
+    "fingerprint",
+    "plan_estate",
+    "plan_tenant",
 ]

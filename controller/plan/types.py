@@ -90,7 +90,8 @@ class Badges(_PlanModel):
     gdap_detail: str | None = None
     consent: str  # granted | partial | pending | unknown
     consent_detail: str | None = None
-    exchange: str  # pending | propagating | working (direct) | working (cipp) | not managed
+    # pending | propagating | working (direct) | working (cipp) | not managed | unknown
+    exchange: str
     exchange_detail: str | None = None
 
 
@@ -117,6 +118,9 @@ class TenantPlan(_PlanModel):
     operations: tuple[Operation, ...] = ()
     findings: tuple[Finding, ...] = ()
     warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = Field(
+        default=(), description="Information that needs no action (e.g. an action already done)"
+    )
     problems: tuple[Problem, ...] = ()
     guard_violations: tuple[str, ...] = ()
 

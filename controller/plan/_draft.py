@@ -1,0 +1,183 @@
+"""The working state of one tenant's plan while the planner's steps fill it in.
+
+Each step (onboarding, users, groups, Exchange objects, actions, checks) adds operations,
+problems, unknown areas, findings and notes here, and records what later steps need: which
+addresses are created by this plan (members then depend on the create), which are held back
+(members then cannot be resolved), the observed objects by matching key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from controller.models import OperationKind, TenantConfig
+from controller.models.observed import (
+    ObservedDistributionGroup,
+    ObservedSharedMailbox,
+    ObservedTenant,
+    ObservedUser,
+    Unknown,
+    UnknownCode,
+)
+from controller.plan.context import PlanContext
+from controller.plan.fingerprint import fingerprint
+from controller.plan.types import (
+    Backend,
+    FieldChange,
+    Finding,
+    ManualStep,
+    Operation,
+    Problem,
+    Severity,
+    UnknownArea,
+)
+
+# The order operations are listed in: onboarding first, then objects by section, each object's
+# operations together (create before its members, update before licences). Apply orders by
+# ``depends_on``; this order is for people reading the plan.
+SECTION_ONBOARDING = 0
+SECTION_USERS = 1
+SECTION_GROUPS = 2
+SECTION_DISTRIBUTION_GROUPS = 3
+SECTION_SHARED_MAILBOXES = 4
+SECTION_ACTIONS = 5
+_KIND_RANK = {kind: rank for rank, kind in enumerate(OperationKind)}
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """A member or permission holder the planner can name to apply."""
+
+    address: str  # lowercase key
+    id: str | None  # the object id when it exists; None when this plan creates it
+    created_by: str | None  # the create operation's id when this plan creates it
+
+
+@dataclass(frozen=True, slots=True)
+class Unresolved:
+    """Why a member or permission holder cannot be named: ``unknown`` when a read failed (an
+    unknown entry), else the tenant lacks it or it is held by a problem (a problem entry)."""
+
+    reason: str
+    unknown: bool = False
+
+
+@dataclass
+class TenantDraft:
+    desired: TenantConfig
+    observed: ObservedTenant
+    ctx: PlanContext
+
+    problems: list[Problem] = field(default_factory=list)
+    unknown: dict[str, UnknownArea] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    _ops: list[tuple[tuple[int, str, int, str], Operation]] = field(default_factory=list)
+
+    # Learnt by earlier steps, used by later ones.
+    users_by_key: dict[str, ObservedUser] | None = None  # None: users unknown
+    dgs_by_key: dict[str, ObservedDistributionGroup] = field(default_factory=dict)
+    mailboxes_by_key: dict[str, ObservedSharedMailbox] = field(default_factory=dict)
+    created: dict[str, str] = field(default_factory=dict)  # address -> create op id
+    held: dict[str, str] = field(default_factory=dict)  # address -> why not planned
+    ambiguous: set[str] = field(default_factory=set)  # observed addresses matching 2+ objects
+    # Addresses in use by observed objects (UPN, mail, primary SMTP) -> what uses them.
+    address_owners: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.desired.metadata.name
+
+    @property
+    def tenant_id(self) -> str:
+        return self.desired.metadata.tenant_id
+
+    # --- recording ------------------------------------------------------------------------
+
+    def add(
+        self,
+        kind: OperationKind,
+        target: str,
+        key: str,
+        backend: Backend,
+        *,
+        section: int,
+        reason: str,
+        desired: Mapping[str, Any],
+        observed: Mapping[str, Any],
+        changes: Iterable[FieldChange] = (),
+        params: Mapping[str, Any] | None = None,
+        depends_on: Iterable[str | None] = (),
+        manual: ManualStep | None = None,
+    ) -> str:
+        """Add one operation; returns its id (``tenant/kind/key``)."""
+        op_id = f"{self.name}/{kind.value}/{key}"
+        op = Operation(
+            id=op_id,
+            tenant=self.name,
+            tenant_id=self.tenant_id,
+            kind=kind,
+            target=target,
+            backend=backend,
+            changes=tuple(changes),
+            params=dict(params or {}),
+            depends_on=tuple(sorted({d for d in depends_on if d})),
+            reason=reason,
+            fingerprint=fingerprint(self.tenant_id, kind, target, desired, observed),
+            manual=manual,
+        )
+        self._ops.append(((section, target, _KIND_RANK[kind], op_id), op))
+        return op_id
+
+    def operations(self) -> tuple[Operation, ...]:
+        ids = [op.id for _, op in self._ops]
+        if len(ids) != len(set(ids)):  # a planner bug, never the operator's
+            raise AssertionError(f"duplicate operation ids in {self.name}")
+        return tuple(op for _, op in sorted(self._ops, key=lambda item: item[0]))
+
+    def problem(self, subject: str, message: str) -> None:
+        self.problems.append(Problem(subject=subject, message=message))
+
+    def mark_unknown(self, area: str, unknown: Unknown | None = None, **kw: str) -> None:
+        """Record that ``area`` could not be observed (``unknown``, or ``code``/``reason``)."""
+        code: UnknownCode | str = unknown.code if unknown else kw["code"]
+        reason = unknown.reason if unknown else kw["reason"]
+        self.unknown.setdefault(area, UnknownArea(area=area, code=code, reason=reason))
+
+    def finding(self, check: str, severity: Severity, subject: str, message: str) -> None:
+        self.findings.append(
+            Finding(check=check, severity=severity, subject=subject, message=message)
+        )
+
+    # --- resolving members and permission holders -------------------------------------------
+
+    def resolve(self, address: str, *, recipients: bool) -> Resolved | Unresolved:
+        """An address as apply needs it, or why it cannot be named.
+
+        ``recipients``: distribution groups and shared mailboxes count too (Exchange members
+        and permission holders); Entra group members are users only.
+        """
+        if address in self.held:
+            return Unresolved(self.held[address])
+        if address in self.ambiguous:
+            return Unresolved(f"{address} matches more than one object in the tenant")
+        if address in self.created:
+            return Resolved(address, None, self.created[address])
+        if self.users_by_key is not None and address in self.users_by_key:
+            return Resolved(address, self.users_by_key[address].id, None)
+        if recipients:
+            if address in self.dgs_by_key:
+                return Resolved(address, self.dgs_by_key[address].id, None)
+            if address in self.mailboxes_by_key:
+                return Resolved(address, self.mailboxes_by_key[address].id, None)
+        if self.users_by_key is None:
+            return Unresolved(
+                f"{address} cannot be resolved while the tenant's users are unknown", unknown=True
+            )
+        return Unresolved(
+            f"{address} is not in the tenant: declare it, or fix spec.existingPrincipals "
+            "if it was renamed or removed"
+        )

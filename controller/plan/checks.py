@@ -1,0 +1,162 @@
+"""Security checks and one-shot actions.
+
+Checks produce findings (reported, never changed). Actions produce ``user.resetPassword``
+operations at most once: the ledger observe reads from the tenant says which already ran.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from controller.models import OperationKind
+from controller.models.observed import Unknown
+from controller.models.permissions import ACTION_LEDGER_EXTENSION
+from controller.models.tenant import Action
+from controller.plan import normalise as norm
+from controller.plan._draft import SECTION_ACTIONS, TenantDraft, Unresolved
+from controller.plan.types import Backend, FieldChange, Severity
+
+_RISK_ORDER = {"none": 0, "low": 1, "medium": 2, "high": 3}
+_AT_RISK = ("atRisk", "confirmedCompromised")
+
+
+def _needs_licence(d: TenantDraft, check: str, unknown: Unknown) -> bool:
+    """A report the tenant's licence does not include is a finding, not a failed read."""
+    if unknown.code != "needsLicence":
+        d.mark_unknown(check, unknown)
+        return False
+    d.finding(
+        check,
+        "info",
+        f"tenant:{d.name}",
+        f"needs licence: {unknown.reason}" if unknown.reason else "needs Entra ID P1/P2",
+    )
+    return True
+
+
+def check_mfa(d: TenantDraft) -> None:
+    check = d.desired.spec.checks.mfa
+    if check is None:
+        return
+    report = d.observed.mfa
+    if isinstance(report, Unknown):
+        _needs_licence(d, "mfa", report)
+        return
+    exempt = set(norm.keys(check.except_))
+    for entry in sorted(report, key=lambda r: norm.key(r.user_principal_name)):
+        upn = norm.key(entry.user_principal_name)
+        if upn in exempt:
+            continue
+        ok = entry.is_mfa_registered if check.require == "registered" else entry.is_mfa_capable
+        if ok:
+            continue
+        what = "has not registered MFA" if check.require == "registered" else "is not MFA capable"
+        d.finding(
+            "mfa",
+            "high" if entry.is_admin else "warning",
+            f"user:{upn}",
+            f"{entry.user_principal_name} {what}"
+            + (" (an administrator)" if entry.is_admin else ""),
+        )
+
+
+def check_risky_users(d: TenantDraft) -> None:
+    check = d.desired.spec.checks.risky_users
+    if check is None:
+        return
+    report = d.observed.risky_users
+    if isinstance(report, Unknown):
+        _needs_licence(d, "riskyUsers", report)
+        return
+    exempt = set(norm.keys(check.except_))
+    allowed = _RISK_ORDER[check.max_risk_level]
+    for entry in sorted(report, key=lambda r: norm.key(r.user_principal_name)):
+        upn = norm.key(entry.user_principal_name)
+        if upn in exempt or entry.risk_state not in _AT_RISK:
+            continue
+        if entry.risk_level == "hidden":
+            d.finding(
+                "riskyUsers",
+                "warning",
+                f"user:{upn}",
+                f"{entry.user_principal_name} is at risk; the level is hidden from the app",
+            )
+            continue
+        level = _RISK_ORDER.get(entry.risk_level, 3)
+        if level <= allowed:
+            continue
+        severity: Severity = (
+            "high" if level == 3 or entry.risk_state == "confirmedCompromised" else "warning"
+        )
+        d.finding(
+            "riskyUsers",
+            severity,
+            f"user:{upn}",
+            f"{entry.user_principal_name} is at {entry.risk_level} risk ({entry.risk_state}); "
+            f"allowed: {check.max_risk_level}",
+        )
+
+
+# --- one-shot actions -------------------------------------------------------------------------
+
+
+def _expired(action: Action, now: dt.datetime) -> bool:
+    """Past ``notAfter``? A date alone means "until the end of that day, UTC"."""
+    limit = action.not_after
+    if limit is None:
+        return False
+    if not isinstance(limit, dt.datetime):
+        limit = dt.datetime.combine(limit, dt.time(), dt.UTC) + dt.timedelta(days=1)
+    elif limit.tzinfo is None:
+        limit = limit.replace(tzinfo=dt.UTC)
+    return now >= limit
+
+
+def plan_actions(d: TenantDraft) -> None:
+    actions = sorted(d.desired.spec.actions, key=lambda a: a.id)
+    if not actions:
+        return
+    ledger = d.observed.action_ledger
+    for action in actions:
+        assert action.reset_password is not None
+        target = norm.key(action.target)
+        if _expired(action, d.ctx.now):
+            d.warnings.append(
+                f"action {action.id}: past its notAfter ({action.not_after}); not run. "
+                "Remove it from the tenant file"
+            )
+            continue
+        if isinstance(ledger, Unknown):
+            d.mark_unknown(f"actions/{action.id}", ledger)
+            continue
+        if action.id in ledger:
+            done = ledger[action.id]
+            d.notes.append(f"action {action.id}: already done at {done.done_at}")
+            continue
+        resolved = d.resolve(target, recipients=False)
+        if isinstance(resolved, Unresolved):
+            if resolved.unknown:
+                d.mark_unknown(f"actions/{action.id}", code="error", reason=resolved.reason)
+            else:
+                d.problem(f"action:{action.id}", f"cannot run: {resolved.reason}")
+            continue
+        force = action.reset_password.force_change_at_next_sign_in
+        d.add(
+            OperationKind.USER_RESET_PASSWORD,
+            f"user:{target}",
+            f"{target}/{action.id}",
+            Backend.GRAPH,
+            section=SECTION_ACTIONS,
+            reason=f"one-shot action {action.id}",
+            desired={"actionId": action.id, "user": target, "forceChange": force},
+            observed={"userId": resolved.id, "done": False},
+            changes=[FieldChange(field="password", after="(generated at apply)")],
+            params={
+                "actionId": action.id,
+                "userId": resolved.id,
+                "userPrincipalName": action.target,
+                "forceChangePasswordNextSignIn": force,
+                "ledgerExtension": ACTION_LEDGER_EXTENSION,
+            },
+            depends_on=[resolved.created_by],
+        )

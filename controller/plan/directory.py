@@ -1,0 +1,570 @@
+"""Users, licences and Entra groups: the objects that go through Microsoft Graph.
+
+Pure: reads the draft's desired and observed values, adds operations to it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from controller.models import Group, OperationKind, User, address_domain
+from controller.models.observed import ObservedGroup, ObservedUser, Principal, Sku, Unknown
+from controller.plan import normalise as norm
+from controller.plan._draft import (
+    SECTION_GROUPS,
+    SECTION_USERS,
+    Resolved,
+    TenantDraft,
+    Unresolved,
+)
+from controller.plan.types import Backend, FieldChange
+
+# Managed user attributes: (Graph name, model attribute, comparison).
+_USER_FIELDS: tuple[tuple[str, str, Callable[[str | None], str | None]], ...] = (
+    ("displayName", "display_name", norm.text),
+    ("givenName", "given_name", norm.text),
+    ("surname", "surname", norm.text),
+    ("jobTitle", "job_title", norm.text),
+    ("department", "department", norm.text),
+    ("usageLocation", "usage_location", norm.country),
+    ("mailNickname", "mail_nickname", norm.caseless),
+)
+_NICKNAME_DROP = set(' @()[]";:<>,\\')
+
+
+def _index(objects: Iterable[Any], key: Callable[[Any], str | None]) -> dict[str, list[Any]]:
+    index: dict[str, list[Any]] = defaultdict(list)
+    for obj in objects:
+        k = key(obj)
+        if k is not None:
+            index[k].append(obj)
+    return index
+
+
+def verified_domain_problem(d: TenantDraft, address: str, subject: str) -> str | None:
+    """Why an object with ``address`` cannot be created, or None when the domain is fine.
+
+    A create whose domain is not verified would fail at apply (Graph answers 400): better a
+    problem now. Unknown domains hold the create.
+    """
+    domains = d.observed.verified_domains
+    if isinstance(domains, Unknown):
+        d.mark_unknown("domains", domains)
+        return f"not created while the tenant's verified domains are unknown ({domains.reason})"
+    domain = address_domain(address)
+    if domain not in {x.lower() for x in domains}:
+        shown = ", ".join(sorted(domains)) or "none"
+        message = f"domain {domain} is not verified in the tenant (verified: {shown})"
+        d.problem(subject, message + "; verify it in the tenant first")
+        return message
+    return None
+
+
+# --- users ----------------------------------------------------------------------------------
+
+
+def _needs_users(d: TenantDraft) -> bool:
+    spec = d.desired.spec
+    return bool(
+        spec.users
+        or spec.actions
+        or any(g.members for g in spec.groups)
+        or any(g.members for g in spec.distribution_groups)
+        or any(m.full_access or m.send_as or m.send_on_behalf for m in spec.shared_mailboxes)
+    )
+
+
+def plan_users(d: TenantDraft) -> None:
+    observed = d.observed.users
+    if isinstance(observed, Unknown):
+        if _needs_users(d):
+            d.mark_unknown("users", observed)
+        return
+    index = _index(observed, lambda u: u.key)
+    d.users_by_key = {k: v[0] for k, v in index.items() if len(v) == 1}
+    d.ambiguous.update(k for k, v in index.items() if len(v) > 1)
+    for u in observed:
+        d.address_owners.setdefault(u.key, f"user {u.user_principal_name}")
+        if u.mail:
+            d.address_owners.setdefault(norm.key(u.mail), f"user {u.user_principal_name}")
+    demand: dict[str, list[str]] = defaultdict(list)  # skuPartNumber -> users it is added to
+
+    for user in sorted(d.desired.spec.users, key=lambda u: norm.key(u.user_principal_name)):
+        upn = norm.key(user.user_principal_name)
+        subject = f"user:{upn}"
+        matches: list[ObservedUser] = index.get(upn, [])
+        if len(matches) > 1:
+            ids = ", ".join(sorted(u.id for u in matches))
+            d.problem(subject, f"matches {len(matches)} users in the tenant ({ids}); fix by hand")
+            d.held[upn] = f"{upn} matches more than one user"
+            continue
+        existing = matches[0] if matches else None
+        if user.ensure == "absent":
+            if existing is not None:
+                d.add(
+                    OperationKind.USER_DELETE,
+                    subject,
+                    upn,
+                    Backend.GRAPH,
+                    section=SECTION_USERS,
+                    reason="declared ensure: absent (soft delete, restorable for 30 days)",
+                    desired={"ensure": "absent"},
+                    observed={"id": existing.id},
+                    changes=[FieldChange(field="exists", before=True, after=False)],
+                    params={
+                        "userId": existing.id,
+                        "userPrincipalName": existing.user_principal_name,
+                    },
+                )
+            continue
+        if existing is None:
+            create = _create_user(d, user, upn, subject)
+            if create is not None:
+                _plan_licences(d, user, None, depends=create, demand=demand)
+        else:
+            depends = _update_user(d, user, existing, upn, subject)
+            _plan_licences(d, user, existing, depends=depends, demand=demand)
+
+    _licence_shortage(d, demand)
+
+
+def _create_user(d: TenantDraft, user: User, upn: str, subject: str) -> str | None:
+    why = verified_domain_problem(d, upn, subject)
+    if why is None:
+        owner = d.address_owners.get(upn)
+        if owner:
+            why = f"{upn} is already the address of {owner}"
+            d.problem(subject, why + "; a user cannot be created with it")
+    if why is not None:
+        d.held[upn] = f"{upn} is not created: {why}"
+        return None
+    local = user.user_principal_name.rpartition("@")[0]
+    body: dict[str, Any] = {
+        "accountEnabled": True if user.account_enabled is None else user.account_enabled,
+        "displayName": user.display_name,
+        "mailNickname": user.mail_nickname or "".join(c for c in local if c not in _NICKNAME_DROP),
+        "userPrincipalName": user.user_principal_name,
+    }
+    for api, attr, _ in _USER_FIELDS:
+        value = getattr(user, attr)
+        if value is not None and api not in body:
+            body[api] = value
+    if "usageLocation" not in body and d.ctx.default_usage_location:
+        body["usageLocation"] = d.ctx.default_usage_location
+    changes = [FieldChange(field=k, before=None, after=v) for k, v in sorted(body.items())]
+    body["passwordProfile"] = {"forceChangePasswordNextSignIn": d.ctx.force_change_password}
+    op_id = d.add(
+        OperationKind.USER_CREATE,
+        subject,
+        upn,
+        Backend.GRAPH,
+        section=SECTION_USERS,
+        reason="declared in the tenant file, not in the tenant",
+        desired={k: v for k, v in body.items()},
+        observed={"exists": False},
+        changes=changes,
+        params={"body": body},
+    )
+    d.created[upn] = op_id
+    return op_id
+
+
+def _update_user(
+    d: TenantDraft, user: User, existing: ObservedUser, upn: str, subject: str
+) -> str | None:
+    """Plan update and enable/disable; returns the id of an update that sets usageLocation."""
+    changes: list[FieldChange] = []
+    desired: dict[str, Any] = {}
+    observed: dict[str, Any] = {"id": existing.id}
+    for api, attr, compare in _USER_FIELDS:
+        want = getattr(user, attr)
+        have = getattr(existing, attr)
+        if want is None or (attr == "mail_nickname" and have is None):
+            continue  # not declared: not managed; a nickname not read is not compared
+        desired[api] = want
+        observed[api] = have
+        if compare(want) != compare(have):
+            changes.append(FieldChange(field=api, before=have, after=want))
+    reason = "the tenant differs from the tenant file"
+    if (
+        user.usage_location is None
+        and existing.usage_location is None
+        and user.licenses
+        and d.ctx.default_usage_location
+    ):
+        # Graph refuses licences without a usage location (API-NOTES: assignLicense).
+        want = d.ctx.default_usage_location
+        desired["usageLocation"], observed["usageLocation"] = want, None
+        changes.append(FieldChange(field="usageLocation", before=None, after=want))
+        reason += "; usageLocation from msp.yaml defaults, needed before licences"
+    update_id = None
+    if changes:
+        update_id = d.add(
+            OperationKind.USER_UPDATE,
+            subject,
+            upn,
+            Backend.GRAPH,
+            section=SECTION_USERS,
+            reason=reason,
+            desired=desired,
+            observed=observed,
+            changes=changes,
+            params={"userId": existing.id, "body": {c.field: c.after for c in changes}},
+        )
+    if user.account_enabled is not None and existing.account_enabled != user.account_enabled:
+        kind = OperationKind.USER_ENABLE if user.account_enabled else OperationKind.USER_DISABLE
+        d.add(
+            kind,
+            subject,
+            upn,
+            Backend.GRAPH,
+            section=SECTION_USERS,
+            reason=f"declared accountEnabled: {str(user.account_enabled).lower()}",
+            desired={"accountEnabled": user.account_enabled},
+            observed={"id": existing.id, "accountEnabled": existing.account_enabled},
+            changes=[
+                FieldChange(
+                    field="accountEnabled",
+                    before=existing.account_enabled,
+                    after=user.account_enabled,
+                )
+            ],
+            params={"userId": existing.id, "body": {"accountEnabled": user.account_enabled}},
+        )
+    if update_id and any(c.field == "usageLocation" for c in changes):
+        return update_id
+    return None
+
+
+def _plan_licences(
+    d: TenantDraft,
+    user: User,
+    existing: ObservedUser | None,
+    *,
+    depends: str | None,
+    demand: dict[str, list[str]],
+) -> None:
+    if user.licenses is None:
+        return
+    upn = norm.key(user.user_principal_name)
+    subject = f"user:{upn}"
+    skus = d.observed.skus
+    if isinstance(skus, Unknown):
+        d.mark_unknown("licences", skus)
+        return
+    by_part = {norm.key(s.sku_part_number): s for s in skus}
+    by_id = {s.sku_id.lower(): s for s in skus}
+    wanted = norm.keys(user.licenses)
+    missing = [p for p in wanted if p not in by_part]
+    if missing:
+        subscribed = ", ".join(sorted(s.sku_part_number for s in skus)) or "none"
+        shown = ", ".join(p.upper() for p in missing)
+        d.problem(
+            subject,
+            f"licence {shown} is not subscribed in the tenant (subscribed: {subscribed}); "
+            "this user's licences are not planned",
+        )
+        return
+    want = {by_part[p].sku_id.lower(): by_part[p] for p in wanted}
+    have = {i.lower() for i in existing.license_sku_ids} if existing else set()
+    user_id = existing.id if existing else None
+    observed = {"id": user_id, "assigned": sorted(have)}
+    declared = {"licenses": [by_part[p].sku_part_number for p in wanted]}
+
+    def part(sku_id: str) -> str:
+        sku = by_id.get(sku_id)
+        return sku.sku_part_number if sku else sku_id
+
+    adds = sorted(i for i in want if i not in have)
+    removes = sorted(i for i in have if i not in want)
+    if adds:
+        added: Sequence[Sku] = [want[i] for i in adds]
+        for sku in added:
+            demand[sku.sku_part_number].append(upn)
+        d.add(
+            OperationKind.USER_ASSIGN_LICENSES,
+            subject,
+            upn,
+            Backend.GRAPH,
+            section=SECTION_USERS,
+            reason="licences declared in the tenant file",
+            desired=declared,
+            observed=observed,
+            changes=[
+                FieldChange(field="licenses", before=None, after=[s.sku_part_number for s in added])
+            ],
+            params={
+                "userId": user_id,
+                "userPrincipalName": user.user_principal_name,
+                "addLicenses": [
+                    {"skuId": s.sku_id, "skuPartNumber": s.sku_part_number} for s in added
+                ],
+            },
+            depends_on=[depends],
+        )
+    if removes:
+        d.add(
+            OperationKind.USER_REMOVE_LICENSES,
+            subject,
+            upn,
+            Backend.GRAPH,
+            section=SECTION_USERS,
+            reason="licences not in the tenant file's exact list",
+            desired=declared,
+            observed=observed,
+            changes=[FieldChange(field="licenses", before=[part(i) for i in removes], after=None)],
+            params={
+                "userId": user_id,
+                "userPrincipalName": user.user_principal_name,
+                "removeLicenses": [{"skuId": i, "skuPartNumber": part(i)} for i in removes],
+            },
+        )
+
+
+def _licence_shortage(d: TenantDraft, demand: dict[str, list[str]]) -> None:
+    """A finding per SKU whose free units do not cover the assignments planned.
+
+    The assignments stay planned: buying units is the fix, and it changes nothing in git. Apply
+    re-plans, and Graph refuses an assignment without a free unit for that user only.
+    """
+    skus = d.observed.skus
+    if isinstance(skus, Unknown):
+        return
+    by_part = {s.sku_part_number: s for s in skus}
+    for part, users in sorted(demand.items()):
+        free = max(by_part[part].free_units, 0)
+        if len(users) > free:
+            d.finding(
+                "licences",
+                "warning",
+                f"licence:{part}",
+                f"{len(users)} assignment(s) planned ({', '.join(sorted(users))}) but {free} "
+                f"unit(s) free: buy {len(users) - free} more before apply, or the assignment fails",
+            )
+
+
+# --- Entra groups -----------------------------------------------------------------------------
+
+_GRAPH_KINDS = ("security", "microsoft365")
+
+
+def plan_groups(d: TenantDraft) -> None:
+    declared = sorted(d.desired.spec.groups, key=lambda g: norm.key(g.mail_nickname))
+    if not declared:
+        return
+    observed = d.observed.groups
+    if isinstance(observed, Unknown):
+        d.mark_unknown("groups", observed)
+        return
+    index = _index(observed, lambda g: g.key)
+    for group in declared:
+        nick = norm.key(group.mail_nickname)
+        subject = f"group:{nick}"
+        matches: list[ObservedGroup] = index.get(nick, [])
+        if len(matches) > 1:
+            ids = ", ".join(sorted(g.id for g in matches))
+            d.problem(subject, f"mailNickname matches {len(matches)} groups ({ids}); fix by hand")
+            continue
+        existing = matches[0] if matches else None
+        if existing is not None and existing.kind not in _GRAPH_KINDS:
+            d.problem(
+                subject,
+                f"mailNickname {nick} belongs to a {existing.kind} group, which Graph cannot "
+                "manage; declare it under distributionGroups instead",
+            )
+            continue
+        if group.ensure == "absent":
+            if existing is not None:
+                d.add(
+                    OperationKind.GROUP_DELETE,
+                    subject,
+                    nick,
+                    Backend.GRAPH,
+                    section=SECTION_GROUPS,
+                    reason="declared ensure: absent (Microsoft 365 groups are restorable for 30 days)",
+                    desired={"ensure": "absent"},
+                    observed={"id": existing.id},
+                    changes=[FieldChange(field="exists", before=True, after=False)],
+                    params={"groupId": existing.id, "mailNickname": existing.mail_nickname},
+                )
+            continue
+        if existing is None:
+            _create_group(d, group, nick, subject)
+            continue
+        if existing.kind != group.type:
+            d.problem(
+                subject,
+                f"the tenant's group is {existing.kind}, the file says {group.type}: Graph "
+                "cannot change a group's type; recreate it by hand or fix the file",
+            )
+            continue
+        _update_group(d, group, existing, nick, subject)
+        _plan_group_members(d, group, existing, created_by=None)
+
+
+def _create_group(d: TenantDraft, group: Group, nick: str, subject: str) -> None:
+    unified = group.type == "microsoft365"
+    body: dict[str, Any] = {
+        "displayName": group.display_name,
+        "mailNickname": group.mail_nickname,
+        "mailEnabled": unified,
+        "securityEnabled": not unified,
+        "groupTypes": ["Unified"] if unified else [],
+    }
+    if group.description is not None:
+        body["description"] = group.description
+    shown = ("displayName", "mailNickname", "description")
+    op_id = d.add(
+        OperationKind.GROUP_CREATE,
+        subject,
+        nick,
+        Backend.GRAPH,
+        section=SECTION_GROUPS,
+        reason=f"declared {group.type} group, not in the tenant",
+        desired=body,
+        observed={"exists": False},
+        changes=[
+            FieldChange(field="type", after=group.type),
+            *(FieldChange(field=k, after=body[k]) for k in shown if k in body),
+        ],
+        params={"body": body},
+    )
+    _plan_group_members(d, group, None, created_by=op_id)
+
+
+def _update_group(
+    d: TenantDraft, group: Group, existing: ObservedGroup, nick: str, subject: str
+) -> None:
+    changes = []
+    desired: dict[str, Any] = {}
+    observed: dict[str, Any] = {"id": existing.id}
+    for api, want, have in (
+        ("displayName", group.display_name, existing.display_name),
+        ("description", group.description, existing.description),
+    ):
+        if want is None:
+            continue
+        desired[api], observed[api] = want, have
+        if norm.text(want) != norm.text(have):
+            changes.append(FieldChange(field=api, before=have, after=want))
+    if changes:
+        d.add(
+            OperationKind.GROUP_UPDATE,
+            subject,
+            nick,
+            Backend.GRAPH,
+            section=SECTION_GROUPS,
+            reason="the tenant differs from the tenant file",
+            desired=desired,
+            observed=observed,
+            changes=changes,
+            params={"groupId": existing.id, "body": {c.field: c.after for c in changes}},
+        )
+
+
+def _plan_group_members(
+    d: TenantDraft, group: Group, existing: ObservedGroup | None, *, created_by: str | None
+) -> None:
+    if group.members is None:
+        return
+    nick = norm.key(group.mail_nickname)
+    subject = f"group:{nick}"
+    area = f"groups/{nick}/members"
+    current: dict[str, Principal] = {}
+    if existing is not None:
+        members = existing.members
+        if members is None:
+            members = Unknown("error", "the group's members were not read")
+        if isinstance(members, Unknown):
+            d.mark_unknown(area, members)
+            return
+        unnamed = 0
+        for member in members:
+            if member.key is None:
+                unnamed += 1
+            else:
+                current[member.key] = member
+        if unnamed and group.membership == "exact":
+            d.warnings.append(
+                f"{subject}: {unnamed} member(s) without an address (devices, service "
+                "principals) cannot be declared and are left alone"
+            )
+    group_id = existing.id if existing else None
+
+    def make(adding: bool, address: str, resolved: Resolved | None, seen: Principal | None) -> None:
+        if adding:
+            assert resolved is not None
+            d.add(
+                OperationKind.GROUP_ADD_MEMBER,
+                subject,
+                f"{nick}/{address}",
+                Backend.GRAPH,
+                section=SECTION_GROUPS,
+                reason="listed in the group's members",
+                desired={"member": address},
+                observed={"groupId": group_id, "memberId": resolved.id, "isMember": False},
+                changes=[FieldChange(field="members", after=address)],
+                params={"groupId": group_id, "memberId": resolved.id, "member": address},
+                depends_on=[created_by, resolved.created_by],
+            )
+        else:
+            assert seen is not None
+            d.add(
+                OperationKind.GROUP_REMOVE_MEMBER,
+                subject,
+                f"{nick}/{address}",
+                Backend.GRAPH,
+                section=SECTION_GROUPS,
+                reason="not in the group's exact members list",
+                desired={"member": address, "membership": group.membership, "listed": False},
+                observed={"groupId": group_id, "memberId": seen.id, "isMember": True},
+                changes=[FieldChange(field="members", before=address)],
+                params={"groupId": group_id, "memberId": seen.id, "member": seen.address},
+            )
+
+    plan_member_changes(
+        d,
+        subject=subject,
+        desired=norm.keys(group.members),
+        current=current,
+        exact=group.membership == "exact",
+        area=area,
+        recipients=False,
+        make=make,
+    )
+
+
+def plan_member_changes(
+    d: TenantDraft,
+    *,
+    subject: str,
+    desired: list[str],
+    current: dict[str, Principal],
+    exact: bool,
+    area: str,
+    recipients: bool,
+    make: Callable[[bool, str, Resolved | None, Principal | None], None],
+) -> None:
+    """Members (or permission holders) to add and remove, shared by every kind of list.
+
+    An address to add that cannot be resolved is held, and said why: a problem when the
+    tenant lacks it, an unknown entry when it could not be read.
+    """
+    for address in desired:
+        if address in current:
+            continue
+        resolved = d.resolve(address, recipients=recipients)
+        if isinstance(resolved, Unresolved):
+            if resolved.unknown:
+                d.mark_unknown(f"{area}/{address}", code="error", reason=resolved.reason)
+            else:
+                d.problem(subject, f"cannot add {resolved.reason}")
+            continue
+        make(True, address, resolved, None)
+    if exact:
+        wanted = set(desired)
+        for address in sorted(current):
+            if address not in wanted:
+                make(False, address, None, current[address])

@@ -1,0 +1,76 @@
+"""Stable hashes: operation fingerprints, the plan id and the desired-state digest.
+
+A fingerprint is sha256 over the canonical JSON of the tenant id, the operation kind, its
+target, the desired values and the observed values the operation was computed from. Only the
+*relevant* values go in (the planner passes them explicitly per operation): a change to an
+unrelated object leaves the fingerprint alone, a change to this object's relevant state makes
+an approval of the old fingerprint stale.
+
+Canonical JSON: keys sorted, no whitespace, sets as sorted lists, datetimes in ISO 8601, enums
+by value. Nothing here depends on the interpreter's hash seed or on dict insertion order.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel
+
+
+def plain(value: Any) -> Any:
+    """``value`` as JSON-ready data whose serialisation does not depend on ordering."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, Enum):
+        return plain(value.value)
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, set | frozenset):
+        return sorted((plain(v) for v in value), key=_sort_key)
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, BaseModel):
+        return plain(value.model_dump(mode="json", by_alias=True))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    raise TypeError(f"cannot fingerprint a {type(value).__name__}")
+
+
+def _sort_key(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(plain(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def digest(value: Any) -> str:
+    """sha256 (hex) of the canonical JSON of ``value``."""
+    return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
+
+
+def fingerprint(
+    tenant_id: str,
+    kind: str,
+    target: str,
+    desired: Mapping[str, Any],
+    observed: Mapping[str, Any],
+) -> str:
+    """The fingerprint of one operation (see the module docstring)."""
+    return digest(
+        {
+            "tenantId": tenant_id.lower(),
+            "kind": str(kind),
+            "target": target,
+            "desired": desired,
+            "observed": observed,
+        }
+    )

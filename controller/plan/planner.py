@@ -1,0 +1,151 @@
+"""The planner: desired x observed -> plan, as a pure deterministic function.
+
+``plan_tenant`` is a straight line of named steps, each adding to one tenant's draft:
+
+1. index the observed Exchange objects (members may name them),
+2. onboarding: badges, GDAP warnings, ``consent.grant``, ``exchange.assignRole``,
+3. users and licences, 4. Entra groups, 5. distribution groups and shared mailboxes,
+6. one-shot actions, 7. security checks,
+
+then the observation status. Everything is sorted on the way out, so the same inputs give
+the same plan byte for byte (no clock: the time is ``ctx.now``; no set order leaks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from controller.models import DesiredState, TenantConfig
+from controller.models.observed import ObservedTenant, Unknown
+from controller.plan._draft import TenantDraft
+from controller.plan.checks import check_mfa, check_risky_users, plan_actions
+from controller.plan.context import PlanContext
+from controller.plan.directory import plan_groups, plan_users
+from controller.plan.exchange import index_exchange, plan_exchange
+from controller.plan.fingerprint import digest
+from controller.plan.onboarding import (
+    badges,
+    gdap_warnings,
+    plan_consent,
+    plan_exchange_role,
+)
+from controller.plan.types import PLAN_FORMAT_VERSION, Plan, TenantPlan
+
+__all__ = ["plan_estate", "plan_tenant"]
+
+
+def plan_tenant(
+    desired: TenantConfig,
+    observed: ObservedTenant,
+    ctx: PlanContext,
+    source: str | None = None,
+) -> TenantPlan:
+    """One tenant's plan. Pure: no I/O, no clock."""
+    d = TenantDraft(desired=desired, observed=observed, ctx=ctx)
+    index_exchange(d)
+    gdap_warnings(d)
+    plan_consent(d)
+    if desired.spec.exchange in ("direct", "cipp", "auto") and isinstance(
+        observed.exchange, Unknown
+    ):
+        d.mark_unknown("exchange", observed.exchange)
+    plan_exchange_role(d)
+    plan_users(d)
+    plan_groups(d)
+    plan_exchange(d)
+    plan_actions(d)
+    check_mfa(d)
+    check_risky_users(d)
+    d.notes.extend(observed.notes)
+
+    everything_unknown = len(observed.unknown_areas()) == len(_AREAS)
+    status = "failed" if everything_unknown else "partial" if d.unknown else "complete"
+    return TenantPlan(
+        name=desired.metadata.name,
+        tenant_id=desired.metadata.tenant_id,
+        source=source,
+        badges=badges(d),
+        observation=status,
+        unknown=tuple(sorted(d.unknown.values(), key=lambda u: u.area)),
+        operations=d.operations(),
+        findings=tuple(sorted(d.findings, key=lambda f: (f.check, f.subject, f.message))),
+        warnings=tuple(sorted(set(d.warnings))),
+        notes=tuple(sorted(set(d.notes))),
+        problems=tuple(sorted(set(d.problems), key=lambda p: (p.subject, p.message))),
+    )
+
+
+# Every area ObservedTenant reports on; all unknown means nothing could be read.
+_AREAS = (
+    "gdap",
+    "consent",
+    "exchange",
+    "domains",
+    "licences",
+    "users",
+    "groups",
+    "distributionGroups",
+    "sharedMailboxes",
+    "mfa",
+    "riskyUsers",
+    "actionLedger",
+)
+
+
+def not_observed(desired: TenantConfig, ctx: PlanContext, reason: str) -> ObservedTenant:
+    """An observation in which every area is unknown, for a tenant observe could not read."""
+    unknown = Unknown("error", reason)
+    return ObservedTenant(
+        name=desired.metadata.name,
+        tenant_id=desired.metadata.tenant_id,
+        observed_at=ctx.now,
+        gdap=unknown,
+        consent=unknown,
+        exchange=unknown,
+        verified_domains=unknown,
+        skus=unknown,
+        users=unknown,
+        groups=unknown,
+        distribution_groups=unknown,
+        shared_mailboxes=unknown,
+        mfa=unknown,
+        risky_users=unknown,
+        action_ledger=unknown,
+    )
+
+
+def desired_digest(state: DesiredState) -> str:
+    """Hash of the desired models (MSP and tenants, in name order)."""
+    return digest(
+        {
+            "msp": state.msp,
+            "tenants": sorted(state.tenants, key=lambda t: t.metadata.name),
+        }
+    )
+
+
+def plan_estate(
+    state: DesiredState, observed: Mapping[str, ObservedTenant], ctx: PlanContext
+) -> Plan:
+    """The plan of every tenant in ``state`` (sorted by name).
+
+    A tenant missing from ``observed`` is planned as not observed (``observation: failed``).
+    ``plan_id`` hashes the content without ``created_at``; it changes when anything else does.
+    """
+    tenants = []
+    for desired in sorted(state.tenants, key=lambda t: t.metadata.name):
+        name = desired.metadata.name
+        seen = observed.get(name) or not_observed(desired, ctx, "the tenant was not observed")
+        tenants.append(plan_tenant(desired, seen, ctx, source=state.sources.get(name)))
+    content = {
+        "formatVersion": PLAN_FORMAT_VERSION,
+        "desiredDigest": desired_digest(state),
+        "tenants": tenants,
+    }
+    return Plan(
+        format_version=PLAN_FORMAT_VERSION,
+        plan_id=digest(content),
+        created_at=ctx.now,
+        desired_digest=str(content["desiredDigest"]),
+        tenants=tuple(tenants),
+    )

@@ -1,0 +1,150 @@
+"""What every view of a plan shares: the symbol of an operation, how a change reads, counts."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from controller.models import OperationKind
+from controller.plan.types import FieldChange, Operation, Plan, TenantPlan
+
+_ADDS = frozenset(
+    {
+        OperationKind.USER_CREATE,
+        OperationKind.USER_ASSIGN_LICENSES,
+        OperationKind.GROUP_CREATE,
+        OperationKind.GROUP_ADD_MEMBER,
+        OperationKind.DISTRIBUTION_GROUP_CREATE,
+        OperationKind.DISTRIBUTION_GROUP_ADD_MEMBER,
+        OperationKind.SHARED_MAILBOX_CREATE,
+        OperationKind.MAILBOX_PERMISSION_ADD,
+        OperationKind.CONSENT_GRANT,
+        OperationKind.EXCHANGE_ASSIGN_ROLE,
+    }
+)
+_REMOVES = frozenset(
+    {
+        OperationKind.USER_DELETE,
+        OperationKind.USER_REMOVE_LICENSES,
+        OperationKind.GROUP_DELETE,
+        OperationKind.GROUP_REMOVE_MEMBER,
+        OperationKind.DISTRIBUTION_GROUP_DELETE,
+        OperationKind.DISTRIBUTION_GROUP_REMOVE_MEMBER,
+        OperationKind.SHARED_MAILBOX_DELETE,
+        OperationKind.MAILBOX_PERMISSION_REMOVE,
+    }
+)
+# Whole-object creates and deletes: their changes list the object's fields, not a delta.
+_OBJECT_CREATES = frozenset(
+    {
+        OperationKind.USER_CREATE,
+        OperationKind.GROUP_CREATE,
+        OperationKind.DISTRIBUTION_GROUP_CREATE,
+        OperationKind.SHARED_MAILBOX_CREATE,
+    }
+)
+
+
+def symbol(op: Operation) -> str:
+    """``!`` manual step, ``+`` create/add, ``-`` delete/remove, ``~`` change in place."""
+    if op.is_manual:
+        return "!"
+    if op.kind in _ADDS:
+        return "+"
+    if op.kind in _REMOVES:
+        return "-"
+    return "~"
+
+
+def value(v: Any) -> str:
+    if v is None:
+        return "(none)"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, list | tuple):
+        return ", ".join(value(x) for x in v) or "(none)"
+    text = str(v)
+    return f'"{text}"' if (not text or text != text.strip() or " " in text) else text
+
+
+def change_text(op: Operation, change: FieldChange) -> str:
+    if op.kind is OperationKind.USER_RESET_PASSWORD:
+        return "password: generated at apply, sent to the secret sink"
+    if op.kind in _OBJECT_CREATES or change.field == "exists":
+        return f"{change.field}: {value(change.after)}" if change.field != "exists" else ""
+    if change.before is None:
+        return f"{change.field} + {value(change.after)}"
+    if change.after is None:
+        return f"{change.field} - {value(change.before)}"
+    return f"{change.field}: {value(change.before)} -> {value(change.after)}"
+
+
+def inline_change(op: Operation) -> str | None:
+    """A single delta change shown on the operation's own line (member added, ...)."""
+    if op.kind in _OBJECT_CREATES or len(op.changes) != 1:
+        return None
+    change = op.changes[0]
+    if change.before is not None and change.after is not None:
+        return None
+    return change_text(op, change) or None
+
+
+def detail_lines(op: Operation) -> list[str]:
+    if inline_change(op) is not None:
+        return []
+    return [t for t in (change_text(op, c) for c in op.changes) if t]
+
+
+@dataclass(frozen=True)
+class Counts:
+    add: int = 0
+    change: int = 0
+    remove: int = 0
+    manual: int = 0
+    findings: int = 0
+    problems: int = 0
+    unknown: int = 0
+
+    @property
+    def operations(self) -> int:
+        return self.add + self.change + self.remove + self.manual
+
+
+def count(tenants: tuple[TenantPlan, ...] | list[TenantPlan]) -> Counts:
+    symbols: Counter[str] = Counter()
+    for tenant in tenants:
+        symbols.update(symbol(op) for op in tenant.operations)
+    return Counts(
+        add=symbols["+"],
+        change=symbols["~"],
+        remove=symbols["-"],
+        manual=symbols["!"],
+        findings=sum(len(t.findings) for t in tenants),
+        problems=sum(len(t.problems) for t in tenants),
+        unknown=sum(1 for t in tenants if t.observation != "complete"),
+    )
+
+
+def summary_line(plan: Plan) -> str:
+    c = count(list(plan.tenants))
+    if not c.operations:
+        head = "No changes."
+    else:
+        head = (
+            f"{c.operations} operation(s): {c.add} to add, {c.change} to change, "
+            f"{c.remove} to remove, {c.manual} manual step(s)."
+        )
+    tail = [f"{c.findings} finding(s)", f"{c.problems} problem(s)"]
+    if c.unknown:
+        tail.append(f"{c.unknown} tenant(s) not fully observed")
+    return f"{head} {', '.join(tail)}."
+
+
+def badge_text(tenant: TenantPlan) -> list[tuple[str, str, str | None]]:
+    b = tenant.badges
+    return [
+        ("GDAP", b.gdap, b.gdap_detail),
+        ("Consent", b.consent, b.consent_detail),
+        ("Exchange", b.exchange, b.exchange_detail),
+    ]

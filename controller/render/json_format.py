@@ -1,0 +1,13 @@
+"""The plan as JSON: the contract (``schemas/plan.schema.json``), versioned by
+``formatVersion``. Keys sorted, two-space indent, UTF-8: the same plan gives the same bytes."""
+
+from __future__ import annotations
+
+import json
+
+from controller.plan.types import Plan
+
+
+def render_json(plan: Plan) -> str:
+    data = plan.model_dump(mode="json")
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

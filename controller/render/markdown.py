@@ -1,0 +1,174 @@
+"""The plan as Markdown for a pull-request comment.
+
+The first line is a hidden marker (``<!-- tenantctl-plan -->``) so CI can find and update its
+own comment. Then: a summary table per tenant with badges and counts, manual steps and
+findings highlighted, and one collapsible ``<details>`` section per tenant with the
+operations as a ``diff`` block. GitHub refuses comments over 65,536 characters: above
+``max_chars`` whole tenant sections are left out (never cut mid-section) and the comment says
+which, and where the full plan is.
+"""
+
+from __future__ import annotations
+
+from controller.plan.types import Plan, TenantPlan
+from controller.render._summary import (
+    badge_text,
+    count,
+    detail_lines,
+    inline_change,
+    summary_line,
+    symbol,
+)
+
+MARKER = "<!-- tenantctl-plan -->"
+_SEVERITY_ICONS = {"high": "🔴", "warning": "🟠", "info": "🔵"}
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _code(text: str) -> str:
+    return text.replace("```", "'''")
+
+
+def render_markdown(plan: Plan, max_chars: int = 65000, full_plan_hint: str | None = None) -> str:
+    head = [
+        MARKER,
+        "## tenantctl plan",
+        "",
+        f"**{summary_line(plan)}**",
+        "",
+        f"Plan `{plan.plan_id[:12]}` made {plan.created_at.isoformat()} from desired state "
+        f"`{plan.desired_digest[:12]}`.",
+        "",
+    ]
+    table = [
+        "| Tenant | GDAP | Consent | Exchange | Observed | + | ~ | - | Manual | Findings | Problems |",
+        "|---|---|---|---|---|--:|--:|--:|--:|--:|--:|",
+    ]
+    for tenant in plan.tenants:
+        c = count([tenant])
+        badges = [_cell(status) for _, status, _ in badge_text(tenant)]
+        observed = (
+            tenant.observation if tenant.observation == "complete" else f"**{tenant.observation}**"
+        )
+        table.append(
+            f"| {tenant.name} | {' | '.join(badges)} | {observed} | {c.add} | {c.change} | "
+            f"{c.remove} | {c.manual} | {c.findings} | {c.problems} |"
+        )
+    highlights = _highlights(plan)
+    sections = [_section(t) for t in plan.tenants]
+
+    def trailer(left_out: list[str]) -> str:
+        where = f" The full plan: {full_plan_hint}." if full_plan_hint else ""
+        return (
+            f"\n> [!WARNING]\n> This comment is cut to stay under {max_chars:,} characters: "
+            f"{len(left_out)} tenant section(s) left out ({', '.join(left_out)}).{where}\n"
+        )
+
+    text = "\n".join([*head, *table, "", *highlights]).rstrip("\n") + "\n\n"
+    reserve = len(trailer([t.name for t in plan.tenants]))
+    left_out: list[str] = []
+    for tenant, section in zip(plan.tenants, sections, strict=True):
+        if left_out or len(text) + len(section) + reserve > max_chars:
+            left_out.append(tenant.name)
+        else:
+            text += section
+    if left_out:
+        text += trailer(left_out)
+    return text
+
+
+def _highlights(plan: Plan) -> list[str]:
+    lines: list[str] = []
+    manual = [(t, op) for t in plan.tenants for op in t.manual_steps]
+    if manual:
+        lines += ["> [!IMPORTANT]", "> **Manual steps** (no API can do these here):"]
+        for tenant, op in manual:
+            assert op.manual is not None
+            link = f" [Open]({op.manual.link})" if op.manual.link else ""
+            lines.append(f"> - **{tenant.name}**: {op.manual.title}.{link}")
+        lines.append("")
+    flagged = [(t, f) for t in plan.tenants for f in t.findings if f.severity != "info"]
+    problems = [(t, p) for t in plan.tenants for p in t.problems]
+    warnings = [(t, w) for t in plan.tenants for w in t.warnings]
+    if flagged or problems or warnings:
+        lines += ["> [!WARNING]"]
+        if problems:
+            lines.append("> **Problems** (these objects are not planned):")
+            lines += [f"> - **{t.name}** `{p.subject}`: {p.message}" for t, p in problems]
+        if warnings:
+            lines += [">"] if problems else []
+            lines.append("> **Warnings**:")
+            lines += [f"> - **{t.name}**: {w}" for t, w in warnings]
+        if flagged:
+            lines += [">"] if problems or warnings else []
+            lines.append("> **Findings**:")
+            lines += [
+                f"> - {_SEVERITY_ICONS[f.severity]} **{t.name}** {f.check}: {f.message}"
+                for t, f in flagged
+            ]
+        lines.append("")
+    return lines
+
+
+def _section(tenant: TenantPlan) -> str:
+    c = count([tenant])
+    summary = f"{c.operations} operation(s)" if c.operations else "no changes"
+    if c.findings:
+        summary += f", {c.findings} finding(s)"
+    if tenant.observation != "complete":
+        summary += f", observation {tenant.observation}"
+    out = [f"<details><summary><b>{tenant.name}</b>: {summary}</summary>", ""]
+    if tenant.source:
+        out += [f"From `{tenant.source}`.", ""]
+    out += [
+        f"- **{label}**: {status}" + (f" — {detail}" if detail else "")
+        for label, status, detail in badge_text(tenant)
+    ]
+    out.append("")
+    if tenant.operations:
+        out.append("```diff")
+        for op in tenant.operations:
+            line = f"{symbol(op)} {op.kind.value} {op.target}"
+            inline = inline_change(op)
+            if inline:
+                line += f"  {inline}"
+            if op.backend.value not in ("graph", "manual"):
+                line += f"  [{op.backend.value}]"
+            if op.decision is not None:
+                line += f"  ({op.decision.value})"
+            out.append(_code(line))
+            out += [_code(f"      {d}") for d in detail_lines(op)]
+        out += ["```", ""]
+    for op in tenant.manual_steps:
+        assert op.manual is not None
+        link = f" <{op.manual.link}>" if op.manual.link else ""
+        out += [f"**Manual: {op.manual.title}.** {op.manual.instructions}{link}", ""]
+    if tenant.findings:
+        out.append("**Findings**")
+        out += [f"- {_SEVERITY_ICONS[f.severity]} {f.check}: {f.message}" for f in tenant.findings]
+        out.append("")
+    if tenant.warnings:
+        out.append("**Warnings**")
+        out += [f"- {w}" for w in tenant.warnings]
+        out.append("")
+    if tenant.unknown:
+        out.append("**Unknown** (nothing planned that depends on it)")
+        out += [f"- `{u.area}` ({u.code}): {u.reason}" for u in tenant.unknown]
+        out.append("")
+    if tenant.problems:
+        out.append("**Problems** (not planned)")
+        out += [f"- `{p.subject}`: {p.message}" for p in tenant.problems]
+        out.append("")
+    if tenant.guard_violations:
+        out.append("**Guards**")
+        out += [f"- {g}" for g in tenant.guard_violations]
+        out.append("")
+    if tenant.notes:
+        out.append("**Notes**")
+        out += [f"- {n}" for n in tenant.notes]
+        out.append("")
+    out += ["</details>", ""]
+    return "\n".join(out) + "\n"
