@@ -17,7 +17,8 @@ PowerShell's backtick) are joined, ``#`` comments dropped, and an invocation is 
 in command position (first word, after ``;``, ``&&``, ``||``, ``|``, ``(``, ``$(``, ``if``,
 ``then``, ``!``, ``exec``, ``time``, ``timeout N``, ``env``, or ``NAME=value`` assignments),
 up to the next operator. CI expressions (``${{ ... }}``, ``$(macro)``, ``$[ ... ]``) stand for
-one word each. Not seen: ``tenantctl`` inside quotes (``"$(tenantctl status)"``) or built from
+one word each; ``"$@"`` and ``"${args[@]}"`` stand for words unknown until the script runs
+(they are not checked, and silence the surplus-argument check). Not seen: ``tenantctl`` inside quotes (``"$(tenantctl status)"``) or built from
 variables.
 """
 
@@ -54,6 +55,8 @@ _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 # text; replaced before splitting so `origin/${{ github.base_ref }}` stays one argument.
 _EXPRESSION = re.compile(r"\$\{\{.*?\}\}|\$\([A-Za-z_][\w.]*\)|\$\[.*?\]")
 PLACEHOLDER = "CI_EXPRESSION"
+# "$@", "${args[@]}": any number of words, known only when the script runs
+_SPLAT = re.compile(r"^\$[@*]$|^\$\{[A-Za-z_][A-Za-z0-9_]*\[[@*]\]\}$")
 
 
 @dataclass(frozen=True)
@@ -228,7 +231,8 @@ def check_invocation(invocation: Invocation, cli: click.Group) -> list[str]:
     ctx = _context(cli, PROGRAM, None)
     path = [PROGRAM]
     positionals: list[str] = []
-    words = list(invocation.argv)
+    words = [w for w in invocation.argv if not _SPLAT.match(w)]
+    open_ended = len(words) != len(invocation.argv)
     options_done = False
     i = 0
     while i < len(words):
@@ -288,7 +292,7 @@ def check_invocation(invocation: Invocation, cli: click.Group) -> list[str]:
                 problems.append(
                     f"{' '.join(path)} needs the argument {argument.human_readable_name}"
                 )
-    if not unlimited and len(positionals) > capacity:
+    if not unlimited and not open_ended and len(positionals) > capacity:
         surplus = " ".join(positionals[capacity:])
         problems.append(f"{' '.join(path)} takes no further argument, got {surplus!r}")
     return problems

@@ -245,6 +245,8 @@ def problems(*argv: str) -> list[str]:
         ("approve", "plan.json", "--by", E, "--only", "fp1", "--only", "fp2"),
         ("approve", "--by", "alice", "--", "-odd-name.json"),
         ("connect", "check", "--tenant", "contoso"),
+        ("approve", "plan.json", "--by", "me", "$@"),  # "$@" after `set -- --only FP`
+        ("plan", "${extra[@]}"),
     ],
 )
 def test_command_lines_that_exist(argv: tuple[str, ...]) -> None:
