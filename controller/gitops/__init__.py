@@ -6,3 +6,53 @@
 - :mod:`~controller.gitops.templates`: checks that CI templates call only commands and flags
   that exist.
 """
+
+from controller.gitops.changes import ChangeSet, changed_tenants
+from controller.gitops.notify import (
+    Flavour,
+    RunSummary,
+    TenantOutcome,
+    TenantSummary,
+    Webhook,
+    notification_payload,
+    parse_webhook,
+    redact_url,
+    send_notification,
+    slack_message,
+    summarize,
+    teams_message,
+)
+from controller.gitops.shard import Shard, parse_shard, select, shard_of
+from controller.gitops.templates import (
+    Invocation,
+    TemplateProblem,
+    check_invocation,
+    check_template,
+    find_invocations,
+)
+
+__all__ = [
+    "ChangeSet",
+    "Flavour",
+    "Invocation",
+    "RunSummary",
+    "Shard",
+    "TemplateProblem",
+    "TenantOutcome",
+    "TenantSummary",
+    "Webhook",
+    "changed_tenants",
+    "check_invocation",
+    "check_template",
+    "find_invocations",
+    "notification_payload",
+    "parse_shard",
+    "parse_webhook",
+    "redact_url",
+    "select",
+    "send_notification",
+    "shard_of",
+    "slack_message",
+    "summarize",
+    "teams_message",
+]
