@@ -46,6 +46,7 @@ def _register() -> None:
 
     cli.add_command(validate)
     cli.add_command(schema)
+    cli.add_command(__import__("controller.cli.sandbox", fromlist=["sandbox"]).sandbox)
 
 
 _register()

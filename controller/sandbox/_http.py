@@ -172,8 +172,11 @@ class ServiceServer(ThreadingHTTPServer):
             return
         finally:
             self.cpu_sink(time.thread_time() - started, True)
-        with contextlib.suppress(ssl.SSLError, ConnectionError, TimeoutError):
-            _Handler(tls, client_address, self)
+        try:
+            with contextlib.suppress(ssl.SSLError, ConnectionError, TimeoutError):
+                _Handler(tls, client_address, self)
+        finally:
+            tls.close()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # a client that hung up is not the sandbox's problem
@@ -181,7 +184,7 @@ class ServiceServer(ThreadingHTTPServer):
     def start(self) -> None:
         self.thread = threading.Thread(
             target=self.serve_forever,
-            kwargs={"poll_interval": 0.2},
+            kwargs={"poll_interval": 0.05},
             name=f"sandbox-{self.service}",
             daemon=True,
         )

@@ -156,6 +156,10 @@ class Sandbox:
     def endpoints(self) -> dict[str, str]:
         return dict(self.rt.endpoints)
 
+    def ssl_context(self) -> ssl.SSLContext:
+        """A client context that trusts the sandbox's CA (for httpx's ``verify=``)."""
+        return ssl.create_default_context(cafile=str(self.ca_path))
+
     def stats(self) -> dict[str, Any]:
         records = list(self.accounting.records)
         by_service: dict[str, int] = {}
