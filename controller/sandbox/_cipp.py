@@ -481,6 +481,7 @@ class CippService:
         effective = self._now() + self.rt.world.settings.cipp_consent_delay
         for tenant in tenants:
             tenant.pending_consents.append(PendingConsent(app_id, names, effective))
+        self.rt.consents_pending = True
         return {
             "Results": [
                 f"Queued consent of {app_id} for {t.display_name}; it will be added to the "
@@ -539,6 +540,7 @@ def settle_consents(rt: Runtime, now: float) -> None:
     from controller.sandbox._world import create_app_principal, grant_app_roles
 
     app = rt.world.partner.app
+    remaining = False
     for tenant in rt.world.tenants.values():
         if not tenant.pending_consents:
             continue
@@ -549,3 +551,5 @@ def settle_consents(rt: Runtime, now: float) -> None:
             )
             grant_app_roles(tenant, sp, consent.roles, consent.effective_at)
             tenant.pending_consents.remove(consent)
+        remaining = remaining or bool(tenant.pending_consents)
+    rt.consents_pending = remaining

@@ -133,9 +133,13 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in response.headers.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
         if payload and self.command != "HEAD":
-            self.wfile.write(payload)
+            # Headers and body in one write: two small TLS records meet the client's delayed
+            # ACK and cost ~40 ms per request.
+            self._headers_buffer.append(b"\r\n" + payload)
+            self.flush_headers()
+        else:
+            self.end_headers()
 
     do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = do_HEAD = _serve  # noqa: N815
 
@@ -167,6 +171,7 @@ class ServiceServer(ThreadingHTTPServer):
         # The TLS handshake runs in the connection's own thread, not in the accept loop.
         started = time.thread_time()
         try:
+            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             tls = self.context.wrap_socket(request, server_side=True)
         except (ssl.SSLError, OSError):
             return

@@ -27,6 +27,8 @@ class Runtime:
     endpoints: dict[str, str] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
     rng: random.Random = field(default_factory=lambda: random.Random(0))
+    # Set when CIPP queues a bulk consent, so requests skip the scan while none is pending.
+    consents_pending: bool = True
 
     def audience(self, service: str) -> str:
         if service == "cipp":

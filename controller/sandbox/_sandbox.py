@@ -263,11 +263,7 @@ class Sandbox:
                 raise DropConnection()
             return self._fault_response(service, fault.status, fault.retry_after)
         with self.rt.lock:
-            if (
-                any(t.pending_consents for t in self.rt.world.tenants.values())
-                if service in ("login", "graph")
-                else False
-            ):
+            if self.rt.consents_pending and service in ("login", "graph"):
                 settle_consents(self.rt, now)
             response: Response = handler(request)
         self.accounting.add(
