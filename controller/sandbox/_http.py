@@ -136,10 +136,15 @@ class _Handler(BaseHTTPRequestHandler):
         if payload and self.command != "HEAD":
             # Headers and body in one write: two small TLS records meet the client's delayed
             # ACK and cost ~40 ms per request.
-            self._headers_buffer.append(b"\r\n" + payload)
-            self.flush_headers()
+            self.end_headers_with(payload)
         else:
             self.end_headers()
+
+    def end_headers_with(self, payload: bytes) -> None:
+        # BaseHTTPRequestHandler buffers header lines in ``_headers_buffer`` until flushed.
+        buffer: list[bytes] = self._headers_buffer  # type: ignore[attr-defined]
+        buffer.append(b"\r\n" + payload)
+        self.flush_headers()
 
     do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = do_HEAD = _serve  # noqa: N815
 
