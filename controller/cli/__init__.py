@@ -45,6 +45,7 @@ _COMMANDS = (
     "approve",
     "connect",
     "history",
+    "sandbox",
     "schema",
     "validate",
 )

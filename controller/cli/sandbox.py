@@ -1,0 +1,156 @@
+"""``tenantctl sandbox serve|reset``: run the local emulator of the Microsoft endpoints and CIPP."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+from controller.cli.terminal import Terminal
+from controller.errors import UsageError
+from controller.models.msp import MSPConfig
+from controller.sandbox import Sandbox, Scenario, default_scenario, load_scenario
+
+DEFAULT_STATE = Path(".tenantctl/sandbox")
+
+scenario_option = click.option(
+    "--scenario",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="Scenario YAML (default: the world behind the desired/ demo estate).",
+)
+state_option = click.option(
+    "--state",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=DEFAULT_STATE,
+    show_default=True,
+    help="Directory where the sandbox keeps its state (and CA) between runs.",
+)
+
+
+def _scenario(path: Path | None) -> Scenario:
+    if path is None:
+        return default_scenario()
+    try:
+        return load_scenario(path)
+    except (OSError, ValueError) as problem:
+        raise UsageError(f"cannot load scenario {path}: {problem}") from problem
+
+
+def _stop_serving(signum: int, frame: object) -> None:
+    sys.exit(0)
+
+
+def msp_document(sb: Sandbox) -> dict[str, Any]:
+    """An msp.yaml pointing every endpoint at the running sandbox (secrets from env)."""
+    partner = sb.world.partner
+    endpoints = sb.endpoints
+    spec: dict[str, Any] = {
+        "cloud": "global",
+        "endpoints": {
+            "login": endpoints["login"],
+            "graph": endpoints["graph"],
+            "exchange": endpoints["exchange"],
+            "partnerCenter": endpoints["partnerCenter"],
+        },
+        "caBundle": str(sb.ca_path.resolve()),
+        "partner": {
+            "tenantId": partner.tenant_id,
+            "clientId": partner.app.client_id,
+            "credential": {"secret": {"env": "TENANTCTL_CLIENT_SECRET"}},
+        },
+    }
+    if partner.cipp is not None:
+        spec["cipp"] = {
+            "baseUrl": endpoints["cipp"],
+            "tenantId": partner.tenant_id,
+            "clientId": partner.cipp.client_id,
+            "secret": {"env": "CIPP_CLIENT_SECRET"},
+        }
+    document = {
+        "apiVersion": "tenantctl/v1",
+        "kind": "MSP",
+        "metadata": {"name": "sandbox"},
+        "spec": spec,
+    }
+    MSPConfig.model_validate(document)  # what we write must load
+    return document
+
+
+@click.group(
+    epilog="\b\nExamples:\n  tenantctl sandbox serve\n  tenantctl sandbox serve --port 8443 "
+    "--write-msp sandbox-msp.yaml\n  tenantctl sandbox reset"
+)
+def sandbox() -> None:
+    """Run the local sandbox: Entra login, Graph, Exchange, CIPP and Partner Center on 127.0.0.1."""
+
+
+@sandbox.command(
+    epilog="\b\nExamples:\n  tenantctl sandbox serve\n  tenantctl sandbox serve --scenario big.yaml "
+    "--port 9443 --state /tmp/sb --write-msp /tmp/sb/msp.yaml"
+)
+@scenario_option
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65530),
+    default=0,
+    show_default=True,
+    help="First port (login); the other services take the next four. 0 = free ports.",
+)
+@state_option
+@click.option(
+    "--write-msp",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Also write an msp.yaml whose endpoints point at this sandbox.",
+)
+@click.pass_obj
+def serve(
+    terminal: Terminal, scenario: Path | None, port: int, state: Path, write_msp: Path | None
+) -> None:
+    """Serve the sandbox until interrupted (Ctrl-C), printing its endpoints and CA.
+
+    State is saved to --state on exit, so the next serve continues where this one stopped.
+    """
+    sb = Sandbox(_scenario(scenario), state_dir=state, port=port)
+    try:
+        sb.start()
+    except OSError as problem:
+        raise UsageError(f"cannot listen on 127.0.0.1 port {port}: {problem}") from problem
+    try:
+        for name, url in sb.endpoints.items():
+            terminal.out(f"{name:<14} {url}")
+        terminal.out(f"{'ca':<14} {sb.ca_path.resolve()}")
+        terminal.out(f"{'state':<14} {state.resolve()}")
+        terminal.info(
+            "secrets: export TENANTCTL_CLIENT_SECRET="
+            f"{sb.secrets['partner']} CIPP_CLIENT_SECRET={sb.secrets.get('cipp', '')}"
+        )
+        if write_msp is not None:
+            write_msp.parent.mkdir(parents=True, exist_ok=True)
+            write_msp.write_text(yaml.safe_dump(msp_document(sb), sort_keys=False))
+            terminal.out(f"{'msp':<14} {write_msp.resolve()}")
+        terminal.info("serving; press Ctrl-C to stop")
+        # SIGTERM (a container stop, `kill`) ends the wait like Ctrl-C, so state is saved.
+        signal.signal(signal.SIGTERM, _stop_serving)
+        threading.Event().wait()
+    finally:
+        sb.stop()
+
+
+@sandbox.command(
+    epilog="\b\nExamples:\n  tenantctl sandbox reset\n  tenantctl sandbox reset --state /tmp/sb --scenario big.yaml"
+)
+@scenario_option
+@state_option
+@click.pass_obj
+def reset(terminal: Terminal, scenario: Path | None, state: Path) -> None:
+    """Return the sandbox's saved state to the scenario (tenants, clock, everything)."""
+    sb = Sandbox(_scenario(scenario), state_dir=state)
+    sb.reset()
+    terminal.info(f"sandbox state in {state} reset to the scenario")

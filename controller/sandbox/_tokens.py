@@ -1,0 +1,65 @@
+"""Access tokens: JWTs with Entra's claims, signed HS256 with the sandbox's own key.
+
+Real Entra signs RS256 with keys clients never need (resource servers validate, clients only
+read the claims). Clients may decode the payload to read ``roles``, ``tid`` and ``aud`` exactly
+as they would a real token. Expiry is checked against the virtual clock.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import uuid
+from typing import Any
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def issue(key: str, claims: dict[str, Any]) -> str:
+    header = _b64(json.dumps({"typ": "JWT", "alg": "HS256", "kid": "sandbox"}).encode())
+    payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
+    signing_input = f"{header}.{payload}".encode("ascii")
+    signature = hmac.new(key.encode(), signing_input, hashlib.sha256).digest()
+    return f"{header}.{payload}.{_b64(signature)}"
+
+
+def peek(token: str) -> dict[str, Any] | None:
+    """The claims without verification (to route faults by tenant), or None if malformed."""
+    try:
+        claims = json.loads(_unb64(token.split(".")[1]))
+    except (IndexError, ValueError):
+        return None
+    return claims if isinstance(claims, dict) else None
+
+
+def verify(key: str, token: str) -> dict[str, Any] | None:
+    """The claims if the signature is the sandbox's, else None. Expiry is the caller's check."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    expected = hmac.new(key.encode(), f"{parts[0]}.{parts[1]}".encode(), hashlib.sha256).digest()
+    try:
+        if not hmac.compare_digest(expected, _unb64(parts[2])):
+            return None
+    except ValueError:
+        return None
+    return peek(token)
+
+
+def bearer(headers: dict[str, str]) -> str | None:
+    value = headers.get("authorization", "")
+    if value[:7].lower() == "bearer ":
+        return value[7:].strip()
+    return None
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())

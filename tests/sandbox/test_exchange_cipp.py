@@ -1,0 +1,229 @@
+"""Exchange admin REST (role propagation, cmdlets, GenericHashTable, paging, error shape),
+CIPP (quirky answers, writes visible through Graph and Exchange, bulk consent after a
+delay) and Partner Center."""
+
+from __future__ import annotations
+
+from controller.sandbox import Sandbox
+from controller.sandbox._tokens import peek
+from tests.sandbox.conftest import (
+    ADATUM,
+    APP,
+    CONTOSO,
+    FABRIKAM,
+    PARTNER,
+    TAILSPIN,
+    WOODGROVE,
+    client,
+    invoke,
+    msal_app,
+)
+
+
+def test_exchange_is_403_while_the_role_propagates_then_works(sb: Sandbox) -> None:
+    with client(sb, TAILSPIN, "exchange") as ex:
+        early = invoke(ex, TAILSPIN, "Get-Mailbox", RecipientTypeDetails="SharedMailbox")
+        assert early.status_code == 403
+        sb.clock.advance(sb.exchange_role_propagation + 1)
+        late = invoke(ex, TAILSPIN, "Get-Mailbox", RecipientTypeDetails="SharedMailbox")
+        assert late.status_code == 200
+        assert [m["PrimarySmtpAddress"] for m in late.json()["value"]] == [
+            "orders@tailspintoys.com"
+        ]
+
+
+def test_exchange_without_the_role_is_403(sb: Sandbox) -> None:
+    with client(sb, FABRIKAM, "exchange") as ex:
+        assert invoke(ex, FABRIKAM, "Get-Mailbox").status_code == 403
+
+
+def test_shared_mailbox_permissions_and_send_on_behalf(sb: Sandbox) -> None:
+    with client(sb, CONTOSO, "exchange") as ex:
+        created = invoke(
+            ex,
+            CONTOSO,
+            "New-Mailbox",
+            Shared=True,
+            Name="Info",
+            DisplayName="Info",
+            Alias="info",
+            PrimarySmtpAddress="info@contoso.com",
+        )
+        assert created.status_code == 200
+        assert (
+            invoke(
+                ex,
+                CONTOSO,
+                "Add-MailboxPermission",
+                Identity="info@contoso.com",
+                User="alice@contoso.com",
+                AccessRights=["FullAccess"],
+                InheritanceType="All",
+            ).status_code
+            == 200
+        )
+        perms = invoke(ex, CONTOSO, "Get-MailboxPermission", Identity="info@contoso.com").json()
+        assert [p["User"] for p in perms["value"]] == ["NT AUTHORITY\\SELF", "alice@contoso.com"]
+        table = {
+            "@odata.type": "#Exchange.GenericHashTable",
+            "Add": ["alice@contoso.com", "bob@contoso.com"],
+        }
+        invoke(
+            ex, CONTOSO, "Set-Mailbox", Identity="support@contoso.com", GrantSendOnBehalfTo=table
+        )
+        table = {"@odata.type": "#Exchange.GenericHashTable", "Remove": ["bob@contoso.com"]}
+        invoke(
+            ex, CONTOSO, "Set-Mailbox", Identity="support@contoso.com", GrantSendOnBehalfTo=table
+        )
+        box = invoke(ex, CONTOSO, "Get-Mailbox", Identity="support@contoso.com").json()["value"][0]
+        assert box["GrantSendOnBehalfTo"] == ["alice@contoso.com"]
+        invoke(
+            ex,
+            CONTOSO,
+            "Set-Mailbox",
+            Identity="support@contoso.com",
+            GrantSendOnBehalfTo="eve@contoso.com",
+        )
+        box = invoke(ex, CONTOSO, "Get-Mailbox", Identity="support@contoso.com").json()["value"][0]
+        assert box["GrantSendOnBehalfTo"] == ["eve@contoso.com"]
+        assert (
+            invoke(
+                ex,
+                CONTOSO,
+                "Add-RecipientPermission",
+                Identity="support@contoso.com",
+                Trustee="bob@contoso.com",
+                AccessRights=["SendAs"],
+            ).status_code
+            == 200
+        )
+
+
+def test_distribution_group_members_and_error_shape(sb: Sandbox) -> None:
+    with client(sb, CONTOSO, "exchange") as ex:
+        again = invoke(
+            ex,
+            CONTOSO,
+            "Add-DistributionGroupMember",
+            Identity="allstaff@contoso.com",
+            Member="alice@contoso.com",
+        )
+        assert again.status_code == 400
+        error = again.json()["error"]
+        assert "MemberAlreadyExistsException" in error["details"][0]["message"]
+        assert error["innererror"]["internalException"]["message"]
+        missing = invoke(ex, CONTOSO, "Get-DistributionGroup", Identity="nope@contoso.com")
+        assert missing.status_code == 404
+        members = invoke(
+            ex, CONTOSO, "Get-DistributionGroupMember", Identity="allstaff@contoso.com"
+        )
+        assert len(members.json()["value"]) == 3
+
+
+def test_exchange_paging_by_re_posting_the_same_body(sb: Sandbox) -> None:
+    with client(sb, CONTOSO, "exchange") as ex:
+        ex.headers["Prefer"] = "odata.maxpagesize=2"
+        body = {"CmdletInput": {"CmdletName": "Get-Mailbox", "Parameters": {}}}
+        page = ex.post(f"/adminapi/beta/{CONTOSO}/InvokeCommand", json=body).json()
+        seen = list(page["value"])
+        while "@odata.nextLink" in page:
+            page = ex.post(page["@odata.nextLink"], json=body).json()
+            seen += page["value"]
+        assert len(seen) == 4  # alice, dave, eve (licensed) and the Support shared mailbox
+
+
+def test_cipp_edit_group_with_a_bad_member_answers_200_with_error_string(sb: Sandbox) -> None:
+    with client(sb, PARTNER, "cipp") as cipp:
+        groups = cipp.get("/api/ListGroups", params={"tenantFilter": "fabrikam.com"}).json()
+        finance = next(g for g in groups if g["mailNickname"] == "finance")
+        assert finance["calculatedGroupType"] == "generic"
+        answer = cipp.post(
+            "/api/EditGroup",
+            json={
+                "tenantFilter": "fabrikam.com",
+                "groupId": finance["id"],
+                "AddMember": [
+                    {
+                        "value": "ghost@fabrikam.com",
+                        "addedFields": {"userPrincipalName": "ghost@fabrikam.com"},
+                    },
+                    {"value": "grace@fabrikam.com"},
+                ],
+            },
+        )
+        assert answer.status_code == 200
+        results = answer.json()["Results"]
+        assert results[0].startswith("Error - ") and results[1].startswith("Success - ")
+        detail = cipp.get(
+            "/api/ListGroups",
+            params={"tenantFilter": FABRIKAM, "groupID": finance["id"], "members": "true"},
+        ).json()
+        assert "grace@fabrikam.com" in [m["userPrincipalName"] for m in detail["members"]]
+        assert cipp.get("/api/ListUsers", params={"tenantFilter": WOODGROVE}).status_code == 403
+
+
+def test_cipp_writes_show_in_the_same_state(sb: Sandbox) -> None:
+    with client(sb, PARTNER, "cipp") as cipp:
+        made = cipp.post(
+            "/api/AddGroup",
+            json={
+                "tenantFilter": "fabrikam.com",
+                "groupType": "distribution",
+                "displayName": "Fabrikam Sales",
+                "username": "sales",
+                "primDomain": {"value": "fabrikam.com"},
+                "members": [],
+            },
+        )
+        assert made.status_code == 200
+        perms = cipp.post(
+            "/api/ExecEditMailboxPermissions",
+            json={
+                "tenantFilter": "fabrikam.com",
+                "userID": "accounts@fabrikam.com",
+                "AddFullAccess": [{"value": "grace@fabrikam.com"}],
+                "AddSendAs": [{"value": "nobody@fabrikam.com"}],
+            },
+        )
+        assert perms.status_code == 200
+        assert perms.json()["Results"][1].startswith("Could not add")
+        listed = cipp.get(
+            "/api/ListmailboxPermissions",
+            params={"tenantFilter": "fabrikam.com", "userId": "accounts@fabrikam.com"},
+        ).json()
+        assert {"User": "grace@fabrikam.com", "Permissions": "FullAccess"} in listed
+    sb.clock.advance(sb.replication_delay + 1)
+    with client(sb, FABRIKAM) as g:
+        dgs = g.get("/v1.0/groups?$filter=mail eq 'sales@fabrikam.com'").json()["value"]
+        assert len(dgs) == 1 and dgs[0]["mailEnabled"]
+
+
+def test_cipp_bulk_consent_takes_effect_after_the_delay(sb: Sandbox) -> None:
+    with client(sb, PARTNER, "cipp") as cipp:
+        queued = cipp.post(
+            "/api/ExecAddMultiTenantApp",
+            json={
+                "configMode": "manual",
+                "AppId": APP,
+                "permissions": [],
+                "tenantFilter": [{"value": "adatum.com", "label": "Adatum"}],
+            },
+        )
+        assert queued.status_code == 200
+    early = msal_app(sb, ADATUM).acquire_token_for_client([f"{sb.endpoints['graph']}/.default"])
+    assert early.get("error_codes") == [7000229]
+    sb.clock.advance(sb.cipp_consent_delay + 1)
+    # A new app: MSAL caches the earlier 400 for 60 s per identical request.
+    late = msal_app(sb, ADATUM).acquire_token_for_client([f"{sb.endpoints['graph']}/.default"])
+    claims = peek(late["access_token"])
+    assert claims is not None and "User.ReadWrite.All" in claims["roles"]
+
+
+def test_partner_center_customers_and_app_only_consent_refused(sb: Sandbox) -> None:
+    with client(sb, PARTNER, "partnerCenter") as pc:
+        customers = pc.get("/v1/customers").json()
+        assert customers["totalCount"] == 6
+        refused = pc.post(
+            f"/v1/customers/{ADATUM}/applicationconsents", json={"applicationId": APP}
+        )
+        assert refused.status_code == 403
