@@ -13,8 +13,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# A real plan of the demo estate against the sandbox, from a fresh sandbox state each time.
+# `plan` exits 2 when there are changes (as terraform plan -detailed-exitcode): that is success.
 demo: $(STAMP)
 	$(BIN)/tenantctl validate --desired desired
+	$(BIN)/tenantctl sandbox reset --state .tenantctl/sandbox
+	$(BIN)/tenantctl plan --sandbox --desired desired --out .tenantctl/plan.json \
+		--markdown .tenantctl/plan.md; status=$$?; [ $$status -eq 0 ] || [ $$status -eq 2 ]
 
 test: $(STAMP) lint typecheck pytest
 

@@ -37,6 +37,23 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     Exchange Online and CIPP, diffs, plans, and applies exactly what was approved.
     """
     ctx.obj = Terminal(verbosity=-1 if quiet else verbose)
+    _configure_logging(-1 if quiet else verbose)
+
+
+def _configure_logging(verbosity: int) -> None:
+    """Service errors are reported in plans and results; logs are for -v and -vv."""
+    import logging
+
+    level = {0: logging.ERROR, 1: logging.INFO}.get(verbosity, logging.DEBUG)
+    if verbosity < 0:
+        level = logging.CRITICAL
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # MSAL logs every token request at INFO; only -vv shows it.
+    logging.getLogger("msal").setLevel(logging.DEBUG if verbosity >= 2 else logging.WARNING)
 
 
 # One line per command; each lives in controller/cli/<name>.py and defines a click command
@@ -45,6 +62,7 @@ _COMMANDS = (
     "approve",
     "connect",
     "history",
+    "plan",
     "sandbox",
     "schema",
     "validate",

@@ -16,6 +16,13 @@ class Terminal:
     def is_tty(self) -> bool:
         return sys.stdout.isatty()
 
+    @property
+    def color(self) -> bool:
+        """Colours only on a terminal, and never when NO_COLOR is set."""
+        import os
+
+        return self.is_tty and "NO_COLOR" not in os.environ
+
     def out(self, text: str = "", *, nl: bool = True) -> None:
         """Results: what the command was asked for. Always printed, to stdout."""
         click.echo(text, nl=nl)

@@ -34,8 +34,10 @@ async def observe_estate(
     now: dt.datetime,
     concurrency: int = 16,
     on_done: Callable[[ObservedTenant], None] | None = None,
+    partner: PartnerFacts | None = None,
 ) -> dict[str, ObservedTenant]:
-    partner = await read_partner_facts(connections, cipp=cipp)
+    if partner is None:
+        partner = await read_partner_facts(connections, cipp=cipp)
     observer = TenantObserver(connections, app_id=app_id, partner=partner, now=now)
     bound = asyncio.Semaphore(concurrency)
 

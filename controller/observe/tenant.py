@@ -200,8 +200,16 @@ class TenantObserver:
             groups=groups,
             distribution_groups=dgs,
             shared_mailboxes=mailboxes,
-            mfa=self._reports(answers.get("mfa"), "MFA registration", translate.mfa_registration),
-            risky_users=self._reports(answers.get("risky"), "risky users", translate.risky_user),
+            mfa=self._licensed(
+                self._reports(answers.get("mfa"), "MFA registration", translate.mfa_registration),
+                "UserAuthenticationMethod.Read.All",
+                consent,
+            ),
+            risky_users=self._licensed(
+                self._reports(answers.get("risky"), "risky users", translate.risky_user),
+                "IdentityRiskyUser.Read.All",
+                consent,
+            ),
             action_ledger=ledger,
             notes=self._notes(tenant_id),
         )
@@ -334,6 +342,14 @@ class TenantObserver:
         if isinstance(answer, ServiceError):
             return translate.unknown_from_error(answer, what)
         return tuple(convert(item) for item in _list_or_empty(answer))
+
+    @staticmethod
+    def _licensed(
+        report: T | Unknown, permission: str, consent: ConsentStatus | Unknown
+    ) -> T | Unknown:
+        if isinstance(report, Unknown) and isinstance(consent, ConsentStatus):
+            return translate.licence_or_permission(report, permission, consent.granted)
+        return report
 
     @staticmethod
     def _groups(

@@ -70,7 +70,33 @@ def unknown_from_error(error: BaseException, what: str) -> Unknown:
         code, why = "error", "the app's credential needs attention"
     else:
         code, why = "error", "the read failed"
-    return Unknown(code, f"{what}: {why} ({error})")
+    return Unknown(code, f"{what}: {why} ({_detail(error)})")
+
+
+def _detail(error: BaseException) -> str:
+    """What failed, without request ids or URLs, so the same failure reads the same way in
+    every run (plans are deterministic)."""
+    if not isinstance(error, ServiceError):
+        return type(error).__name__
+    parts: list[str] = [error.service]
+    if error.status is not None:
+        parts.append(f"HTTP {error.status}")
+    if error.code:
+        parts.append(error.code)
+    return " ".join(parts)
+
+
+def licence_or_permission(unknown: Unknown, permission: str, granted: frozenset[str]) -> Unknown:
+    """A 403 on a report whose permission the app holds is the tenant's missing licence
+    (Entra ID P1/P2), not a missing permission: Identity Protection answers a plain 403."""
+    if unknown.code == "permissionDenied" and permission in granted:
+        what = unknown.reason.partition(":")[0]
+        return Unknown(
+            "needsLicence",
+            f"{what}: the tenant has no Entra ID P1/P2 licence for this report "
+            f"(the app holds {permission})",
+        )
+    return unknown
 
 
 def _text(value: Any) -> str | None:

@@ -1,0 +1,160 @@
+"""``tenantctl plan``: observe the tenants, diff against git, and show what would change."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import click
+
+from controller.cli.options import desired_option
+from controller.cli.progress import TenantProgress
+from controller.cli.terminal import Terminal
+from controller.cli.world_options import WorldOptions, world_options
+from controller.gitops import changed_tenants, parse_shard, parse_webhook
+from controller.loader import load_desired
+from controller.pipeline import observe_and_plan, select_tenants
+from controller.plan import Plan
+from controller.policy import parse_guard_override, policy_failures
+from controller.render import render_json, render_markdown, render_terminal
+from controller.runtime import open_world
+
+EPILOG = """\b
+Examples:
+  tenantctl plan --sandbox                     the demo estate against the local sandbox
+  tenantctl plan --tenant contoso --out plan.json --markdown plan.md
+  tenantctl plan --changed-since origin/main   only tenants whose files changed (pull requests)
+  tenantctl plan --shard 2/4                   the second of four shards (CI matrix)
+
+\b
+Exit status (as terraform plan -detailed-exitcode):
+  0  no changes      2  changes (or drift) present      1  error or policy failure
+"""
+
+
+@click.command(epilog=EPILOG)
+@desired_option
+@click.option("--tenant", "tenants", multiple=True, help="Plan only this tenant (repeatable).")
+@click.option(
+    "--changed-since",
+    metavar="REF",
+    help="Plan only tenants whose files changed since this git ref (all if msp.yaml changed).",
+)
+@click.option("--shard", metavar="K/N", help="Plan only shard K of N (stable split of tenants).")
+@click.option(
+    "--out", type=click.Path(path_type=Path, dir_okay=False), help="Write the plan as JSON."
+)
+@click.option(
+    "--markdown",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the plan as Markdown for a pull-request comment.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="What to print on stdout.",
+)
+@click.option(
+    "--drift",
+    is_flag=True,
+    help="Drift report mode for scheduled runs: same plan, reported as drift (exit 2 = drift).",
+)
+@click.option("--notify", metavar="URL", help="Post a summary to a Teams or Slack webhook.")
+@click.option(
+    "--allow-guard",
+    "allow_guard",
+    multiple=True,
+    metavar="NAME=COUNT",
+    help="Raise a guard for this run, e.g. maxDeletions=12.",
+)
+@world_options
+@click.pass_obj
+def plan(
+    terminal: Terminal,
+    desired: Path,
+    tenants: tuple[str, ...],
+    changed_since: str | None,
+    shard: str | None,
+    out: Path | None,
+    markdown: Path | None,
+    output_format: str,
+    drift: bool,
+    notify: str | None,
+    allow_guard: tuple[str, ...],
+    world: WorldOptions,
+) -> None:
+    """Plan: observe every tenant, diff it against the desired state, and show the operations.
+
+    Reads only. Failed reads are reported as unknown and nothing is planned on top of them.
+    The JSON plan (--out) is what a reviewer approves with `tenantctl approve`.
+    """
+    chosen_shard = parse_shard(shard) if shard else None
+    webhook = parse_webhook(notify) if notify else None
+    raise_guards = parse_guard_override(allow_guard)
+    state = select_tenants(load_desired(desired), tenants)
+    if changed_since:
+        changes = changed_tenants(desired, changed_since)
+        if not changes.all_tenants:
+            touched = sorted(changes.changed)
+            terminal.info(f"changed since {changed_since}: {', '.join(touched) or 'no tenant'}")
+            state = select_tenants(state, predicate=lambda t: changes.selects(t.metadata.name))
+    if chosen_shard is not None:
+        state = select_tenants(state, predicate=lambda t: chosen_shard.holds(t.metadata.tenant_id))
+        terminal.info(f"shard {chosen_shard}: {len(state.tenants)} tenant(s)")
+
+    with open_world(state.msp, sandbox=world.sandbox, state_dir=world.state) as opened:
+        progress = TenantProgress(terminal, len(state.tenants), "observing")
+        with progress:
+            result = asyncio.run(
+                observe_and_plan(
+                    state,
+                    opened,
+                    concurrency=world.concurrency,
+                    raise_guards=raise_guards,
+                    on_observed=lambda o: progress.advance(o.name),
+                )
+            )
+    the_plan = result.plan
+    _write_outputs(terminal, the_plan, out, markdown)
+    if output_format == "json":
+        terminal.out(render_json(the_plan), nl=False)
+    else:
+        terminal.out(render_terminal(the_plan, color=terminal.color))
+    failures = policy_failures(the_plan)
+    for failure in failures:
+        terminal.error(f"policy: {failure}")
+    if webhook is not None:
+        from controller.gitops import notification_payload, send_notification, summarize
+
+        summary = summarize(the_plan, mode="drift" if drift else "plan", shard=shard)
+        warning = send_notification(webhook.url, notification_payload(webhook.url, summary))
+        if warning:
+            terminal.info(f"warning: {warning}")
+    raise click.exceptions.Exit(exit_code(the_plan, failures))
+
+
+def exit_code(plan: Plan, failures: list[str]) -> int:
+    if failures or any(t.problems for t in plan.tenants):
+        return 1
+    return 2 if plan.has_changes else 0
+
+
+def _write_outputs(terminal: Terminal, plan: Plan, out: Path | None, markdown: Path | None) -> None:
+    if out is not None:
+        _write(out, render_json(plan))
+        terminal.info(f"wrote {out}")
+    if markdown is not None:
+        hint = f"the full plan is in {out}" if out is not None else None
+        _write(markdown, render_markdown(plan, full_plan_hint=hint))
+        terminal.info(f"wrote {markdown}")
+
+
+def _write(path: Path, text: str) -> None:
+    """Whole file or nothing: a temp file renamed into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)

@@ -1,0 +1,55 @@
+"""Options that say where a command's calls go: real tenants or the local sandbox."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from controller.runtime import DEFAULT_SANDBOX_STATE
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class WorldOptions:
+    sandbox: bool
+    state: Path
+    concurrency: int
+
+
+def world_options(command: F) -> F:
+    """Adds --sandbox, --sandbox-state and --concurrency, passed on as ``world``."""
+
+    @click.option(
+        "--sandbox",
+        is_flag=True,
+        help="Run against the local sandbox (an emulator of Graph, Exchange and CIPP) "
+        "instead of real tenants. No credentials needed.",
+    )
+    @click.option(
+        "--sandbox-state",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=DEFAULT_SANDBOX_STATE,
+        show_default=True,
+        help="Where the sandbox keeps its state between commands.",
+    )
+    @click.option(
+        "--concurrency",
+        type=click.IntRange(1, 256),
+        default=16,
+        show_default=True,
+        help="Tenants observed at once.",
+    )
+    @functools.wraps(command)
+    def wrapper(
+        *args: Any, sandbox: bool, sandbox_state: Path, concurrency: int, **kwargs: Any
+    ) -> Any:
+        kwargs["world"] = WorldOptions(sandbox, sandbox_state, concurrency)
+        return command(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

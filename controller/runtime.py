@@ -1,0 +1,86 @@
+"""Where a command's calls go: real Microsoft tenants, or the local sandbox.
+
+With ``--sandbox`` a command starts the sandbox in-process, with its state kept in a local
+directory (``.tenantctl/sandbox`` by default) so that ``plan``, ``approve``, ``apply`` and
+``plan`` again behave as they would against real tenants. The MSP configuration is used as
+written, except that every endpoint points at the sandbox, its CA is trusted, and the secret
+references resolve to the sandbox's own secrets (nothing needs exporting).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from controller.connectors import ConnectionSettings, settings_from_msp
+from controller.models import MSPConfig, SecretRef
+
+if TYPE_CHECKING:
+    from controller.sandbox import Sandbox
+
+DEFAULT_SANDBOX_STATE = Path(".tenantctl/sandbox")
+
+
+@dataclass
+class World:
+    """The settings a run connects with, and the sandbox behind them when there is one."""
+
+    settings: ConnectionSettings
+    sandbox: Sandbox | None = None
+
+    def now(self) -> dt.datetime:
+        """The current time as the services see it (the sandbox's virtual clock)."""
+        if self.sandbox is not None:
+            return dt.datetime.fromtimestamp(self.sandbox.clock.now(), dt.UTC)
+        return dt.datetime.now(dt.UTC)
+
+
+@contextmanager
+def open_world(
+    msp: MSPConfig,
+    *,
+    sandbox: bool = False,
+    state_dir: Path = DEFAULT_SANDBOX_STATE,
+    scenario: Path | None = None,
+) -> Iterator[World]:
+    if not sandbox:
+        yield World(settings_from_msp(msp))
+        return
+    from controller.sandbox import Sandbox, default_scenario, load_scenario
+
+    world_scenario = load_scenario(scenario) if scenario is not None else default_scenario()
+    with Sandbox(world_scenario, state_dir=state_dir) as running:
+        yield World(sandbox_settings(msp, running), running)
+        running.save()
+
+
+def sandbox_settings(msp: MSPConfig, running: Sandbox) -> ConnectionSettings:
+    """``msp.yaml``'s settings with every endpoint, the CA and the secrets of the sandbox."""
+    secrets = running.secrets
+    cipp_ref = msp.spec.cipp.secret if msp.spec.cipp is not None else None
+
+    def resolve(ref: SecretRef) -> str:
+        return secrets["cipp"] if ref == cipp_ref else secrets["partner"]
+
+    endpoints = running.endpoints
+    settings = settings_from_msp(
+        msp,
+        resolve=resolve,
+        endpoint_overrides={
+            "login": endpoints["login"],
+            "graph": endpoints["graph"],
+            "exchange": endpoints["exchange"],
+            "partner_center": endpoints["partnerCenter"],
+        },
+        ca_bundle=running.ca_path,
+    )
+    if settings.cipp is not None:
+        settings = dataclasses.replace(
+            settings, cipp=dataclasses.replace(settings.cipp, base_url=endpoints["cipp"])
+        )
+    return settings
