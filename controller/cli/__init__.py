@@ -59,6 +59,7 @@ def _configure_logging(verbosity: int) -> None:
 # One line per command; each lives in controller/cli/<name>.py and defines a click command
 # of the same name.
 _COMMANDS = (
+    "apply",
     "approve",
     "connect",
     "history",

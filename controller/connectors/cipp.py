@@ -38,7 +38,8 @@ _SUCCESS_STARTS = (
 )
 
 #: Read-backs before a write that CIPP did not confirm is reported as not confirmed.
-CONFIRM_ATTEMPTS = 3
+# CIPP lists lag behind its writes by the directory's replication delay (seconds to a minute).
+CONFIRM_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -305,6 +306,30 @@ class CippClient:
             return missing + lingering
 
         await self._confirm(f"EditGroup {group_id}", tenant, check, results)
+        return results
+
+    async def delete_group(
+        self, tenant: str, group_id: str, *, group_type: str, display_name: str
+    ) -> list[CippResult]:
+        """ExecGroupsDelete (``GroupType``: "Distribution list", "Microsoft 365", "Security"),
+        confirmed by reading the group list back."""
+        results = await self._change(
+            "ExecGroupsDelete",
+            {
+                "tenantFilter": tenant,
+                "id": group_id,
+                "GroupType": group_type,
+                "displayName": display_name,
+            },
+            tenant=tenant,
+            idempotent=True,
+        )
+
+        async def check() -> list[str]:
+            groups = await self.list_groups(tenant)
+            return [group_id] if any(str(g.get("id")) == group_id for g in groups) else []
+
+        await self._confirm(f"delete group {display_name}", tenant, check, results)
         return results
 
     async def add_shared_mailbox(

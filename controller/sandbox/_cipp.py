@@ -52,6 +52,7 @@ class CippService:
             "execaddmultitenantapp": ("admin", self.add_multi_tenant_app),
             "execresetpass": ("editor", self.reset_password),
             "execdisableuser": ("editor", self.disable_user),
+            "execgroupsdelete": ("editor", self.delete_group),
         }
 
     def tenant_hint(self, request: Request) -> str | None:
@@ -385,6 +386,18 @@ class CippService:
                 group.members.remove(member.id)
                 results.append(f"Success - Removed member {label} from {group.display_name} group")
         return {"Results": results}
+
+    def delete_group(self, request: Request) -> Any:
+        """ExecGroupsDelete: like CIPP, 200 with the result text, 500 with the error text."""
+        tenant = self._tenant(request)
+        key = str(self._param(request, "id") or "").lower()
+        group = tenant.groups.get(key)
+        if group is None or group.deleted_at is not None:
+            raise CippRefusal(
+                500, {"Results": f"Could not delete group {key}: the group was not found"}
+            )
+        group.deleted_at = self._now()
+        return {"Results": f"Successfully deleted group {group.display_name}"}
 
     def add_shared_mailbox(self, request: Request) -> Any:
         tenant = self._tenant(request, "tenantID")

@@ -30,6 +30,7 @@ from controller.sandbox._world import (
     Tenant,
     User,
     create_app_principal,
+    resource_principals,
 )
 
 READ_USERS = (
@@ -817,6 +818,8 @@ class GraphService:
     # service principals, app roles, directory roles ------------------------------------------
 
     def _sps(self, call: Call) -> Iterable[ServicePrincipal]:
+        if call.tenant is None:  # the partner tenant has Microsoft's resource principals too
+            return resource_principals(call.tenant_id, call.now)
         return (
             sp for sp in call.customer().service_principals.values() if sp.visible_at <= call.now
         )

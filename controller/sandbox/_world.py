@@ -343,20 +343,27 @@ def resource_app_roles(names: dict[str, str]) -> list[dict[str, Any]]:
     ]
 
 
-def seed_resource_principals(tenant: Tenant, now: float) -> None:
-    """Every tenant has the Microsoft Graph and Exchange Online service principals."""
-    for app_id, name, roles in (
-        (GRAPH_APP_ID, "Microsoft Graph", GRAPH_APP_ROLES),
-        (EXCHANGE_APP_ID, "Office 365 Exchange Online", EXCHANGE_APP_ROLES),
-    ):
-        sp_id = stable_id(tenant.tenant_id, "sp", app_id)
-        tenant.service_principals[sp_id] = ServicePrincipal(
-            id=sp_id,
+def resource_principals(tenant_id: str, now: float) -> list[ServicePrincipal]:
+    """The Microsoft Graph and Exchange Online service principals every tenant has."""
+    return [
+        ServicePrincipal(
+            id=stable_id(tenant_id, "sp", app_id),
             app_id=app_id,
             display_name=name,
             app_roles=resource_app_roles(roles),
             created_at=now - 86400 * 1000,
         )
+        for app_id, name, roles in (
+            (GRAPH_APP_ID, "Microsoft Graph", GRAPH_APP_ROLES),
+            (EXCHANGE_APP_ID, "Office 365 Exchange Online", EXCHANGE_APP_ROLES),
+        )
+    ]
+
+
+def seed_resource_principals(tenant: Tenant, now: float) -> None:
+    """Every tenant has the Microsoft Graph and Exchange Online service principals."""
+    for sp in resource_principals(tenant.tenant_id, now):
+        tenant.service_principals[sp.id] = sp
 
 
 def role_resource(name: str) -> tuple[str, str] | None:

@@ -1,0 +1,274 @@
+"""``tenantctl apply``: re-observe, re-plan, and execute exactly what policy allows or an
+unexpired approval names."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import getpass
+import os
+import socket
+from pathlib import Path
+
+import click
+
+from controller.apply import (
+    DEFAULT_JOURNAL,
+    Journal,
+    Outcome,
+    OutcomeStatus,
+    RunStatus,
+    SecretSink,
+    gate,
+)
+from controller.apply.engine import ApplyEngine, ApplyResult
+from controller.cli.options import desired_option
+from controller.cli.progress import TenantProgress
+from controller.cli.terminal import Terminal
+from controller.cli.world_options import WorldOptions, world_options
+from controller.connectors import Connections
+from controller.gitops import parse_shard, parse_webhook
+from controller.loader import load_desired
+from controller.pipeline import observe_and_plan, select_tenants
+from controller.plan import Operation, Plan
+from controller.policy import ApprovalSet, load_approvals, parse_guard_override, policy_failures
+from controller.policy.approvals import StoredApproval, build_approval
+from controller.render import render_terminal
+from controller.render.apply import render_apply_json, render_apply_markdown, render_apply_terminal
+from controller.runtime import World, open_world
+
+EPILOG = """\b
+Examples:
+  tenantctl apply --sandbox                    apply what is approved, against the sandbox
+  tenantctl apply --approvals approvals --journal .tenantctl/journal.sqlite
+  tenantctl apply --tenant contoso --out result.json
+
+\b
+An operation runs only when policy allows it or an unexpired approval under --approvals names
+its fingerprint. Everything else is held and reported with its reason: pending approval,
+stale (the tenant changed since approval), denied, manual, propagating, blocked, guard.
+Exit status: 0 when everything that could run succeeded, 1 on any failure.
+"""
+
+
+@click.command(epilog=EPILOG)
+@desired_option
+@click.option(
+    "--approvals",
+    "approvals_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("approvals"),
+    show_default=True,
+    help="Directory of approval records (written by tenantctl approve).",
+)
+@click.option("--tenant", "tenants", multiple=True, help="Apply only this tenant (repeatable).")
+@click.option("--shard", metavar="K/N", help="Apply only shard K of N.")
+@click.option(
+    "--journal",
+    "journal_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=DEFAULT_JOURNAL,
+    show_default=True,
+    help="SQLite journal of runs and operations (tenantctl history reads it).",
+)
+@click.option(
+    "--out", type=click.Path(path_type=Path, dir_okay=False), help="Write results as JSON."
+)
+@click.option(
+    "--markdown", type=click.Path(path_type=Path, dir_okay=False), help="Write results as Markdown."
+)
+@click.option("--notify", metavar="URL", help="Post a summary to a Teams or Slack webhook.")
+@click.option(
+    "--allow-guard",
+    "allow_guard",
+    multiple=True,
+    metavar="NAME=COUNT",
+    help="Raise a guard for this run.",
+)
+@click.option(
+    "--interactive/--no-interactive",
+    default=None,
+    help="Show the plan and ask before running what needs approval (default: on a terminal, "
+    "never in CI).",
+)
+@world_options
+@click.pass_obj
+def apply(
+    terminal: Terminal,
+    desired: Path,
+    approvals_dir: Path,
+    tenants: tuple[str, ...],
+    shard: str | None,
+    journal_path: Path,
+    out: Path | None,
+    markdown: Path | None,
+    notify: str | None,
+    allow_guard: tuple[str, ...],
+    interactive: bool | None,
+    world: WorldOptions,
+) -> None:
+    """Apply: observe again, plan again, and execute only what policy allows or an approval names.
+
+    Every operation is journaled before and after its call, so a run that was killed can be
+    run again: it converges and creates nothing twice.
+    """
+    chosen_shard = parse_shard(shard) if shard else None
+    webhook = parse_webhook(notify) if notify else None
+    raise_guards = parse_guard_override(allow_guard)
+    state = select_tenants(load_desired(desired), tenants)
+    if chosen_shard is not None:
+        state = select_tenants(state, predicate=lambda t: chosen_shard.holds(t.metadata.tenant_id))
+    if interactive is None:
+        interactive = terminal.is_tty and not os.environ.get("CI")
+
+    with open_world(state.msp, sandbox=world.sandbox, state_dir=world.state) as opened:
+        now = opened.now()
+        approvals = load_approvals(approvals_dir, now)
+        sink = SecretSink(Path(state.msp.spec.secret_sink.directory).expanduser())
+
+        async def run() -> ApplyResult:
+            async with Connections(opened.settings) as connections:
+                progress = TenantProgress(terminal, len(state.tenants), "observing")
+                with progress:
+                    planned = await observe_and_plan(
+                        state,
+                        opened,
+                        concurrency=world.concurrency,
+                        raise_guards=raise_guards,
+                        on_observed=lambda o: progress.advance(o.name),
+                        connections=connections,
+                    )
+                plan = planned.plan
+                active = approvals
+                if interactive and plan.has_changes:
+                    active = _ask(terminal, plan, approvals, approvals_dir, now)
+                gated = gate(plan, active)
+                with Journal.open(journal_path) as journal:
+                    run_id = journal.start_run(
+                        "apply", plan.plan_id, host=socket.gethostname(), user=_user()
+                    )
+                    engine = ApplyEngine(
+                        connections,
+                        journal=journal,
+                        sink=sink,
+                        approvals=active,
+                        now=now,
+                        concurrency=world.concurrency,
+                        on_outcome=lambda op, o: _report(terminal, op, o),
+                    )
+                    result = await engine.apply(plan, gated, run_id)
+                    journal.finish_run(
+                        run_id, RunStatus.FAILED if result.failed else RunStatus.SUCCEEDED
+                    )
+                return result
+
+        result = asyncio.run(run())
+    _finish(terminal, result, out, markdown, webhook, shard, opened)
+
+
+def _ask(
+    terminal: Terminal, plan: Plan, approvals: ApprovalSet, directory: Path, now: dt.datetime
+) -> ApprovalSet:
+    """Interactive approval: show the plan, ask once, record the local user as approver."""
+    waiting = [
+        op
+        for op, held in gate(plan, approvals).items()
+        if held is not None and held.hold and held.hold.value == "pending-approval"
+    ]
+    if not waiting:
+        return approvals
+    terminal.out(render_terminal(plan, color=terminal.color))
+    if not click.confirm(
+        f"Apply {len(waiting)} operation(s) that need approval, as {_user()}?", default=False
+    ):
+        terminal.info("not approved: those operations stay held")
+        return approvals
+    from controller.policy.approvals import write_approval
+
+    record = build_approval(
+        plan,
+        f"interactive:{plan.plan_id}",
+        by=_user(),
+        only=None,
+        expires=dt.timedelta(hours=1),
+        reason="approved interactively at the terminal",
+        now=now,
+    )
+    path = write_approval(record, directory)
+    terminal.info(f"approval recorded in {path}")
+    return ApprovalSet(
+        active=(*approvals.active, StoredApproval(path, record)), expired=approvals.expired
+    )
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _report(terminal: Terminal, op: Operation, outcome: Outcome) -> None:
+    if outcome.status is OutcomeStatus.SUCCEEDED:
+        terminal.detail(f"ok      {op.kind.value} {op.target}: {outcome.detail}")
+    elif outcome.status is OutcomeStatus.FAILED:
+        terminal.info(f"FAILED  {op.kind.value} {op.target}: {outcome.error}")
+
+
+def _finish(
+    terminal: Terminal,
+    result: ApplyResult,
+    out: Path | None,
+    markdown: Path | None,
+    webhook: object,
+    shard: str | None,
+    world: World,
+) -> None:
+    from controller.cli.plan import _write
+
+    if out is not None:
+        _write(out, render_apply_json(result))
+        terminal.info(f"wrote {out}")
+    if markdown is not None:
+        _write(markdown, render_apply_markdown(result))
+        terminal.info(f"wrote {markdown}")
+    terminal.out(render_apply_terminal(result, color=terminal.color))
+    for failure in policy_failures(result.plan):
+        terminal.info(f"policy: {failure}")
+    if webhook is not None:
+        from controller.gitops import (
+            TenantOutcome,
+            notification_payload,
+            send_notification,
+            summarize,
+        )
+
+        outcomes = {
+            t.name: TenantOutcome(
+                applied=sum(
+                    1
+                    for op in t.operations
+                    if result.outcomes.get(op.id, _NONE).status is OutcomeStatus.SUCCEEDED
+                ),
+                failed=sum(
+                    1
+                    for op in t.operations
+                    if result.outcomes.get(op.id, _NONE).status is OutcomeStatus.FAILED
+                ),
+                held=sum(
+                    1
+                    for op in t.operations
+                    if result.outcomes.get(op.id, _NONE).status is OutcomeStatus.HELD
+                ),
+            )
+            for t in result.plan.tenants
+        }
+        url = webhook.url  # type: ignore[attr-defined]
+        summary = summarize(result.plan, outcomes, mode="apply", shard=shard)
+        warning = send_notification(url, notification_payload(url, summary))
+        if warning:
+            terminal.info(f"warning: {warning}")
+    raise click.exceptions.Exit(1 if result.failed else 0)
+
+
+_NONE = Outcome.skipped("not in this run")

@@ -1,0 +1,111 @@
+"""Views of an apply run's results: terminal text, Markdown, and JSON.
+
+Pure: functions of the plan that was applied and each operation's outcome.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from controller.apply.outcomes import Outcome, OutcomeStatus
+
+if TYPE_CHECKING:
+    from controller.apply.engine import ApplyResult
+
+APPLY_FORMAT_VERSION = 1
+_MARK = {
+    OutcomeStatus.SUCCEEDED: "ok",
+    OutcomeStatus.FAILED: "FAILED",
+    OutcomeStatus.HELD: "held",
+    OutcomeStatus.SKIPPED: "skipped",
+}
+
+
+def _why(outcome: Outcome) -> str:
+    if outcome.status is OutcomeStatus.FAILED:
+        return outcome.error or ""
+    if outcome.status is OutcomeStatus.HELD and outcome.hold is not None:
+        return f"{outcome.hold.value}: {outcome.detail}"
+    return outcome.detail
+
+
+def counts(result: ApplyResult) -> dict[str, int]:
+    tally = {status.value: 0 for status in OutcomeStatus}
+    for outcome in result.outcomes.values():
+        tally[outcome.status.value] += 1
+    return tally
+
+
+def render_apply_terminal(result: ApplyResult, color: bool = False) -> str:
+    import click
+
+    lines: list[str] = []
+    for tenant in result.plan.tenants:
+        ops = [op for op in tenant.operations if op.id in result.outcomes]
+        if not ops:
+            continue
+        lines.append(f"{tenant.name} ({tenant.tenant_id})")
+        for op in ops:
+            outcome = result.outcomes[op.id]
+            mark = f"{_MARK[outcome.status]:<8}"
+            if color:
+                fg = {"ok": "green", "FAILED": "red", "held": "yellow"}.get(mark.strip())
+                mark = click.style(mark, fg=fg) if fg else mark
+            lines.append(f"  {mark}{op.kind.value}  {op.target}")
+            why = _why(outcome)
+            if why:
+                lines.append(f"          {why}")
+        lines.append("")
+    tally = counts(result)
+    lines.append(
+        f"run {result.run_id}: {tally['succeeded']} succeeded, {tally['failed']} failed, "
+        f"{tally['held']} held, {tally['skipped']} skipped."
+    )
+    return "\n".join(lines)
+
+
+def render_apply_markdown(result: ApplyResult) -> str:
+    tally = counts(result)
+    lines = [
+        "<!-- tenantctl-apply -->",
+        f"### tenantctl apply (run {result.run_id})",
+        "",
+        f"**{tally['succeeded']}** succeeded, **{tally['failed']}** failed, "
+        f"**{tally['held']}** held, **{tally['skipped']}** skipped.",
+        "",
+        "| tenant | operation | target | result | detail |",
+        "|---|---|---|---|---|",
+    ]
+    for tenant in result.plan.tenants:
+        for op in tenant.operations:
+            outcome = result.outcomes.get(op.id)
+            if outcome is None:
+                continue
+            detail = _why(outcome).replace("|", "\\|").replace("\n", " ")
+            lines.append(
+                f"| {tenant.name} | `{op.kind.value}` | `{op.target}` | {_MARK[outcome.status]} | {detail} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def render_apply_json(result: ApplyResult) -> str:
+    document: dict[str, Any] = {
+        "formatVersion": APPLY_FORMAT_VERSION,
+        "runId": result.run_id,
+        "planId": result.plan.plan_id,
+        "counts": counts(result),
+        "operations": [
+            {
+                "id": op.id,
+                "tenant": op.tenant,
+                "kind": op.kind.value,
+                "target": op.target,
+                "fingerprint": op.fingerprint,
+                **result.outcomes[op.id].model_dump(mode="json", exclude_none=True),
+            }
+            for op in result.plan.operations
+            if op.id in result.outcomes
+        ],
+    }
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
