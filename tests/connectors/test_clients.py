@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from controller.connectors import GRAPH_APP_ID, parse_results
+from controller.connectors.cipp import CONFIRM_ATTEMPTS
 from controller.errors import (
     Conflict,
     NotFound,
@@ -332,7 +333,7 @@ def test_cipp_write_in_unknown_words_not_seen_on_read_back_is_unconfirmed(
 
     with pytest.raises(PropagationPending):
         run(scenario())
-    assert len(fake_time.sleeps) == 2  # read back three times before saying so
+    assert len(fake_time.sleeps) == CONFIRM_ATTEMPTS - 1  # read back each time before saying so
 
 
 def test_add_shared_mailbox_names_the_tenant_tenant_id(connect: Any) -> None:
