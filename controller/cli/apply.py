@@ -7,7 +7,6 @@ import asyncio
 import datetime as dt
 import getpass
 import os
-import socket
 from pathlib import Path
 
 import click
@@ -17,11 +16,11 @@ from controller.apply import (
     Journal,
     Outcome,
     OutcomeStatus,
-    RunStatus,
     SecretSink,
     gate,
 )
-from controller.apply.engine import ApplyEngine, ApplyResult
+from controller.apply.engine import ApplyResult
+from controller.apply.run import apply_estate
 from controller.cli.options import desired_option
 from controller.cli.progress import TenantProgress
 from controller.cli.terminal import Terminal
@@ -29,7 +28,7 @@ from controller.cli.world_options import WorldOptions, world_options
 from controller.connectors import Connections
 from controller.gitops import parse_shard, parse_webhook
 from controller.loader import load_desired
-from controller.pipeline import observe_and_plan, select_tenants
+from controller.pipeline import select_tenants
 from controller.plan import Operation, Plan
 from controller.policy import ApprovalSet, load_approvals, parse_guard_override, policy_failures
 from controller.policy.approvals import StoredApproval, build_approval
@@ -126,41 +125,27 @@ def apply(
         approvals = load_approvals(approvals_dir, now)
         sink = SecretSink(Path(state.msp.spec.secret_sink.directory).expanduser())
 
+        def confirm(plan: Plan, given: ApprovalSet) -> ApprovalSet:
+            return _ask(terminal, plan, given, approvals_dir, now)
+
         async def run() -> ApplyResult:
             async with Connections(opened.settings) as connections:
                 progress = TenantProgress(terminal, len(state.tenants), "observing")
-                with progress:
-                    planned = await observe_and_plan(
+                with progress, Journal.open(journal_path) as journal:
+                    return await apply_estate(
                         state,
                         opened,
-                        concurrency=world.concurrency,
-                        raise_guards=raise_guards,
-                        on_observed=lambda o: progress.advance(o.name),
-                        connections=connections,
-                    )
-                plan = planned.plan
-                active = approvals
-                if interactive and plan.has_changes:
-                    active = _ask(terminal, plan, approvals, approvals_dir, now)
-                gated = gate(plan, active)
-                with Journal.open(journal_path) as journal:
-                    run_id = journal.start_run(
-                        "apply", plan.plan_id, host=socket.gethostname(), user=_user()
-                    )
-                    engine = ApplyEngine(
-                        connections,
+                        approvals=approvals,
                         journal=journal,
                         sink=sink,
-                        approvals=active,
-                        now=now,
+                        connections=connections,
                         concurrency=world.concurrency,
+                        raise_guards=raise_guards,
+                        user=_user(),
+                        confirm=confirm if interactive else None,
+                        on_observed=lambda o: progress.advance(o.name),
                         on_outcome=lambda op, o: _report(terminal, op, o),
                     )
-                    result = await engine.apply(plan, gated, run_id)
-                    journal.finish_run(
-                        run_id, RunStatus.FAILED if result.failed else RunStatus.SUCCEEDED
-                    )
-                return result
 
         result = asyncio.run(run())
     _finish(terminal, result, out, markdown, webhook, shard, opened)
