@@ -9,10 +9,11 @@ Across files: tenant names, tenant ids, domains and action ids are unique.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from controller.errors import Diagnostic
-from controller.loader.source import Loc, SourceFile
+from controller.loader.source import Loc, SourceFile, parse_yaml
 from controller.models import (
     EXCHANGE_MANAGING_MODES,
     DistributionGroup,
@@ -24,24 +25,18 @@ from controller.models import (
 
 
 @dataclass(frozen=True)
-class Located:
-    file: str
-    line: int
-    column: int
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}"
-
-
-@dataclass(frozen=True)
 class GlobalKey:
-    """A value that must be unique across the estate, and where it was declared."""
+    """A value that must be unique across the estate, and where it was declared.
+
+    Located lazily: composing a file's node tree costs as much as parsing it, and only a
+    duplicate needs it. The file's text is kept for that (not its data, which is larger).
+    """
 
     what: str  # "tenant name", "tenant id", "domain", "action id"
     value: str
     loc: tuple[str | int, ...]
-    where: Located
-    path: str
+    file: str
+    text: str | None = field(repr=False, compare=False)
 
 
 def check_tenant(
@@ -202,36 +197,58 @@ def check_tenant(
     return problems
 
 
-def tenant_keys(tenant: TenantConfig, source: SourceFile) -> Iterator[GlobalKey]:
-    """Values that must be unique across all tenant files."""
+def tenant_keys(source: SourceFile) -> Iterator[GlobalKey]:
+    """Values that must be unique across all tenant files.
 
-    def key(what: str, value: str, loc: tuple[str | int, ...]) -> GlobalKey:
-        line, column = source.locate(loc)
-        return GlobalKey(
-            what, value, loc, Located(source.path, line, column), source.path_text(loc)
-        )
+    Read from the file's raw data, not its model, so that a file that fails validation for
+    an unrelated reason still takes part (and its duplicate name is still reported).
+    Normalised as the models normalise them: stripped; ids and domains lowercased.
+    """
+    data = source.data
+    if not isinstance(data, dict):
+        return
 
-    yield key("tenant name", tenant.metadata.name, ("metadata", "name"))
-    yield key("tenant id", tenant.metadata.tenant_id, ("metadata", "tenantId"))
-    for i, domain in enumerate(tenant.metadata.domains):
-        yield key("domain", domain.lower(), ("metadata", "domains", i))
-    for i, action in enumerate(tenant.spec.actions):
-        yield key("action id", action.id, ("spec", "actions", i, "id"))
+    def key(what: str, value: Any, *loc: str | int, lower: bool = False) -> Iterator[GlobalKey]:
+        if isinstance(value, str) and value.strip():
+            text = value.strip().lower() if lower else value.strip()
+            yield GlobalKey(what, text, loc, source.path, source.text)
+
+    metadata = data.get("metadata")
+    if isinstance(metadata, dict):
+        yield from key("tenant name", metadata.get("name"), "metadata", "name")
+        yield from key("tenant id", metadata.get("tenantId"), "metadata", "tenantId", lower=True)
+        domains = metadata.get("domains")
+        for i, domain in enumerate(domains if isinstance(domains, list) else ()):
+            yield from key("domain", domain, "metadata", "domains", i, lower=True)
+    spec = data.get("spec")
+    actions = spec.get("actions") if isinstance(spec, dict) else None
+    for i, action in enumerate(actions if isinstance(actions, list) else ()):
+        if isinstance(action, dict):
+            yield from key("action id", action.get("id"), "spec", "actions", i, "id")
 
 
 def check_unique(keys: Iterable[GlobalKey]) -> list[Diagnostic]:
+    """Every value declared twice, reported at the second place and naming the first."""
     first: dict[tuple[str, str], GlobalKey] = {}
+    reparsed: dict[str, SourceFile] = {}
+
+    def source_of(k: GlobalKey) -> SourceFile:
+        if k.file not in reparsed:
+            reparsed[k.file] = parse_yaml(k.text or "", k.file)
+        return reparsed[k.file]
+
     problems = []
     for k in keys:
         seen = first.setdefault((k.what, k.value), k)
-        if seen is not k:
-            problems.append(
-                Diagnostic(
-                    k.where.file,
-                    k.where.line,
-                    k.where.column,
-                    k.path,
-                    f"duplicate {k.what} {k.value!r}: also declared at {seen.where} ({seen.path})",
-                )
+        if seen is k:
+            continue
+        earlier = source_of(seen)
+        line, column = earlier.locate(seen.loc)
+        problems.append(
+            source_of(k).diagnostic(
+                k.loc,
+                f"duplicate {k.what} {k.value!r}: also declared at "
+                f"{seen.file}:{line}:{column} ({earlier.path_text(seen.loc)})",
             )
+        )
     return problems
