@@ -59,48 +59,45 @@ def check_tenant(
             )
 
     # --- addresses and duplicates -----------------------------------------------------
+    def duplicate(loc: Loc, first: Loc, what: str, value: str) -> None:
+        line, column = source.locate(first)
+        report(
+            loc,
+            f"duplicate {what} {value!r}: also declared at {source.path}:{line}:{column} "
+            f"({source.path_text(first)})",
+        )
+
+    # Users, distribution groups and shared mailboxes share one address space.
     seen_address: dict[str, Loc] = {}
 
-    def claim_address(loc: Loc, address: str, what: str) -> None:
-        key = address.lower()
-        if key in seen_address:
-            first = seen_address[key]
-            line, column = source.locate(first)
-            report(
-                loc,
-                f"{what} {address!r} is already declared at {source.path}:{line}:{column} "
-                f"({source.path_text(first)})",
-            )
-        else:
-            seen_address[key] = loc
+    def claim_address(loc: Loc, address: str) -> None:
+        first = seen_address.setdefault(address.lower(), loc)
+        if first is not loc:
+            duplicate(loc, first, "user" if first[1] == loc[1] == "users" else "address", address)
 
+    # A licence needs a usage location; msp.yaml may supply it. When msp.yaml did not load,
+    # its own errors are reported and this rule cannot be decided.
+    default_location = msp.spec.defaults.usage_location if msp is not None else "unknown"
     users = {}
     for i, user in enumerate(spec.users):
         loc: Loc = ["spec", "users", i, "userPrincipalName"]
         check_domain(loc, user.user_principal_name, "userPrincipalName")
-        claim_address(loc, user.user_principal_name, "address")
+        claim_address(loc, user.user_principal_name)
         users[user.user_principal_name.lower()] = user
-        if user.licenses and user.ensure == "present":
-            has_default = msp is not None and msp.spec.defaults.usage_location is not None
-            if user.usage_location is None and not has_default:
-                report(
-                    ["spec", "users", i, "licenses"],
-                    "licences need a usage location: set usageLocation on the user or "
-                    "spec.defaults.usageLocation in msp.yaml",
-                )
+        needs_location = user.licenses and user.ensure == "present"
+        if needs_location and user.usage_location is None and default_location is None:
+            report(
+                ["spec", "users", i, "licenses"],
+                "licences need a usage location: set usageLocation on the user or "
+                "spec.defaults.usageLocation in msp.yaml",
+            )
 
     seen_nickname: dict[str, Loc] = {}
     for i, group in enumerate(spec.groups):
         loc = ["spec", "groups", i, "mailNickname"]
-        key = group.mail_nickname.lower()
-        if key in seen_nickname:
-            line, column = source.locate(seen_nickname[key])
-            report(
-                loc,
-                f"group {group.mail_nickname!r} is already declared at {source.path}:{line}:{column}",
-            )
-        else:
-            seen_nickname[key] = loc
+        first = seen_nickname.setdefault(group.mail_nickname.lower(), loc)
+        if first is not loc:
+            duplicate(loc, first, "group mailNickname", group.mail_nickname)
 
     exchange_ok = spec.exchange in EXCHANGE_MANAGING_MODES
     exchange_objects: list[tuple[str, Sequence[DistributionGroup | SharedMailbox]]] = [
@@ -111,7 +108,7 @@ def check_tenant(
         for i, obj in enumerate(objects):
             loc = ["spec", section, i, "primarySmtpAddress"]
             check_domain(loc, obj.primary_smtp_address, "primarySmtpAddress")
-            claim_address(loc, obj.primary_smtp_address, "address")
+            claim_address(loc, obj.primary_smtp_address)
             if not exchange_ok:
                 report(
                     ["spec", section, i],
@@ -119,14 +116,13 @@ def check_tenant(
                     f"(it is {spec.exchange!r})",
                 )
 
-    if spec.exchange in ("cipp", "auto") and msp is not None and msp.spec.cipp is None:
-        message = (
-            "spec.exchange is 'cipp' but msp.yaml has no cipp connection"
-            if spec.exchange == "cipp"
-            else None
+    # ``auto`` falls back to CIPP only when there is one; ``cipp`` cannot work without it.
+    if spec.exchange == "cipp" and msp is not None and msp.spec.cipp is None:
+        report(
+            ["spec", "exchange"],
+            "spec.exchange is 'cipp' but msp.yaml has no cipp connection; "
+            "add spec.cipp to msp.yaml or use direct",
         )
-        if message:
-            report(["spec", "exchange"], message + "; add spec.cipp to msp.yaml or use direct")
 
     # --- references ---------------------------------------------------------------------
     existing = {p.lower() for p in spec.existing_principals}
@@ -138,6 +134,12 @@ def check_tenant(
     mailboxes = {
         m.primary_smtp_address.lower() for m in spec.shared_mailboxes if m.ensure == "present"
     }
+    absent = absent_users | {
+        o.primary_smtp_address.lower()
+        for objects in (spec.distribution_groups, spec.shared_mailboxes)
+        for o in objects
+        if o.ensure == "absent"
+    }
 
     def check_refs(
         refs: Iterable[tuple[Loc, str]], allowed: set[str], role: str, accepts: str
@@ -146,7 +148,7 @@ def check_tenant(
             key = name.lower()
             if key in allowed:
                 continue
-            if key in absent_users:
+            if key in absent:
                 report(loc, f"{name!r} is declared with ensure: absent and cannot be {role}")
             else:
                 report(

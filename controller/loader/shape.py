@@ -58,14 +58,23 @@ def validate_model(source: SourceFile, model: type[M]) -> tuple[M | None, list[D
     try:
         return model.model_validate(source.data, by_name=False), []
     except ValidationError as invalid:
-        return None, [_diagnostic(source, model, error) for error in invalid.errors()]
+        problems: dict[tuple[int, int, str], Diagnostic] = {}
+        for error in invalid.errors(include_url=False, include_input=False):
+            found = _diagnostic(source, model, error)
+            # A value that fits no branch of a union (``datetime | date``) fails once per
+            # branch, at the same place: report it once.
+            problems.setdefault((found.line, found.column, found.path), found)
+        return None, list(problems.values())
     except RecursionError:
-        return None, [source.diagnostic([], "the document refers to itself (YAML aliases)")]
+        return None, [source.diagnostic([], "the document is nested too deeply to validate")]
 
 
 def _diagnostic(source: SourceFile, model: type[BaseModel], error: ErrorDetails) -> Diagnostic:
     loc = list(error["loc"])
     kind = error["type"]
+    if loc and loc[-1] == "[key]":  # a mapping key failed (e.g. policy kinds): point at it
+        message = error["msg"].removeprefix("Value error, ")
+        return source.diagnostic(loc[:-1], message, key=True)
     if kind == "extra_forbidden":
         name = loc[-1]
         known = _fields_at(model, loc[:-1])
@@ -82,8 +91,19 @@ def _diagnostic(source: SourceFile, model: type[BaseModel], error: ErrorDetails)
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)
     if kind == "string_pattern_mismatch":
-        message = f"{error['input']!r} does not match the expected format ({message.lower()})"
+        shown = _value_at(source.data, loc)
+        message = f"{shown!r} does not match the expected format ({message.lower()})"
     return source.diagnostic(loc, message)
+
+
+def _value_at(data: Any, loc: list[str | int]) -> Any:
+    for element in loc:
+        if isinstance(data, dict | list):
+            try:
+                data = data[element]  # type: ignore[index]
+            except (KeyError, IndexError, TypeError):
+                continue  # a union tag or a missing field
+    return data
 
 
 def _fields_at(model: type[BaseModel], loc: list[str | int]) -> list[str]:
