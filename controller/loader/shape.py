@@ -20,14 +20,21 @@ M = TypeVar("M", bound=BaseModel)
 KINDS: dict[str, type[BaseModel]] = {"MSP": MSPConfig, "Tenant": TenantConfig}
 
 
+_WHAT = {list: "a list", str: "a string", int: "a number", float: "a number", bool: "true/false"}
+
+
 def check_header(source: SourceFile, expected_kind: str) -> list[Diagnostic]:
     """The document must be a mapping with our apiVersion and the kind this file should hold."""
     data = source.data
     if not isinstance(data, dict):
-        shown = "empty" if data is None else f"a {type(data).__name__}"
+        shown = "empty" if data is None else _WHAT.get(type(data), f"a {type(data).__name__}")
+        line, column = source.locate([]) if data is not None else (1, 1)
         return [
-            source.diagnostic(
-                [],
+            Diagnostic(
+                source.path,
+                line,
+                column,
+                "",
                 f"the document is {shown}; expected a mapping with apiVersion, kind, "
                 "metadata and spec",
             )
@@ -90,6 +97,8 @@ def _diagnostic(source: SourceFile, model: type[BaseModel], error: ErrorDetails)
     message = error["msg"]
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)
+    if kind == "string_type" and isinstance(_value_at(source.data, loc), int | float):
+        message += " (YAML read a number or true/false here: put it in quotes)"
     if kind == "string_pattern_mismatch":
         shown = _value_at(source.data, loc)
         message = f"{shown!r} does not match the expected format ({message.lower()})"

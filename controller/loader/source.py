@@ -455,8 +455,15 @@ def parse_yaml(text: str, path: str) -> SourceFile:
         mark = problem.problem_mark or problem.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         return failed(line, column, _syntax_message(problem))
-    except yaml.YAMLError as problem:  # e.g. a character libyaml refuses, without a mark
+    except yaml.reader.ReaderError as problem:  # a character YAML does not allow
+        line, column = _line_column(text, problem.position)
+        return failed(line, column, f"character #x{problem.character:04X} is not allowed in YAML")
+    except yaml.YAMLError as problem:  # pragma: no cover - libyaml's other errors carry marks
         return failed(1, 1, f"not valid YAML: {problem}")
+    except UnicodeEncodeError as problem:  # a lone surrogate: not from a file read as UTF-8
+        before = text[: problem.start]
+        line, column = _line_column(before, len(before.encode()))
+        return failed(line, column, "the text holds a character that is not valid Unicode")
     except _Invalid as problem:
         return failed(problem.mark.line + 1, problem.mark.column + 1, problem.message)
     except RecursionError:
@@ -479,6 +486,13 @@ def parse_yaml(text: str, path: str) -> SourceFile:
             )
         )
     return source
+
+
+def _line_column(text: str | bytes, byte_offset: int) -> tuple[int, int]:
+    """1-based line and column of a byte offset (libyaml counts UTF-8 bytes)."""
+    data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    before = data[:byte_offset].decode("utf-8", "replace")
+    return before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
 
 
 def _first_key_line(root: Node | None, parent: Sequence[str | int], key: Any) -> int | None:
