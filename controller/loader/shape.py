@@ -101,7 +101,10 @@ def _diagnostic(source: SourceFile, model: type[BaseModel], error: ErrorDetails)
         message += " (YAML read a number or true/false here: put it in quotes)"
     if kind == "string_pattern_mismatch":
         shown = _value_at(source.data, loc)
-        message = f"{shown!r} does not match the expected format ({message.lower()})"
+        # "String should match pattern '^[0-9A-F]...'": keep the pattern's case
+        message = (
+            f"{shown!r} does not match the expected format ({message[:1].lower()}{message[1:]})"
+        )
     return source.diagnostic(loc, message)
 
 

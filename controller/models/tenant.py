@@ -49,7 +49,7 @@ def _require_when_present(obj: Strict, ensure: str, *fields: str) -> None:
     if ensure == "present":
         missing = [f for f in fields if getattr(obj, f) is None]
         if missing:
-            names = ", ".join(obj.model_fields[f].alias or f for f in missing)
+            names = ", ".join(type(obj).model_fields[f].alias or f for f in missing)
             raise ValueError(f"{names} is required unless ensure is absent")
 
 
