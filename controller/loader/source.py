@@ -381,7 +381,7 @@ class SourceFile:
                 continue
             key_node, node = child
         target = key_node if key and key_node is not None else node
-        return target.start_mark.line + 1, target.start_mark.column + 1
+        return _within(self.text or "", target.start_mark.line + 1, target.start_mark.column + 1)
 
     def path_text(self, loc: Loc) -> str:
         """``spec.users[3].userPrincipalName`` for a loc, keeping only the parts that are in
@@ -445,6 +445,7 @@ def parse_yaml(text: str, path: str) -> SourceFile:
     """Parse one YAML document. Problems come back as diagnostics, never as exceptions."""
 
     def failed(line: int, column: int, message: str) -> SourceFile:
+        line, column = _within(text, line, column)
         return SourceFile(path, None, None, [Diagnostic(path, line, column, "", message)])
 
     try:
@@ -488,11 +489,24 @@ def parse_yaml(text: str, path: str) -> SourceFile:
     return source
 
 
+# The line breaks libyaml counts (YAML 1.1 also breaks lines at NEL and the Unicode separators).
+_LINE_BREAK = re.compile("\r\n|\r|\n|\x85|\u2028|\u2029")
+
+
+def _within(text: str, line: int, column: int) -> tuple[int, int]:
+    """libyaml reports the end of the stream on a line after the last one when the file does
+    not end with a line break: move such a place to the end of the last line."""
+    lines = _LINE_BREAK.split(text)
+    if line > len(lines):
+        return len(lines), len(lines[-1]) + 1
+    return line, column
+
+
 def _line_column(text: str | bytes, byte_offset: int) -> tuple[int, int]:
     """1-based line and column of a byte offset (libyaml counts UTF-8 bytes)."""
     data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
-    before = data[:byte_offset].decode("utf-8", "replace")
-    return before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+    lines = _LINE_BREAK.split(data[:byte_offset].decode("utf-8", "replace"))
+    return len(lines), len(lines[-1]) + 1
 
 
 def _first_key_line(root: Node | None, parent: Sequence[str | int], key: Any) -> int | None:
