@@ -153,18 +153,23 @@ def _build(text: str) -> _Built:
     open_anchors: dict[str, Any] = {}
     merges: dict[int, list[tuple[Mark, Any]]] = {}
     aliased = False
-    # One frame per open collection: [collection, pending key, key mark, start mark, anchor].
+    # One frame per open collection: [collection, pending key, the key's event, the start
+    # event, anchor]. Events, not marks: a mark is read only when a problem needs it.
     # ``pending key`` is _NO_KEY while a mapping waits for its next key (always for lists).
     stack: list[list[Any]] = []
     root: Any = None
     documents = 0
+    # Locals, not globals, in the loop that runs once per event (millions on a big estate).
     get_event = parser.get_event
     resolvers_for = _RESOLVERS.get
+    scalar, alias, no_key = ScalarEvent, AliasEvent, _NO_KEY
+    mapping_start, mapping_end = MappingStartEvent, MappingEndEvent
+    sequence_start, sequence_end = SequenceStartEvent, SequenceEndEvent
     try:
         while True:
             event = get_event()
             kind = event.__class__
-            if kind is ScalarEvent:
+            if kind is scalar:
                 value = event.value
                 tag = event.tag
                 if tag is None:
@@ -180,10 +185,10 @@ def _build(text: str) -> _Built:
                     value = _typed(tag, value, event.start_mark)
                 if event.anchor is not None:
                     anchors[event.anchor] = value
-                mark = event.start_mark
-            elif kind is MappingStartEvent or kind is SequenceStartEvent:
+                where = event  # its start_mark is read only when a problem needs it
+            elif kind is mapping_start or kind is sequence_start:
                 tag = event.tag
-                if kind is MappingStartEvent:
+                if kind is mapping_start:
                     if tag is not None and tag not in ("!", _MAP_TAG):
                         raise _Invalid(event.start_mark, _unsupported(tag))
                     collection: Any = {}
@@ -194,16 +199,17 @@ def _build(text: str) -> _Built:
                 if event.anchor is not None:
                     anchors[event.anchor] = _OPEN
                     open_anchors[event.anchor] = collection
-                stack.append([collection, _NO_KEY, None, event.start_mark, event.anchor])
+                stack.append([collection, no_key, None, event, event.anchor])
                 continue
-            elif kind is MappingEndEvent or kind is SequenceEndEvent:
-                value, _, _, mark, anchor = stack.pop()
+            elif kind is mapping_end or kind is sequence_end:
+                value, _, _, where, anchor = stack.pop()
                 if anchor is not None and open_anchors.get(anchor) is value:
                     anchors[anchor] = value
                     del open_anchors[anchor]
-                if kind is MappingEndEvent and id(value) in merges:
+                if merges and kind is mapping_end and id(value) in merges:
                     _merge(value, merges.pop(id(value)))
-            elif kind is AliasEvent:
+            elif kind is alias:
+                where = event
                 mark = event.start_mark
                 if event.anchor not in anchors:
                     raise _Invalid(mark, f"found undefined alias {event.anchor!r}")
@@ -232,24 +238,26 @@ def _build(text: str) -> _Built:
             parent = frame[0]
             if parent.__class__ is list:
                 parent.append(value)
-            elif frame[1] is _NO_KEY:  # a key
-                if kind is ScalarEvent and value == "<<" and event.implicit[0]:
+            elif frame[1] is no_key:  # a key
+                if kind is scalar and value == "<<" and event.implicit[0]:
                     value = _MERGE_KEY
                 else:
                     try:
                         if value in parent:
-                            duplicates.append(_Duplicate(mark, _path_of(stack), value))
+                            duplicates.append(_Duplicate(where.start_mark, _path_of(stack), value))
                     except TypeError:  # a list or a mapping used as a key
-                        raise _Invalid(mark, "a mapping key must be a plain value") from None
+                        raise _Invalid(
+                            where.start_mark, "a mapping key must be a plain value"
+                        ) from None
                 frame[1] = value
-                frame[2] = mark
+                frame[2] = where
             else:
                 key = frame[1]
                 if key is _MERGE_KEY:
-                    merges.setdefault(id(parent), []).append((frame[2], value))
+                    merges.setdefault(id(parent), []).append((frame[2].start_mark, value))
                 else:
                     parent[key] = value
-                frame[1] = _NO_KEY
+                frame[1] = no_key
     finally:
         parser.dispose()
     return _Built(root, duplicates, aliased)
