@@ -10,6 +10,7 @@ import click
 
 from controller.cli.options import desired_option, format_option
 from controller.cli.terminal import Terminal
+from controller.errors import UsageError
 from controller.loader import validate_desired
 from controller.models import OperationKind
 
@@ -28,7 +29,10 @@ def validate(terminal: Terminal, desired: Path, output_format: str) -> None:
     Every problem is reported, each as FILE:LINE:COL: PATH: MESSAGE. No network call is made.
     Exit status 0 when valid, 1 when not.
     """
-    state, problems = validate_desired(desired)
+    try:
+        state, problems = validate_desired(desired)
+    except UsageError as unusable:
+        terminal.abort(str(unusable))
     errors = [p for p in problems if p.severity == "error"]
     if output_format == "json":
         terminal.out(

@@ -7,7 +7,10 @@ before :class:`~controller.errors.DesiredStateError` is raised, never only the f
 
 from __future__ import annotations
 
+import gc
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from controller.errors import DesiredStateError, Diagnostic, UsageError
@@ -44,6 +47,20 @@ def load_file(path: Path) -> SourceFile:
     return parse_yaml(text, shown)
 
 
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Loading a large estate creates millions of small objects that stay alive (nodes,
+    strings, models) and form no reference cycles. The cyclic collector would rescan all of
+    them again and again: on the 100,000-user benchmark it tripled the load time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def validate_desired(directory: Path) -> tuple[DesiredState | None, list[Diagnostic]]:
     """Load and validate a desired-state directory. Returns the state only when there is no
     error; the diagnostics list holds every problem found."""
@@ -51,6 +68,11 @@ def validate_desired(directory: Path) -> tuple[DesiredState | None, list[Diagnos
         raise UsageError(
             f"{directory} is not a directory; point --desired at the folder holding msp.yaml"
         )
+    with _cyclic_gc_paused():
+        return _validate(directory)
+
+
+def _validate(directory: Path) -> tuple[DesiredState | None, list[Diagnostic]]:
     problems: list[Diagnostic] = []
     msp_path = directory / MSP_FILE
     msp: MSPConfig | None = None
@@ -80,8 +102,9 @@ def validate_desired(directory: Path) -> tuple[DesiredState | None, list[Diagnos
         problems += source.diagnostics
         if source.data is None and source.diagnostics:
             continue
-        if isinstance(source.data, dict) and isinstance(source.data.get("metadata"), dict):
-            declared_names.add(str(source.data["metadata"].get("name")))
+        found_keys = list(tenant_keys(source))
+        keys += found_keys
+        declared_names.update(k.value for k in found_keys if k.what == "tenant name")
         header = check_header(source, "Tenant")
         problems += header
         if header:
@@ -91,7 +114,6 @@ def validate_desired(directory: Path) -> tuple[DesiredState | None, list[Diagnos
         if tenant is None:
             continue
         problems += check_tenant(tenant, source, msp)
-        keys += tenant_keys(tenant, source)
         tenants.append(tenant)
         sources[tenant.metadata.name] = source.path
 

@@ -9,10 +9,11 @@ Across files: tenant names, tenant ids, domains and action ids are unique.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from controller.errors import Diagnostic
-from controller.loader.source import Loc, SourceFile
+from controller.loader.source import Loc, SourceFile, parse_yaml
 from controller.models import (
     EXCHANGE_MANAGING_MODES,
     DistributionGroup,
@@ -24,24 +25,18 @@ from controller.models import (
 
 
 @dataclass(frozen=True)
-class Located:
-    file: str
-    line: int
-    column: int
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}"
-
-
-@dataclass(frozen=True)
 class GlobalKey:
-    """A value that must be unique across the estate, and where it was declared."""
+    """A value that must be unique across the estate, and where it was declared.
+
+    Located lazily: composing a file's node tree costs as much as parsing it, and only a
+    duplicate needs it. The file's text is kept for that (not its data, which is larger).
+    """
 
     what: str  # "tenant name", "tenant id", "domain", "action id"
     value: str
     loc: tuple[str | int, ...]
-    where: Located
-    path: str
+    file: str
+    text: str | None = field(repr=False, compare=False)
 
 
 def check_tenant(
@@ -64,48 +59,45 @@ def check_tenant(
             )
 
     # --- addresses and duplicates -----------------------------------------------------
+    def duplicate(loc: Loc, first: Loc, what: str, value: str) -> None:
+        line, column = source.locate(first)
+        report(
+            loc,
+            f"duplicate {what} {value!r}: also declared at {source.path}:{line}:{column} "
+            f"({source.path_text(first)})",
+        )
+
+    # Users, distribution groups and shared mailboxes share one address space.
     seen_address: dict[str, Loc] = {}
 
-    def claim_address(loc: Loc, address: str, what: str) -> None:
-        key = address.lower()
-        if key in seen_address:
-            first = seen_address[key]
-            line, column = source.locate(first)
-            report(
-                loc,
-                f"{what} {address!r} is already declared at {source.path}:{line}:{column} "
-                f"({source.path_text(first)})",
-            )
-        else:
-            seen_address[key] = loc
+    def claim_address(loc: Loc, address: str) -> None:
+        first = seen_address.setdefault(address.lower(), loc)
+        if first is not loc:
+            duplicate(loc, first, "user" if first[1] == loc[1] == "users" else "address", address)
 
+    # A licence needs a usage location; msp.yaml may supply it. When msp.yaml did not load,
+    # its own errors are reported and this rule cannot be decided.
+    default_location = msp.spec.defaults.usage_location if msp is not None else "unknown"
     users = {}
     for i, user in enumerate(spec.users):
         loc: Loc = ["spec", "users", i, "userPrincipalName"]
         check_domain(loc, user.user_principal_name, "userPrincipalName")
-        claim_address(loc, user.user_principal_name, "address")
+        claim_address(loc, user.user_principal_name)
         users[user.user_principal_name.lower()] = user
-        if user.licenses and user.ensure == "present":
-            has_default = msp is not None and msp.spec.defaults.usage_location is not None
-            if user.usage_location is None and not has_default:
-                report(
-                    ["spec", "users", i, "licenses"],
-                    "licences need a usage location: set usageLocation on the user or "
-                    "spec.defaults.usageLocation in msp.yaml",
-                )
+        needs_location = user.licenses and user.ensure == "present"
+        if needs_location and user.usage_location is None and default_location is None:
+            report(
+                ["spec", "users", i, "licenses"],
+                "licences need a usage location: set usageLocation on the user or "
+                "spec.defaults.usageLocation in msp.yaml",
+            )
 
     seen_nickname: dict[str, Loc] = {}
     for i, group in enumerate(spec.groups):
         loc = ["spec", "groups", i, "mailNickname"]
-        key = group.mail_nickname.lower()
-        if key in seen_nickname:
-            line, column = source.locate(seen_nickname[key])
-            report(
-                loc,
-                f"group {group.mail_nickname!r} is already declared at {source.path}:{line}:{column}",
-            )
-        else:
-            seen_nickname[key] = loc
+        first = seen_nickname.setdefault(group.mail_nickname.lower(), loc)
+        if first is not loc:
+            duplicate(loc, first, "group mailNickname", group.mail_nickname)
 
     exchange_ok = spec.exchange in EXCHANGE_MANAGING_MODES
     exchange_objects: list[tuple[str, Sequence[DistributionGroup | SharedMailbox]]] = [
@@ -116,7 +108,7 @@ def check_tenant(
         for i, obj in enumerate(objects):
             loc = ["spec", section, i, "primarySmtpAddress"]
             check_domain(loc, obj.primary_smtp_address, "primarySmtpAddress")
-            claim_address(loc, obj.primary_smtp_address, "address")
+            claim_address(loc, obj.primary_smtp_address)
             if not exchange_ok:
                 report(
                     ["spec", section, i],
@@ -124,14 +116,13 @@ def check_tenant(
                     f"(it is {spec.exchange!r})",
                 )
 
-    if spec.exchange in ("cipp", "auto") and msp is not None and msp.spec.cipp is None:
-        message = (
-            "spec.exchange is 'cipp' but msp.yaml has no cipp connection"
-            if spec.exchange == "cipp"
-            else None
+    # ``auto`` falls back to CIPP only when there is one; ``cipp`` cannot work without it.
+    if spec.exchange == "cipp" and msp is not None and msp.spec.cipp is None:
+        report(
+            ["spec", "exchange"],
+            "spec.exchange is 'cipp' but msp.yaml has no cipp connection; "
+            "add spec.cipp to msp.yaml or use direct",
         )
-        if message:
-            report(["spec", "exchange"], message + "; add spec.cipp to msp.yaml or use direct")
 
     # --- references ---------------------------------------------------------------------
     existing = {p.lower() for p in spec.existing_principals}
@@ -143,6 +134,12 @@ def check_tenant(
     mailboxes = {
         m.primary_smtp_address.lower() for m in spec.shared_mailboxes if m.ensure == "present"
     }
+    absent = absent_users | {
+        o.primary_smtp_address.lower()
+        for objects in (spec.distribution_groups, spec.shared_mailboxes)
+        for o in objects
+        if o.ensure == "absent"
+    }
 
     def check_refs(
         refs: Iterable[tuple[Loc, str]], allowed: set[str], role: str, accepts: str
@@ -151,7 +148,7 @@ def check_tenant(
             key = name.lower()
             if key in allowed:
                 continue
-            if key in absent_users:
+            if key in absent:
                 report(loc, f"{name!r} is declared with ensure: absent and cannot be {role}")
             else:
                 report(
@@ -202,36 +199,58 @@ def check_tenant(
     return problems
 
 
-def tenant_keys(tenant: TenantConfig, source: SourceFile) -> Iterator[GlobalKey]:
-    """Values that must be unique across all tenant files."""
+def tenant_keys(source: SourceFile) -> Iterator[GlobalKey]:
+    """Values that must be unique across all tenant files.
 
-    def key(what: str, value: str, loc: tuple[str | int, ...]) -> GlobalKey:
-        line, column = source.locate(loc)
-        return GlobalKey(
-            what, value, loc, Located(source.path, line, column), source.path_text(loc)
-        )
+    Read from the file's raw data, not its model, so that a file that fails validation for
+    an unrelated reason still takes part (and its duplicate name is still reported).
+    Normalised as the models normalise them: stripped; ids and domains lowercased.
+    """
+    data = source.data
+    if not isinstance(data, dict):
+        return
 
-    yield key("tenant name", tenant.metadata.name, ("metadata", "name"))
-    yield key("tenant id", tenant.metadata.tenant_id, ("metadata", "tenantId"))
-    for i, domain in enumerate(tenant.metadata.domains):
-        yield key("domain", domain.lower(), ("metadata", "domains", i))
-    for i, action in enumerate(tenant.spec.actions):
-        yield key("action id", action.id, ("spec", "actions", i, "id"))
+    def key(what: str, value: Any, *loc: str | int, lower: bool = False) -> Iterator[GlobalKey]:
+        if isinstance(value, str) and value.strip():
+            text = value.strip().lower() if lower else value.strip()
+            yield GlobalKey(what, text, loc, source.path, source.text)
+
+    metadata = data.get("metadata")
+    if isinstance(metadata, dict):
+        yield from key("tenant name", metadata.get("name"), "metadata", "name")
+        yield from key("tenant id", metadata.get("tenantId"), "metadata", "tenantId", lower=True)
+        domains = metadata.get("domains")
+        for i, domain in enumerate(domains if isinstance(domains, list) else ()):
+            yield from key("domain", domain, "metadata", "domains", i, lower=True)
+    spec = data.get("spec")
+    actions = spec.get("actions") if isinstance(spec, dict) else None
+    for i, action in enumerate(actions if isinstance(actions, list) else ()):
+        if isinstance(action, dict):
+            yield from key("action id", action.get("id"), "spec", "actions", i, "id")
 
 
 def check_unique(keys: Iterable[GlobalKey]) -> list[Diagnostic]:
+    """Every value declared twice, reported at the second place and naming the first."""
     first: dict[tuple[str, str], GlobalKey] = {}
+    reparsed: dict[str, SourceFile] = {}
+
+    def source_of(k: GlobalKey) -> SourceFile:
+        if k.file not in reparsed:
+            reparsed[k.file] = parse_yaml(k.text or "", k.file)
+        return reparsed[k.file]
+
     problems = []
     for k in keys:
         seen = first.setdefault((k.what, k.value), k)
-        if seen is not k:
-            problems.append(
-                Diagnostic(
-                    k.where.file,
-                    k.where.line,
-                    k.where.column,
-                    k.path,
-                    f"duplicate {k.what} {k.value!r}: also declared at {seen.where} ({seen.path})",
-                )
+        if seen is k:
+            continue
+        earlier = source_of(seen)
+        line, column = earlier.locate(seen.loc)
+        problems.append(
+            source_of(k).diagnostic(
+                k.loc,
+                f"duplicate {k.what} {k.value!r}: also declared at "
+                f"{seen.file}:{line}:{column} ({earlier.path_text(seen.loc)})",
             )
+        )
     return problems

@@ -20,14 +20,21 @@ M = TypeVar("M", bound=BaseModel)
 KINDS: dict[str, type[BaseModel]] = {"MSP": MSPConfig, "Tenant": TenantConfig}
 
 
+_WHAT = {list: "a list", str: "a string", int: "a number", float: "a number", bool: "true/false"}
+
+
 def check_header(source: SourceFile, expected_kind: str) -> list[Diagnostic]:
     """The document must be a mapping with our apiVersion and the kind this file should hold."""
     data = source.data
     if not isinstance(data, dict):
-        shown = "empty" if data is None else f"a {type(data).__name__}"
+        shown = "empty" if data is None else _WHAT.get(type(data), f"a {type(data).__name__}")
+        line, column = source.locate([]) if data is not None else (1, 1)
         return [
-            source.diagnostic(
-                [],
+            Diagnostic(
+                source.path,
+                line,
+                column,
+                "",
                 f"the document is {shown}; expected a mapping with apiVersion, kind, "
                 "metadata and spec",
             )
@@ -58,14 +65,23 @@ def validate_model(source: SourceFile, model: type[M]) -> tuple[M | None, list[D
     try:
         return model.model_validate(source.data, by_name=False), []
     except ValidationError as invalid:
-        return None, [_diagnostic(source, model, error) for error in invalid.errors()]
+        problems: dict[tuple[int, int, str], Diagnostic] = {}
+        for error in invalid.errors(include_url=False, include_input=False):
+            found = _diagnostic(source, model, error)
+            # A value that fits no branch of a union (``datetime | date``) fails once per
+            # branch, at the same place: report it once.
+            problems.setdefault((found.line, found.column, found.path), found)
+        return None, list(problems.values())
     except RecursionError:
-        return None, [source.diagnostic([], "the document refers to itself (YAML aliases)")]
+        return None, [source.diagnostic([], "the document is nested too deeply to validate")]
 
 
 def _diagnostic(source: SourceFile, model: type[BaseModel], error: ErrorDetails) -> Diagnostic:
     loc = list(error["loc"])
     kind = error["type"]
+    if loc and loc[-1] == "[key]":  # a mapping key failed (e.g. policy kinds): point at it
+        message = error["msg"].removeprefix("Value error, ")
+        return source.diagnostic(loc[:-1], message, key=True)
     if kind == "extra_forbidden":
         name = loc[-1]
         known = _fields_at(model, loc[:-1])
@@ -81,9 +97,25 @@ def _diagnostic(source: SourceFile, model: type[BaseModel], error: ErrorDetails)
     message = error["msg"]
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)
+    if kind == "string_type" and isinstance(_value_at(source.data, loc), int | float):
+        message += " (YAML read a number or true/false here: put it in quotes)"
     if kind == "string_pattern_mismatch":
-        message = f"{error['input']!r} does not match the expected format ({message.lower()})"
+        shown = _value_at(source.data, loc)
+        # "String should match pattern '^[0-9A-F]...'": keep the pattern's case
+        message = (
+            f"{shown!r} does not match the expected format ({message[:1].lower()}{message[1:]})"
+        )
     return source.diagnostic(loc, message)
+
+
+def _value_at(data: Any, loc: list[str | int]) -> Any:
+    for element in loc:
+        if isinstance(data, dict | list):
+            try:
+                data = data[element]  # type: ignore[index]
+            except (KeyError, IndexError, TypeError):
+                continue  # a union tag or a missing field
+    return data
 
 
 def _fields_at(model: type[BaseModel], loc: list[str | int]) -> list[str]:

@@ -145,7 +145,7 @@ def address_domain(address: str) -> str:
 
 # --- secrets -----------------------------------------------------------------------------
 
-LITERAL_SECRET = "secrets must not be stored in YAML; use {env: NAME}"
+LITERAL_SECRET = "secrets must not be stored in YAML; use {env: NAME} or {file: PATH}"
 
 
 class SecretRef(Strict):
@@ -161,15 +161,19 @@ class SecretRef(Strict):
     @classmethod
     def _reject_literal(cls, value: Any) -> Any:
         if not isinstance(value, dict):
-            raise ValueError(LITERAL_SECRET + " or {file: PATH}")
+            raise ValueError(LITERAL_SECRET)
         return value
 
     @model_validator(mode="after")
     def _exactly_one(self) -> SecretRef:
         if (self.env is None) == (self.file is None):
             raise ValueError("a secret reference needs exactly one of env or file")
+        # The value is not echoed: someone may have pasted the secret itself here.
         if self.env is not None and not _ENV_NAME.match(self.env):
-            raise ValueError(f"{self.env!r} is not an environment variable name")
+            raise ValueError(
+                "env must name an environment variable (letters, digits and _, not starting "
+                "with a digit), not hold the secret itself"
+            )
         return self
 
     def describe(self) -> str:

@@ -12,7 +12,7 @@ from controller.models.tenant import TenantConfig
 class DesiredState:
     msp: MSPConfig
     tenants: tuple[TenantConfig, ...]
-    # tenant name -> the file it came from (relative to the desired directory's parent)
+    # tenant name -> the file it came from, as diagnostics show it (relative to the cwd)
     sources: dict[str, str] = field(default_factory=dict)
 
     def tenant(self, name: str) -> TenantConfig:

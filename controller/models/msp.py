@@ -5,9 +5,9 @@ One file, ``desired/msp.yaml``. It holds no secret: credentials are references.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from controller.models.common import (
     API_VERSION,
@@ -87,22 +87,24 @@ class Guards(Strict):
 DEFAULT_GUARDS = Guards(max_deletions=5, max_disables=10, max_member_removals=25)
 
 
+def _kind_pattern(pattern: str) -> str:
+    if not kinds_matching(pattern):
+        raise ValueError(
+            f"{pattern!r} names no operation kind (e.g. user.create, group.*); "
+            "see `tenantctl validate --help` for the list"
+        )
+    return pattern
+
+
+# A key of ``kinds``: validated one by one, so each unknown kind is reported at its own line.
+KindPattern = Annotated[str, AfterValidator(_kind_pattern)]
+
+
 class PolicyRules(Strict):
     """Decisions per operation kind (exact, or a glob such as ``group.*``) and guards."""
 
-    kinds: dict[str, Decision] = Field(default_factory=dict)
+    kinds: dict[KindPattern, Decision] = Field(default_factory=dict)
     guards: Guards | None = None
-
-    @field_validator("kinds")
-    @classmethod
-    def _known_kinds(cls, kinds: dict[str, Decision]) -> dict[str, Decision]:
-        for pattern in kinds:
-            if not kinds_matching(pattern):
-                raise ValueError(
-                    f"{pattern!r} names no operation kind (e.g. user.create, group.*); "
-                    "see `tenantctl validate --help` for the list"
-                )
-        return kinds
 
 
 class Policy(PolicyRules):

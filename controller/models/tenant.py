@@ -8,9 +8,10 @@ A field left out is not managed: tenantctl neither compares nor changes it. A li
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
 from controller.models.common import (
     CountryCode,
@@ -48,7 +49,7 @@ def _require_when_present(obj: Strict, ensure: str, *fields: str) -> None:
     if ensure == "present":
         missing = [f for f in fields if getattr(obj, f) is None]
         if missing:
-            names = ", ".join(obj.model_fields[f].alias or f for f in missing)
+            names = ", ".join(type(obj).model_fields[f].alias or f for f in missing)
             raise ValueError(f"{names} is required unless ensure is absent")
 
 
@@ -138,13 +139,21 @@ class ResetPassword(Strict):
 
 
 ACTION_TYPES = ("reset_password",)
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _date_or_datetime(value: Any) -> Any:
+    # YAML 1.2 reads 2026-12-31 as a string; pydantic would make it a naive datetime.
+    if isinstance(value, str) and _DATE_ONLY.match(value.strip()):
+        return dt.date.fromisoformat(value.strip())
+    return value
 
 
 class Action(Strict):
     """A one-shot operation. It runs at most once, ever, identified by ``id``."""
 
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-    not_after: dt.datetime | dt.date | None = Field(
+    not_after: Annotated[dt.datetime | dt.date | None, BeforeValidator(_date_or_datetime)] = Field(
         default=None, description="After this moment the action is reported, not run"
     )
     reset_password: ResetPassword | None = None
