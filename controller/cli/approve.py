@@ -13,6 +13,7 @@ import click
 
 from controller.cli.terminal import Terminal
 from controller.errors import TenantctlError
+from controller.plan.planner import plan_id_of
 from controller.policy import DEFAULT_APPROVALS_DIR, create_approval, parse_duration
 
 EPILOG = """\b
@@ -78,6 +79,7 @@ def approve(
             reason=reason,
             now=_now(),
             directory=approvals,
+            verify_plan_id=plan_id_of,
         )
     except TenantctlError as problem:
         terminal.abort(str(problem))

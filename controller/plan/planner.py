@@ -124,6 +124,30 @@ def desired_digest(state: DesiredState) -> str:
     )
 
 
+def plan_id_of(plan: Plan) -> str:
+    """Recompute a plan's id from its content, as :func:`plan_estate` made it (before policy
+    filled in decisions): an edited plan file no longer matches its ``plan_id``."""
+    tenants = [
+        tenant.model_copy(
+            update={
+                "guard_violations": (),
+                "operations": tuple(
+                    op.model_copy(update={"decision": None, "decision_reason": None})
+                    for op in tenant.operations
+                ),
+            }
+        )
+        for tenant in plan.tenants
+    ]
+    return digest(
+        {
+            "formatVersion": plan.format_version,
+            "desiredDigest": plan.desired_digest,
+            "tenants": tenants,
+        }
+    )
+
+
 def plan_estate(
     state: DesiredState, observed: Mapping[str, ObservedTenant], ctx: PlanContext
 ) -> Plan:
