@@ -57,11 +57,12 @@ def _configure_logging(verbosity: int) -> None:
 
 
 # One line per command; each lives in controller/cli/<name>.py and defines a click command
-# of the same name.
+# of the same name (a Python keyword takes a trailing underscore: import_ is `import`).
 _COMMANDS = (
     "approve",
     "connect",
     "history",
+    "import_",
     "plan",
     "sandbox",
     "schema",
