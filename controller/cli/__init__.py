@@ -57,12 +57,13 @@ def _configure_logging(verbosity: int) -> None:
 
 
 # One line per command; each lives in controller/cli/<name>.py and defines a click command
-# of the same name.
+# of the same name (a Python keyword takes a trailing underscore: import_ is `import`).
 _COMMANDS = (
     "apply",
     "approve",
     "connect",
     "history",
+    "import_",
     "plan",
     "sandbox",
     "schema",

@@ -35,10 +35,15 @@ async def observe_estate(
     concurrency: int = 16,
     on_done: Callable[[ObservedTenant], None] | None = None,
     partner: PartnerFacts | None = None,
+    read_all: bool = False,
 ) -> dict[str, ObservedTenant]:
+    """Observe ``tenants`` concurrently. ``read_all``: every group's members and every
+    mailbox's permissions, not only the declared ones (``tenantctl import``)."""
     if partner is None:
         partner = await read_partner_facts(connections, cipp=cipp)
-    observer = TenantObserver(connections, app_id=app_id, partner=partner, now=now)
+    observer = TenantObserver(
+        connections, app_id=app_id, partner=partner, now=now, read_all=read_all
+    )
     bound = asyncio.Semaphore(concurrency)
 
     async def one(tenant: TenantConfig) -> ObservedTenant:

@@ -5,7 +5,8 @@ one ``$batch`` for everything Graph can answer without an id (organization, the 
 principal, resource app roles, licences, users, groups, reports), a second for what needs the
 ids from the first (app role and directory role assignments, members of the declared groups,
 the one-shot-action ledger), then Exchange through the tenant's route. Only what the desired
-state manages is read: members of declared groups, permissions of declared mailboxes.
+state manages is read: members of declared groups, permissions of declared mailboxes; an
+observer made with ``read_all`` (for ``tenantctl import``) reads them for every object.
 
 Every failure becomes :class:`~controller.models.observed.Unknown` for the area it affects,
 through ``translate.unknown_from_error``; nothing here turns an error into an empty list.
@@ -22,7 +23,7 @@ from typing import Any, TypeVar
 
 from controller.connectors import Connections, GraphUrls
 from controller.errors import NotFound, PermissionDenied, ServiceError, TenantctlError
-from controller.models import TenantConfig
+from controller.models import SharedMailbox, TenantConfig
 from controller.models.observed import (
     ActionRecord,
     ConsentStatus,
@@ -96,7 +97,11 @@ async def read_partner_facts(connections: Connections, *, cipp: bool) -> Partner
 
 
 class TenantObserver:
-    """Observes tenants through one :class:`Connections`."""
+    """Observes tenants through one :class:`Connections`.
+
+    ``read_all``: read every Entra group and distribution group with its members, and every
+    shared mailbox with its permissions, declared or not (what ``tenantctl import`` needs).
+    """
 
     def __init__(
         self,
@@ -105,11 +110,13 @@ class TenantObserver:
         app_id: str,
         partner: PartnerFacts,
         now: dt.datetime,
+        read_all: bool = False,
     ) -> None:
         self.connections = connections
         self.app_id = app_id
         self.partner = partner
         self.now = now
+        self.read_all = read_all
 
     # -- the straight line --------------------------------------------------------------
 
@@ -128,7 +135,7 @@ class TenantObserver:
             "skus": GraphUrls.subscribed_skus(),
             "users": GraphUrls.users(USER_SELECT),
         }
-        if spec.groups:
+        if spec.groups or self.read_all:
             first["groups"] = GraphUrls.groups(GROUP_SELECT)
         if spec.checks.mfa is not None:
             first["mfa"] = GraphUrls.registration_details()
@@ -162,7 +169,8 @@ class TenantObserver:
         if isinstance(groups_raw, list):
             for item in groups_raw:
                 nickname = str(item.get("mailNickname") or "").lower()
-                if nickname in declared_nicknames and translate.group_kind(item) in (
+                wanted = self.read_all or nickname in declared_nicknames
+                if wanted and translate.group_kind(item) in (
                     "security",
                     "microsoft365",
                 ):
@@ -486,7 +494,8 @@ class TenantObserver:
         exchange = self.connections.exchange(tenant.metadata.tenant_id)
         spec = tenant.spec
         mailbox_rows = await exchange.shared_mailboxes()
-        dg_rows = await exchange.distribution_groups() if spec.distribution_groups else []
+        read_dgs = bool(spec.distribution_groups) or self.read_all
+        dg_rows = await exchange.distribution_groups() if read_dgs else []
         for row in [*mailbox_rows, *dg_rows]:
             _remember(directory, row)
         declared_dgs = {d.primary_smtp_address.lower(): d for d in spec.distribution_groups}
@@ -496,7 +505,7 @@ class TenantObserver:
             address = str(row.get("PrimarySmtpAddress", "")).lower()
             declared = declared_dgs.get(address)
             members: tuple[Principal, ...] | Unknown | None = None
-            if declared is not None and declared.members is not None:
+            if self.read_all or (declared is not None and declared.members is not None):
                 read = await _attempt(
                     f"members of {address}", exchange.distribution_group_members(address)
                 )
@@ -515,12 +524,13 @@ class TenantObserver:
         async def mailbox(row: dict[str, Any]) -> ObservedSharedMailbox:
             address = str(row.get("PrimarySmtpAddress", "")).lower()
             declared = declared_mbx.get(address)
-            if declared is None:
+            if declared is None and not self.read_all:
                 return translate.exchange_shared_mailbox(row)
+            wants = _permission_reads(declared)
             full: Any = None
             send_as: Any = None
             behalf: Any = None
-            if declared.full_access is not None:
+            if "full_access" in wants:
                 read = await _attempt(
                     f"FullAccess on {address}", exchange.mailbox_permissions(address)
                 )
@@ -529,7 +539,7 @@ class TenantObserver:
                     if isinstance(read, Unknown)
                     else translate.full_access_holders(read, directory)
                 )
-            if declared.send_as is not None:
+            if "send_as" in wants:
                 read = await _attempt(
                     f"SendAs on {address}", exchange.recipient_permissions(address)
                 )
@@ -538,7 +548,7 @@ class TenantObserver:
                     if isinstance(read, Unknown)
                     else translate.send_as_holders(read, directory)
                 )
-            if declared.send_on_behalf is not None:
+            if "send_on_behalf" in wants:
                 behalf = translate.send_on_behalf_holders(row, directory)
             return translate.exchange_shared_mailbox(
                 row, full_access=full, send_as=send_as, send_on_behalf=behalf
@@ -559,7 +569,7 @@ class TenantObserver:
         spec = tenant.spec
         mailbox_rows = await cipp.list_mailboxes(tenant_id)
         group_rows: list[dict[str, Any]] = []
-        if spec.distribution_groups:
+        if spec.distribution_groups or self.read_all:
             group_rows = [
                 g
                 for g in await cipp.list_groups(tenant_id)
@@ -572,7 +582,7 @@ class TenantObserver:
             address = str(row.get("mail") or "").lower()
             declared = declared_dgs.get(address)
             members: tuple[Principal, ...] | Unknown | None = None
-            if declared is not None and declared.members is not None:
+            if self.read_all or (declared is not None and declared.members is not None):
                 read = await _attempt(
                     f"members of {address}", cipp.group_members(tenant_id, str(row.get("id")))
                 )
@@ -582,8 +592,9 @@ class TenantObserver:
         async def mailbox(row: dict[str, Any]) -> ObservedSharedMailbox:
             address = str(row.get("primarySmtpAddress") or row.get("UPN") or "").lower()
             declared = declared_mbx.get(address)
-            if declared is None:
+            if declared is None and not self.read_all:
                 return translate.cipp_shared_mailbox(row)
+            wants = _permission_reads(declared)
             read = await _attempt(
                 f"permissions on {address}", cipp.mailbox_permissions(tenant_id, address)
             )
@@ -596,12 +607,8 @@ class TenantObserver:
             else:
                 full, send_as, behalf = translate.cipp_permission_holders(read, directory)
                 holders = {"full_access": full, "send_as": send_as, "send_on_behalf": behalf}
-            for name, field in (
-                ("full_access", declared.full_access),
-                ("send_as", declared.send_as),
-                ("send_on_behalf", declared.send_on_behalf),
-            ):
-                if field is None:
+            for name in ("full_access", "send_as", "send_on_behalf"):
+                if name not in wants:
                     holders[name] = None
             return translate.cipp_shared_mailbox(row, **holders)
 
@@ -611,6 +618,22 @@ class TenantObserver:
             tuple(sorted(dgs, key=lambda d: d.key)),
             tuple(sorted(mailboxes, key=lambda m: m.key)),
         )
+
+
+def _permission_reads(declared: SharedMailbox | None) -> frozenset[str]:
+    """Which permission lists of a mailbox to read: the declared ones, or all of them when the
+    mailbox is not declared (an observer with ``read_all``)."""
+    if declared is None:
+        return frozenset(("full_access", "send_as", "send_on_behalf"))
+    return frozenset(
+        name
+        for name, value in (
+            ("full_access", declared.full_access),
+            ("send_as", declared.send_as),
+            ("send_on_behalf", declared.send_on_behalf),
+        )
+        if value is not None
+    )
 
 
 def _list_or_empty(answer: Any) -> list[dict[str, Any]]:

@@ -1,0 +1,53 @@
+"""Import: write tenant files from what the tenants hold (``tenantctl import``).
+
+``_build`` (observed tenant -> :class:`TenantImport`) and ``_yaml`` (-> YAML text) are pure:
+no HTTP, no clock, no file system. ``_run`` is the only code here that does I/O: it observes
+through the connectors (every group's members and every mailbox's permissions, not only the
+declared ones), checks the text as ``tenantctl validate`` would, and writes each file whole.
+
+Round trip: ``plan`` right after ``import`` reports no change for the imported tenant. An area
+that could not be read refuses the tenant; nothing is written for it.
+"""
+
+from controller.importer._build import (
+    SECTIONS,
+    ImportOptions,
+    ImportRefused,
+    Section,
+    TenantImport,
+    build_tenant_import,
+    check_observed,
+    customer_slug,
+    skeleton_metadata,
+)
+from controller.importer._run import (
+    ImportOutcome,
+    ImportRequest,
+    ImportTarget,
+    check_tenant_file,
+    find_targets,
+    import_tenants,
+    write_whole,
+)
+from controller.importer._yaml import SCHEMA_MODELINE, render_tenant_yaml
+
+__all__ = [
+    "SCHEMA_MODELINE",
+    "SECTIONS",
+    "ImportOptions",
+    "ImportOutcome",
+    "ImportRefused",
+    "ImportRequest",
+    "ImportTarget",
+    "Section",
+    "TenantImport",
+    "build_tenant_import",
+    "check_observed",
+    "check_tenant_file",
+    "customer_slug",
+    "find_targets",
+    "import_tenants",
+    "render_tenant_yaml",
+    "skeleton_metadata",
+    "write_whole",
+]

@@ -1,0 +1,84 @@
+"""``tenantctl import`` through click against the sandbox: exit codes, what it prints, that
+errors are one line without a traceback, and import -> plan exits 0 for the tenant."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from controller.cli import cli
+from tests.integration.conftest import DESIRED
+
+
+@pytest.fixture
+def desired(tmp_path: Path) -> Path:
+    copy = tmp_path / "desired"
+    shutil.copytree(DESIRED, copy)
+    return copy
+
+
+def tenantctl(desired: Path, *args: str) -> Result:
+    state = desired.parent / "sandbox"
+    world = ("--sandbox", "--sandbox-state", str(state))
+    command, *rest = args
+    extra = world if command in ("import", "plan") else ()
+    return CliRunner().invoke(cli, [command, "--desired", str(desired), *extra, *rest])
+
+
+def clean_failure(result: Result) -> None:
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+
+
+def test_import_then_plan_reports_no_changes(desired: Path) -> None:
+    result = tenantctl(desired, "import", "--tenant", "contoso", "--force")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("wrote ")
+    assert "(6 users, 2 groups, 1 distribution group, 1 shared mailbox)" in result.stdout
+    assert "one-shot actions not kept" in result.stderr
+    assert tenantctl(desired, "validate").exit_code == 0
+    planned = tenantctl(desired, "plan", "--tenant", "contoso")
+    assert planned.exit_code == 0, planned.output
+    assert "No changes." in planned.stdout
+
+
+def test_an_existing_file_is_not_overwritten_without_force(desired: Path) -> None:
+    path = desired / "tenants" / "contoso.yaml"
+    before = path.read_bytes()
+    result = tenantctl(desired, "import", "--tenant", "contoso")
+    clean_failure(result)
+    assert "exists; not overwritten" in result.stderr
+    assert path.read_bytes() == before
+
+
+def test_an_incomplete_observation_writes_nothing(desired: Path) -> None:
+    path = desired / "tenants" / "tailspin.yaml"
+    before = path.read_bytes()
+    result = tenantctl(desired, "import", "--tenant", "tailspin", "--force")
+    clean_failure(result)
+    assert (
+        "error: tailspin: not imported, nothing written: distributionGroups, sharedMailboxes"
+        in (result.stderr)
+    )
+    assert result.stdout == ""
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--tenant", "nosuch"), "no tenant file and no GDAP customer named nosuch"),
+        (("--tenant", "contoso", "--include", "users,mailboxes"), "(not mailboxes)"),
+        ((), "name the tenants to import with --tenant NAME, or use --all"),
+        (("--all", "--tenant", "contoso"), "use --tenant NAME or --all, not both"),
+    ],
+)
+def test_usage_errors_are_one_line(desired: Path, args: tuple[str, ...], message: str) -> None:
+    result = tenantctl(desired, "import", *args)
+    clean_failure(result)
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
