@@ -21,6 +21,9 @@ from tests.policy.test_approvals import NOW, decided_plan, fp, write_plan
 @pytest.fixture(autouse=True)
 def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(approve_module, "_now", lambda: NOW)
+    # The plans here are built by hand with readable ids; checking a plan file against the
+    # planner's content hash is tested on real plans in test_plan_tampering.py.
+    monkeypatch.setattr(approve_module, "plan_id_of", lambda plan: plan.plan_id)
 
 
 def run(*args: str) -> Result:
