@@ -391,13 +391,23 @@ class GraphClient:
         """Raises :class:`Conflict` when already a member. Graph answers 400 (not 409) then,
         with the generic code ``Request_BadRequest`` and "One or more added object references
         already exist": the message is the only tell, so it is read here and only here."""
+
+        async def already_member() -> dict[str, Any] | None:
+            for member in await self.list_members(group_id):
+                if str(member.get("id") or "").lower() == member_id.lower():
+                    return member
+            return None
+
         try:
+            # Not repeated blindly: after a lost answer the repeat would say "already a
+            # member" (Conflict) about the add that this very call made. The membership is
+            # read first; if it is there, the add ran.
             await self._core.request(
                 self.route,
                 "POST",
                 f"/groups/{group_id}/members/$ref",
                 json={"@odata.id": f"{self._graph_base}/v1.0/directoryObjects/{member_id}"},
-                idempotent=True,  # a repeat answers "already a member": harmless
+                lookup=already_member,
             )
         except BadRequest as error:
             if "already exist" in error.message.lower():
