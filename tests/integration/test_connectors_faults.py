@@ -251,3 +251,19 @@ def test_exchange_403_while_the_role_propagates(sandbox: Sandbox, demo_state: De
     sandbox.clock.advance(sandbox.exchange_role_propagation + 1)
     rows = run(sandbox, demo_state, body)
     assert [r["PrimarySmtpAddress"] for r in rows] == ["orders@tailspintoys.com"]
+
+
+def test_dropped_restore_that_ran_is_found_by_reading(
+    sandbox: Sandbox, demo_state: DesiredState
+) -> None:
+    dave = user_by_upn(sandbox, CONTOSO, "dave@contoso.com")
+    dave.deleted_at = sandbox.clock.now()
+    sandbox.faults.add("POST", r"/restore$", drop=True, count=1, after=True)
+
+    async def body(c: Connections) -> dict[str, Any]:
+        return await c.graph(CONTOSO).restore_deleted(dave.id)
+
+    assert run(sandbox, demo_state, body)["id"] == dave.id  # via GET /directoryObjects/{id}
+    assert dave.deleted_at is None
+    posts = [r for r in sandbox.requests if r.path.endswith("/restore")]
+    assert len(posts) == 1
