@@ -10,12 +10,14 @@ import click
 
 from controller.cli.options import desired_option
 from controller.cli.terminal import Terminal
+from controller.cli.world_options import WorldOptions, world_options
 from controller.connectors import CheckResult, ConnectionSettings, check_connections
 from controller.connectors import settings_from_msp as _settings_from_msp
 from controller.errors import SecretError
 from controller.loader import load_file
 from controller.loader.shape import check_header, validate_model
 from controller.models import MSPConfig
+from controller.runtime import open_world
 
 
 @click.group(epilog="\b\nExample:\n  tenantctl connect check")
@@ -23,13 +25,23 @@ def connect() -> None:
     """Check the connections to Microsoft 365 and CIPP."""
 
 
-@connect.command(
-    epilog="\b\nExamples:\n  export TENANTCTL_CLIENT_SECRET=...   # as named in msp.yaml\n"
-    "  tenantctl connect check\n  tenantctl connect check --desired ./desired"
-)
+EPILOG = """\b
+Examples:
+  export TENANTCTL_CLIENT_SECRET=...   # as named in msp.yaml
+  tenantctl connect check
+  tenantctl connect check --desired ./desired
+  tenantctl connect check --sandbox    # against the local sandbox, no credentials needed
+
+\b
+Exit status: 0 every configured connection works, 1 otherwise.
+"""
+
+
+@connect.command(epilog=EPILOG)
 @desired_option
+@world_options
 @click.pass_obj
-def check(terminal: Terminal, desired: Path) -> None:
+def check(terminal: Terminal, desired: Path, world: WorldOptions) -> None:
     """Acquire an app-only token in the partner tenant, list the GDAP customers it sees, and
     call CIPP's /api/me when CIPP is configured.
 
@@ -38,12 +50,19 @@ def check(terminal: Terminal, desired: Path) -> None:
     rotated). Exit status 0 when every configured connection works, 1 otherwise.
     """
     msp = _load_msp(terminal, desired / "msp.yaml")
-    try:
-        settings = settings_from_msp(msp)
-    except SecretError as problem:
-        terminal.out(f"FAIL  {'secrets':<12}  {problem}; fix: export it, or point msp.yaml at it")
-        raise click.exceptions.Exit(1) from None
-    results = run_checks(settings)
+    if world.sandbox:
+        # msp.yaml as written, with the sandbox's endpoints, CA and secrets (runtime.py).
+        with open_world(msp, sandbox=True, state_dir=world.state) as opened:
+            results = run_checks(opened.settings)
+    else:
+        try:
+            settings = settings_from_msp(msp)
+        except SecretError as problem:
+            terminal.out(
+                f"FAIL  {'secrets':<12}  {problem}; fix: export it, or point msp.yaml at it"
+            )
+            raise click.exceptions.Exit(1) from None
+        results = run_checks(settings)
     for result in results:
         terminal.out(result.line())
     failed = [r for r in results if not r.ok]

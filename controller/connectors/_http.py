@@ -220,7 +220,7 @@ class HttpCore:
                 )
                 if not (safe or never_sent):
                     maybe_ran = True
-                    found = await self._look_up(lookup, lost)
+                    found = await self._look_up(route, lookup, lost)
                     if found is not None:
                         return found
                 if attempt >= self.retry.max_attempts:
@@ -247,7 +247,7 @@ class HttpCore:
             if status in TRANSIENT_STATUSES or status == 408:
                 if not safe:
                     maybe_ran = True
-                    found = await self._look_up(lookup, error)
+                    found = await self._look_up(route, lookup, error)
                     if found is not None:
                         return found
                 if attempt >= self.retry.max_attempts:
@@ -273,21 +273,36 @@ class HttpCore:
                 )
             if maybe_ran and isinstance(error, Conflict | BadRequest):
                 # The repeat of a create clashed with what the lost attempt made: return that.
-                found = await self._look_up(lookup, error)
+                found = await self._look_up(route, lookup, error)
                 if found is not None:
                     return found
             raise error
 
-    async def _look_up(self, lookup: Lookup | None, error: ServiceError) -> ServiceResponse | None:
+    async def _look_up(
+        self, route: Route, lookup: Lookup | None, error: ServiceError
+    ) -> ServiceResponse | None:
+        """Did the create that may have run make its object? An object created moments ago
+        is missing from lists for seconds to a minute (replication delay), so one empty
+        answer proves nothing: ask again with backoff for the replication budget before
+        concluding that it did not run. Without that, a lost ``POST /groups`` (whose
+        mailNickname Graph does not keep unique) would be sent again and make a second group."""
         if lookup is None:
             # Nobody can tell whether the create ran: never repeat it blindly.
             raise error
-        found = await lookup()
-        if found is None:
-            log.info("create not found after an unclear answer; sending it again")
-            return None
-        log.info("create had run despite an unclear answer; using the existing object")
-        return ServiceResponse(200, {"x-tenantctl-found-by": "lookup"}, found)
+        waited = 0.0
+        attempt = 0
+        while True:
+            found = await lookup()
+            if found is not None:
+                log.info("create had run despite an unclear answer; using the existing object")
+                return ServiceResponse(200, {"x-tenantctl-found-by": "lookup"}, found)
+            if waited >= self.retry.replication_budget:
+                log.info("create not found after an unclear answer; sending it again")
+                return None
+            attempt += 1
+            pause = self.backoff(attempt)
+            await self._pause(route, attempt, error, delay=pause)
+            waited += pause
 
     def backoff(self, attempt: int) -> float:
         """Jittered exponential backoff: between half and all of ``base * 2**(attempt-1)``."""

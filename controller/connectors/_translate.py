@@ -151,7 +151,10 @@ def exchange_error(
     if exception_type and status < 500 and status not in (401, 403, 429):
         if "NotFound" in exception_type:
             return NotFound(raw, **common)
-        if "AlreadyExists" in exception_type or "ProxyAddressExists" in exception_type:
+        # A taken address comes back as ProxyAddressExistsException or, from New-Mailbox and
+        # New-DistributionGroup, as WLCDManagedMemberExistsException ("The proxy address
+        # ... is already being used"): every "...ExistsException" is a clash.
+        if "AlreadyExists" in exception_type or exception_type.endswith("ExistsException"):
             return Conflict(raw, **common)
     return _by_status(
         status,

@@ -29,6 +29,9 @@ class FaultRule:
     tenant_id: str | None = None
     service: str | None = None
     retry_after: int | None = None
+    #: with ``drop``: run the request first, then drop the connection (the answer is lost
+    #: but the change was made, as when a connection breaks after the service acted)
+    after: bool = False
     hits: int = 0
 
     def matches(self, service: str, method: str, path: str, tenant_id: str | None) -> bool:
@@ -59,6 +62,7 @@ class Faults:
         tenant: str | None = None,
         service: str | None = None,
         retry_after: int | None = None,
+        after: bool = False,
     ) -> FaultRule:
         rule = FaultRule(
             method=method,
@@ -69,6 +73,7 @@ class Faults:
             tenant_id=tenant,
             service=service,
             retry_after=retry_after,
+            after=after,
         )
         with self._lock:
             self.rules.append(rule)

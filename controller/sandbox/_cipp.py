@@ -183,6 +183,11 @@ class CippService:
 
     def list_users(self, request: Request) -> Any:
         tenant = self._tenant(request)
+        # CIPP's ListUsers reads ``UserID`` from the query and then answers that one user.
+        wanted = self._param(request, "UserID")
+        only = self._user(tenant, wanted) if wanted else None
+        if wanted and only is None:
+            return []
         return [
             {
                 "id": u.id,
@@ -200,7 +205,7 @@ class CippService:
                     tenant.skus[s].sku_part_number for s in u.licenses if s in tenant.skus
                 ),
             }
-            for u in tenant.users.values()
+            for u in ([only] if only is not None else tenant.users.values())
             if u.deleted_at is None and u.visible_at <= self._now()
         ]
 

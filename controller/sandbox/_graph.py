@@ -678,6 +678,7 @@ class GraphService:
     def _register(self) -> None:
         r = self._route
         r("GET", r"/organization", self.organization)
+        r("GET", r"/directoryObjects/([^/]+)", self.get_directory_object)
         r("GET", r"/tenantRelationships/delegatedAdminCustomers", self.gdap_customers)
         r("GET", r"/tenantRelationships/delegatedAdminRelationships", self.gdap_relationships)
         r("GET", r"/servicePrincipals", self.list_sps)
@@ -771,6 +772,22 @@ class GraphService:
             ],
         }
         return self._list(call, [org], "organization")
+
+    def get_directory_object(self, call: Call, m: re.Match[str]) -> Response:
+        """``GET /directoryObjects/{id}``: a live user or group by id (404 when soft-deleted,
+        as Graph answers; deleted ones are under ``/directory/deletedItems``)."""
+        call.require(*READ_DIRECTORY, *READ_USERS)
+        tenant = call.customer()
+        key = m.group(1).lower()
+        user = tenant.users.get(key)
+        if user is not None and user.deleted_at is None and user.visible_at <= call.now:
+            row = {"@odata.type": "#microsoft.graph.user", **user_json(user, tenant, self._iso)}
+            return self._one(call, row, "directoryObjects", DEFAULT_USER_FIELDS)
+        group = tenant.groups.get(key)
+        if group is not None and _visible(group, call.now):
+            row = {"@odata.type": "#microsoft.graph.group", **group_json(group, self._iso)}
+            return self._one(call, row, "directoryObjects")
+        raise not_found(key)
 
     def _partner_only(self, call: Call) -> None:
         if call.tenant is not None or call.tenant_id != self.rt.world.partner.tenant_id:

@@ -246,6 +246,9 @@ class Sandbox:
         tenant = tenant or tenant_hint(self.rt, request)
         fault = self.faults.take(service, request.method, request.full_path, tenant)
         now = self.clock.now()
+        lose_answer = fault is not None and fault.drop and fault.after
+        if lose_answer:
+            fault = None
         if fault is not None:
             self.accounting.add(
                 RequestRecord(
@@ -277,9 +280,12 @@ class Sandbox:
                 resource_units=response.resource_units,
                 at=now,
                 throttled=response.throttled,
+                fault=lose_answer,
                 client_request_id=request.headers.get("client-request-id"),
             )
         )
+        if lose_answer:
+            raise DropConnection()
         return response
 
     def _fault_response(self, service: str, status: int, retry_after: int | None) -> Response:

@@ -193,27 +193,58 @@ def test_create_without_lookup_is_never_repeated_blindly(connect: Any) -> None:
     assert posts == 1
 
 
-def test_create_refused_because_lost_attempt_made_it_returns_the_object(connect: Any) -> None:
-    answers = iter(
+def test_create_refused_because_lost_attempt_made_it_returns_the_object(
+    connect: Any, fake_time: Any
+) -> None:
+    posts = iter(
         [
             httpx.Response(504),  # lost: may have run
-            httpx.Response(200, json={"value": []}),  # lookup: not visible yet
             graph_error(
                 400,
                 "Request_BadRequest",
                 "Another object with the same value for property userPrincipalName already exists.",
             ),
-            httpx.Response(200, json={"value": [{"id": "u1"}]}),  # lookup again
         ]
     )
 
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return next(posts)
+        # The lookup sees the user only after the replication budget of the first lookup.
+        if sum(fake_time.sleeps) <= 60:
+            return httpx.Response(200, json={"value": []})
+        return httpx.Response(200, json={"value": [{"id": "u1"}]})
+
     async def scenario() -> dict[str, Any]:
-        async with connect(lambda request: next(answers)) as connections:
+        async with connect(handler) as connections:
             return await connections.graph(TENANT).create_user(
                 {"userPrincipalName": "n@contoso.com"}
             )
 
     assert run(scenario()) == {"id": "u1"}
+
+
+def test_lookup_after_a_lost_create_waits_out_replication(connect: Any, fake_time: Any) -> None:
+    posts = 0
+    lookups = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal posts, lookups
+        if request.method == "POST":
+            posts += 1
+            raise httpx.RemoteProtocolError("server disconnected without sending a response")
+        lookups += 1
+        visible = lookups >= 3  # missing from lists for a moment after creation
+        return httpx.Response(200, json={"value": [{"id": "g1"}] if visible else []})
+
+    async def scenario() -> dict[str, Any]:
+        async with connect(handler) as connections:
+            return await connections.graph(TENANT).create_group(
+                {"displayName": "Sales", "mailNickname": "sales"}
+            )
+
+    assert run(scenario()) == {"id": "g1"}
+    assert (posts, lookups) == (1, 3)  # never sent again: no second group
 
 
 def test_read_of_a_new_object_retries_404_during_replication(connect: Any, fake_time: Any) -> None:

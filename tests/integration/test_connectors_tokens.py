@@ -1,0 +1,97 @@
+"""The real :class:`TokenProvider` (MSAL over HTTPS, trusting the sandbox's CA) against the
+sandbox's login service: every AADSTS error a person must act on becomes its typed error
+(bad secret, expired secret, unknown tenant, app not found, no service principal ->
+ConsentMissing with the admin-consent URL), and a token is reused until it expires."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+import pytest
+
+from controller.connectors import ClientSecret, ConnectionSettings, Resource, TokenProvider
+from controller.errors import ConsentMissing, CredentialError, ServiceError, UnknownTenant
+from controller.models import DesiredState
+from controller.runtime import sandbox_settings
+from controller.sandbox import Sandbox
+from tests.integration.connectors_support import ADATUM, APP, CONTOSO, PARTNER
+
+
+def _token(settings: ConnectionSettings, tenant: str, resource: Resource = "graph") -> str:
+    provider = TokenProvider(settings)
+    try:
+        return asyncio.run(provider.token(tenant, resource))
+    finally:
+        provider.close()
+
+
+def _error(settings: ConnectionSettings, tenant: str) -> ServiceError:
+    with pytest.raises(ServiceError) as caught:
+        _token(settings, tenant)
+    return caught.value
+
+
+def test_tokens_for_every_resource_and_reuse(sandbox: Sandbox, demo_state: DesiredState) -> None:
+    settings = sandbox_settings(demo_state.msp, sandbox)
+    provider = TokenProvider(settings)
+
+    async def body() -> list[str]:
+        return [
+            await provider.token(CONTOSO, "graph"),
+            await provider.token(CONTOSO, "graph"),
+            await provider.token(CONTOSO, "exchange"),
+            await provider.token(PARTNER, "partnerCenter"),
+            await provider.token(CONTOSO, "cipp"),  # from CIPP's own tenant
+        ]
+
+    try:
+        graph, again, exchange, partner_center, cipp = asyncio.run(body())
+    finally:
+        provider.close()
+    assert graph == again  # from the cache
+    assert len({graph, exchange, partner_center, cipp}) == 4
+    posts = [r for r in sandbox.requests if r.service == "login" and r.method == "POST"]
+    assert len(posts) == 4
+
+
+def test_wrong_secret(sandbox: Sandbox, demo_state: DesiredState) -> None:
+    settings = dataclasses.replace(
+        sandbox_settings(demo_state.msp, sandbox), credential=ClientSecret("not-the-secret")
+    )
+    error = _error(settings, PARTNER)
+    assert isinstance(error, CredentialError) and error.code == "AADSTS7000215"
+    assert "wrong" in error.message and "not-the-secret" not in str(error)
+    assert error.request_id  # the correlation id, for Microsoft support
+
+
+def test_expired_secret(sandbox: Sandbox, demo_state: DesiredState) -> None:
+    sandbox.world.partner.app.secret_expired = True
+    error = _error(sandbox_settings(demo_state.msp, sandbox), PARTNER)
+    assert isinstance(error, CredentialError) and error.code == "AADSTS7000222"
+    assert "expired" in error.message
+
+
+def test_unknown_tenant(sandbox: Sandbox, demo_state: DesiredState) -> None:
+    error = _error(
+        sandbox_settings(demo_state.msp, sandbox), "00000000-1111-4222-8333-444444444444"
+    )
+    assert isinstance(error, UnknownTenant) and error.code == "AADSTS90002"
+
+
+def test_app_not_found(sandbox: Sandbox, demo_state: DesiredState) -> None:
+    settings = dataclasses.replace(
+        sandbox_settings(demo_state.msp, sandbox),
+        client_id="99999999-8888-4777-8666-555555555555",
+    )
+    error = _error(settings, PARTNER)
+    assert isinstance(error, CredentialError) and error.code == "AADSTS700016"
+
+
+def test_no_service_principal_is_consent_missing_with_the_url(
+    sandbox: Sandbox, demo_state: DesiredState
+) -> None:
+    settings = sandbox_settings(demo_state.msp, sandbox)
+    error = _error(settings, ADATUM)
+    assert isinstance(error, ConsentMissing) and error.code == "AADSTS7000229"
+    assert f"{settings.endpoints.login}/{ADATUM}/adminconsent?client_id={APP}" in error.message
