@@ -65,6 +65,7 @@ _COMMANDS = (
     "plan",
     "sandbox",
     "schema",
+    "status",
     "validate",
 )
 
