@@ -61,6 +61,7 @@ def _configure_logging(verbosity: int) -> None:
 _COMMANDS = (
     "approve",
     "connect",
+    "discover",
     "history",
     "plan",
     "sandbox",
