@@ -420,7 +420,7 @@ def report(result: PlanResult, run: Run, profile: str | None) -> None:
     print("result: " + ", ".join(verdict))
     if run.cpu > run.wall / 2 and run.wall > 2 * target:
         print(
-            f"the client's own CPU ({run.cpu:.1f} s) exceeds the latency model: the run is "
+            f"this process's CPU ({run.cpu:.1f} s) exceeds the latency model: the run is "
             "CPU-bound, not latency-bound (--profile FILE for where it goes)"
         )
     if profile:
