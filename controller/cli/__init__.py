@@ -62,11 +62,13 @@ _COMMANDS = (
     "apply",
     "approve",
     "connect",
+    "discover",
     "history",
     "import_",
     "plan",
     "sandbox",
     "schema",
+    "status",
     "validate",
 )
 

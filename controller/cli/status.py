@@ -1,0 +1,105 @@
+"""``tenantctl status``: the MSP's companies view, one row per tenant with its badges."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import shutil
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from controller.cli.options import desired_option, format_option
+from controller.cli.progress import TenantProgress
+from controller.cli.terminal import Terminal
+from controller.cli.world_options import WorldOptions, world_options
+from controller.gitops import parse_shard
+from controller.loader import load_desired
+from controller.pipeline import observe_and_plan, select_tenants
+from controller.runtime import open_world
+from controller.status import (
+    StatusRow,
+    render_status_json,
+    render_status_table,
+    render_status_text,
+    status_rows,
+)
+
+EPILOG = """\b
+Examples:
+  tenantctl status --sandbox                   the demo estate against the local sandbox
+  tenantctl status --tenant contoso --tenant fabrikam
+  tenantctl status --format json | jq '.[] | select(.consent.status != "granted") | .name'
+
+\b
+Columns:
+  GDAP      active | expiring (end date) | expired | none, and GA/PRA: whether the
+            relationship holds Global Administrator / Privileged Role Administrator
+  CONSENT   granted | partial (missing: ...) | pending
+  EXCHANGE  pending | propagating | working (direct) | working (cipp) | not managed
+  CHANGES   operations in the plan (as `tenantctl plan` counts them), MANUAL of which are
+            manual steps; FINDINGS from checks; OBSERVED complete or partial
+
+\b
+Exit status: 0 when the status was read (whatever it says), 1 on error.
+"""
+
+
+@click.command(epilog=EPILOG)
+@desired_option
+@click.option("--tenant", "tenants", multiple=True, help="Only this tenant (repeatable).")
+@click.option("--shard", metavar="K/N", help="Only shard K of N (stable split of tenants).")
+@format_option
+@world_options
+@click.pass_obj
+def status(
+    terminal: Terminal,
+    desired: Path,
+    tenants: tuple[str, ...],
+    shard: str | None,
+    output_format: str,
+    world: WorldOptions,
+) -> None:
+    """Status: the onboarding badges and pending work of every customer tenant.
+
+    Observes and plans exactly as `tenantctl plan` does (reads only), and shows one row per
+    tenant: GDAP, Consent and Exchange badges, pending changes, manual steps, findings, and
+    whether the tenant could be fully observed. A table on a terminal, plain columns in CI.
+    """
+    chosen_shard = parse_shard(shard) if shard else None
+    state = select_tenants(load_desired(desired), tenants)
+    if chosen_shard is not None:
+        state = select_tenants(state, predicate=lambda t: chosen_shard.holds(t.metadata.tenant_id))
+        terminal.info(f"shard {chosen_shard}: {len(state.tenants)} tenant(s)")
+
+    with open_world(state.msp, sandbox=world.sandbox, state_dir=world.state) as opened:
+        progress = TenantProgress(terminal, len(state.tenants), "observing")
+        with progress:
+            result = asyncio.run(
+                observe_and_plan(
+                    state,
+                    opened,
+                    concurrency=world.concurrency,
+                    on_observed=lambda o: progress.advance(o.name),
+                )
+            )
+    rows = status_rows(result.plan, result.observed)
+    if output_format == "json":
+        terminal.out(render_status_json(rows), nl=False)
+    elif terminal.is_tty:
+        terminal.out(_rich_table(rows, color=terminal.color), nl=False)
+    else:
+        terminal.out(render_status_text(rows), nl=False)
+
+
+def _rich_table(rows: tuple[StatusRow, ...], *, color: bool) -> str:
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        force_terminal=True,
+        no_color=not color,
+        width=shutil.get_terminal_size().columns,
+    )
+    console.print(render_status_table(rows))
+    return buffer.getvalue()
