@@ -452,8 +452,8 @@ async def consent_grant(s: TenantSession, op: Operation) -> Result:
 async def assign_exchange_role(s: TenantSession, op: Operation) -> Result:
     body = dict(op.params["body"])
     await s.graph.assign_directory_role(
-        str(body["roleDefinitionId"]),
         str(body["principalId"]),
+        str(body["roleDefinitionId"]),
         str(body.get("directoryScopeId", "/")),
     )
     return "assigned Exchange Administrator; Exchange accepts the app 30 minutes to 2 hours later"

@@ -296,7 +296,7 @@ class ExchangeService:
             "ExternalDirectoryObjectId": g.id,
             "Guid": stable_id(g.id, "exchange"),
             "Identity": g.mail_nickname,
-            "Name": g.display_name,
+            "Name": g.exchange_name or g.display_name,
             "DisplayName": g.display_name,
             "Alias": g.mail_nickname,
             "PrimarySmtpAddress": g.mail,
@@ -422,6 +422,7 @@ class ExchangeService:
         group = Group(
             id=str(uuid.uuid4()),
             display_name=str(p.get("DisplayName") or name),
+            exchange_name=name if p.get("DisplayName") and p["DisplayName"] != name else None,
             mail_nickname=address.split("@", maxsplit=1)[0],
             kind="mailEnabledSecurity"
             if str(p.get("Type", "")).lower() == "security"
@@ -436,6 +437,8 @@ class ExchangeService:
 
     def set_dg(self, tenant: Tenant, p: dict[str, Any], now: float) -> Any:
         group = self._dg(tenant, p.get("Identity", ""))
+        if "Name" in p:
+            group.exchange_name = str(p["Name"])
         if "DisplayName" in p:
             group.display_name = str(p["DisplayName"])
         return None

@@ -84,6 +84,8 @@ class Group:
     created_at: float = 0.0
     visible_at: float = 0.0
     deleted_at: float | None = None
+    # Exchange's Name of a mail-enabled group when it differs from its display name.
+    exchange_name: str | None = None
 
     @property
     def graph_writable(self) -> bool:

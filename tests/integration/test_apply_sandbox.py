@@ -228,3 +228,71 @@ def test_a_one_shot_action_runs_once_across_machines(
     with Journal.open(tmp_path / "ci-runner-2" / "journal.sqlite") as journal:
         ops = [o for run in journal.runs() for o in journal.operations(run.id)]
     assert not [o for o in ops if o.kind == "user.resetPassword"]
+
+
+def test_the_remaining_kinds_run_through_their_backends(
+    sandbox: Sandbox, demo_state: DesiredState, tmp_path: Path
+) -> None:
+    """distributionGroup.update and sharedMailbox.delete through Exchange, and the Exchange
+    role assigned through Graph when the app may assign roles."""
+    from controller.sandbox._world import grant_app_roles
+
+    contoso = sandbox.world.tenants[CONTOSO]
+    allstaff = next(
+        g for g in contoso.groups.values() if (g.mail or "").lower() == "allstaff@contoso.com"
+    )
+    allstaff.exchange_name = "All-Staff (old)"  # Exchange's Name, not the display name
+    sandbox.exchange.new_mailbox(
+        contoso,
+        {
+            "Shared": True,
+            "Name": "Old",
+            "DisplayName": "Old",
+            "Alias": "old",
+            "PrimarySmtpAddress": "old@contoso.com",
+        },
+        sandbox.clock.now() - 3600,
+    )
+    woodgrove = sandbox.world.tenants[WOODGROVE]
+    app = woodgrove.sp_by_app_id(sandbox.world.partner.app.client_id)
+    assert app is not None
+    grant_app_roles(
+        woodgrove, app, ["RoleManagement.ReadWrite.Directory"], sandbox.clock.now() - 3600
+    )
+
+    tenants = []
+    for tenant in demo_state.tenants:
+        if tenant.metadata.name == "contoso":
+            absent = tenant.spec.shared_mailboxes[0].model_copy(
+                update={
+                    "name": None,
+                    "display_name": None,
+                    "primary_smtp_address": "old@contoso.com",
+                    "full_access": None,
+                    "send_as": None,
+                    "send_on_behalf": None,
+                    "ensure": "absent",
+                }
+            )
+            spec = tenant.spec.model_copy(
+                update={"shared_mailboxes": [*tenant.spec.shared_mailboxes, absent]}
+            )
+            tenants.append(tenant.model_copy(update={"spec": spec}))
+        else:
+            tenants.append(tenant)
+    state = DesiredState(demo_state.msp, tuple(tenants), demo_state.sources)
+
+    result = plan_approve_apply(sandbox, state, tmp_path)
+    wanted = {
+        "contoso/distributionGroup.update/allstaff@contoso.com": Backend.EXCHANGE,
+        "contoso/sharedMailbox.delete/old@contoso.com": Backend.EXCHANGE,
+        "woodgrove/exchange.assignRole/woodgrove": Backend.GRAPH,
+    }
+    ops = {op.id: op for op in result.plan.operations}
+    for op_id, backend in wanted.items():
+        assert ops[op_id].backend is backend
+        assert result.outcomes[op_id].status is OutcomeStatus.SUCCEEDED, result.outcomes[op_id]
+    assert allstaff.exchange_name == "All Staff"
+    assert any(a.principal_id == app.id for a in woodgrove.role_assignments)
+    again = {op.id for op in plan_against(sandbox, state).plan.operations}
+    assert not set(wanted) & again
