@@ -441,8 +441,12 @@ class TenantObserver:
                 can_assign_role=can_assign,
             )
 
-        if mode == "none":
-            off = Unknown("notManaged", "Exchange is not managed in this tenant (exchange: none)")
+        if mode == "none" or (mode == "unmanaged" and not self.read_all):
+            # Nothing to manage and no badge to prove: save the tenant a token and a round trip
+            # (import, which reads everything, still finds out which route works).
+            off = Unknown(
+                "notManaged", f"Exchange is not managed in this tenant (exchange: {mode})"
+            )
             return access("not-managed", None, None), off, off
         directory = _directory(users)
         direct_error: ServiceError | None = None
