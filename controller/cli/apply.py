@@ -23,12 +23,11 @@ from controller.apply.engine import ApplyResult
 from controller.apply.run import apply_estate
 from controller.cli.options import desired_option
 from controller.cli.progress import TenantProgress
+from controller.cli.selection import chosen_tenants
 from controller.cli.terminal import Terminal
 from controller.cli.world_options import WorldOptions, world_options
 from controller.connectors import Connections
-from controller.gitops import parse_shard, parse_webhook
-from controller.loader import load_desired
-from controller.pipeline import select_tenants
+from controller.gitops import parse_webhook
 from controller.plan import Operation, Plan
 from controller.policy import ApprovalSet, load_approvals, parse_guard_override, policy_failures
 from controller.policy.approvals import StoredApproval, build_approval
@@ -111,12 +110,9 @@ def apply(
     Every operation is journaled before and after its call, so a run that was killed can be
     run again: it converges and creates nothing twice.
     """
-    chosen_shard = parse_shard(shard) if shard else None
     webhook = parse_webhook(notify) if notify else None
     raise_guards = parse_guard_override(allow_guard)
-    state = select_tenants(load_desired(desired), tenants)
-    if chosen_shard is not None:
-        state = select_tenants(state, predicate=lambda t: chosen_shard.holds(t.metadata.tenant_id))
+    state = chosen_tenants(terminal, desired, tenants, shard=shard)
     if interactive is None:
         interactive = terminal.is_tty and not os.environ.get("CI")
 

@@ -9,11 +9,11 @@ import click
 
 from controller.cli.options import desired_option
 from controller.cli.progress import TenantProgress
+from controller.cli.selection import chosen_tenants
 from controller.cli.terminal import Terminal
 from controller.cli.world_options import WorldOptions, world_options
-from controller.gitops import changed_tenants, parse_shard, parse_webhook
-from controller.loader import load_desired
-from controller.pipeline import observe_and_plan, select_tenants
+from controller.gitops import parse_webhook
+from controller.pipeline import observe_and_plan
 from controller.plan import Plan
 from controller.policy import parse_guard_override, policy_failures
 from controller.render import render_json, render_markdown, render_terminal
@@ -91,19 +91,9 @@ def plan(
     Reads only. Failed reads are reported as unknown and nothing is planned on top of them.
     The JSON plan (--out) is what a reviewer approves with `tenantctl approve`.
     """
-    chosen_shard = parse_shard(shard) if shard else None
     webhook = parse_webhook(notify) if notify else None
     raise_guards = parse_guard_override(allow_guard)
-    state = select_tenants(load_desired(desired), tenants)
-    if changed_since:
-        changes = changed_tenants(desired, changed_since)
-        if not changes.all_tenants:
-            touched = sorted(changes.changed)
-            terminal.info(f"changed since {changed_since}: {', '.join(touched) or 'no tenant'}")
-            state = select_tenants(state, predicate=lambda t: changes.selects(t.metadata.name))
-    if chosen_shard is not None:
-        state = select_tenants(state, predicate=lambda t: chosen_shard.holds(t.metadata.tenant_id))
-        terminal.info(f"shard {chosen_shard}: {len(state.tenants)} tenant(s)")
+    state = chosen_tenants(terminal, desired, tenants, changed_since=changed_since, shard=shard)
 
     with open_world(state.msp, sandbox=world.sandbox, state_dir=world.state) as opened:
         progress = TenantProgress(terminal, len(state.tenants), "observing")

@@ -12,11 +12,10 @@ from rich.console import Console
 
 from controller.cli.options import desired_option, format_option
 from controller.cli.progress import TenantProgress
+from controller.cli.selection import chosen_tenants
 from controller.cli.terminal import Terminal
 from controller.cli.world_options import WorldOptions, world_options
-from controller.gitops import parse_shard
-from controller.loader import load_desired
-from controller.pipeline import observe_and_plan, select_tenants
+from controller.pipeline import observe_and_plan
 from controller.runtime import open_world
 from controller.status import (
     StatusRow,
@@ -67,11 +66,7 @@ def status(
     tenant: GDAP, Consent and Exchange badges, pending changes, manual steps, findings, and
     whether the tenant could be fully observed. A table on a terminal, plain columns in CI.
     """
-    chosen_shard = parse_shard(shard) if shard else None
-    state = select_tenants(load_desired(desired), tenants)
-    if chosen_shard is not None:
-        state = select_tenants(state, predicate=lambda t: chosen_shard.holds(t.metadata.tenant_id))
-        terminal.info(f"shard {chosen_shard}: {len(state.tenants)} tenant(s)")
+    state = chosen_tenants(terminal, desired, tenants, shard=shard)
 
     with open_world(state.msp, sandbox=world.sandbox, state_dir=world.state) as opened:
         progress = TenantProgress(terminal, len(state.tenants), "observing")

@@ -94,23 +94,8 @@ _AREAS = (
 
 def not_observed(desired: TenantConfig, ctx: PlanContext, reason: str) -> ObservedTenant:
     """An observation in which every area is unknown, for a tenant observe could not read."""
-    unknown = Unknown("error", reason)
-    return ObservedTenant(
-        name=desired.metadata.name,
-        tenant_id=desired.metadata.tenant_id,
-        observed_at=ctx.now,
-        gdap=unknown,
-        consent=unknown,
-        exchange=unknown,
-        verified_domains=unknown,
-        skus=unknown,
-        users=unknown,
-        groups=unknown,
-        distribution_groups=unknown,
-        shared_mailboxes=unknown,
-        mfa=unknown,
-        risky_users=unknown,
-        action_ledger=unknown,
+    return ObservedTenant.unreachable(
+        desired.metadata.name, desired.metadata.tenant_id, ctx.now, Unknown("error", reason)
     )
 
 
