@@ -55,8 +55,11 @@ def open_world(
 
     world_scenario = load_scenario(scenario) if scenario is not None else default_scenario()
     with Sandbox(world_scenario, state_dir=state_dir) as running:
-        yield World(sandbox_settings(msp, running), running)
-        running.save()
+        try:
+            yield World(sandbox_settings(msp, running), running)
+        finally:
+            # Even when the command fails: real tenants keep what was already written.
+            running.save()
 
 
 def sandbox_settings(msp: MSPConfig, running: Sandbox) -> ConnectionSettings:
