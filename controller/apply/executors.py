@@ -35,6 +35,7 @@ from controller.models.permissions import (
     GRAPH_APP_ID,
     REQUIRED_PERMISSIONS,
 )
+from controller.observe import translate
 from controller.plan import Backend, Operation
 
 Result = str | Outcome
@@ -420,8 +421,31 @@ async def mailbox_permission(s: TenantSession, op: Operation) -> Result:
                 identity, add=[holder] if adding else [], remove=[] if adding else [holder]
             )
     except Conflict:
-        pass
+        pass  # already granted: the state we want
+    if (holder.lower() in await _exchange_holders(exchange, identity, right, holder)) != adding:
+        raise PropagationPending(
+            f"{identity}: the {right} change for {holder} is not visible yet",
+            service="exchange",
+            tenant=s.tenant_id,
+            delay=30,
+        )
     return f"{verb} {right} on {identity} for {holder}"
+
+
+async def _exchange_holders(
+    exchange: ExchangeClient, identity: str, right: str, holder: str
+) -> frozenset[str]:
+    """Read a mailbox permission back. Exchange names holders by UPN, alias or name; the
+    holder's own local part is enough to recognise it here."""
+    directory = {holder.lower(): holder.lower(), holder.partition("@")[0].lower(): holder.lower()}
+    if right == "FullAccess":
+        return translate.full_access_holders(
+            await exchange.mailbox_permissions(identity), directory
+        )
+    if right == "SendAs":
+        return translate.send_as_holders(await exchange.recipient_permissions(identity), directory)
+    mailboxes = await exchange.invoke("Get-Mailbox", {"Identity": identity})
+    return translate.send_on_behalf_holders(mailboxes[0] if mailboxes else {}, directory)
 
 
 # --- onboarding ---------------------------------------------------------------------------
