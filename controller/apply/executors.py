@@ -27,6 +27,7 @@ from controller.errors import (
     NeedsHuman,
     NotFound,
     PropagationPending,
+    Service,
     ServiceFault,
 )
 from controller.models import OperationKind
@@ -147,11 +148,8 @@ async def user_update(s: TenantSession, op: Operation) -> Result:
     seen = await s.graph.get_user(user_id, select=USER_VERIFY_SELECT, expect_new=True)
     differs = [k for k, v in body.items() if _norm(seen.get(k)) != _norm(v)]
     if differs:
-        raise PropagationPending(
-            f"{upn}: the update is not visible yet ({', '.join(sorted(differs))})",
-            service="graph",
-            tenant=s.tenant_id,
-            delay=30,
+        raise _not_visible_yet(
+            s, "graph", f"{upn}: the update is not visible yet ({', '.join(sorted(differs))})"
         )
     return f"updated {upn}: {', '.join(sorted(body))}"
 
@@ -174,12 +172,7 @@ async def user_licenses(s: TenantSession, op: Operation) -> Result:
     seen = await s.graph.get_user(user_id, select="id,assignedLicenses", expect_new=True)
     held = {str(x.get("skuId", "")).lower() for x in seen.get("assignedLicenses") or ()}
     if not {a.lower() for a in add} <= held or {r.lower() for r in remove} & held:
-        raise PropagationPending(
-            f"{upn}: the licence change is not visible yet",
-            service="graph",
-            tenant=s.tenant_id,
-            delay=30,
-        )
+        raise _not_visible_yet(s, "graph", f"{upn}: the licence change is not visible yet")
     names = [
         str(x["skuPartNumber"])
         for x in [*op.params.get("addLicenses", ()), *op.params.get("removeLicenses", ())]
@@ -260,11 +253,8 @@ async def group_member(s: TenantSession, op: Operation) -> Result:
             raise
     members = {str(m.get("id")) for m in await s.graph.list_members(group_id)}
     if (member_id in members) != adding:
-        raise PropagationPending(
-            f"{nickname}: the membership change for {member} is not visible yet",
-            service="graph",
-            tenant=s.tenant_id,
-            delay=30,
+        raise _not_visible_yet(
+            s, "graph", f"{nickname}: the membership change for {member} is not visible yet"
         )
     return f"{'added' if adding else 'removed'} {member} {'to' if adding else 'from'} {nickname}"
 
@@ -339,15 +329,15 @@ async def dg_member(s: TenantSession, op: Operation) -> Result:
     except Conflict:
         pass  # MemberAlreadyExistsException: already what we want
     rows = await s.exchange.distribution_group_members(identity)
-    present = member.lower() in {str(r.get("PrimarySmtpAddress") or "").lower() for r in rows} | {
-        str(r.get("WindowsLiveID") or "").lower() for r in rows
+    # A member may be named by its primary SMTP address or its UPN (WindowsLiveID).
+    present = member.lower() in {
+        str(r.get(key) or "").lower()
+        for r in rows
+        for key in ("PrimarySmtpAddress", "WindowsLiveID")
     }
     if present != adding:
-        raise PropagationPending(
-            f"{identity}: the membership change for {member} is not visible yet",
-            service="exchange",
-            tenant=s.tenant_id,
-            delay=30,
+        raise _not_visible_yet(
+            s, "exchange", f"{identity}: the membership change for {member} is not visible yet"
         )
     return f"{'added' if adding else 'removed'} {member} {'to' if adding else 'from'} {identity}"
 
@@ -423,11 +413,8 @@ async def mailbox_permission(s: TenantSession, op: Operation) -> Result:
     except Conflict:
         pass  # already granted: the state we want
     if (holder.lower() in await _exchange_holders(exchange, identity, right, holder)) != adding:
-        raise PropagationPending(
-            f"{identity}: the {right} change for {holder} is not visible yet",
-            service="exchange",
-            tenant=s.tenant_id,
-            delay=30,
+        raise _not_visible_yet(
+            s, "exchange", f"{identity}: the {right} change for {holder} is not visible yet"
         )
     return f"{verb} {right} on {identity} for {holder}"
 
@@ -481,6 +468,11 @@ async def assign_exchange_role(s: TenantSession, op: Operation) -> Result:
         str(body.get("directoryScopeId", "/")),
     )
     return "assigned Exchange Administrator; Exchange accepts the app 30 minutes to 2 hours later"
+
+
+def _not_visible_yet(s: TenantSession, service: Service, what: str) -> PropagationPending:
+    """A write the service accepted but does not show on reading back: held, re-run later."""
+    return PropagationPending(what, service=service, tenant=s.tenant_id, delay=30)
 
 
 def _not_through_cipp(s: TenantSession, op: Operation) -> NeedsHuman:
