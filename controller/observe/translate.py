@@ -300,6 +300,18 @@ def _is_person(holder: str) -> bool:
     return not lowered.startswith(_SYSTEM_HOLDERS)
 
 
+def _exchange_id(item: Json) -> str:
+    """An Exchange object's id: its directory object id when it has one."""
+    return str(item.get("ExternalDirectoryObjectId") or item.get("Guid") or item.get("Identity"))
+
+
+def _rights(value: Any) -> list[str]:
+    """Access rights as a list: Exchange sends a list, CIPP a comma-joined string."""
+    if isinstance(value, str):
+        return [r.strip() for r in value.split(",")]
+    return list(value or ())
+
+
 def holder_address(holder: Any, directory: Mapping[str, str]) -> str | None:
     """An Exchange permission holder (UPN, SMTP, alias, name or display name) -> lowercase
     address, resolved through ``directory`` (lowercase identity -> lowercase address)."""
@@ -316,7 +328,7 @@ def exchange_distribution_group(
     item: Json, members: tuple[Principal, ...] | Unknown | None = None
 ) -> ObservedDistributionGroup:
     return ObservedDistributionGroup(
-        id=str(item.get("ExternalDirectoryObjectId") or item.get("Guid") or item.get("Identity")),
+        id=_exchange_id(item),
         name=str(item.get("Name", "")),
         display_name=_text(item.get("DisplayName")),
         primary_smtp_address=str(item.get("PrimarySmtpAddress", "")),
@@ -328,7 +340,7 @@ def exchange_distribution_group(
 def exchange_member(item: Json) -> Principal:
     kind = str(item.get("RecipientType", "UserMailbox"))
     return Principal(
-        id=str(item.get("ExternalDirectoryObjectId") or item.get("Guid") or item.get("Identity")),
+        id=_exchange_id(item),
         address=_text(item.get("PrimarySmtpAddress")) or _text(item.get("WindowsLiveID")),
         display_name=_text(item.get("DisplayName") or item.get("Name")),
         kind="group" if "Group" in kind else "user",
@@ -343,7 +355,7 @@ def exchange_shared_mailbox(
     send_on_behalf: frozenset[str] | Unknown | None = None,
 ) -> ObservedSharedMailbox:
     return ObservedSharedMailbox(
-        id=str(item.get("ExternalDirectoryObjectId") or item.get("Guid") or item.get("Identity")),
+        id=_exchange_id(item),
         name=str(item.get("Name", "")),
         display_name=_text(item.get("DisplayName")),
         primary_smtp_address=str(item.get("PrimarySmtpAddress", "")),
@@ -358,9 +370,7 @@ def full_access_holders(items: Iterable[Json], directory: Mapping[str, str]) -> 
     """Get-MailboxPermission output -> explicit FullAccess holders (not inherited, not deny)."""
     holders = set()
     for item in items:
-        rights = item.get("AccessRights") or ()
-        if isinstance(rights, str):
-            rights = [r.strip() for r in rights.split(",")]
+        rights = _rights(item.get("AccessRights"))
         if "FullAccess" not in rights or item.get("Deny") or item.get("IsInherited"):
             continue
         address = holder_address(item.get("User"), directory)
@@ -373,9 +383,7 @@ def send_as_holders(items: Iterable[Json], directory: Mapping[str, str]) -> froz
     """Get-RecipientPermission output -> explicit SendAs trustees."""
     holders = set()
     for item in items:
-        rights = item.get("AccessRights") or ()
-        if isinstance(rights, str):
-            rights = [r.strip() for r in rights.split(",")]
+        rights = _rights(item.get("AccessRights"))
         if "SendAs" not in rights or item.get("IsInherited"):
             continue
         if str(item.get("AccessControlType", "Allow")) != "Allow":
@@ -406,9 +414,7 @@ def cipp_permission_holders(
     """
     full, send_as, behalf = set(), set(), set()
     for item in items:
-        rights = item.get("Permissions") or ()
-        if isinstance(rights, str):
-            rights = [r.strip() for r in rights.split(",")]
+        rights = _rights(item.get("Permissions"))
         address = holder_address(item.get("User"), directory)
         if not address:
             continue
