@@ -96,6 +96,20 @@ def detail_lines(op: Operation) -> list[str]:
     return [t for t in (change_text(op, c) for c in op.changes) if t]
 
 
+def operation_suffix(op: Operation) -> str:
+    """What follows an operation's kind and target on its line, in every view: the inline
+    change, the backend when it is not Graph, and the policy decision."""
+    text = ""
+    inline = inline_change(op)
+    if inline:
+        text += f"  {inline}"
+    if op.backend.value not in ("graph", "manual"):
+        text += f"  [{op.backend.value}]"
+    if op.decision is not None:
+        text += f"  ({op.decision.value})"
+    return text
+
+
 @dataclass(frozen=True)
 class Counts:
     add: int = 0

@@ -15,7 +15,7 @@ from controller.render._summary import (
     badge_text,
     count,
     detail_lines,
-    inline_change,
+    operation_suffix,
     summary_line,
     symbol,
 )
@@ -131,15 +131,7 @@ def _section(tenant: TenantPlan) -> str:
     if tenant.operations:
         out.append("```diff")
         for op in tenant.operations:
-            line = f"{symbol(op)} {op.kind.value} {op.target}"
-            inline = inline_change(op)
-            if inline:
-                line += f"  {inline}"
-            if op.backend.value not in ("graph", "manual"):
-                line += f"  [{op.backend.value}]"
-            if op.decision is not None:
-                line += f"  ({op.decision.value})"
-            out.append(_code(line))
+            out.append(_code(f"{symbol(op)} {op.kind.value} {op.target}{operation_suffix(op)}"))
             out += [_code(f"      {d}") for d in detail_lines(op)]
         out += ["```", ""]
     for op in tenant.manual_steps:

@@ -11,7 +11,7 @@ from controller.plan.types import Plan, TenantPlan
 from controller.render._summary import (
     badge_text,
     detail_lines,
-    inline_change,
+    operation_suffix,
     summary_line,
     symbol,
 )
@@ -50,14 +50,7 @@ def _tenant(tenant: TenantPlan, style: _Style) -> list[str]:
     width = max((len(op.kind.value) for op in tenant.operations), default=0)
     for op in tenant.operations:
         mark = symbol(op)
-        text = f"  {mark} {op.kind.value:<{width}}  {op.target}"
-        inline = inline_change(op)
-        if inline:
-            text += f"  {inline}"
-        if op.backend.value not in ("graph", "manual"):
-            text += f"  [{op.backend.value}]"
-        if op.decision is not None:
-            text += f"  ({op.decision.value})"
+        text = f"  {mark} {op.kind.value:<{width}}  {op.target}{operation_suffix(op)}"
         lines.append(style(text, _COLOURS[mark]))
         lines.extend(f"        {line}" for line in detail_lines(op))
         if op.manual is not None:
