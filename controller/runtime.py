@@ -54,12 +54,10 @@ def open_world(
     from controller.sandbox import Sandbox, default_scenario, load_scenario
 
     world_scenario = load_scenario(scenario) if scenario is not None else default_scenario()
+    # Leaving the block stops the sandbox, which saves its state even when the command
+    # failed: real tenants keep what was already written.
     with Sandbox(world_scenario, state_dir=state_dir) as running:
-        try:
-            yield World(sandbox_settings(msp, running), running)
-        finally:
-            # Even when the command fails: real tenants keep what was already written.
-            running.save()
+        yield World(sandbox_settings(msp, running), running)
 
 
 def sandbox_settings(msp: MSPConfig, running: Sandbox) -> ConnectionSettings:
