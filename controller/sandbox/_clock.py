@@ -1,31 +1,53 @@
-"""The sandbox's virtual clock.
+"""The sandbox's virtual clock: time is an input, never today's date.
 
-Virtual time = real time + an offset. ``advance(seconds)`` moves the offset forward, so a test
-can step over a replication delay or a role propagation window without sleeping. Real time
-keeps passing too (a client that sleeps through Retry-After sees the budget refill), unless the
-clock is frozen. The offset is part of the persisted state, so virtual time carries across
-processes that share a state directory.
+A world starts at its scenario's ``epoch`` (a fixed moment written in the scenario), and every
+date the services report (GDAP end dates, sign-in and risk dates, token lifetimes) is computed
+from it. From there virtual time runs at the speed of real time while a process serves the
+world, and ``advance(seconds)`` moves it forward, so a test can step over a replication delay
+or a role propagation window without sleeping. ``freeze()`` stops real time from moving it.
+
+Elapsed real time is read from the monotonic clock within a process, and only the *difference*
+of two wall-clock readings is used between processes: a machine whose date is a year ahead (or
+a test under libfaketime) sees exactly the same world. The clock's state is the virtual moment
+itself, saved with the world together with the wall-clock reading at the save, so virtual time
+carries across the processes that share a state directory and keeps running between them (CIPP
+finishes a queued consent while nobody watches), never backwards.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+
+# The moment a scenario starts at when it names none: the day the demo estate was written.
+DEFAULT_EPOCH = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
 
 class VirtualClock:
-    def __init__(self, offset: float = 0.0, frozen_at: float | None = None) -> None:
+    def __init__(
+        self,
+        start: float = DEFAULT_EPOCH.timestamp(),
+        *,
+        frozen: bool = False,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._lock = threading.Lock()
-        self._offset = offset
-        self._frozen_at = frozen_at
+        self._monotonic = monotonic
+        self._at = float(start)  # virtual time at the real moment ``_since``
+        self._since = monotonic()
+        self._frozen = frozen
 
     def now(self) -> float:
-        """Virtual time, in seconds since the epoch."""
-        frozen = self._frozen_at
-        if frozen is not None:
-            return frozen
-        return time.time() + self._offset
+        """Virtual time, in seconds since the Unix epoch."""
+        with self._lock:
+            return self._now_locked()
+
+    def _now_locked(self) -> float:
+        if self._frozen:
+            return self._at
+        return self._at + (self._monotonic() - self._since)
 
     def now_datetime(self) -> datetime:
         return datetime.fromtimestamp(self.now(), UTC)
@@ -39,31 +61,52 @@ class VirtualClock:
         if seconds < 0:
             raise ValueError("the virtual clock only moves forward")
         with self._lock:
-            if self._frozen_at is not None:
-                self._frozen_at += seconds
-            else:
-                self._offset += seconds
+            self._at += seconds
+
+    def set(self, moment: float) -> None:
+        """Start again from ``moment`` (a reset to the scenario's epoch)."""
+        with self._lock:
+            self._at = float(moment)
+            self._since = self._monotonic()
 
     def freeze(self) -> None:
         """Stop real time from moving the clock; only ``advance`` moves it."""
         with self._lock:
-            if self._frozen_at is None:
-                self._frozen_at = time.time() + self._offset
+            if not self._frozen:
+                self._at = self._now_locked()
+                self._frozen = True
 
     def unfreeze(self) -> None:
         with self._lock:
-            if self._frozen_at is not None:
-                self._offset = self._frozen_at - time.time()
-                self._frozen_at = None
+            if self._frozen:
+                self._since = self._monotonic()
+                self._frozen = False
 
     @property
     def frozen(self) -> bool:
-        return self._frozen_at is not None
+        return self._frozen
 
-    def snapshot(self) -> dict[str, float | None]:
-        return {"offset": self._offset, "frozenAt": self._frozen_at}
+    def snapshot(self, wall: Callable[[], float] = time.time) -> dict[str, float | bool]:
+        with self._lock:
+            return {"now": self._now_locked(), "frozen": self._frozen, "savedAt": wall()}
 
     @classmethod
-    def restore(cls, data: dict[str, float | None]) -> VirtualClock:
-        offset = data.get("offset") or 0.0
-        return cls(offset=float(offset), frozen_at=data.get("frozenAt"))
+    def restore(
+        cls,
+        data: dict[str, float | bool],
+        *,
+        default: float,
+        wall: Callable[[], float] = time.time,
+    ) -> VirtualClock:
+        """The clock as saved, moved on by the wall-clock time since the save (unless frozen);
+        a state without a clock starts at ``default`` (the epoch)."""
+        moment, saved_at = _number(data.get("now")), _number(data.get("savedAt"))
+        if moment is None:
+            return cls(default)
+        frozen = bool(data.get("frozen", False))
+        since = max(0.0, wall() - saved_at) if saved_at is not None and not frozen else 0.0
+        return cls(moment + since, frozen=frozen)
+
+
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None

@@ -44,7 +44,7 @@ class Sandbox:
         self.state_dir = Path(state_dir) if state_dir is not None else None
         self._port = port
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
-        self.clock = VirtualClock()
+        self.clock = VirtualClock(self.epoch)
         world = self._load()
         self.throttle = Throttle(self.clock, enabled=world.settings.throttling)
         self.faults = Faults()
@@ -74,9 +74,14 @@ class Sandbox:
         path = self._state_file()
         if path is not None and path.exists():
             data = json.loads(path.read_text(encoding="utf-8"))
-            self.clock = VirtualClock.restore(data.get("clock", {}))
+            self.clock = VirtualClock.restore(data.get("clock", {}), default=self.epoch)
             return World.from_json(data["world"])
         return build_world(self.scenario, self.clock.now())
+
+    @property
+    def epoch(self) -> float:
+        """The scenario's start, in seconds since 1970: where a new or reset world begins."""
+        return self.scenario.epoch.timestamp()
 
     @property
     def world(self) -> World:
@@ -98,7 +103,7 @@ class Sandbox:
         """Return to the scenario (and forget faults, budgets and the request log)."""
         with self.rt.lock:
             self.clock.unfreeze()
-            self.clock._offset = 0.0
+            self.clock.set(self.epoch)
             self.rt.world = build_world(self.scenario, self.clock.now())
             self.throttle.enabled = self.rt.world.settings.throttling
             self.throttle.reset()

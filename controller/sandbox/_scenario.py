@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from controller.sandbox._catalog import REQUIRED_EXCHANGE_ROLES, REQUIRED_GRAPH_ROLES
+from controller.sandbox._clock import DEFAULT_EPOCH
 
 Premium = Literal["none", "P1", "P2"]
 RiskLevel = Literal["none", "low", "medium", "high", "hidden"]
@@ -192,6 +193,9 @@ class Tenant(_Model):
 class Scenario(_Model):
     api_version: Literal["tenantctl/v1"] = "tenantctl/v1"
     kind: Literal["SandboxScenario"] = "SandboxScenario"
+    # The moment the world starts at. Every date the services report is computed from it, so a
+    # scenario gives the same world on any day the tests or the demo run.
+    epoch: AwareDatetime = DEFAULT_EPOCH
     behaviour: Behaviour = Field(default_factory=Behaviour)
     partner: Partner
     tenants: list[Tenant] = Field(default_factory=list)
