@@ -13,7 +13,7 @@ from controller.errors import UsageError
 from controller.models import DesiredState, Guards, TenantConfig
 from controller.models.observed import ObservedTenant
 from controller.observe import observe_estate, read_partner_facts
-from controller.plan import Plan
+from controller.plan import FailedCheck, Plan
 from controller.plan.context import PlanContext
 from controller.plan.planner import plan_estate
 from controller.policy import decide
@@ -92,7 +92,10 @@ async def observe_and_plan(
         # the same world gives the same plan run after run.
         cipp_connected=cipp and isinstance(partner.cipp_tenants, dict),
     )
-    plan = plan_estate(state, observed, ctx)
+    failed = tuple(
+        FailedCheck(check=c.name, summary=c.summary, fix=c.fix) for c in partner.failed_checks
+    )
+    plan = plan_estate(state, observed, ctx, failed)
     tenant_rules = {t.metadata.name: t.spec.policy for t in state.tenants}
     plan = decide(plan, msp.spec.policy, tenant_rules, raise_guards=raise_guards)
     return PlanResult(plan, observed, conns.accounting)

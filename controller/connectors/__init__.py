@@ -18,7 +18,13 @@ the public surface.
 
 from controller.connectors._accounting import Accounting, Usage, estimate_graph_units
 from controller.connectors._auth import Resource, TokenProvider, admin_consent_url, token_error
-from controller.connectors._check import CheckResult, check_connections
+from controller.connectors._check import (
+    CheckResult,
+    check_connections,
+    diagnose_cipp,
+    diagnose_gdap,
+    diagnose_partner,
+)
 from controller.connectors._connections import Connections
 from controller.connectors._endpoints import CLOUD_ENDPOINTS, ServiceEndpoints, endpoints_for
 from controller.connectors._http import (
@@ -96,6 +102,9 @@ __all__ = [
     "admin_consent_url",
     "app_role_ids",
     "check_connections",
+    "diagnose_cipp",
+    "diagnose_gdap",
+    "diagnose_partner",
     "endpoints_for",
     "estimate_graph_units",
     "generic_hashtable",

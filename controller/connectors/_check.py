@@ -67,7 +67,7 @@ async def _run(settings: ConnectionSettings, conn: Connections) -> list[CheckRes
     try:
         await conn.tokens.token(partner, "graph")
     except ServiceError as error:
-        results.append(_partner_failure(settings, error))
+        results.append(diagnose_partner(settings, error))
     else:
         results.append(
             CheckResult(
@@ -86,17 +86,7 @@ async def _gdap(settings: ConnectionSettings, conn: Connections) -> CheckResult:
     try:
         customers = await conn.partner_graph().gdap_customers()
     except ServiceError as error:
-        if isinstance(error, PermissionDenied):
-            return _fail(
-                "GDAP",
-                f"the app may not read GDAP customers ({_status(error)})",
-                f"grant app {settings.client_id} the application permission "
-                "DelegatedAdminRelationship.Read.All and admin-consent it in the partner tenant",
-                error,
-            )
-        return _fail(
-            "GDAP", f"cannot list GDAP customers: {_short(error)}", _generic_fix(error), error
-        )
+        return diagnose_gdap(settings, error)
     names = sorted(str(c.get("displayName") or c.get("tenantId") or "?") for c in customers)
     shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
     if not customers:
@@ -104,60 +94,83 @@ async def _gdap(settings: ConnectionSettings, conn: Connections) -> CheckResult:
     return CheckResult("GDAP", True, f"{len(customers)} customer(s) visible: {shown}")
 
 
+def diagnose_gdap(settings: ConnectionSettings, error: ServiceError) -> CheckResult:
+    """A failed read of the partner tenant's GDAP customers or relationships, as a check."""
+    if error.service == "login":
+        return diagnose_partner(settings, error)
+    if isinstance(error, PermissionDenied):
+        return _fail(
+            "GDAP",
+            f"the app may not read GDAP customers ({_status(error)})",
+            f"grant app {settings.client_id} the application permission "
+            "DelegatedAdminRelationship.Read.All and admin-consent it in the partner tenant",
+            error,
+        )
+    return _fail("GDAP", f"cannot list GDAP customers: {_short(error)}", _generic_fix(error), error)
+
+
 async def _cipp(settings: ConnectionSettings, conn: Connections) -> CheckResult:
     cipp = settings.cipp
     assert cipp is not None
-    source = cipp.secret.source or "the CIPP secret"
     try:
         await conn.tokens.token(cipp.tenant_id, "cipp")
         me = await conn.cipp().me()
     except ServiceError as error:
-        code = _aadsts(error)
-        if isinstance(error, CredentialError) and code in (BAD_SECRET, EXPIRED_SECRET):
-            what = "has expired" if code == EXPIRED_SECRET else "is wrong (rotated?)"
-            return _fail(
-                "CIPP",
-                f"the CIPP API client secret {what}",
-                f"create a new secret for CIPP's API client {cipp.client_id} "
-                f"(CIPP > Settings > CIPP-API) and update {source}",
-                error,
-            )
-        if isinstance(error, CredentialError) and code == APP_NOT_FOUND:
-            return _fail(
-                "CIPP",
-                f"CIPP's API client {cipp.client_id} was not found in tenant {cipp.tenant_id}",
-                "copy the client id from CIPP > Settings > CIPP-API into spec.cipp.clientId",
-                error,
-            )
-        if error.service == "login" and isinstance(error, TemporaryError):
-            return _fail(
-                "CIPP",
-                f"cannot reach the login service {settings.endpoints.login}",
-                "check the network (proxy, firewall) and spec.endpoints.login",
-                error,
-            )
-        if error.service == "cipp" and isinstance(error, TemporaryError) and error.status is None:
-            return _fail(
-                "CIPP",
-                f"CIPP is unreachable at {cipp.base_url} ({error.message.rsplit(': ', 1)[-1]})",
-                "check spec.cipp.baseUrl and that the CIPP instance is running",
-                error,
-            )
-        if error.service == "cipp" and isinstance(error, PermissionDenied):
-            return _fail(
-                "CIPP",
-                f"CIPP refused the API client ({_status(error)})",
-                f"give API client {cipp.client_id} a role in CIPP > Settings > CIPP-API",
-                error,
-            )
-        return _fail("CIPP", f"CIPP check failed: {_short(error)}", _generic_fix(error), error)
+        return diagnose_cipp(settings, error)
     who = me.get("clientPrincipal") if isinstance(me, dict) else None
     roles = who.get("userRoles") if isinstance(who, dict) else None
     suffix = f" (roles: {', '.join(map(str, roles))})" if isinstance(roles, list) and roles else ""
     return CheckResult("CIPP", True, f"{cipp.base_url} answers /api/me{suffix}")
 
 
-def _partner_failure(settings: ConnectionSettings, error: ServiceError) -> CheckResult:
+def diagnose_cipp(settings: ConnectionSettings, error: ServiceError) -> CheckResult:
+    """A failed token request for CIPP's API, or a failed CIPP call, as a check."""
+    cipp = settings.cipp
+    assert cipp is not None
+    source = cipp.secret.source or "the CIPP secret"
+    code = _aadsts(error)
+    if isinstance(error, CredentialError) and code in (BAD_SECRET, EXPIRED_SECRET):
+        what = "has expired" if code == EXPIRED_SECRET else "is wrong (rotated?)"
+        return _fail(
+            "CIPP",
+            f"the CIPP API client secret {what}",
+            f"create a new secret for CIPP's API client {cipp.client_id} "
+            f"(CIPP > Settings > CIPP-API) and update {source}",
+            error,
+        )
+    if isinstance(error, CredentialError) and code == APP_NOT_FOUND:
+        return _fail(
+            "CIPP",
+            f"CIPP's API client {cipp.client_id} was not found in tenant {cipp.tenant_id}",
+            "copy the client id from CIPP > Settings > CIPP-API into spec.cipp.clientId",
+            error,
+        )
+    if error.service == "login" and isinstance(error, TemporaryError):
+        return _fail(
+            "CIPP",
+            f"cannot reach the login service {settings.endpoints.login}",
+            "check the network (proxy, firewall) and spec.endpoints.login",
+            error,
+        )
+    if error.service == "cipp" and isinstance(error, TemporaryError) and error.status is None:
+        return _fail(
+            "CIPP",
+            f"CIPP is unreachable at {cipp.base_url} ({error.message.rsplit(': ', 1)[-1]})",
+            "check spec.cipp.baseUrl and that the CIPP instance is running",
+            error,
+        )
+    if error.service == "cipp" and isinstance(error, PermissionDenied):
+        return _fail(
+            "CIPP",
+            f"CIPP refused the API client ({_status(error)})",
+            f"give API client {cipp.client_id} a role in CIPP > Settings > CIPP-API",
+            error,
+        )
+    return _fail("CIPP", f"CIPP check failed: {_short(error)}", _generic_fix(error), error)
+
+
+def diagnose_partner(settings: ConnectionSettings, error: ServiceError) -> CheckResult:
+    """A failed token request in the partner tenant (the app's own credential), as a check."""
     code = _aadsts(error)
     source = settings.credential.source or "the partner credential"
     login = settings.endpoints.login

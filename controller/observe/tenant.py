@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from controller.connectors import Connections, GraphUrls
+from controller.connectors import CheckResult, Connections, GraphUrls, diagnose_cipp, diagnose_gdap
 from controller.errors import NotFound, PermissionDenied, ServiceError, TenantctlError
 from controller.models import SharedMailbox, TenantConfig
 from controller.models.observed import (
@@ -60,11 +60,17 @@ ROLE_SELECT = "id,appId,appRoles"
 
 @dataclass(frozen=True)
 class PartnerFacts:
-    """What the partner tenant and CIPP say about all customers, read once per run."""
+    """What the partner tenant and CIPP say about all customers, read once per run.
+
+    ``failed_checks``: the reads that failed for a reason ``tenantctl connect check`` would
+    report (the app's credential, the GDAP permission, CIPP unreachable or refusing), each with
+    the same one-line diagnosis; a run with any of them did not see what it was asked to.
+    """
 
     relationships: list[dict[str, Any]] | Unknown
     cipp_tenants: dict[str, dict[str, Any]] | Unknown | None  # tenant id -> row; None: no CIPP
     cipp_access: dict[str, dict[str, Any]] | Unknown | None  # tenant id -> ExecAccessChecks row
+    failed_checks: tuple[CheckResult, ...] = ()
 
 
 async def _attempt(what: str, call: Awaitable[T]) -> T | Unknown:
@@ -75,6 +81,19 @@ async def _attempt(what: str, call: Awaitable[T]) -> T | Unknown:
 
 
 async def read_partner_facts(connections: Connections, *, cipp: bool) -> PartnerFacts:
+    settings = connections.settings
+    failed: dict[str, CheckResult] = {}
+
+    async def attempt(
+        what: str, call: Awaitable[T], diagnose: Callable[[ServiceError], CheckResult]
+    ) -> T | Unknown:
+        try:
+            return await call
+        except ServiceError as error:
+            check = diagnose(error)
+            failed.setdefault(check.name, check)
+            return translate.unknown_from_error(error, what)
+
     async def relationships() -> list[dict[str, Any]]:
         return await connections.partner_graph().gdap_relationships()
 
@@ -84,16 +103,26 @@ async def read_partner_facts(connections: Connections, *, cipp: bool) -> Partner
         rows = await call()
         return {str(r.get(key, "")).lower(): r for r in rows if r.get(key)}
 
-    rel_task = _attempt("GDAP relationships", relationships())
+    def on_gdap(error: ServiceError) -> CheckResult:
+        return diagnose_gdap(settings, error)
+
+    def on_cipp(error: ServiceError) -> CheckResult:
+        return diagnose_cipp(settings, error)
+
+    rel_task = attempt("GDAP relationships", relationships(), on_gdap)
     if not cipp:
-        return PartnerFacts(await rel_task, None, None)
+        return PartnerFacts(await rel_task, None, None, tuple(failed.values()))
     client = connections.cipp()
     rels, tenants, access = await asyncio.gather(
         rel_task,
-        _attempt("CIPP tenants", cipp_rows(client.list_tenants, "customerId")),
-        _attempt("CIPP access checks", cipp_rows(client.access_checks, "TenantId")),
+        attempt("CIPP tenants", cipp_rows(client.list_tenants, "customerId"), on_cipp),
+        attempt("CIPP access checks", cipp_rows(client.access_checks, "TenantId"), on_cipp),
     )
-    return PartnerFacts(rels, tenants, access)
+    return PartnerFacts(rels, tenants, access, tuple(sorted(failed.values(), key=_check_order)))
+
+
+def _check_order(check: CheckResult) -> tuple[int, str]:
+    return ({"partner app": 0, "GDAP": 1, "CIPP": 2}.get(check.name, 3), check.name)
 
 
 class TenantObserver:

@@ -13,7 +13,7 @@ the same plan byte for byte (no clock: the time is ``ctx.now``; no set order lea
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from controller.models import DesiredState, TenantConfig
 from controller.models.observed import ObservedTenant, Unknown
@@ -29,7 +29,7 @@ from controller.plan.onboarding import (
     plan_consent,
     plan_exchange_role,
 )
-from controller.plan.types import PLAN_FORMAT_VERSION, Plan, TenantPlan
+from controller.plan.types import PLAN_FORMAT_VERSION, FailedCheck, Plan, TenantPlan
 
 __all__ = ["plan_estate", "plan_tenant"]
 
@@ -128,17 +128,23 @@ def plan_id_of(plan: Plan) -> str:
         {
             "formatVersion": plan.format_version,
             "desiredDigest": plan.desired_digest,
+            "failedChecks": plan.failed_checks,
             "tenants": tenants,
         }
     )
 
 
 def plan_estate(
-    state: DesiredState, observed: Mapping[str, ObservedTenant], ctx: PlanContext
+    state: DesiredState,
+    observed: Mapping[str, ObservedTenant],
+    ctx: PlanContext,
+    failed_checks: Sequence[FailedCheck] = (),
 ) -> Plan:
     """The plan of every tenant in ``state`` (sorted by name).
 
     A tenant missing from ``observed`` is planned as not observed (``observation: failed``).
+    ``failed_checks``: the connection checks that failed while observing; they make the plan
+    an error whatever else it holds.
     ``plan_id`` hashes the content without ``created_at``; it changes when anything else does.
     """
     tenants = []
@@ -146,9 +152,11 @@ def plan_estate(
         name = desired.metadata.name
         seen = observed.get(name) or not_observed(desired, ctx, "the tenant was not observed")
         tenants.append(plan_tenant(desired, seen, ctx, source=state.sources.get(name)))
+    checks = tuple(failed_checks)
     content = {
         "formatVersion": PLAN_FORMAT_VERSION,
         "desiredDigest": desired_digest(state),
+        "failedChecks": checks,
         "tenants": tenants,
     }
     return Plan(
@@ -156,5 +164,6 @@ def plan_estate(
         plan_id=digest(content),
         created_at=ctx.now,
         desired_digest=str(content["desiredDigest"]),
+        failed_checks=checks,
         tenants=tuple(tenants),
     )

@@ -8,7 +8,7 @@ that the world changed since approval.
 from __future__ import annotations
 
 import datetime as dt
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -108,6 +108,21 @@ class Problem(_PlanModel):
     message: str
 
 
+class FailedCheck(_PlanModel):
+    """A connection check that failed while observing (the app's credential, the GDAP read,
+    CIPP): the same diagnosis ``tenantctl connect check`` gives. A plan with one did not see
+    what it was asked to, so it can never say "No changes"."""
+
+    check: str = Field(description="partner app | GDAP | CIPP")
+    summary: str
+    fix: str | None = None
+
+    def line(self) -> str:
+        """As ``tenantctl connect check`` prints a failed check."""
+        text = f"FAIL  {self.check:<12}  {self.summary}"
+        return f"{text}; fix: {self.fix}" if self.fix else text
+
+
 class TenantPlan(_PlanModel):
     name: str
     tenant_id: str
@@ -128,12 +143,37 @@ class TenantPlan(_PlanModel):
     def manual_steps(self) -> tuple[Operation, ...]:
         return tuple(op for op in self.operations if op.is_manual)
 
+    @property
+    def changes(self) -> tuple[Operation, ...]:
+        """The operations an API can carry out (every operation but the manual steps)."""
+        return tuple(op for op in self.operations if not op.is_manual)
+
+
+class ExitStatus(IntEnum):
+    """What a command that observes exits with (``terraform plan -detailed-exitcode``).
+
+    ``MATCHES`` (0): every selected tenant was observed in full and matches git.
+    ``ERROR`` (1): a connection, credential or policy check failed, an object could not be
+    planned (a problem), or nothing at all could be observed.
+    ``CHANGES`` (2): changes or manual steps are planned, or some area could not be observed.
+    ``USAGE`` (64, as sysexits' EX_USAGE): the command line itself was wrong.
+    """
+
+    MATCHES = 0
+    ERROR = 1
+    CHANGES = 2
+    USAGE = 64
+
 
 class Plan(_PlanModel):
     format_version: int = PLAN_FORMAT_VERSION
     plan_id: str = Field(description="Hash of the plan's content (without the timestamp)")
     created_at: dt.datetime
     desired_digest: str = Field(description="Hash of the desired state the plan was made from")
+    failed_checks: tuple[FailedCheck, ...] = Field(
+        default=(),
+        description="Connection checks that failed while observing (credential, GDAP, CIPP)",
+    )
     tenants: tuple[TenantPlan, ...]
 
     @property
@@ -145,13 +185,28 @@ class Plan(_PlanModel):
         return bool(self.operations)
 
     @property
+    def unknown_areas(self) -> int:
+        """How many (tenant, area) pairs could not be observed."""
+        return sum(len(t.unknown) for t in self.tenants)
+
+    @property
     def complete(self) -> bool:
-        """Every tenant fully observed: nothing was left unplanned for lack of knowledge."""
-        return all(t.observation == "complete" for t in self.tenants)
+        """Everything selected was observed: no failed check, no unknown area."""
+        return not self.failed_checks and self.unknown_areas == 0
+
+    @property
+    def nothing_observed(self) -> bool:
+        """Not one tenant could be read at all (or no tenant was selected to read)."""
+        return all(t.observation == "failed" for t in self.tenants)
 
     @property
     def errored(self) -> bool:
-        return any(t.problems or t.observation == "failed" for t in self.tenants)
+        """A connection check failed, an object could not be planned, or nothing was seen."""
+        return (
+            bool(self.failed_checks)
+            or any(t.problems for t in self.tenants)
+            or (bool(self.tenants) and self.nothing_observed)
+        )
 
     @property
     def policy_ok(self) -> bool:
@@ -160,3 +215,12 @@ class Plan(_PlanModel):
             t.guard_violations or any(op.decision is Decision.DENY for op in t.operations)
             for t in self.tenants
         )
+
+    @property
+    def exit_status(self) -> ExitStatus:
+        """The one rule every command that plans exits by; see :class:`ExitStatus`."""
+        if self.errored or not self.policy_ok:
+            return ExitStatus.ERROR
+        if self.has_changes or not self.complete:
+            return ExitStatus.CHANGES
+        return ExitStatus.MATCHES

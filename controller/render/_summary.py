@@ -118,7 +118,7 @@ class Counts:
     manual: int = 0
     findings: int = 0
     problems: int = 0
-    unknown: int = 0
+    unknown: int = 0  # (tenant, area) pairs that could not be observed
 
     @property
     def operations(self) -> int:
@@ -136,23 +136,37 @@ def count(tenants: tuple[TenantPlan, ...] | list[TenantPlan]) -> Counts:
         manual=symbols["!"],
         findings=sum(len(t.findings) for t in tenants),
         problems=sum(len(t.problems) for t in tenants),
-        unknown=sum(1 for t in tenants if t.observation != "complete"),
+        unknown=sum(len(t.unknown) for t in tenants),
     )
 
 
 def summary_line(plan: Plan) -> str:
+    """The plan in one line. "No changes." only when everything was observed and matches:
+    otherwise it says what could not be seen."""
     c = count(list(plan.tenants))
-    if not c.operations:
-        head = "No changes."
-    else:
+    if c.operations:
         head = (
             f"{c.operations} operation(s): {c.add} to add, {c.change} to change, "
             f"{c.remove} to remove, {c.manual} manual step(s)."
         )
+    elif plan.complete:
+        head = "No changes."
+    else:
+        head = "No changes in what could be observed."
     tail = [f"{c.findings} finding(s)", f"{c.problems} problem(s)"]
     if c.unknown:
-        tail.append(f"{c.unknown} tenant(s) not fully observed")
+        partial = sum(1 for t in plan.tenants if t.unknown)
+        tail.append(f"{c.unknown} area(s) unknown in {partial} tenant(s)")
+    if plan.failed_checks:
+        tail.append(f"{len(plan.failed_checks)} connection check(s) failed")
     return f"{head} {', '.join(tail)}."
+
+
+def no_changes(tenant: TenantPlan) -> str:
+    """What a tenant without operations says: never a bare "No changes" over an unknown area."""
+    if tenant.unknown:
+        return f"No changes in what could be observed; {len(tenant.unknown)} area(s) unknown."
+    return "No changes."
 
 
 def badge_text(tenant: TenantPlan) -> list[tuple[str, str, str | None]]:

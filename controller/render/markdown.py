@@ -15,6 +15,7 @@ from controller.render._summary import (
     badge_text,
     count,
     detail_lines,
+    no_changes,
     operation_suffix,
     summary_line,
     symbol,
@@ -82,6 +83,10 @@ def render_markdown(plan: Plan, max_chars: int = 65000, full_plan_hint: str | No
 
 def _highlights(plan: Plan) -> list[str]:
     lines: list[str] = []
+    if plan.failed_checks:
+        lines += ["> [!CAUTION]", "> **Connection checks failed** (this plan is not complete):"]
+        lines += [f"> - `{_code(check.line())}`" for check in plan.failed_checks]
+        lines.append("")
     manual = [(t, op) for t in plan.tenants for op in t.manual_steps]
     if manual:
         lines += ["> [!IMPORTANT]", "> **Manual steps** (no API can do these here):"]
@@ -115,7 +120,8 @@ def _highlights(plan: Plan) -> list[str]:
 
 def _section(tenant: TenantPlan) -> str:
     c = count([tenant])
-    summary = f"{c.operations} operation(s)" if c.operations else "no changes"
+    summary = f"{c.operations} operation(s)" if c.operations else no_changes(tenant).lower()
+    summary = summary.rstrip(".")
     if c.findings:
         summary += f", {c.findings} finding(s)"
     if tenant.observation != "complete":

@@ -11,6 +11,7 @@ from controller.plan.types import Plan, TenantPlan
 from controller.render._summary import (
     badge_text,
     detail_lines,
+    no_changes,
     operation_suffix,
     summary_line,
     symbol,
@@ -25,6 +26,10 @@ def render_terminal(plan: Plan, color: bool = False) -> str:
         return click.style(text, fg=fg, bold=bold) if color else text
 
     lines: list[str] = []
+    if plan.failed_checks:
+        lines.append(style("Connection checks failed (nothing below is complete):", "red", True))
+        lines.extend(style(f"  {check.line()}", "red") for check in plan.failed_checks)
+        lines.append("")
     for tenant in plan.tenants:
         lines.extend(_tenant(tenant, style))
         lines.append("")
@@ -46,7 +51,7 @@ def _tenant(tenant: TenantPlan, style: _Style) -> list[str]:
         if detail:
             lines.append(f"    {label}: {detail}")
     if not tenant.operations:
-        lines.append("  No changes.")
+        lines.append(f"  {no_changes(tenant)}")
     width = max((len(op.kind.value) for op in tenant.operations), default=0)
     for op in tenant.operations:
         mark = symbol(op)
