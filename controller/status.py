@@ -31,7 +31,7 @@ tenant, in the plan's order (by name)::
           "status": "pending",
           "detail": "Exchange Administrator not assigned; CIPP cannot manage the tenant"
         },
-        "pendingChanges": 6,               # operations in the plan, manual steps included
+        "pendingChanges": 6,               # operations an API can carry out (manual steps apart)
         "manualSteps": 0,
         "findings": 2,
         "problems": 0,
@@ -163,7 +163,7 @@ def _row(tenant: TenantPlan, seen: ObservedTenant | None) -> StatusRow:
         consent_detail=b.consent_detail,
         exchange=b.exchange,
         exchange_detail=b.exchange_detail,
-        pending_changes=len(tenant.operations),
+        pending_changes=len(tenant.changes),
         manual_steps=len(tenant.manual_steps),
         findings=len(tenant.findings),
         problems=len(tenant.problems),

@@ -28,7 +28,7 @@ from controller.errors import (
     TemporaryError,
     TenantctlError,
 )
-from controller.plan import Operation, Plan, TenantPlan
+from controller.plan import ExitStatus, Operation, Plan, TenantPlan
 from controller.policy import ApprovalSet
 
 
@@ -44,6 +44,29 @@ class ApplyResult:
     @property
     def failed(self) -> bool:
         return any(o.status is OutcomeStatus.FAILED for o in self.outcomes.values())
+
+    @property
+    def unobserved(self) -> tuple[str, ...]:
+        """Tenants apply could not observe at all: nothing could be done there."""
+        return tuple(t.name for t in self.plan.tenants if t.observation == "failed")
+
+    @property
+    def exit_status(self) -> ExitStatus:
+        """``ERROR`` (1) when an operation failed, a tenant could not be observed, or the plan
+        itself is an error (a failed connection check, a problem, a policy failure);
+        ``CHANGES`` (2) when work is left (held operations, manual steps, unknown areas);
+        ``MATCHES`` (0) only when every tenant was seen and everything planned was done."""
+        plan = self.plan
+        if self.failed or self.unobserved or plan.errored or not plan.policy_ok:
+            return ExitStatus.ERROR
+        done = all(
+            self.outcomes.get(op.id) is not None
+            and self.outcomes[op.id].status is OutcomeStatus.SUCCEEDED
+            for op in plan.operations
+        )
+        if not done or not plan.complete:
+            return ExitStatus.CHANGES
+        return ExitStatus.MATCHES
 
 
 def dependency_order(operations: Sequence[Operation]) -> list[Operation]:

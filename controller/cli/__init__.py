@@ -1,19 +1,27 @@
 """The ``tenantctl`` command line: thin click commands over the library.
 
 One file per command. Each command reads the :class:`~controller.cli.terminal.Terminal` from
-the click context, calls the library, and reports through it. Only :func:`main` catches
-everything, so no traceback ever reaches an operator.
+the click context, calls the library, and reports through it. Errors are turned into exit
+statuses in one place: :class:`TenantctlGroup` for tenantctl's own errors and click's usage
+errors (so click's test runner sees what an operator sees), :func:`main` for everything else,
+so no traceback ever reaches an operator.
+
+Exit statuses: 0 success (for commands that observe: everything seen and matching), 1 an
+error, 2 changes, manual steps or unknown areas (plan, apply), 64 a usage error (sysexits'
+EX_USAGE), 130 / 143 interrupted by SIGINT / SIGTERM.
 """
 
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
 from controller import __version__
 from controller.cli.terminal import Terminal
-from controller.errors import DesiredStateError, TenantctlError
+from controller.errors import DesiredStateError, TenantctlError, UsageError
+from controller.plan.types import ExitStatus
 
 EPILOG = """\b
 Typical flow:
@@ -22,7 +30,51 @@ Typical flow:
 """
 
 
+class TenantctlGroup(click.Group):
+    """The root command: a usage error exits 64, never 2 (which means "changes present"), and
+    tenantctl's own errors become a one-line message and their exit status."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as problem:
+            _exit_64(problem)
+            raise
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as problem:
+            _exit_64(problem)
+            raise
+        except TenantctlError as problem:
+            raise click.exceptions.Exit(report(problem)) from problem
+
+
+def _exit_64(problem: click.UsageError) -> None:
+    # click declares exit_code on the class (2 for every usage error); this one error exits 64.
+    setattr(problem, "exit_code", int(ExitStatus.USAGE))  # noqa: B010
+
+
+def report(problem: TenantctlError) -> int:
+    """Print one of tenantctl's own errors for the operator; the exit status it means."""
+    if isinstance(problem, DesiredStateError):
+        for diagnostic in problem.diagnostics:
+            click.echo(str(diagnostic), err=True)
+        click.echo(f"error: {problem}; fix them and run again (tenantctl validate)", err=True)
+        return ExitStatus.ERROR
+    click.echo(f"error: {problem}", err=True)
+    return ExitStatus.USAGE if isinstance(problem, UsageError) else ExitStatus.ERROR
+
+
 @click.group(
+    cls=TenantctlGroup,
     epilog=EPILOG,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
@@ -99,14 +151,8 @@ def main(argv: list[str] | None = None) -> None:
     except click.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(1)
-    except DesiredStateError as problem:
-        for diagnostic in problem.diagnostics:
-            click.echo(str(diagnostic), err=True)
-        click.echo(f"error: {problem}; fix them and run again (tenantctl validate)", err=True)
-        sys.exit(1)
-    except TenantctlError as problem:
-        click.echo(f"error: {problem}", err=True)
-        sys.exit(1)
+    except TenantctlError as problem:  # raised outside a command (while registering them)
+        sys.exit(report(problem))
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(130)

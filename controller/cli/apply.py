@@ -45,7 +45,15 @@ Examples:
 An operation runs only when policy allows it or an unexpired approval under --approvals names
 its fingerprint. Everything else is held and reported with its reason: pending approval,
 stale (the tenant changed since approval), denied, manual, propagating, blocked, guard.
-Exit status: 0 when everything that could run succeeded, 1 on any failure.
+
+\b
+Exit status:
+  0   every selected tenant was observed and everything planned was done
+  2   work is left: operations held (approval, stale, manual, propagating, ...) or an
+      area could not be observed
+  1   an operation failed, a tenant could not be observed, a connection check failed
+      (credential, GDAP, CIPP), or the plan failed its policy check
+  64  usage error (a wrong flag or argument)
 """
 
 
@@ -214,8 +222,10 @@ def _finish(
         _write(markdown, render_apply_markdown(result))
         terminal.info(f"wrote {markdown}")
     terminal.out(render_apply_terminal(result, color=terminal.color))
+    for check in result.plan.failed_checks:
+        terminal.error(check.line())
     for failure in policy_failures(result.plan):
-        terminal.info(f"policy: {failure}")
+        terminal.error(f"policy: {failure}")
     if webhook is not None:
         from controller.gitops import (
             TenantOutcome,
@@ -249,7 +259,7 @@ def _finish(
         warning = send_notification(url, notification_payload(url, summary))
         if warning:
             terminal.info(f"warning: {warning}")
-    raise click.exceptions.Exit(1 if result.failed else 0)
+    raise click.exceptions.Exit(result.exit_status)
 
 
 _NONE = Outcome.skipped("not in this run")

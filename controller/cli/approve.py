@@ -12,7 +12,6 @@ from pathlib import Path
 import click
 
 from controller.cli.terminal import Terminal
-from controller.errors import TenantctlError
 from controller.plan.planner import plan_id_of
 from controller.policy import DEFAULT_APPROVALS_DIR, create_approval, parse_duration
 
@@ -70,19 +69,16 @@ def approve(
     allows or denies, and manual steps, are not. Apply executes an approved operation only while
     its fingerprint is unchanged, i.e. the tenant still looks as it did when the plan was made.
     """
-    try:
-        stored = create_approval(
-            plan_file,
-            by=by,
-            only=list(only) or None,
-            expires=parse_duration(expires),
-            reason=reason,
-            now=_now(),
-            directory=approvals,
-            verify_plan_id=plan_id_of,
-        )
-    except TenantctlError as problem:
-        terminal.abort(str(problem))
+    stored = create_approval(
+        plan_file,
+        by=by,
+        only=list(only) or None,
+        expires=parse_duration(expires),
+        reason=reason,
+        now=_now(),
+        directory=approvals,
+        verify_plan_id=plan_id_of,
+    )
     record = stored.record
     count = len(record.operations)
     terminal.out(

@@ -13,7 +13,7 @@ from controller.cli.terminal import Terminal
 from controller.cli.world_options import WorldOptions, world_options
 from controller.connectors import CheckResult, ConnectionSettings, check_connections
 from controller.connectors import settings_from_msp as _settings_from_msp
-from controller.errors import SecretError
+from controller.errors import SecretError, UsageError
 from controller.loader import load_file
 from controller.loader.shape import check_header, validate_model
 from controller.models import MSPConfig
@@ -84,7 +84,7 @@ def run_checks(settings: ConnectionSettings) -> list[CheckResult]:
 
 def _load_msp(terminal: Terminal, path: Path) -> MSPConfig:
     if not path.is_file():
-        terminal.abort(f"{path} not found; point --desired at the folder holding msp.yaml")
+        raise UsageError(f"{path} not found; point --desired at the folder holding msp.yaml")
     source = load_file(path)
     problems = list(source.diagnostics)
     msp: MSPConfig | None = None

@@ -12,7 +12,7 @@ import click
 from controller.apply import DEFAULT_JOURNAL, Journal, OperationRecord, RunRecord
 from controller.cli.options import format_option
 from controller.cli.terminal import Terminal
-from controller.errors import TenantctlError
+from controller.errors import UsageError
 
 EPILOG = """\b
 Examples:
@@ -45,23 +45,20 @@ def history(terminal: Terminal, run_id: int | None, journal_path: Path, output_f
     """
     if not journal_path.exists():
         if run_id is not None:
-            terminal.abort(f"no journal at {journal_path}")
+            raise UsageError(f"no journal at {journal_path}; point --journal at apply's journal")
         if output_format == "json":
             terminal.out(json.dumps({"runs": []}, indent=2))
         else:
             terminal.out(f"no runs recorded (no journal at {journal_path})")
         return
-    try:
-        with Journal.open(journal_path, create=False) as journal:
-            if run_id is None:
-                _show_runs(terminal, journal.runs(), output_format)
-                return
-            run = journal.run(run_id)
-            if run is None:
-                terminal.abort(f"no run {run_id} in {journal_path}")
-            _show_run(terminal, run, journal.operations(run_id), output_format)
-    except TenantctlError as problem:
-        terminal.abort(str(problem))
+    with Journal.open(journal_path, create=False) as journal:
+        if run_id is None:
+            _show_runs(terminal, journal.runs(), output_format)
+            return
+        run = journal.run(run_id)
+        if run is None:
+            raise UsageError(f"no run {run_id} in {journal_path}; `tenantctl history` lists them")
+        _show_run(terminal, run, journal.operations(run_id), output_format)
 
 
 def _show_runs(terminal: Terminal, runs: Sequence[RunRecord], output_format: str) -> None:

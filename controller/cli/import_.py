@@ -91,20 +91,17 @@ def import_(
     area it needs was observed and the result validates; `plan` right after reports no
     changes for the tenant.
     """
-    try:
-        outcomes = _run(
-            terminal,
-            desired,
-            tenants,
-            all_tenants,
-            include,
-            exclude_disabled,
-            patterns,
-            force,
-            world,
-        )
-    except UsageError as problem:
-        terminal.abort(str(problem))
+    outcomes = _run(
+        terminal,
+        desired,
+        tenants,
+        all_tenants,
+        include,
+        exclude_disabled,
+        patterns,
+        force,
+        world,
+    )
     for outcome in outcomes:
         if outcome.status == "refused":
             terminal.error(outcome.message)

@@ -28,7 +28,11 @@ Examples:
 
 \b
 Exit status (as terraform plan -detailed-exitcode):
-  0  no changes      2  changes (or drift) present      1  error or policy failure
+  0   every selected tenant was observed in full and matches git
+  2   changes or manual steps are planned (drift, with --drift), or an area is unknown
+  1   a connection check failed (credential, GDAP, CIPP), a policy check failed,
+      an object could not be planned, or nothing could be observed
+  64  usage error (a wrong flag or argument)
 """
 
 
@@ -113,8 +117,9 @@ def plan(
         terminal.out(render_json(the_plan), nl=False)
     else:
         terminal.out(render_terminal(the_plan, color=terminal.color))
-    failures = policy_failures(the_plan)
-    for failure in failures:
+    for check in the_plan.failed_checks:
+        terminal.error(check.line())
+    for failure in policy_failures(the_plan):
         terminal.error(f"policy: {failure}")
     if webhook is not None:
         from controller.gitops import notification_payload, send_notification, summarize
@@ -123,13 +128,7 @@ def plan(
         warning = send_notification(webhook.url, notification_payload(webhook.url, summary))
         if warning:
             terminal.info(f"warning: {warning}")
-    raise click.exceptions.Exit(exit_code(the_plan, failures))
-
-
-def exit_code(plan: Plan, failures: list[str]) -> int:
-    if failures or any(t.problems for t in plan.tenants):
-        return 1
-    return 2 if plan.has_changes else 0
+    raise click.exceptions.Exit(the_plan.exit_status)
 
 
 def _write_outputs(terminal: Terminal, plan: Plan, out: Path | None, markdown: Path | None) -> None:

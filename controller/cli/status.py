@@ -37,11 +37,16 @@ Columns:
             relationship holds Global Administrator / Privileged Role Administrator
   CONSENT   granted | partial (missing: ...) | pending
   EXCHANGE  pending | propagating | working (direct) | working (cipp) | not managed
-  CHANGES   operations in the plan (as `tenantctl plan` counts them), MANUAL of which are
-            manual steps; FINDINGS from checks; OBSERVED complete or partial
+  CHANGES   operations an API can carry out; MANUAL steps for a person (links in
+            `tenantctl plan`); FINDINGS from checks; OBSERVED complete, partial or failed
 
 \b
-Exit status: 0 when the status was read (whatever it says), 1 on error.
+Exit status (the same rule as `tenantctl plan`):
+  0   every selected tenant was observed in full and matches git
+  2   changes or manual steps are pending, or an area is unknown
+  1   a connection check failed (credential, GDAP, CIPP), a policy check failed,
+      an object could not be planned, or nothing could be observed
+  64  usage error (a wrong flag or argument)
 """
 
 
@@ -86,6 +91,9 @@ def status(
         terminal.out(_rich_table(rows, color=terminal.color), nl=False)
     else:
         terminal.out(render_status_text(rows), nl=False)
+    for check in result.plan.failed_checks:
+        terminal.error(check.line())
+    raise click.exceptions.Exit(result.plan.exit_status)
 
 
 def _rich_table(rows: tuple[StatusRow, ...], *, color: bool) -> str:

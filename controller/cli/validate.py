@@ -10,7 +10,6 @@ import click
 
 from controller.cli.options import desired_option, format_option
 from controller.cli.terminal import Terminal
-from controller.errors import UsageError
 from controller.loader import validate_desired
 from controller.models import OperationKind
 
@@ -27,12 +26,9 @@ def validate(terminal: Terminal, desired: Path, output_format: str) -> None:
     """Validate the desired state: YAML syntax, models, formats and cross-references.
 
     Every problem is reported, each as FILE:LINE:COL: PATH: MESSAGE. No network call is made.
-    Exit status 0 when valid, 1 when not.
+    Exit status 0 when valid, 1 when not, 64 when the command line is wrong (no such folder).
     """
-    try:
-        state, problems = validate_desired(desired)
-    except UsageError as unusable:
-        terminal.abort(str(unusable))
+    state, problems = validate_desired(desired)
     errors = [p for p in problems if p.severity == "error"]
     if output_format == "json":
         terminal.out(

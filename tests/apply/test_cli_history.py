@@ -95,13 +95,13 @@ def test_an_unknown_run(tmp_path: Path) -> None:
     path = tmp_path / "journal.sqlite"
     two_runs(path)
     result = run("--journal", str(path), "--run", "7")
-    assert result.exit_code == 1
-    assert result.stderr == f"error: no run 7 in {path}\n"
+    assert result.exit_code == 64
+    assert result.stderr == f"error: no run 7 in {path}; `tenantctl history` lists them\n"
 
 
 def test_a_file_that_is_not_a_journal(tmp_path: Path) -> None:
     path = tmp_path / "journal.sqlite"
     path.write_text("not a database" * 200)
     result = run("--journal", str(path))
-    assert result.exit_code == 1
+    assert result.exit_code == 64
     assert result.stderr.startswith(f"error: {path} is not a tenantctl journal")

@@ -75,7 +75,7 @@ def test_plan_drift_and_apply_notify_a_teams_webhook(
         ],
         env={"HOME": str(tmp_path / "home")},
     )
-    assert applied.exit_code == 0, applied.output
+    assert applied.exit_code == 2, applied.output  # the unapproved operations are held
     assert len(received) == 3
     assert all(m["type"] == "message" for m in received)
     plan_card, drift_card, apply_card = (_card_text(m) for m in received)

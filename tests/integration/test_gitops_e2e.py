@@ -134,7 +134,7 @@ def test_an_unapproved_change_is_held_after_merge(gitops: tuple[Sandbox, Path]) 
     )
     git(repo, "commit", "-qam", "Promote Alice (nobody approved the plan)")
     applied = tenantctl("apply", "--no-interactive", "--out", "result.json")
-    assert applied.exit_code == 0
+    assert applied.exit_code == 2  # work is left: the change waits for an approval
     result = json.loads((repo / "result.json").read_text())
     (held,) = result["operations"]
     assert (held["kind"], held["status"], held["hold"]) == (

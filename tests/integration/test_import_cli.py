@@ -28,8 +28,8 @@ def tenantctl(desired: Path, *args: str) -> Result:
     return CliRunner().invoke(cli, [command, "--desired", str(desired), *extra, *rest])
 
 
-def clean_failure(result: Result) -> None:
-    assert result.exit_code == 1
+def clean_failure(result: Result, code: int = 1) -> None:
+    assert result.exit_code == code
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "Traceback" not in result.output
 
@@ -79,6 +79,6 @@ def test_an_incomplete_observation_writes_nothing(desired: Path) -> None:
 )
 def test_usage_errors_are_one_line(desired: Path, args: tuple[str, ...], message: str) -> None:
     result = tenantctl(desired, "import", *args)
-    clean_failure(result)
+    clean_failure(result, code=64)
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1

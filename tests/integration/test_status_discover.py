@@ -62,13 +62,16 @@ def test_status_of_the_demo_estate_shows_each_tenants_badges_and_the_plans_count
         "adatum": (1, 0, 0),
         "contoso": (21, 0, 2),
         "fabrikam": (9, 0, 2),
-        "tailspin": (2, 1, 0),
-        "woodgrove": (6, 1, 2),
+        "tailspin": (1, 1, 0),
+        "woodgrove": (5, 1, 2),
     }
-    # The same numbers as the plan's (and as the planner tests expect).
+    # The same numbers as the plan's (and as the planner tests expect): changes and manual
+    # steps are counted apart, never a manual step as a change.
     for tenant in result.plan.tenants:
-        assert rows[tenant.name].pending_changes == len(tenant.operations)
-        assert rows[tenant.name].pending_changes == len(EXPECTED[tenant.name])
+        assert rows[tenant.name].pending_changes == len(tenant.changes)
+        assert rows[tenant.name].pending_changes + rows[tenant.name].manual_steps == len(
+            EXPECTED[tenant.name]
+        )
         assert rows[tenant.name].findings == len(tenant.findings)
     assert rows["woodgrove"].gdap == "expiring"
     assert rows["woodgrove"].gdap_ends == "2026-12-01"
@@ -95,7 +98,7 @@ def test_status_json_is_a_list_of_one_object_per_tenant_in_the_documented_shape(
         ],
         capsys,
     )
-    assert code == 0, err
+    assert code == 2, err  # the demo estate has changes, manual steps and unknown areas
     rows = json.loads(out)
     assert [r["name"] for r in rows] == ["adatum", "contoso", "fabrikam", "tailspin", "woodgrove"]
     for row in rows:
@@ -128,7 +131,7 @@ def test_status_json_is_a_list_of_one_object_per_tenant_in_the_documented_shape(
     assert woodgrove["gdap"]["globalAdministrator"] is False
     assert woodgrove["exchange"]["status"] == "pending"
     assert (woodgrove["pendingChanges"], woodgrove["manualSteps"], woodgrove["findings"]) == (
-        6,
+        5,
         1,
         2,
     )
@@ -158,7 +161,7 @@ def test_status_text_off_a_terminal_is_plain_columns_and_exits_0(
         ],
         capsys,
     )
-    assert code == 0, err
+    assert code == 2, err  # contoso has changes, tailspin unknown areas
     assert "\x1b" not in out
     lines = out.splitlines()
     assert lines[0].split() == [
@@ -188,13 +191,13 @@ def test_status_text_off_a_terminal_is_plain_columns_and_exits_0(
         (["discover", "--desired", "/nonexistent"], "is not a directory"),
     ],
 )
-def test_operator_errors_exit_1_with_a_message_and_no_traceback(
+def test_usage_errors_exit_64_with_a_message_and_no_traceback(
     argv: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     if "--desired" not in argv:
         argv = [*argv, "--desired", str(DESIRED)]
     code, out, err = run([*argv, "--sandbox", "--sandbox-state", str(tmp_path / "s")], capsys)
-    assert code == 1
+    assert code == 64
     assert message in err
     assert "Traceback" not in out + err
 

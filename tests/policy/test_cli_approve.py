@@ -67,8 +67,9 @@ def test_only_expires_and_reason(tmp_path: Path) -> None:
     assert [a["fingerprint"] for a in data["operations"]] == [bob]
 
 
-def _fails_with(result: Result, message: str) -> None:
-    assert result.exit_code == 1
+def _fails_with(result: Result, message: str, code: int = 64) -> None:
+    """A usage error (the plan file or an argument) exits 64; an untrustworthy plan exits 1."""
+    assert result.exit_code == code
     assert result.stdout == ""
     assert result.stderr == f"error: {message}\n"
     assert result.exception is None or isinstance(result.exception, SystemExit)
@@ -97,6 +98,7 @@ def test_a_tampered_plan(tmp_path: Path) -> None:
         run(str(path), "--by", "alice", "--approvals", str(tmp_path / "a")),
         f"{path} was edited after `tenantctl plan` wrote it: operation c1 depends on nowhere, "
         "which the plan does not hold; re-create it with `tenantctl plan --out`",
+        code=1,
     )
 
 

@@ -77,9 +77,10 @@ def _observed(gdap: GdapState | Unknown) -> ObservedTenant:
 GDAP = GdapState((), "expiring", False, True, dt.datetime(2026, 12, 1, tzinfo=dt.UTC))
 
 
-def test_a_row_counts_operations_manual_steps_and_findings_and_names_the_unknown_areas() -> None:
+def test_a_row_counts_changes_manual_steps_and_findings_and_names_the_unknown_areas() -> None:
     (row,) = status_rows(_plan(), {"t": _observed(GDAP)})
-    assert (row.pending_changes, row.manual_steps, row.findings) == (3, 1, 1)
+    # Three operations, one of them a manual step: 2 changes and 1 manual step, never 3 + 1.
+    assert (row.pending_changes, row.manual_steps, row.findings) == (2, 1, 1)
     assert row.unknown == ("mfa",)
     assert row.gdap_cell == "expiring (2026-12-01), PRA"
     assert row.consent_cell == "partial (missing: A.Read, B.Read)"

@@ -78,7 +78,7 @@ def test_json_report_of_a_valid_estate(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_missing_directory(tmp_path: Path) -> None:
     result = run("--desired", str(tmp_path / "nowhere"))
-    assert result.exit_code == 1
+    assert result.exit_code == 64
     assert result.stdout == ""
     assert result.stderr == (
         f"error: {tmp_path / 'nowhere'} is not a directory; point --desired at the folder "
@@ -135,7 +135,7 @@ def test_main_turns_everything_into_an_exit_status(
 ) -> None:
     with pytest.raises(SystemExit) as done:
         main(["validate", "--desired", str(tmp_path / "nowhere")])
-    assert done.value.code == 1
+    assert done.value.code == 64
     captured = capsys.readouterr()
     assert "Traceback" not in captured.err
     assert captured.err.startswith("error: ")
