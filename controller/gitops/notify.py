@@ -21,7 +21,6 @@ of which take an Adaptive Card message). ``slack+https://`` and ``teams+https://
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from controller.connectors._headers import retry_after
 from controller.errors import UsageError
 from controller.models import Decision
 from controller.plan.types import Plan, TenantPlan
@@ -502,17 +502,10 @@ def notification_payload(url: str, summary: RunSummary) -> dict[str, Any]:
 # --- sending (I/O) ---------------------------------------------------------------------------
 
 
-def _retry_after(response: httpx.Response, now: Callable[[], float]) -> float:
-    value = response.headers.get("Retry-After", "").strip()
-    if not value:
-        return 1.0
-    if value.isdigit():
-        return min(float(value), MAX_RETRY_AFTER)
-    try:  # the other form RFC 9110 allows: an HTTP date
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return 1.0
-    return max(0.0, min(when.timestamp() - now(), MAX_RETRY_AFTER))
+def _wait(response: httpx.Response, now: Callable[[], float]) -> float:
+    """Retry-After (seconds or an HTTP date) up to 30 s; a second when it gives none."""
+    wait = retry_after(response.headers, now=now())
+    return 1.0 if wait is None else min(wait, MAX_RETRY_AFTER)
 
 
 def _scrub(text: str, url: str) -> str:
@@ -546,7 +539,7 @@ def send_notification(
         with httpx.Client(transport=transport, timeout=timeout, follow_redirects=False) as client:
             response = client.post(webhook.url, json=dict(payload))
             if response.status_code == 429 or response.status_code >= 500:
-                sleep(_retry_after(response, now))
+                sleep(_wait(response, now))
                 response = client.post(webhook.url, json=dict(payload))
     # Best effort by design (module docstring): whatever went wrong becomes a warning.
     except Exception as problem:
