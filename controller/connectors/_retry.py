@@ -20,12 +20,13 @@ The table, checked top to bottom (API-NOTES.md; "attempt" counts every send but 
 answer                                        decision
 ============================================  ===================================================
 2xx                                           Return it.
-429                                           Retry after Retry-After (else backoff); a
+429, to any request                           Retry after Retry-After (else backoff); a
                                               throttled request did not run, so it costs no
                                               attempt. The ``max_throttled_attempts``-th 429
                                               raises :class:`~controller.errors.Throttled`.
-no connection made (connect error or          Retry with backoff; at ``max_attempts`` raise
-timeout, no pooled connection free)           :class:`~controller.errors.Transient`.
+no connection made (connect error or          Retry with backoff, whatever the method (nothing
+timeout, no pooled connection free)           reached the service); at ``max_attempts`` raise
+                                              :class:`~controller.errors.Transient`.
 500, 502, 503, 504, 408, or a connection      Retry after Retry-After (else backoff); at
 lost after sending, when the request is safe  ``max_attempts`` raise the error.
 the same, when it is not safe (a create)      LookUp when the caller can look up, otherwise
@@ -48,11 +49,13 @@ anything else                                 Raise the service's typed error.
 (``idempotent=``): a read sent as POST (an Exchange ``Get-*`` cmdlet) is safe, and a caller
 whose read-back judges the write may mark a POST safe.
 
-Which row a failed answer falls in is its :class:`Reading`. :func:`by_status` reads it from the
-status alone, for every service today. A service whose failures must be read from the body
-plugs in its own :data:`Classify`: CIPP, for one, answers 500 with "Failed…" text when
-``AddGroup`` ran and failed (API-NOTES.md), which is not unclear at all, and a create must not
-be re-sent because of it.
+Whether a failed answer is throttled, unclear or a plain answer is its :class:`Reading`;
+with it comes the typed error. :func:`by_status` reads both from the status (and the
+service's error translation), for every service today. So a CIPP 500 is unclear like any
+other: a create answered so is looked up and, if the look-up finds nothing, sent again. CIPP
+answers 500 with "Failed…" text when ``AddGroup`` ran and failed (API-NOTES.md), which is not
+unclear at all; a service whose failures must be read from the body plugs in its own
+:data:`Classify` and ``decide`` stays as it is.
 
 ``$batch`` items have their own, smaller rule (:func:`retry_item`, :func:`batch_round`):
 an item answered 429, or 500/502/503/504 when its method is safe, is sent again in the next
