@@ -27,15 +27,10 @@ from controller.connectors._check import (
 )
 from controller.connectors._connections import Connections
 from controller.connectors._endpoints import CLOUD_ENDPOINTS, ServiceEndpoints, endpoints_for
-from controller.connectors._http import (
-    BatchOutcome,
-    BatchRequest,
-    HttpCore,
-    RetryPolicy,
-    Route,
-    ServiceResponse,
-)
+from controller.connectors._http import HttpCore, Route
+from controller.connectors._messages import BatchOutcome, BatchRequest, ServiceResponse
 from controller.connectors._redact import redact
+from controller.connectors._retry import RetryPolicy
 from controller.connectors._settings import (
     CippSettings,
     ClientAssertion,

@@ -17,7 +17,7 @@ from controller.connectors._auth import (
     admin_consent_url,
 )
 from controller.connectors._connections import Connections
-from controller.connectors._http import RetryPolicy
+from controller.connectors._retry import RetryPolicy
 from controller.connectors._settings import ConnectionSettings
 from controller.errors import (
     ConsentMissing,

@@ -18,7 +18,8 @@ import requests
 
 from controller.connectors._accounting import Accounting
 from controller.connectors._auth import Resource, TokenProvider
-from controller.connectors._http import Clock, HttpCore, RetryPolicy, Route, Sleep, TokenSource
+from controller.connectors._http import Clock, HttpCore, Route, Sleep, TokenSource
+from controller.connectors._retry import RetryPolicy
 from controller.connectors._settings import ConnectionSettings
 from controller.connectors.cipp import CippClient
 from controller.connectors.exchange import ExchangeClient

@@ -1,7 +1,8 @@
 """The resilient HTTP core every client sends through.
 
 One shared :class:`httpx.AsyncClient` (connection reuse), a per-tenant concurrency bound, and
-the retry rules of API-NOTES.md:
+the retry rules of API-NOTES.md, decided apart from the sending by
+:func:`controller.connectors._retry.decide` (its docstring has the whole table):
 
 - 429 is retried after ``Retry-After`` on every request (a throttled request was not run);
 - 5xx, timeouts and dropped connections are retried with jittered exponential backoff only
@@ -34,26 +35,26 @@ import certifi
 import httpx
 
 from controller.connectors._accounting import Accounting, estimate_graph_units
-from controller.connectors._translate import (
-    TRANSIENT_STATUSES,
-    header,
-    retry_after,
-    translate,
+from controller.connectors._batch import chunks, envelope, item_answers
+from controller.connectors._headers import header
+from controller.connectors._messages import BatchOutcome, BatchRequest, ServiceResponse
+from controller.connectors._retry import (
+    Attempts,
+    Call,
+    LookUp,
+    NoAnswer,
+    Raise,
+    RetryPolicy,
+    Return,
+    batch_round,
+    by_status,
+    decide,
+    is_safe,
 )
-from controller.errors import (
-    BadRequest,
-    Conflict,
-    PropagationPending,
-    Service,
-    ServiceError,
-    ServiceFault,
-    Transient,
-)
+from controller.errors import Service, ServiceError, ServiceFault, Transient
 
 log = logging.getLogger("tenantctl.http")
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "PATCH"})
-BATCH_LIMIT = 20
 MAX_PAGES = 10_000
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -76,48 +77,6 @@ class Route:
         if url.startswith(("https://", "http://")):
             return url
         return f"{self.base_url.rstrip('/')}/{url.lstrip('/')}"
-
-
-@dataclass(frozen=True)
-class ServiceResponse:
-    """One answer: of a whole request, or of one ``$batch`` item."""
-
-    status: int
-    headers: Mapping[str, str]
-    body: Any
-
-    @property
-    def ok(self) -> bool:
-        return 200 <= self.status < 300
-
-
-@dataclass(frozen=True)
-class BatchRequest:
-    """One item of a Graph ``$batch``. ``url`` is relative to the version (``/users?...``)."""
-
-    id: str
-    method: str
-    url: str
-    body: Any = field(default=None, repr=False)
-    headers: Mapping[str, str] | None = None
-    depends_on: tuple[str, ...] = ()
-
-
-BatchOutcome = ServiceResponse | ServiceError
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    #: attempts for 5xx / timeouts / dropped connections (safe requests only)
-    max_attempts: int = 5
-    #: attempts for 429 answers
-    max_throttled_attempts: int = 8
-    backoff_base: float = 1.0
-    backoff_cap: float = 30.0
-    #: how long a read of a just-created object retries 404 (replication delay)
-    replication_budget: float = 60.0
-    #: rounds of ``$batch`` item retries
-    batch_rounds: int = 8
 
 
 def ssl_context(ca_bundle: Path | None) -> ssl.SSLContext:
@@ -189,94 +148,43 @@ class HttpCore:
         that may have run. ``expect_new`` marks a read of an object created moments ago.
         """
         method = method.upper()
-        safe = idempotent if idempotent is not None else method in SAFE_METHODS
+        call = Call(
+            method,
+            _path(url),
+            safe=is_safe(method, idempotent),
+            can_look_up=lookup is not None,
+            expect_new=expect_new,
+        )
+        classify = by_status(route.service, route.tenant)
         started = self._clock()
-        attempt = 0
-        sends = 0
-        throttled = 0
-        maybe_ran = False  # an earlier attempt may have reached the service and run
+        attempts = Attempts()
         while True:
-            attempt += 1
-            sends += 1
-            try:
-                response = await self._send(
-                    route,
-                    method,
-                    url,
-                    params=params,
-                    json=json,
-                    headers=headers,
-                    retry=sends > 1,
-                    envelope=_envelope,
-                )
-            except httpx.TransportError as problem:
-                never_sent = isinstance(
-                    problem, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout
-                )
-                lost = Transient(
-                    f"{method} {_path(url)}: {type(problem).__name__}",
-                    service=route.service,
-                    tenant=route.tenant,
-                )
-                if not (safe or never_sent):
-                    maybe_ran = True
-                    found = await self._look_up(route, lookup, lost)
-                    if found is not None:
-                        return found
-                if attempt >= self.retry.max_attempts:
-                    raise lost from None
-                await self._pause(route, attempt, lost)
-                continue
-
-            if response.ok:
-                return response
-            status = response.status
-            if status == 429:
-                throttled += 1
-                error = translate(
-                    route.service, status, response.headers, response.body, tenant=route.tenant
-                )
-                if throttled >= self.retry.max_throttled_attempts:
-                    raise error
-                await self._pause(route, attempt, error, delay=retry_after(response.headers, -1))
-                attempt -= 1  # a throttled request was not run: it costs no attempt
-                continue
-            error = translate(
-                route.service, status, response.headers, response.body, tenant=route.tenant
+            answer = await self._send(
+                route,
+                method,
+                url,
+                params=params,
+                json=json,
+                headers=headers,
+                retry=attempts.sent > 0,
+                envelope=_envelope,
             )
-            if status in TRANSIENT_STATUSES or status == 408:
-                if not safe:
-                    maybe_ran = True
-                    found = await self._look_up(route, lookup, error)
-                    if found is not None:
-                        return found
-                if attempt >= self.retry.max_attempts:
-                    raise error
-                await self._pause(route, attempt, error, delay=retry_after(response.headers, -1))
-                continue
-            if status == 404 and method == "DELETE" and attempt > 1:
-                # An earlier attempt of this DELETE was lost in transit but ran.
-                return ServiceResponse(204, {}, None)
-            if status == 404 and expect_new:
-                if self._clock() - started < self.retry.replication_budget:
-                    await self._pause(route, attempt, error)
-                    continue
-                raise PropagationPending(
-                    f"{_path(url)} still answers 404 {self.retry.replication_budget:.0f} s "
-                    "after it was created (replication delay)",
-                    service=route.service,
-                    tenant=route.tenant,
-                    status=404,
-                    code=error.code,
-                    request_id=error.request_id,
-                    delay=60.0,
-                )
-            if maybe_ran and isinstance(error, Conflict | BadRequest):
-                # The repeat of a create clashed with what the lost attempt made: return that.
-                found = await self._look_up(route, lookup, error)
+            elapsed = self._clock() - started
+            decision = decide(
+                call, answer, attempts, self.retry, elapsed=elapsed, classify=classify
+            )
+            if isinstance(decision, LookUp):
+                found = await self._look_up(route, lookup, decision.error)
                 if found is not None:
                     return found
-            raise error
+                decision = decision.otherwise
+            if isinstance(decision, Return):
+                return decision.response
+            if isinstance(decision, Raise):
+                raise decision.error
+            wait = decision.after if decision.after is not None else self.backoff(decision.backoff)
+            await self._pause(route, wait, decision.error)
+            attempts = decision.attempts
 
     async def _look_up(
         self, route: Route, lookup: Lookup | None, error: ServiceError
@@ -297,11 +205,11 @@ class HttpCore:
                 log.info("create had run despite an unclear answer; using the existing object")
                 return ServiceResponse(200, {"x-tenantctl-found-by": "lookup"}, found)
             if waited >= self.retry.replication_budget:
-                log.info("create not found after an unclear answer; sending it again")
+                log.info("create not found after an unclear answer")
                 return None
             attempt += 1
             pause = self.backoff(attempt)
-            await self._pause(route, attempt, error, delay=pause)
+            await self._pause(route, pause, error)
             waited += pause
 
     def backoff(self, attempt: int) -> float:
@@ -309,10 +217,7 @@ class HttpCore:
         ceiling = min(self.retry.backoff_cap, self.retry.backoff_base * 2.0 ** (attempt - 1))
         return ceiling * (0.5 + 0.5 * self._random())
 
-    async def _pause(
-        self, route: Route, attempt: int, error: ServiceError, *, delay: float = -1
-    ) -> None:
-        wait = delay if delay >= 0 else self.backoff(attempt)
+    async def _pause(self, route: Route, wait: float, error: ServiceError) -> None:
         log.info(
             "retrying after %.1f s: %s",
             wait,
@@ -344,7 +249,9 @@ class HttpCore:
         headers: Mapping[str, str] | None,
         retry: bool,
         envelope: int,
-    ) -> ServiceResponse:
+    ) -> ServiceResponse | NoAnswer:
+        """One exchange on the wire, counted. A dropped connection or a timeout is not
+        raised: it becomes a :class:`NoAnswer` for ``decide``."""
         full_url = route.url(url)
         send_headers = dict(headers or {})
         if route.token is not None:
@@ -361,6 +268,7 @@ class HttpCore:
                 response = await self._client.request(
                     method, full_url, params=params, json=json, headers=send_headers
                 )
+                content = await response.aread()
             except httpx.TransportError as problem:
                 log.warning(
                     "%s %s failed: %s",
@@ -369,8 +277,17 @@ class HttpCore:
                     type(problem).__name__,
                     extra={"service": route.service, "tenant": route.tenant},
                 )
-                raise
-            content = await response.aread()
+                return NoAnswer(
+                    Transient(
+                        f"{method} {_path(url)}: {type(problem).__name__}",
+                        service=route.service,
+                        tenant=route.tenant,
+                    ),
+                    # Only a connection never made proves the request did not reach the service.
+                    reached=not isinstance(
+                        problem, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout
+                    ),
+                )
         status = response.status_code
         answer = ServiceResponse(status, dict(response.headers), _body(content))
         if status == 429:
@@ -481,96 +398,45 @@ class HttpCore:
         results: dict[str, BatchOutcome] = {}
         pending = list(requests)
         for round_number in range(1, self.retry.batch_rounds + 1):
-            chunks = _chunks(pending)
+            grouped = chunks(pending)
             outcomes = await asyncio.gather(
-                *(self._send_batch(route, chunk, path, round_number > 1) for chunk in chunks)
+                *(self._send_batch(route, chunk, path, round_number > 1) for chunk in grouped)
             )
-            for chunk, outcome in zip(chunks, outcomes, strict=True):
+            for chunk, outcome in zip(grouped, outcomes, strict=True):
                 for item in chunk:
                     results[item.id] = (
                         outcome if isinstance(outcome, ServiceError) else outcome[item.id]
                     )
-            again: dict[str, BatchRequest] = {}
-            longest = -1.0
-            for item in pending:
-                answer = results[item.id]
-                if isinstance(answer, ServiceError):
-                    continue
-                if answer.status == 429 or (
-                    answer.status in TRANSIENT_STATUSES and item.method.upper() in SAFE_METHODS
-                ):
-                    again[item.id] = item
-                    longest = max(longest, retry_after(answer.headers, -1))
-            # 424: "a request this one depends on failed". Re-issue it with its dependency.
-            grew = True
-            while grew:
-                grew = False
-                for item in pending:
-                    answer = results[item.id]
-                    if (
-                        item.id not in again
-                        and isinstance(answer, ServiceResponse)
-                        and answer.status == 424
-                        and any(dep in again for dep in item.depends_on)
-                    ):
-                        again[item.id] = item
-                        grew = True
-            if not again or round_number == self.retry.batch_rounds:
+            next_round = batch_round(pending, results)
+            if not next_round.items or round_number == self.retry.batch_rounds:
                 break
-            wait = longest if longest >= 0 else self.backoff(round_number)
+            wait = next_round.after if next_round.after is not None else self.backoff(round_number)
             log.info(
                 "retrying %d batch item(s) after %.1f s",
-                len(again),
+                len(next_round.items),
                 wait,
                 extra={"service": route.service, "tenant": route.tenant},
             )
             await self._sleep(wait)
-            pending = [item for item in pending if item.id in again]
+            pending = [item for item in pending if item.id in next_round.items]
         return results
 
     async def _send_batch(
         self, route: Route, chunk: Sequence[BatchRequest], path: str, retry: bool
     ) -> dict[str, ServiceResponse] | ServiceError:
-        ids = {item.id for item in chunk}
-        payload: list[dict[str, Any]] = []
-        for item in chunk:
-            entry: dict[str, Any] = {"id": item.id, "method": item.method.upper(), "url": item.url}
-            if item.body is not None:
-                entry["body"] = item.body
-                entry["headers"] = {"Content-Type": "application/json", **(item.headers or {})}
-            elif item.headers:
-                entry["headers"] = dict(item.headers)
-            depends = [dep for dep in item.depends_on if dep in ids]
-            if depends:
-                entry["dependsOn"] = depends
-            payload.append(entry)
         usage = self.accounting.of(route.tenant, route.service)
         usage.batch_items += len(chunk)
         usage.requests += len(chunk)
         if retry:
             usage.retries += len(chunk)
-        safe = all(item.method.upper() in SAFE_METHODS for item in chunk)
+        safe = all(is_safe(item.method) for item in chunk)
         try:
-            envelope = await self.request(
-                route,
-                "POST",
-                path,
-                json={"requests": payload},
-                idempotent=safe,
-                _envelope=len(chunk),
+            answer = await self.request(
+                route, "POST", path, json=envelope(chunk), idempotent=safe, _envelope=len(chunk)
             )
         except ServiceError as error:
             return error
-        answers: dict[str, ServiceResponse] = {}
-        items = envelope.body.get("responses") if isinstance(envelope.body, dict) else None
-        for answer in items if isinstance(items, list) else []:
-            if not isinstance(answer, dict) or str(answer.get("id")) not in ids:
-                continue
-            raw = answer.get("headers")
-            headers = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
-            answers[str(answer["id"])] = ServiceResponse(
-                int(answer.get("status", 0)), headers, answer.get("body")
-            )
+        answers = item_answers(answer.body, chunk)
         for item in chunk:
             response = answers.get(item.id)
             if response is None:
@@ -583,38 +449,6 @@ class HttpCore:
             if route.service == "graph":
                 usage.resource_units += _units(item.method, item.url, response.headers)
         return answers
-
-
-def _chunks(requests: Sequence[BatchRequest]) -> list[list[BatchRequest]]:
-    """Groups of at most 20 in which every item sits with the items it depends on."""
-    index = {item.id: n for n, item in enumerate(requests)}
-    parent = list(range(len(requests)))
-
-    def find(n: int) -> int:
-        while parent[n] != n:
-            parent[n] = parent[parent[n]]
-            n = parent[n]
-        return n
-
-    for n, item in enumerate(requests):
-        for dep in item.depends_on:
-            if dep in index:
-                parent[find(n)] = find(index[dep])
-    groups: dict[int, list[BatchRequest]] = {}
-    for n, item in enumerate(requests):
-        groups.setdefault(find(n), []).append(item)
-    chunks: list[list[BatchRequest]] = []
-    current: list[BatchRequest] = []
-    for group in groups.values():
-        if len(group) > BATCH_LIMIT:
-            raise ValueError(f"{len(group)} batch requests depend on each other; at most 20 can")
-        if len(current) + len(group) > BATCH_LIMIT:
-            chunks.append(current)
-            current = []
-        current.extend(group)
-    if current:
-        chunks.append(current)
-    return chunks
 
 
 def _units(method: str, url: str, headers: Mapping[str, str]) -> float:

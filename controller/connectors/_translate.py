@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from controller.connectors._headers import header, retry_after
 from controller.errors import (
     BadRequest,
     Conflict,
@@ -35,25 +36,6 @@ def is_licence_required(error: ServiceError) -> bool:
     return isinstance(error, PermissionDenied) and error.code == LICENCE_REQUIRED
 
 
-def retry_after(headers: Mapping[str, str], default: float = 0.0) -> float:
-    """Seconds from a ``Retry-After`` header (delta-seconds; HTTP dates are rare here)."""
-    for key, value in headers.items():
-        if key.lower() == "retry-after":
-            try:
-                return max(0.0, float(value))
-            except ValueError:
-                return default
-    return default
-
-
-def header(headers: Mapping[str, str], name: str) -> str | None:
-    lowered = name.lower()
-    for key, value in headers.items():
-        if key.lower() == lowered:
-            return value
-    return None
-
-
 def _by_status(
     status: int,
     message: str,
@@ -71,10 +53,11 @@ def _by_status(
         "code": code,
         "request_id": request_id,
     }
+    wait = retry_after(headers)
     if status == 429:
-        return Throttled(message, delay=retry_after(headers, 1.0), **common)
+        return Throttled(message, delay=1.0 if wait is None else wait, **common)
     if status in TRANSIENT_STATUSES or status == 408:
-        return Transient(message, delay=retry_after(headers, 0.0), **common)
+        return Transient(message, delay=0.0 if wait is None else wait, **common)
     if status in (401, 403):
         return PermissionDenied(message, **common)
     if status == 404:

@@ -12,7 +12,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from controller.connectors._http import BatchRequest, HttpCore, Route, ServiceResponse
+from controller.connectors._http import HttpCore, Route
+from controller.connectors._messages import BatchRequest, ServiceResponse
 from controller.connectors._translate import graph_error
 from controller.errors import BadRequest, Conflict, NotFound, ServiceError
 

@@ -21,8 +21,8 @@ import httpx
 import pytest
 
 from controller.errors import UsageError
+from controller.gitops._run_summary import MAX_TENANT_LINES
 from controller.gitops.notify import (
-    MAX_TENANT_LINES,
     Flavour,
     TenantOutcome,
     notification_payload,
