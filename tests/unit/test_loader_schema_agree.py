@@ -51,8 +51,7 @@ spec:
     tenantId: $partner_tenant_id
     clientId: $partner_client_id
     credential:
-      secret:
-        env: TENANTCTL_CLIENT_SECRET
+      secret: $partner_secret
   cipp:
     baseUrl: $cipp_base_url
     tenantId: $cipp_tenant_id
@@ -94,6 +93,7 @@ VALID = {
     "graph_endpoint": "https://graph.microsoft.com",
     "partner_tenant_id": "0b6a4c5e-1f2d-4e3a-9c8b-7a6d5e4f3a21",
     "partner_client_id": "3f9e8d7c-6b5a-4c3d-8e2f-1a0b9c8d7e6f",
+    "partner_secret": "{env: TENANTCTL_CLIENT_SECRET}",
     "cipp_base_url": "https://cipp.example.com",
     "cipp_tenant_id": "0b6a4c5e-1f2d-4e3a-9c8b-7a6d5e4f3a21",
     "cipp_client_id": "5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d",
@@ -150,6 +150,7 @@ URL = [
 ]
 MOMENT = [_tenant("not_after", "spec", "actions", 0, "notAfter")]
 SECRET_PATH = [_msp("cipp_secret_file", "spec", "cipp", "secret", "file")]
+SECRET_REF = [_msp("partner_secret", "spec", "partner", "credential", "secret")]
 
 
 # --- the two judges ---------------------------------------------------------------------------
@@ -204,10 +205,11 @@ def assert_agree(field: Field, scalar: str) -> None:
 
 
 def test_the_templates_are_valid_for_both() -> None:
-    for field in BOOLEAN + COUNT + GUID + URL + MOMENT + SECRET_PATH:
+    for field in BOOLEAN + COUNT + GUID + URL + MOMENT + SECRET_PATH + SECRET_REF:
         verdicts = judge(field, VALID[field.placeholder])
         assert verdicts is not None
-        assert str(verdicts.value).lower() == VALID[field.placeholder], field  # path is right
+        alone = parse_yaml(f"value: {VALID[field.placeholder]}\n", "alone.yaml").data["value"]
+        assert verdicts.value == alone, field  # the field's path leads to the placeholder
         assert (verdicts.loader, verdicts.schema) == ([], []), field
 
 
@@ -310,6 +312,18 @@ CORPUS: list[tuple[list[Field], str, bool]] = [
     (SECRET_PATH, "''", False),
     (SECRET_PATH, "~", False),
     (SECRET_PATH, "5", False),
+    # A secret reference: exactly one of env and file, never the secret itself.
+    (SECRET_REF, "{env: A}", True),
+    (SECRET_REF, "{file: /run/secrets/partner}", True),
+    (SECRET_REF, "{env: null, file: /run/secrets/partner}", True),
+    (SECRET_REF, "{}", False),
+    (SECRET_REF, "{env: A, file: /run/secrets/partner}", False),
+    (SECRET_REF, "{env: null}", False),
+    (SECRET_REF, "{env: ''}", False),
+    (SECRET_REF, "{env: 1A}", False),
+    (SECRET_REF, "{env: 'A '}", False),
+    (SECRET_REF, "{value: s3cr3t}", False),
+    (SECRET_REF, "s3cr3t", False),
 ]
 
 
