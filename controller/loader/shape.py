@@ -14,6 +14,7 @@ from pydantic_core import ErrorDetails
 from controller.errors import Diagnostic
 from controller.loader.source import SourceFile
 from controller.models import API_VERSION, MSPConfig, TenantConfig
+from controller.models.common import shown_value
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -99,6 +100,18 @@ def _diagnostic(source: SourceFile, model: type[BaseModel], error: ErrorDetails)
         message = message.removeprefix(prefix)
     if kind == "string_type" and isinstance(_value_at(source.data, loc), int | float):
         message += " (YAML read a number or true/false here: put it in quotes)"
+    if kind == "bool_type":
+        # pydantic's lax mode took these; the JSON Schema (and an editor using it) never did.
+        message = (
+            f"{shown_value(_value_at(source.data, loc))} is not a boolean: write true or false, "
+            "unquoted (YAML 1.2 reads yes, off, 1 and 'false' as text or numbers)"
+        )
+    if kind == "int_type":
+        value = _value_at(source.data, loc)
+        quoted = isinstance(value, str) and value.strip().isdigit()
+        message = f"{shown_value(value)} is not a whole number: " + (
+            "remove the quotes" if quoted else "write one, e.g. 5"
+        )
     if kind == "string_pattern_mismatch":
         shown = _value_at(source.data, loc)
         # "String should match pattern '^[0-9A-F]...'": keep the pattern's case

@@ -11,6 +11,8 @@ from pydantic import AfterValidator, Field, model_validator
 
 from controller.models.common import (
     API_VERSION,
+    Boolean,
+    Count,
     CountryCode,
     Guid,
     HttpsUrl,
@@ -79,9 +81,9 @@ class CippConnection(Strict):
 class Guards(Strict):
     """Per tenant, per run: above these counts the plan is refused unless overridden."""
 
-    max_deletions: int | None = Field(default=None, ge=0)
-    max_disables: int | None = Field(default=None, ge=0)
-    max_member_removals: int | None = Field(default=None, ge=0)
+    max_deletions: Count | None = None
+    max_disables: Count | None = None
+    max_member_removals: Count | None = None
 
 
 DEFAULT_GUARDS = Guards(max_deletions=5, max_disables=10, max_member_removals=25)
@@ -118,7 +120,7 @@ class Policy(PolicyRules):
 
 class Defaults(Strict):
     usage_location: CountryCode | None = None
-    force_change_password_next_sign_in: bool = True
+    force_change_password_next_sign_in: Boolean = True
 
 
 class SecretSink(Strict):

@@ -7,14 +7,14 @@ A field left out is not managed: tenantctl neither compares nor changes it. A li
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-from typing import Annotated, Any, Literal
+from typing import Literal
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import Field, model_validator
 
 from controller.models.common import (
+    Boolean,
     CountryCode,
+    DateOrMoment,
     Domain,
     Ensure,
     Guid,
@@ -63,7 +63,7 @@ class User(Strict):
     surname: str | None = None
     job_title: str | None = None
     department: str | None = None
-    account_enabled: bool | None = Field(
+    account_enabled: Boolean | None = Field(
         default=None, description="Unmanaged when omitted; new users are created enabled"
     )
     usage_location: CountryCode | None = None
@@ -135,26 +135,19 @@ class SharedMailbox(Strict):
 
 class ResetPassword(Strict):
     user: Upn
-    force_change_at_next_sign_in: bool = True
+    force_change_at_next_sign_in: Boolean = True
 
 
 ACTION_TYPES = ("reset_password",)
-_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def _date_or_datetime(value: Any) -> Any:
-    # YAML 1.2 reads 2026-12-31 as a string; pydantic would make it a naive datetime.
-    if isinstance(value, str) and _DATE_ONLY.match(value.strip()):
-        return dt.date.fromisoformat(value.strip())
-    return value
 
 
 class Action(Strict):
     """A one-shot operation. It runs at most once, ever, identified by ``id``."""
 
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-    not_after: Annotated[dt.datetime | dt.date | None, BeforeValidator(_date_or_datetime)] = Field(
-        default=None, description="After this moment the action is reported, not run"
+    not_after: DateOrMoment | None = Field(
+        default=None,
+        description="After this moment (or after this day, UTC) the action is reported, not run",
     )
     reset_password: ResetPassword | None = None
 

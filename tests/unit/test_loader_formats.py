@@ -312,8 +312,8 @@ def test_action_needs_exactly_one_kind_and_a_valid_id(
         f"{FILE}:11:11: spec.actions[0].id: 'reset alice' does not match the expected format "
         "(string should match pattern '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')",
         f"{FILE}:13:7: spec.actions[1]: an action needs exactly one of: resetPassword",
-        f"{FILE}:15:17: spec.actions[2].notAfter: Input should be a valid datetime or date, "
-        "input is too short",
+        f"{FILE}:15:17: spec.actions[2].notAfter: 'someday' is not a date (2026-12-31) or a "
+        "moment with a time zone (2026-12-31T08:00:00Z)",
     ]
 
 
@@ -412,8 +412,8 @@ def test_certificate_credential(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 def test_cipp_needs_https(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = MSP.replace("https://cipp.example.com", "http://cipp.example.com")
     assert msp_problems(tmp_path, monkeypatch, text) == [
-        f"{MSP_FILE}:12:14: spec.cipp.baseUrl: 'http://cipp.example.com' does not match the "
-        "expected format (string should match pattern '^https://[^\\s/$.?#][^\\s]*$')"
+        f"{MSP_FILE}:12:14: spec.cipp.baseUrl: 'http://cipp.example.com' is not an https URL "
+        "(expected https://host[:port][/path])"
     ]
 
 
@@ -463,4 +463,109 @@ def test_tenant_policy_kinds_are_checked_too(
     assert tenant_problems(tmp_path, monkeypatch, text) == [
         f"{FILE}:10:13: spec.policy.kinds.user.nuke: 'user.nuke' names no operation kind "
         "(e.g. user.create, group.*); see `tenantctl validate --help` for the list"
+    ]
+
+
+# --- scalars read as the README and the JSON Schema describe them ----------------------------
+# (tests/unit/test_loader_schema_agree.py checks that the schema gives the same verdicts)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("yes", "'yes'"),
+        ("off", "'off'"),
+        ("n", "'n'"),
+        ("1", "the number 1"),
+        ('"false"', "'false'"),
+    ],
+)
+def test_only_true_and_false_are_booleans(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str, shown: str
+) -> None:
+    text = with_user(f"accountEnabled: {value}")
+    assert tenant_problems(tmp_path, monkeypatch, text) == [
+        f"{FILE}:12:23: spec.users[0].accountEnabled: {shown} is not a boolean: write true or "
+        "false, unquoted (YAML 1.2 reads yes, off, 1 and 'false' as text or numbers)"
+    ]
+
+
+def test_a_guard_is_a_whole_number(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = (
+        MSP
+        + "  policy:\n    guards: {maxDeletions: true, maxDisables: '3', maxMemberRemovals: 5.0}\n"
+    )
+    assert msp_problems(tmp_path, monkeypatch, text) == [
+        f"{MSP_FILE}:19:28: spec.policy.guards.maxDeletions: true is not a whole number: write "
+        "one, e.g. 5",
+        f"{MSP_FILE}:19:47: spec.policy.guards.maxDisables: '3' is not a whole number: remove "
+        "the quotes",
+    ]
+
+
+def test_a_moment_needs_its_time_zone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = tenant(
+        spec="""
+        users:
+          - {userPrincipalName: alice@contoso.com, displayName: Alice}
+        actions:
+          - {id: a, notAfter: 2026-12-31T08:00:00, resetPassword: {user: alice@contoso.com}}
+          - {id: b, notAfter: 2026-02-30, resetPassword: {user: alice@contoso.com}}
+          - {id: c, notAfter: 1767168000, resetPassword: {user: alice@contoso.com}}
+        """
+    )
+    assert tenant_problems(tmp_path, monkeypatch, text) == [
+        f"{FILE}:11:25: spec.actions[0].notAfter: '2026-12-31T08:00:00' has no time zone, so "
+        "it means a different moment on every machine: add Z for UTC or an offset "
+        "(2026-12-31T08:00:00Z, 2026-12-31T08:00:00+01:00)",
+        f"{FILE}:12:25: spec.actions[1].notAfter: '2026-02-30' is not a day in the calendar",
+        f"{FILE}:13:25: spec.actions[2].notAfter: expected a date (2026-12-31) or a moment with "
+        "a time zone (2026-12-31T08:00:00Z), not the number 1767168000",
+    ]
+
+
+NIL = "00000000-0000-0000-0000-000000000000"
+NIL_MESSAGE = (
+    f"{NIL} is the nil GUID, a placeholder and no tenant's or app's id: copy the real one "
+    "from the Entra admin center (Overview, or the app registration)"
+)
+
+
+def test_the_nil_guid_is_no_tenant_id(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert tenant_problems(tmp_path, monkeypatch, tenant(tenant_id=NIL)) == [
+        f"{FILE}:5:13: metadata.tenantId: {NIL_MESSAGE}"
+    ]
+
+
+def test_the_nil_guid_is_no_client_id(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = MSP.replace("3f9e8d7c-6b5a-4c3d-8e2f-1a0b9c8d7e6f", NIL)
+    assert msp_problems(tmp_path, monkeypatch, text) == [
+        f"{MSP_FILE}:8:15: spec.partner.clientId: {NIL_MESSAGE}"
+    ]
+
+
+def test_credentials_in_a_url_are_an_error_and_never_echoed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = MSP.replace("https://cipp.example.com", "https://admin:hunter2@cipp.example.com")
+    text = text.replace(
+        "spec:\n", "spec:\n  endpoints: {graph: 'https://svc@graph.example.com/v1'}\n"
+    )
+    problems = msp_problems(tmp_path, monkeypatch, text)
+    message = (
+        "the URL holds a user name or password (before @): remove them; tenantctl signs in "
+        "with the app's own credential, and URLs are written to logs"
+    )
+    assert problems == [
+        f"{MSP_FILE}:6:22: spec.endpoints.graph: {message}",
+        f"{MSP_FILE}:13:14: spec.cipp.baseUrl: {message}",
+    ]
+    assert not any("hunter2" in p or "admin" in p for p in problems)
+
+
+def test_a_secret_file_needs_a_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = MSP.replace("{env: CIPP_CLIENT_SECRET}", '{file: ""}')
+    assert msp_problems(tmp_path, monkeypatch, text) == [
+        f"{MSP_FILE}:15:20: spec.cipp.secret.file: the path is empty: give the path of the "
+        "file that holds the secret"
     ]
