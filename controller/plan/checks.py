@@ -101,14 +101,13 @@ def check_risky_users(d: TenantDraft) -> None:
 
 
 def _expired(action: Action, now: dt.datetime) -> bool:
-    """Past ``notAfter``? A date alone means "until the end of that day, UTC"."""
+    """Past ``notAfter``? A date alone means "until the end of that day, UTC" (a moment always
+    carries its timezone: the loader refuses one without)."""
     limit = action.not_after
     if limit is None:
         return False
     if not isinstance(limit, dt.datetime):
         limit = dt.datetime.combine(limit, dt.time(), dt.UTC) + dt.timedelta(days=1)
-    elif limit.tzinfo is None:
-        limit = limit.replace(tzinfo=dt.UTC)
     return now >= limit
 
 
