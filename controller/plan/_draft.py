@@ -23,6 +23,7 @@ from controller.models.observed import (
 )
 from controller.plan.context import PlanContext
 from controller.plan.fingerprint import fingerprint
+from controller.plan.inventory import Ambiguous, Found, Inventory
 from controller.plan.types import (
     Backend,
     FieldChange,
@@ -33,6 +34,8 @@ from controller.plan.types import (
     Severity,
     UnknownArea,
 )
+
+ObservedExchangeObject = ObservedDistributionGroup | ObservedSharedMailbox
 
 # The order operations are listed in: onboarding first, then objects by section, each object's
 # operations together (create before its members, update before licences). Apply orders by
@@ -78,12 +81,13 @@ class TenantDraft:
     _ops: list[tuple[tuple[int, str, int, str], Operation]] = field(default_factory=list)
 
     # Learnt by earlier steps, used by later ones.
-    users_by_key: dict[str, ObservedUser] | None = None  # None: users unknown
-    dgs_by_key: dict[str, ObservedDistributionGroup] = field(default_factory=dict)
-    mailboxes_by_key: dict[str, ObservedSharedMailbox] = field(default_factory=dict)
+    users: Inventory[ObservedUser] | None = None  # by UPN; None: users unknown
+    # Distribution groups and shared mailboxes together: they share one address space.
+    exchange_objects: Inventory[ObservedExchangeObject] = field(
+        default_factory=lambda: Inventory({})
+    )
     created: dict[str, str] = field(default_factory=dict)  # address -> create op id
     held: dict[str, str] = field(default_factory=dict)  # address -> why not planned
-    ambiguous: set[str] = field(default_factory=set)  # observed addresses matching 2+ objects
     # Addresses in use by observed objects (UPN, mail, primary SMTP) -> what uses them.
     address_owners: dict[str, str] = field(default_factory=dict)
 
@@ -154,6 +158,14 @@ class TenantDraft:
 
     # --- resolving members and permission holders -------------------------------------------
 
+    def is_ambiguous(self, address: str) -> bool:
+        """Does ``address`` find two or more users, or two or more Exchange objects?"""
+        return any(
+            isinstance(objects.match(address), Ambiguous)
+            for objects in (self.users, self.exchange_objects)
+            if objects is not None
+        )
+
     def resolve(self, address: str, *, recipients: bool) -> Resolved | Unresolved:
         """An address as apply needs it, or why it cannot be named.
 
@@ -162,18 +174,17 @@ class TenantDraft:
         """
         if address in self.held:
             return Unresolved(self.held[address])
-        if address in self.ambiguous:
+        if self.is_ambiguous(address):
             return Unresolved(f"{address} matches more than one object in the tenant")
         if address in self.created:
             return Resolved(address, None, self.created[address])
-        if self.users_by_key is not None and address in self.users_by_key:
-            return Resolved(address, self.users_by_key[address].id, None)
-        if recipients:
-            if address in self.dgs_by_key:
-                return Resolved(address, self.dgs_by_key[address].id, None)
-            if address in self.mailboxes_by_key:
-                return Resolved(address, self.mailboxes_by_key[address].id, None)
-        if self.users_by_key is None:
+        user = self.users.match(address) if self.users is not None else None
+        if isinstance(user, Found):
+            return Resolved(address, user.observed.id, None)
+        recipient = self.exchange_objects.match(address) if recipients else None
+        if isinstance(recipient, Found):
+            return Resolved(address, recipient.observed.id, None)
+        if self.users is None:
             return Unresolved(
                 f"{address} cannot be resolved while the tenant's users are unknown", unknown=True
             )

@@ -6,7 +6,7 @@ Pure: reads the draft's desired and observed values, adds operations to it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from controller.models import Group, OperationKind, User, address_domain
@@ -18,6 +18,16 @@ from controller.plan._draft import (
     Resolved,
     TenantDraft,
     Unresolved,
+)
+from controller.plan.inventory import (
+    Ambiguous,
+    Compare,
+    Create,
+    Delete,
+    Unobserved,
+    compare_fields,
+    inventory,
+    match_declared,
 )
 from controller.plan.types import Backend, FieldChange
 
@@ -32,15 +42,6 @@ _USER_FIELDS: tuple[tuple[str, str, Callable[[str | None], str | None]], ...] = 
     ("mailNickname", "mail_nickname", norm.caseless),
 )
 _NICKNAME_DROP = set(' @()[]";:<>,\\')
-
-
-def _index(objects: Iterable[Any], key: Callable[[Any], str | None]) -> dict[str, list[Any]]:
-    index: dict[str, list[Any]] = defaultdict(list)
-    for obj in objects:
-        k = key(obj)
-        if k is not None:
-            index[k].append(obj)
-    return index
 
 
 def verified_domain_problem(d: TenantDraft, address: str, subject: str) -> str | None:
@@ -82,27 +83,24 @@ def plan_users(d: TenantDraft) -> None:
         if _needs_users(d):
             d.mark_unknown("users", observed)
         return
-    index = _index(observed, lambda u: u.key)
-    d.users_by_key = {k: v[0] for k, v in index.items() if len(v) == 1}
-    d.ambiguous.update(k for k, v in index.items() if len(v) > 1)
+    d.users = users = inventory(observed, _upn)
     for u in observed:
         d.address_owners.setdefault(u.key, f"user {u.user_principal_name}")
         if u.mail:
             d.address_owners.setdefault(norm.key(u.mail), f"user {u.user_principal_name}")
     demand: dict[str, list[str]] = defaultdict(list)  # skuPartNumber -> users it is added to
 
-    for user in sorted(d.desired.spec.users, key=lambda u: norm.key(u.user_principal_name)):
-        upn = norm.key(user.user_principal_name)
+    for item in match_declared(d.desired.spec.users, _upn, users):
+        user, upn = item.declared, item.key
         subject = f"user:{upn}"
-        matches: list[ObservedUser] = index.get(upn, [])
-        if len(matches) > 1:
-            ids = ", ".join(sorted(u.id for u in matches))
-            d.problem(subject, f"matches {len(matches)} users in the tenant ({ids}); fix by hand")
-            d.held[upn] = f"{upn} matches more than one user"
-            continue
-        existing = matches[0] if matches else None
-        if user.ensure == "absent":
-            if existing is not None:
+        match item.step:
+            case Ambiguous(candidates):
+                ids = ", ".join(sorted(u.id for u in candidates))
+                d.problem(
+                    subject, f"matches {len(candidates)} users in the tenant ({ids}); fix by hand"
+                )
+                d.held[upn] = f"{upn} matches more than one user"
+            case Delete(existing):
                 d.add(
                     OperationKind.USER_DELETE,
                     subject,
@@ -118,16 +116,19 @@ def plan_users(d: TenantDraft) -> None:
                         "userPrincipalName": existing.user_principal_name,
                     },
                 )
-            continue
-        if existing is None:
-            create = _create_user(d, user, upn, subject)
-            if create is not None:
-                _plan_licences(d, user, None, depends=create, demand=demand)
-        else:
-            depends = _update_user(d, user, existing, upn, subject)
-            _plan_licences(d, user, existing, depends=depends, demand=demand)
+            case Create():
+                create = _create_user(d, user, upn, subject)
+                if create is not None:
+                    _plan_licences(d, user, None, depends=create, demand=demand)
+            case Compare(existing):
+                depends = _update_user(d, user, existing, upn, subject)
+                _plan_licences(d, user, existing, depends=depends, demand=demand)
 
     _licence_shortage(d, demand)
+
+
+def _upn(user: User | ObservedUser) -> str:
+    return user.user_principal_name
 
 
 def _create_user(d: TenantDraft, user: User, upn: str, subject: str) -> str | None:
@@ -175,18 +176,15 @@ def _update_user(
     d: TenantDraft, user: User, existing: ObservedUser, upn: str, subject: str
 ) -> str | None:
     """Plan update and enable/disable; returns the id of an update that sets usageLocation."""
-    changes: list[FieldChange] = []
-    desired: dict[str, Any] = {}
-    observed: dict[str, Any] = {"id": existing.id}
-    for api, attr, compare in _USER_FIELDS:
-        want = getattr(user, attr)
-        have = getattr(existing, attr)
-        if want is None or (attr == "mail_nickname" and have is None):
-            continue  # not declared: not managed; a nickname not read is not compared
-        desired[api] = want
-        observed[api] = have
-        if compare(want) != compare(have):
-            changes.append(FieldChange(field=api, before=have, after=want))
+    desired, observed, changes = compare_fields(
+        existing.id,
+        (
+            (api, getattr(user, attr), getattr(existing, attr), compare)
+            for api, attr, compare in _USER_FIELDS
+            # a nickname not read is not compared
+            if not (attr == "mail_nickname" and existing.mail_nickname is None)
+        ),
+    )
     reason = "the tenant differs from the tenant file"
     if (
         user.usage_location is None
@@ -351,32 +349,30 @@ _GRAPH_KINDS = ("security", "microsoft365")
 
 
 def plan_groups(d: TenantDraft) -> None:
-    declared = sorted(d.desired.spec.groups, key=lambda g: norm.key(g.mail_nickname))
-    if not declared:
-        return
     observed = d.observed.groups
-    if isinstance(observed, Unknown):
-        d.mark_unknown("groups", observed)
-        return
-    index = _index(observed, lambda g: g.key)
-    for group in declared:
-        nick = norm.key(group.mail_nickname)
+    groups = (
+        observed
+        if isinstance(observed, Unknown)
+        else inventory(observed, lambda g: g.mail_nickname)
+    )
+    for item in match_declared(d.desired.spec.groups, lambda g: g.mail_nickname, groups):
+        group, nick = item.declared, item.key
         subject = f"group:{nick}"
-        matches: list[ObservedGroup] = index.get(nick, [])
-        if len(matches) > 1:
-            ids = ", ".join(sorted(g.id for g in matches))
-            d.problem(subject, f"mailNickname matches {len(matches)} groups ({ids}); fix by hand")
-            continue
-        existing = matches[0] if matches else None
-        if existing is not None and existing.kind not in _GRAPH_KINDS:
-            d.problem(
-                subject,
-                f"mailNickname {nick} belongs to a {existing.kind} group, which Graph cannot "
-                "manage; declare it under distributionGroups instead",
-            )
-            continue
-        if group.ensure == "absent":
-            if existing is not None:
+        match item.step:
+            case Unobserved(unknown):
+                d.mark_unknown("groups", unknown)
+            case Ambiguous(candidates):
+                ids = ", ".join(sorted(g.id for g in candidates))
+                d.problem(
+                    subject, f"mailNickname matches {len(candidates)} groups ({ids}); fix by hand"
+                )
+            case Compare(existing) | Delete(existing) if existing.kind not in _GRAPH_KINDS:
+                d.problem(
+                    subject,
+                    f"mailNickname {nick} belongs to a {existing.kind} group, which Graph cannot "
+                    "manage; declare it under distributionGroups instead",
+                )
+            case Delete(existing):
                 d.add(
                     OperationKind.GROUP_DELETE,
                     subject,
@@ -389,19 +385,17 @@ def plan_groups(d: TenantDraft) -> None:
                     changes=[FieldChange(field="exists", before=True, after=False)],
                     params={"groupId": existing.id, "mailNickname": existing.mail_nickname},
                 )
-            continue
-        if existing is None:
-            _create_group(d, group, nick, subject)
-            continue
-        if existing.kind != group.type:
-            d.problem(
-                subject,
-                f"the tenant's group is {existing.kind}, the file says {group.type}: Graph "
-                "cannot change a group's type; recreate it by hand or fix the file",
-            )
-            continue
-        _update_group(d, group, existing, nick, subject)
-        _plan_group_members(d, group, existing, created_by=None)
+            case Create():
+                _create_group(d, group, nick, subject)
+            case Compare(existing) if existing.kind != group.type:
+                d.problem(
+                    subject,
+                    f"the tenant's group is {existing.kind}, the file says {group.type}: Graph "
+                    "cannot change a group's type; recreate it by hand or fix the file",
+                )
+            case Compare(existing):
+                _update_group(d, group, existing, nick, subject)
+                _plan_group_members(d, group, existing, created_by=None)
 
 
 def _create_group(d: TenantDraft, group: Group, nick: str, subject: str) -> None:
@@ -437,18 +431,13 @@ def _create_group(d: TenantDraft, group: Group, nick: str, subject: str) -> None
 def _update_group(
     d: TenantDraft, group: Group, existing: ObservedGroup, nick: str, subject: str
 ) -> None:
-    changes = []
-    desired: dict[str, Any] = {}
-    observed: dict[str, Any] = {"id": existing.id}
-    for api, want, have in (
-        ("displayName", group.display_name, existing.display_name),
-        ("description", group.description, existing.description),
-    ):
-        if want is None:
-            continue
-        desired[api], observed[api] = want, have
-        if norm.text(want) != norm.text(have):
-            changes.append(FieldChange(field=api, before=have, after=want))
+    desired, observed, changes = compare_fields(
+        existing.id,
+        (
+            ("displayName", group.display_name, existing.display_name, norm.text),
+            ("description", group.description, existing.description, norm.text),
+        ),
+    )
     if changes:
         d.add(
             OperationKind.GROUP_UPDATE,

@@ -8,7 +8,8 @@ and nothing is planned for them.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Sequence
+from itertools import chain
 from typing import Any
 
 from controller.models import DistributionGroup, OperationKind, SharedMailbox
@@ -22,10 +23,21 @@ from controller.plan import normalise as norm
 from controller.plan._draft import (
     SECTION_DISTRIBUTION_GROUPS,
     SECTION_SHARED_MAILBOXES,
+    ObservedExchangeObject,
     Resolved,
     TenantDraft,
 )
 from controller.plan.directory import plan_member_changes, verified_domain_problem
+from controller.plan.inventory import (
+    Compare,
+    Create,
+    Delete,
+    Matched,
+    Unobserved,
+    compare_fields,
+    inventory,
+    match_declared,
+)
 from controller.plan.types import Backend, FieldChange
 
 # (tenant file field, Exchange access right)
@@ -36,31 +48,32 @@ PERMISSION_RIGHTS = (
 )
 
 ExchangeObject = DistributionGroup | SharedMailbox
-ObservedExchangeObject = ObservedDistributionGroup | ObservedSharedMailbox
 
 
 def index_exchange(d: TenantDraft) -> None:
     """Observed Exchange objects by primary SMTP address (before any step resolves members).
 
-    An address held by two Exchange objects is ambiguous: nothing is planned for it.
+    Distribution groups and shared mailboxes share one address space: an address held by two
+    of them, of either kind, is ambiguous and nothing is planned for it.
     """
-    owners: dict[str, list[str]] = defaultdict(list)
-    dgs = d.observed.distribution_groups
-    if not isinstance(dgs, Unknown):
-        for dg in dgs:
-            owners[dg.key].append(f"distribution group {dg.name}")
-            d.dgs_by_key.setdefault(dg.key, dg)
-    mailboxes = d.observed.shared_mailboxes
-    if not isinstance(mailboxes, Unknown):
-        for mailbox in mailboxes:
-            owners[mailbox.key].append(f"shared mailbox {mailbox.name}")
-            d.mailboxes_by_key.setdefault(mailbox.key, mailbox)
-    for address, names in owners.items():
-        d.address_owners.setdefault(address, names[0])
-        if len(names) > 1:
-            d.ambiguous.add(address)
-            d.dgs_by_key.pop(address, None)
-            d.mailboxes_by_key.pop(address, None)
+    known = [
+        objects
+        for objects in (d.observed.distribution_groups, d.observed.shared_mailboxes)
+        if not isinstance(objects, Unknown)
+    ]
+    d.exchange_objects = inventory(chain(*known), _address)
+    for address, objects in d.exchange_objects.by_key.items():
+        d.address_owners.setdefault(address, _what(objects[0]) + f" {objects[0].name}")
+
+
+def _address(obj: ExchangeObject | ObservedExchangeObject) -> str:
+    return obj.primary_smtp_address
+
+
+def _what(obj: ExchangeObject | ObservedExchangeObject) -> str:
+    if isinstance(obj, DistributionGroup | ObservedDistributionGroup):
+        return "distribution group"
+    return "shared mailbox"
 
 
 def exchange_backend(d: TenantDraft) -> Backend | Unknown:
@@ -82,34 +95,23 @@ def plan_exchange(d: TenantDraft) -> None:
     if not spec.distribution_groups and not spec.shared_mailboxes:
         return
     backend = exchange_backend(d)
-    sections: list[tuple[str, list[ExchangeObject], Any, int]] = [
-        (
-            "distributionGroups",
-            sorted(spec.distribution_groups, key=lambda o: norm.key(o.primary_smtp_address)),
-            d.observed.distribution_groups,
-            SECTION_DISTRIBUTION_GROUPS,
-        ),
-        (
-            "sharedMailboxes",
-            sorted(spec.shared_mailboxes, key=lambda o: norm.key(o.primary_smtp_address)),
-            d.observed.shared_mailboxes,
-            SECTION_SHARED_MAILBOXES,
-        ),
+    sections: list[tuple[str, Sequence[ExchangeObject], Any]] = [
+        ("distributionGroups", spec.distribution_groups, d.observed.distribution_groups),
+        ("sharedMailboxes", spec.shared_mailboxes, d.observed.shared_mailboxes),
     ]
     # Objects first (creates register their address), then members and permissions, so a
     # mailbox created in this plan can be a distribution group's member.
     pending: list[tuple[ExchangeObject, ObservedExchangeObject | None, str | None]] = []
-    for area, declared, observed, _ in sections:
-        if not declared:
-            continue
-        if isinstance(observed, Unknown):
-            d.mark_unknown(area, observed)
-            continue
-        if isinstance(backend, Unknown):
-            d.mark_unknown(area, backend)
-            continue
-        for obj in declared:
-            pending.extend(_plan_object(d, obj, backend))
+    for area, declared, observed in sections:
+        # One kind unknown, the other read: the known kind's objects still hold addresses.
+        objects = observed if isinstance(observed, Unknown) else d.exchange_objects
+        for item in match_declared(declared, _address, objects):
+            if isinstance(item.match, Unobserved):
+                d.mark_unknown(area, item.match.unknown)
+            elif isinstance(backend, Unknown):
+                d.mark_unknown(area, backend)
+            else:
+                pending.extend(_plan_object(d, item, backend))
     if isinstance(backend, Backend):
         for obj, existing, created_by in pending:
             if isinstance(obj, DistributionGroup):
@@ -138,22 +140,21 @@ def _names(obj: ExchangeObject) -> tuple[str, OperationKind, OperationKind, Oper
 
 
 def _plan_object(
-    d: TenantDraft, obj: ExchangeObject, backend: Backend
+    d: TenantDraft, item: Matched[ExchangeObject, ObservedExchangeObject], backend: Backend
 ) -> list[tuple[ExchangeObject, ObservedExchangeObject | None, str | None]]:
     """Create, update or delete one object; returns it for the member pass when present."""
-    prefix, create, update, delete, section = _names(obj)
-    address = norm.key(obj.primary_smtp_address)
+    obj, address = item.declared, item.key
+    prefix, _, update, delete, section = _names(obj)
     subject = f"{prefix}:{address}"
-    what = "distribution group" if prefix == "distributionGroup" else "shared mailbox"
-    if address in d.ambiguous:
+    what = _what(obj)
+    # Two Exchange objects hold the address (the match is Ambiguous), or two users do: an
+    # address names one recipient.
+    if d.is_ambiguous(address):
         d.problem(subject, f"{address} is used by more than one object in the tenant; fix by hand")
         d.held[address] = f"{address} matches more than one object"
         return []
-    own = d.dgs_by_key if prefix == "distributionGroup" else d.mailboxes_by_key
-    other = d.mailboxes_by_key if prefix == "distributionGroup" else d.dgs_by_key
-    existing: ObservedExchangeObject | None = own.get(address)
-    if obj.ensure == "absent":
-        if existing is not None:
+    match item.step:
+        case Delete(existing) if _what(existing) == what:
             d.add(
                 delete,
                 subject,
@@ -166,43 +167,53 @@ def _plan_object(
                 changes=[FieldChange(field="exists", before=True, after=False)],
                 params={"identity": existing.primary_smtp_address, "id": existing.id},
             )
+        case Compare(existing) if _what(existing) != what:
+            d.problem(subject, f"{address} belongs to a {d.address_owners[address]}, not a {what}")
+            d.held[address] = f"{address} is not a {what}"
+        case Create():
+            return _create_object(d, obj, address, backend)
+        case Compare(existing):
+            _update_object(d, obj, existing, kind=update, backend=backend, section=section)
+            return [(obj, existing, None)]
+    # Declared absent, and no object of its kind has the address: nothing to delete.
+    return []
+
+
+def _create_object(
+    d: TenantDraft, obj: ExchangeObject, address: str, backend: Backend
+) -> list[tuple[ExchangeObject, ObservedExchangeObject | None, str | None]]:
+    prefix, create, _, _, section = _names(obj)
+    subject = f"{prefix}:{address}"
+    what = _what(obj)
+    why = verified_domain_problem(d, address, subject)
+    if why is None and address in d.address_owners:
+        why = f"{address} is already the address of {d.address_owners[address]}"
+        d.problem(subject, why + f"; a {what} cannot be created with it")
+    if why is not None:
+        d.held[address] = f"{address} is not created: {why}"
         return []
-    if existing is None and address in other:
-        d.problem(subject, f"{address} belongs to a {d.address_owners[address]}, not a {what}")
-        d.held[address] = f"{address} is not a {what}"
-        return []
-    if existing is None:
-        why = verified_domain_problem(d, address, subject)
-        if why is None and address in d.address_owners:
-            why = f"{address} is already the address of {d.address_owners[address]}"
-            d.problem(subject, why + f"; a {what} cannot be created with it")
-        if why is not None:
-            d.held[address] = f"{address} is not created: {why}"
-            return []
-        assert obj.name is not None
-        body: dict[str, Any] = {
-            "name": obj.name,
-            "displayName": obj.display_name or obj.name,
-            "primarySmtpAddress": obj.primary_smtp_address,
-        }
-        if obj.alias is not None:
-            body["alias"] = obj.alias
-        op_id = d.add(
-            create,
-            subject,
-            address,
-            backend,
-            section=section,
-            reason=f"declared {what}, not in the tenant",
-            desired=body,
-            observed={"exists": False},
-            changes=[FieldChange(field=k, after=v) for k, v in body.items()],
-            params=body,
-        )
-        d.created[address] = op_id
-        return [(obj, None, op_id)]
-    _update_object(d, obj, existing, kind=update, backend=backend, section=section)
-    return [(obj, existing, None)]
+    assert obj.name is not None
+    body: dict[str, Any] = {
+        "name": obj.name,
+        "displayName": obj.display_name or obj.name,
+        "primarySmtpAddress": obj.primary_smtp_address,
+    }
+    if obj.alias is not None:
+        body["alias"] = obj.alias
+    op_id = d.add(
+        create,
+        subject,
+        address,
+        backend,
+        section=section,
+        reason=f"declared {what}, not in the tenant",
+        desired=body,
+        observed={"exists": False},
+        changes=[FieldChange(field=k, after=v) for k, v in body.items()],
+        params=body,
+    )
+    d.created[address] = op_id
+    return [(obj, None, op_id)]
 
 
 def _update_object(
@@ -220,20 +231,14 @@ def _update_object(
     # Exchange fills DisplayName from Name when none is given: compare against that default,
     # so an object created without a display name shows no drift.
     observed_display = existing.display_name or existing.name
-    fields = (
-        ("name", obj.name, existing.name, norm.caseless),
-        ("displayName", obj.display_name, observed_display, norm.text),
-        ("alias", obj.alias, existing.alias, norm.caseless),
+    desired, observed, changes = compare_fields(
+        existing.id,
+        (
+            ("name", obj.name, existing.name, norm.caseless),
+            ("displayName", obj.display_name, observed_display, norm.text),
+            ("alias", obj.alias, existing.alias, norm.caseless),
+        ),
     )
-    changes = []
-    desired: dict[str, Any] = {}
-    observed: dict[str, Any] = {"id": existing.id}
-    for api, want, have, compare in fields:
-        if want is None:
-            continue
-        desired[api], observed[api] = want, have
-        if compare(want) != compare(have):
-            changes.append(FieldChange(field=api, before=have, after=want))
     if changes:
         d.add(
             kind,
