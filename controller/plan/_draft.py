@@ -192,3 +192,17 @@ class TenantDraft:
             f"{address} is not in the tenant: declare it, or fix spec.existingPrincipals "
             "if it was renamed or removed"
         )
+
+    def resolve_or_hold(
+        self, address: str, *, recipients: bool, area: str, subject: str, cannot: str
+    ) -> Resolved | None:
+        """:meth:`resolve`, or None once it is said why not: ``area`` is unknown when a read
+        failed, else ``subject`` gets the problem "``cannot`` <why>"."""
+        resolved = self.resolve(address, recipients=recipients)
+        if not isinstance(resolved, Unresolved):
+            return resolved
+        if resolved.unknown:
+            self.mark_unknown(area, code="error", reason=resolved.reason)
+        else:
+            self.problem(subject, f"{cannot} {resolved.reason}")
+        return None

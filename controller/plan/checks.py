@@ -13,7 +13,7 @@ from controller.models.observed import Unknown
 from controller.models.permissions import ACTION_LEDGER_EXTENSION
 from controller.models.tenant import Action
 from controller.plan import normalise as norm
-from controller.plan._draft import SECTION_ACTIONS, TenantDraft, Unresolved
+from controller.plan._draft import SECTION_ACTIONS, TenantDraft
 from controller.plan.types import Backend, FieldChange, Severity
 
 _RISK_ORDER = {"none": 0, "low": 1, "medium": 2, "high": 3}
@@ -133,12 +133,14 @@ def plan_actions(d: TenantDraft) -> None:
             done = ledger[action.id]
             d.notes.append(f"action {action.id}: already done at {done.done_at}")
             continue
-        resolved = d.resolve(target, recipients=False)
-        if isinstance(resolved, Unresolved):
-            if resolved.unknown:
-                d.mark_unknown(f"actions/{action.id}", code="error", reason=resolved.reason)
-            else:
-                d.problem(f"action:{action.id}", f"cannot run: {resolved.reason}")
+        resolved = d.resolve_or_hold(
+            target,
+            recipients=False,
+            area=f"actions/{action.id}",
+            subject=f"action:{action.id}",
+            cannot="cannot run:",
+        )
+        if resolved is None:
             continue
         force = action.reset_password.force_change_at_next_sign_in
         d.add(

@@ -10,14 +10,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from controller.models import Group, OperationKind, User, address_domain
-from controller.models.observed import ObservedGroup, ObservedUser, Principal, Sku, Unknown
+from controller.models.observed import ObservedGroup, ObservedUser, Sku, Unknown
 from controller.plan import normalise as norm
 from controller.plan._draft import (
     SECTION_GROUPS,
     SECTION_USERS,
-    Resolved,
     TenantDraft,
-    Unresolved,
 )
 from controller.plan.inventory import (
     Ambiguous,
@@ -29,6 +27,7 @@ from controller.plan.inventory import (
     inventory,
     match_declared,
 )
+from controller.plan.members import plan_group_members
 from controller.plan.types import Backend, FieldChange
 
 # Managed user attributes: (Graph name, model attribute, comparison).
@@ -395,7 +394,7 @@ def plan_groups(d: TenantDraft) -> None:
                 )
             case Compare(existing):
                 _update_group(d, group, existing, nick, subject)
-                _plan_group_members(d, group, existing, created_by=None)
+                plan_group_members(d, group, existing, created_by=None)
 
 
 def _create_group(d: TenantDraft, group: Group, nick: str, subject: str) -> None:
@@ -425,7 +424,7 @@ def _create_group(d: TenantDraft, group: Group, nick: str, subject: str) -> None
         ],
         params={"body": body},
     )
-    _plan_group_members(d, group, None, created_by=op_id)
+    plan_group_members(d, group, None, created_by=op_id)
 
 
 def _update_group(
@@ -451,109 +450,3 @@ def _update_group(
             changes=changes,
             params={"groupId": existing.id, "body": {c.field: c.after for c in changes}},
         )
-
-
-def _plan_group_members(
-    d: TenantDraft, group: Group, existing: ObservedGroup | None, *, created_by: str | None
-) -> None:
-    if group.members is None:
-        return
-    nick = norm.key(group.mail_nickname)
-    subject = f"group:{nick}"
-    area = f"groups/{nick}/members"
-    current: dict[str, Principal] = {}
-    if existing is not None:
-        members = existing.members
-        if members is None:
-            members = Unknown("error", "the group's members were not read")
-        if isinstance(members, Unknown):
-            d.mark_unknown(area, members)
-            return
-        unnamed = 0
-        for member in members:
-            if member.key is None:
-                unnamed += 1
-            else:
-                current[member.key] = member
-        if unnamed and group.membership == "exact":
-            d.warnings.append(
-                f"{subject}: {unnamed} member(s) without an address (devices, service "
-                "principals) cannot be declared and are left alone"
-            )
-    group_id = existing.id if existing else None
-
-    def make(adding: bool, address: str, resolved: Resolved | None, seen: Principal | None) -> None:
-        if adding:
-            assert resolved is not None
-            d.add(
-                OperationKind.GROUP_ADD_MEMBER,
-                subject,
-                f"{nick}/{address}",
-                Backend.GRAPH,
-                section=SECTION_GROUPS,
-                reason="listed in the group's members",
-                desired={"member": address},
-                observed={"groupId": group_id, "memberId": resolved.id, "isMember": False},
-                changes=[FieldChange(field="members", after=address)],
-                params={"groupId": group_id, "memberId": resolved.id, "member": address},
-                depends_on=[created_by, resolved.created_by],
-            )
-        else:
-            assert seen is not None
-            d.add(
-                OperationKind.GROUP_REMOVE_MEMBER,
-                subject,
-                f"{nick}/{address}",
-                Backend.GRAPH,
-                section=SECTION_GROUPS,
-                reason="not in the group's exact members list",
-                desired={"member": address, "membership": group.membership, "listed": False},
-                observed={"groupId": group_id, "memberId": seen.id, "isMember": True},
-                changes=[FieldChange(field="members", before=address)],
-                params={"groupId": group_id, "memberId": seen.id, "member": seen.address},
-            )
-
-    plan_member_changes(
-        d,
-        subject=subject,
-        desired=norm.keys(group.members),
-        current=current,
-        exact=group.membership == "exact",
-        area=area,
-        recipients=False,
-        make=make,
-    )
-
-
-def plan_member_changes(
-    d: TenantDraft,
-    *,
-    subject: str,
-    desired: list[str],
-    current: dict[str, Principal],
-    exact: bool,
-    area: str,
-    recipients: bool,
-    make: Callable[[bool, str, Resolved | None, Principal | None], None],
-) -> None:
-    """Members (or permission holders) to add and remove, shared by every kind of list.
-
-    An address to add that cannot be resolved is held, and said why: a problem when the
-    tenant lacks it, an unknown entry when it could not be read.
-    """
-    for address in desired:
-        if address in current:
-            continue
-        resolved = d.resolve(address, recipients=recipients)
-        if isinstance(resolved, Unresolved):
-            if resolved.unknown:
-                d.mark_unknown(f"{area}/{address}", code="error", reason=resolved.reason)
-            else:
-                d.problem(subject, f"cannot add {resolved.reason}")
-            continue
-        make(True, address, resolved, None)
-    if exact:
-        wanted = set(desired)
-        for address in sorted(current):
-            if address not in wanted:
-                make(False, address, None, current[address])

@@ -16,7 +16,6 @@ from controller.models import DistributionGroup, OperationKind, SharedMailbox
 from controller.models.observed import (
     ObservedDistributionGroup,
     ObservedSharedMailbox,
-    Principal,
     Unknown,
 )
 from controller.plan import normalise as norm
@@ -24,10 +23,9 @@ from controller.plan._draft import (
     SECTION_DISTRIBUTION_GROUPS,
     SECTION_SHARED_MAILBOXES,
     ObservedExchangeObject,
-    Resolved,
     TenantDraft,
 )
-from controller.plan.directory import plan_member_changes, verified_domain_problem
+from controller.plan.directory import verified_domain_problem
 from controller.plan.inventory import (
     Compare,
     Create,
@@ -38,14 +36,8 @@ from controller.plan.inventory import (
     inventory,
     match_declared,
 )
+from controller.plan.members import plan_dg_members, plan_permissions
 from controller.plan.types import Backend, FieldChange
-
-# (tenant file field, Exchange access right)
-PERMISSION_RIGHTS = (
-    ("fullAccess", "FullAccess"),
-    ("sendAs", "SendAs"),
-    ("sendOnBehalf", "SendOnBehalf"),
-)
 
 ExchangeObject = DistributionGroup | SharedMailbox
 
@@ -115,10 +107,11 @@ def plan_exchange(d: TenantDraft) -> None:
     if isinstance(backend, Backend):
         for obj, existing, created_by in pending:
             if isinstance(obj, DistributionGroup):
-                _plan_dg_members(d, obj, existing, created_by, backend)
+                assert existing is None or isinstance(existing, ObservedDistributionGroup)
+                plan_dg_members(d, obj, existing, created_by, backend)
             else:
                 assert existing is None or isinstance(existing, ObservedSharedMailbox)
-                _plan_permissions(d, obj, existing, created_by, backend)
+                plan_permissions(d, obj, existing, created_by, backend)
 
 
 def _names(obj: ExchangeObject) -> tuple[str, OperationKind, OperationKind, OperationKind, int]:
@@ -256,168 +249,3 @@ def _update_object(
                 "set": {c.field: c.after for c in changes},
             },
         )
-
-
-def _plan_dg_members(
-    d: TenantDraft,
-    dg: DistributionGroup,
-    existing: ObservedExchangeObject | None,
-    created_by: str | None,
-    backend: Backend,
-) -> None:
-    if dg.members is None:
-        return
-    address = norm.key(dg.primary_smtp_address)
-    subject = f"distributionGroup:{address}"
-    area = f"distributionGroups/{address}/members"
-    current: dict[str, Principal] = {}
-    if existing is not None:
-        assert isinstance(existing, ObservedDistributionGroup)
-        members = existing.members
-        if members is None:
-            members = Unknown("error", "the group's members were not read")
-        if isinstance(members, Unknown):
-            d.mark_unknown(area, members)
-            return
-        current = {m.key: m for m in members if m.key is not None}
-    dg_id = existing.id if existing else None
-    identity = existing.primary_smtp_address if existing else dg.primary_smtp_address
-
-    def make(adding: bool, member: str, resolved: Resolved | None, seen: Principal | None) -> None:
-        if adding:
-            assert resolved is not None
-            d.add(
-                OperationKind.DISTRIBUTION_GROUP_ADD_MEMBER,
-                subject,
-                f"{address}/{member}",
-                backend,
-                section=SECTION_DISTRIBUTION_GROUPS,
-                reason="listed in the distribution group's members",
-                desired={"member": member},
-                observed={"id": dg_id, "memberId": resolved.id, "isMember": False},
-                changes=[FieldChange(field="members", after=member)],
-                params={"identity": identity, "id": dg_id, "member": member},
-                depends_on=[created_by, resolved.created_by],
-            )
-        else:
-            assert seen is not None
-            d.add(
-                OperationKind.DISTRIBUTION_GROUP_REMOVE_MEMBER,
-                subject,
-                f"{address}/{member}",
-                backend,
-                section=SECTION_DISTRIBUTION_GROUPS,
-                reason="not in the distribution group's exact members list",
-                desired={"member": member, "membership": dg.membership, "listed": False},
-                observed={"id": dg_id, "memberId": seen.id, "isMember": True},
-                changes=[FieldChange(field="members", before=member)],
-                params={"identity": identity, "id": dg_id, "member": seen.address},
-            )
-
-    plan_member_changes(
-        d,
-        subject=subject,
-        desired=norm.keys(dg.members),
-        current=current,
-        exact=dg.membership == "exact",
-        area=area,
-        recipients=True,
-        make=make,
-    )
-
-
-def _plan_permissions(
-    d: TenantDraft,
-    mailbox: SharedMailbox,
-    existing: ObservedSharedMailbox | None,
-    created_by: str | None,
-    backend: Backend,
-) -> None:
-    address = norm.key(mailbox.primary_smtp_address)
-    subject = f"sharedMailbox:{address}"
-    identity = existing.primary_smtp_address if existing else mailbox.primary_smtp_address
-    mailbox_id = existing.id if existing else None
-    declared_lists = {
-        "fullAccess": mailbox.full_access,
-        "sendAs": mailbox.send_as,
-        "sendOnBehalf": mailbox.send_on_behalf,
-    }
-    for field_name, right in PERMISSION_RIGHTS:
-        declared = declared_lists[field_name]
-        if declared is None:
-            continue
-        area = f"sharedMailboxes/{address}/{field_name}"
-        holders: frozenset[str] = frozenset()
-        if existing is not None:
-            seen = getattr(existing, _attr(field_name))
-            if seen is None:
-                seen = Unknown("error", f"the mailbox's {right} holders were not read")
-            if isinstance(seen, Unknown):
-                d.mark_unknown(area, seen)
-                continue
-            holders = frozenset(norm.key(h) for h in seen)
-        current = {h: Principal(id=h, address=h) for h in holders}
-
-        def make(
-            adding: bool,
-            holder: str,
-            resolved: Resolved | None,
-            seen_holder: Principal | None,
-            *,
-            field_name: str = field_name,
-            right: str = right,
-        ) -> None:
-            kind = (
-                OperationKind.MAILBOX_PERMISSION_ADD
-                if adding
-                else OperationKind.MAILBOX_PERMISSION_REMOVE
-            )
-            d.add(
-                kind,
-                subject,
-                f"{address}/{field_name}/{holder}",
-                backend,
-                section=SECTION_SHARED_MAILBOXES,
-                reason=(
-                    f"listed in the mailbox's {field_name}"
-                    if adding
-                    else f"not in the mailbox's exact {field_name} list"
-                ),
-                desired={"holder": holder, "right": right, "listed": adding}
-                | ({} if adding else {"permissions": mailbox.permissions}),
-                observed={
-                    "id": mailbox_id,
-                    "holds": not adding,
-                    "holderId": resolved.id if resolved else None,
-                },
-                changes=[
-                    FieldChange(field=field_name, after=holder)
-                    if adding
-                    else FieldChange(field=field_name, before=holder)
-                ],
-                params={
-                    "identity": identity,
-                    "id": mailbox_id,
-                    "right": right,
-                    "holder": holder,
-                    "holderId": resolved.id if resolved else None,
-                },
-                depends_on=[created_by, resolved.created_by if resolved else None],
-            )
-
-        plan_member_changes(
-            d,
-            subject=subject,
-            desired=norm.keys(declared),
-            current=current,
-            exact=mailbox.permissions == "exact",
-            area=area,
-            recipients=True,
-            make=make,
-        )
-
-
-def _attr(field_name: str) -> str:
-    return {"fullAccess": "full_access", "sendAs": "send_as", "sendOnBehalf": "send_on_behalf"}[
-        field_name
-    ]
