@@ -136,6 +136,33 @@ class TenantDraft:
         self._ops.append(((section, target, _KIND_RANK[kind], op_id), op))
         return op_id
 
+    def add_delete(
+        self,
+        kind: OperationKind,
+        target: str,
+        key: str,
+        backend: Backend,
+        *,
+        section: int,
+        existing_id: str,
+        params: Mapping[str, Any],
+        note: str | None = None,
+    ) -> str:
+        """Delete an object declared ``ensure: absent``. Fingerprinted on the id of the object
+        found, so an approval goes stale when the key comes to name another object."""
+        return self.add(
+            kind,
+            target,
+            key,
+            backend,
+            section=section,
+            reason="declared ensure: absent" + (f" ({note})" if note else ""),
+            desired={"ensure": "absent"},
+            observed={"id": existing_id},
+            changes=[FieldChange(field="exists", before=True, after=False)],
+            params=params,
+        )
+
     def operations(self) -> tuple[Operation, ...]:
         ids = [op.id for _, op in self._ops]
         if len(ids) != len(set(ids)):  # a planner bug, never the operator's

@@ -100,20 +100,18 @@ def plan_users(d: TenantDraft) -> None:
                 )
                 d.held[upn] = f"{upn} matches more than one user"
             case Delete(existing):
-                d.add(
+                d.add_delete(
                     OperationKind.USER_DELETE,
                     subject,
                     upn,
                     Backend.GRAPH,
                     section=SECTION_USERS,
-                    reason="declared ensure: absent (soft delete, restorable for 30 days)",
-                    desired={"ensure": "absent"},
-                    observed={"id": existing.id},
-                    changes=[FieldChange(field="exists", before=True, after=False)],
+                    existing_id=existing.id,
                     params={
                         "userId": existing.id,
                         "userPrincipalName": existing.user_principal_name,
                     },
+                    note="soft delete, restorable for 30 days",
                 )
             case Create():
                 create = _create_user(d, user, upn, subject)
@@ -372,17 +370,15 @@ def plan_groups(d: TenantDraft) -> None:
                     "manage; declare it under distributionGroups instead",
                 )
             case Delete(existing):
-                d.add(
+                d.add_delete(
                     OperationKind.GROUP_DELETE,
                     subject,
                     nick,
                     Backend.GRAPH,
                     section=SECTION_GROUPS,
-                    reason="declared ensure: absent (Microsoft 365 groups are restorable for 30 days)",
-                    desired={"ensure": "absent"},
-                    observed={"id": existing.id},
-                    changes=[FieldChange(field="exists", before=True, after=False)],
+                    existing_id=existing.id,
                     params={"groupId": existing.id, "mailNickname": existing.mail_nickname},
+                    note="Microsoft 365 groups are restorable for 30 days",
                 )
             case Create():
                 _create_group(d, group, nick, subject)

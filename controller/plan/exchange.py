@@ -148,16 +148,13 @@ def _plan_object(
         return []
     match item.step:
         case Delete(existing) if _what(existing) == what:
-            d.add(
+            d.add_delete(
                 delete,
                 subject,
                 address,
                 backend,
                 section=section,
-                reason="declared ensure: absent",
-                desired={"ensure": "absent"},
-                observed={"id": existing.id},
-                changes=[FieldChange(field="exists", before=True, after=False)],
+                existing_id=existing.id,
                 params={"identity": existing.primary_smtp_address, "id": existing.id},
             )
         case Compare(existing) if _what(existing) != what:
