@@ -55,7 +55,7 @@ def index_exchange(d: TenantDraft) -> None:
     ]
     d.exchange_objects = inventory(chain(*known), _address)
     for address, objects in d.exchange_objects.by_key.items():
-        d.address_owners.setdefault(address, _what(objects[0]) + f" {objects[0].name}")
+        d.address_owners.setdefault(address, f"{_what(objects[0])} {objects[0].name}")
 
 
 def _address(obj: ExchangeObject | ObservedExchangeObject) -> str:
@@ -95,7 +95,7 @@ def plan_exchange(d: TenantDraft) -> None:
     # mailbox created in this plan can be a distribution group's member.
     pending: list[tuple[ExchangeObject, ObservedExchangeObject | None, str | None]] = []
     for area, declared, observed in sections:
-        # One kind unknown, the other read: the known kind's objects still hold addresses.
+        # Matched against both kinds, which share one address space; unless this kind is unknown.
         objects = observed if isinstance(observed, Unknown) else d.exchange_objects
         for item in match_declared(declared, _address, objects):
             if isinstance(item.match, Unobserved):

@@ -94,14 +94,6 @@ class Inventory(Generic[ObservedT]):
             return Found(found[0])
         return Ambiguous(found)
 
-    def unique(self) -> dict[str, ObservedT]:
-        """The object of every key that finds exactly one."""
-        return {k: objects[0] for k, objects in self.by_key.items() if len(objects) == 1}
-
-    def ambiguous(self) -> list[str]:
-        """The keys that find two or more objects, sorted."""
-        return sorted(k for k, objects in self.by_key.items() if len(objects) > 1)
-
 
 def inventory(
     objects: Iterable[ObservedT], key: Callable[[ObservedT], str | None]
