@@ -23,6 +23,7 @@ from controller.models.observed import (
 )
 from controller.plan.context import PlanContext
 from controller.plan.fingerprint import fingerprint
+from controller.plan.inventory import Ambiguous, Found, Inventory
 from controller.plan.types import (
     Backend,
     FieldChange,
@@ -33,6 +34,8 @@ from controller.plan.types import (
     Severity,
     UnknownArea,
 )
+
+ObservedExchangeObject = ObservedDistributionGroup | ObservedSharedMailbox
 
 # The order operations are listed in: onboarding first, then objects by section, each object's
 # operations together (create before its members, update before licences). Apply orders by
@@ -78,12 +81,13 @@ class TenantDraft:
     _ops: list[tuple[tuple[int, str, int, str], Operation]] = field(default_factory=list)
 
     # Learnt by earlier steps, used by later ones.
-    users_by_key: dict[str, ObservedUser] | None = None  # None: users unknown
-    dgs_by_key: dict[str, ObservedDistributionGroup] = field(default_factory=dict)
-    mailboxes_by_key: dict[str, ObservedSharedMailbox] = field(default_factory=dict)
+    users: Inventory[ObservedUser] | None = None  # by UPN; None: users unknown
+    # Distribution groups and shared mailboxes together: they share one address space.
+    exchange_objects: Inventory[ObservedExchangeObject] = field(
+        default_factory=lambda: Inventory({})
+    )
     created: dict[str, str] = field(default_factory=dict)  # address -> create op id
     held: dict[str, str] = field(default_factory=dict)  # address -> why not planned
-    ambiguous: set[str] = field(default_factory=set)  # observed addresses matching 2+ objects
     # Addresses in use by observed objects (UPN, mail, primary SMTP) -> what uses them.
     address_owners: dict[str, str] = field(default_factory=dict)
 
@@ -132,6 +136,33 @@ class TenantDraft:
         self._ops.append(((section, target, _KIND_RANK[kind], op_id), op))
         return op_id
 
+    def add_delete(
+        self,
+        kind: OperationKind,
+        target: str,
+        key: str,
+        backend: Backend,
+        *,
+        section: int,
+        existing_id: str,
+        params: Mapping[str, Any],
+        note: str | None = None,
+    ) -> str:
+        """Delete an object declared ``ensure: absent``. Fingerprinted on the id of the object
+        found, so an approval goes stale when the key comes to name another object."""
+        return self.add(
+            kind,
+            target,
+            key,
+            backend,
+            section=section,
+            reason="declared ensure: absent" + (f" ({note})" if note else ""),
+            desired={"ensure": "absent"},
+            observed={"id": existing_id},
+            changes=[FieldChange(field="exists", before=True, after=False)],
+            params=params,
+        )
+
     def operations(self) -> tuple[Operation, ...]:
         ids = [op.id for _, op in self._ops]
         if len(ids) != len(set(ids)):  # a planner bug, never the operator's
@@ -154,6 +185,14 @@ class TenantDraft:
 
     # --- resolving members and permission holders -------------------------------------------
 
+    def is_ambiguous(self, address: str) -> bool:
+        """Does ``address`` find two or more users, or two or more Exchange objects?"""
+        return any(
+            isinstance(objects.match(address), Ambiguous)
+            for objects in (self.users, self.exchange_objects)
+            if objects is not None
+        )
+
     def resolve(self, address: str, *, recipients: bool) -> Resolved | Unresolved:
         """An address as apply needs it, or why it cannot be named.
 
@@ -162,18 +201,17 @@ class TenantDraft:
         """
         if address in self.held:
             return Unresolved(self.held[address])
-        if address in self.ambiguous:
+        if self.is_ambiguous(address):
             return Unresolved(f"{address} matches more than one object in the tenant")
         if address in self.created:
             return Resolved(address, None, self.created[address])
-        if self.users_by_key is not None and address in self.users_by_key:
-            return Resolved(address, self.users_by_key[address].id, None)
-        if recipients:
-            if address in self.dgs_by_key:
-                return Resolved(address, self.dgs_by_key[address].id, None)
-            if address in self.mailboxes_by_key:
-                return Resolved(address, self.mailboxes_by_key[address].id, None)
-        if self.users_by_key is None:
+        user = self.users.match(address) if self.users is not None else None
+        if isinstance(user, Found):
+            return Resolved(address, user.observed.id, None)
+        recipient = self.exchange_objects.match(address) if recipients else None
+        if isinstance(recipient, Found):
+            return Resolved(address, recipient.observed.id, None)
+        if self.users is None:
             return Unresolved(
                 f"{address} cannot be resolved while the tenant's users are unknown", unknown=True
             )
@@ -181,3 +219,17 @@ class TenantDraft:
             f"{address} is not in the tenant: declare it, or fix spec.existingPrincipals "
             "if it was renamed or removed"
         )
+
+    def resolve_or_hold(
+        self, address: str, *, recipients: bool, area: str, subject: str, cannot: str
+    ) -> Resolved | None:
+        """:meth:`resolve`, or None once it is said why not: ``area`` is unknown when a read
+        failed, else ``subject`` gets the problem "``cannot`` <why>"."""
+        resolved = self.resolve(address, recipients=recipients)
+        if not isinstance(resolved, Unresolved):
+            return resolved
+        if resolved.unknown:
+            self.mark_unknown(area, code="error", reason=resolved.reason)
+        else:
+            self.problem(subject, f"{cannot} {resolved.reason}")
+        return None

@@ -7,13 +7,15 @@ operations at most once: the ledger observe reads from the tenant says which alr
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Protocol, TypeVar
 
 from controller.models import OperationKind
-from controller.models.observed import Unknown
+from controller.models.observed import Observed, Unknown
 from controller.models.permissions import ACTION_LEDGER_EXTENSION
 from controller.models.tenant import Action
 from controller.plan import normalise as norm
-from controller.plan._draft import SECTION_ACTIONS, TenantDraft, Unresolved
+from controller.plan._draft import SECTION_ACTIONS, TenantDraft
 from controller.plan.types import Backend, FieldChange, Severity
 
 _RISK_ORDER = {"none": 0, "low": 1, "medium": 2, "high": 3}
@@ -34,19 +36,32 @@ def _needs_licence(d: TenantDraft, check: str, unknown: Unknown) -> bool:
     return True
 
 
+class _ReportEntry(Protocol):
+    @property
+    def user_principal_name(self) -> str: ...
+
+
+EntryT = TypeVar("EntryT", bound=_ReportEntry)
+
+
+def _entries(
+    d: TenantDraft, check: str, report: Observed[Sequence[EntryT]], exempt: Iterable[str]
+) -> list[tuple[str, EntryT]]:
+    """A per-user report's entries by UPN key, in UPN order, less the users the check exempts;
+    none when the report could not be read."""
+    if isinstance(report, Unknown):
+        _needs_licence(d, check, report)
+        return []
+    skip = set(norm.keys(exempt))
+    keyed = sorted(((norm.key(e.user_principal_name), e) for e in report), key=lambda p: p[0])
+    return [(upn, entry) for upn, entry in keyed if upn not in skip]
+
+
 def check_mfa(d: TenantDraft) -> None:
     check = d.desired.spec.checks.mfa
     if check is None:
         return
-    report = d.observed.mfa
-    if isinstance(report, Unknown):
-        _needs_licence(d, "mfa", report)
-        return
-    exempt = set(norm.keys(check.except_))
-    for entry in sorted(report, key=lambda r: norm.key(r.user_principal_name)):
-        upn = norm.key(entry.user_principal_name)
-        if upn in exempt:
-            continue
+    for upn, entry in _entries(d, "mfa", d.observed.mfa, check.except_):
         ok = entry.is_mfa_registered if check.require == "registered" else entry.is_mfa_capable
         if ok:
             continue
@@ -64,15 +79,9 @@ def check_risky_users(d: TenantDraft) -> None:
     check = d.desired.spec.checks.risky_users
     if check is None:
         return
-    report = d.observed.risky_users
-    if isinstance(report, Unknown):
-        _needs_licence(d, "riskyUsers", report)
-        return
-    exempt = set(norm.keys(check.except_))
     allowed = _RISK_ORDER[check.max_risk_level]
-    for entry in sorted(report, key=lambda r: norm.key(r.user_principal_name)):
-        upn = norm.key(entry.user_principal_name)
-        if upn in exempt or entry.risk_state not in _AT_RISK:
+    for upn, entry in _entries(d, "riskyUsers", d.observed.risky_users, check.except_):
+        if entry.risk_state not in _AT_RISK:
             continue
         if entry.risk_level == "hidden":
             d.finding(
@@ -132,12 +141,14 @@ def plan_actions(d: TenantDraft) -> None:
             done = ledger[action.id]
             d.notes.append(f"action {action.id}: already done at {done.done_at}")
             continue
-        resolved = d.resolve(target, recipients=False)
-        if isinstance(resolved, Unresolved):
-            if resolved.unknown:
-                d.mark_unknown(f"actions/{action.id}", code="error", reason=resolved.reason)
-            else:
-                d.problem(f"action:{action.id}", f"cannot run: {resolved.reason}")
+        resolved = d.resolve_or_hold(
+            target,
+            recipients=False,
+            area=f"actions/{action.id}",
+            subject=f"action:{action.id}",
+            cannot="cannot run:",
+        )
+        if resolved is None:
             continue
         force = action.reset_password.force_change_at_next_sign_in
         d.add(

@@ -6,19 +6,28 @@ Pure: reads the draft's desired and observed values, adds operations to it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from controller.models import Group, OperationKind, User, address_domain
-from controller.models.observed import ObservedGroup, ObservedUser, Principal, Sku, Unknown
+from controller.models.observed import ObservedGroup, ObservedUser, Sku, Unknown
 from controller.plan import normalise as norm
 from controller.plan._draft import (
     SECTION_GROUPS,
     SECTION_USERS,
-    Resolved,
     TenantDraft,
-    Unresolved,
 )
+from controller.plan.inventory import (
+    Ambiguous,
+    Compare,
+    Create,
+    Delete,
+    Unobserved,
+    compare_fields,
+    inventory,
+    match_declared,
+)
+from controller.plan.members import plan_group_members
 from controller.plan.types import Backend, FieldChange
 
 # Managed user attributes: (Graph name, model attribute, comparison).
@@ -32,15 +41,6 @@ _USER_FIELDS: tuple[tuple[str, str, Callable[[str | None], str | None]], ...] = 
     ("mailNickname", "mail_nickname", norm.caseless),
 )
 _NICKNAME_DROP = set(' @()[]";:<>,\\')
-
-
-def _index(objects: Iterable[Any], key: Callable[[Any], str | None]) -> dict[str, list[Any]]:
-    index: dict[str, list[Any]] = defaultdict(list)
-    for obj in objects:
-        k = key(obj)
-        if k is not None:
-            index[k].append(obj)
-    return index
 
 
 def verified_domain_problem(d: TenantDraft, address: str, subject: str) -> str | None:
@@ -82,52 +82,50 @@ def plan_users(d: TenantDraft) -> None:
         if _needs_users(d):
             d.mark_unknown("users", observed)
         return
-    index = _index(observed, lambda u: u.key)
-    d.users_by_key = {k: v[0] for k, v in index.items() if len(v) == 1}
-    d.ambiguous.update(k for k, v in index.items() if len(v) > 1)
+    d.users = users = inventory(observed, _upn)
     for u in observed:
         d.address_owners.setdefault(u.key, f"user {u.user_principal_name}")
         if u.mail:
             d.address_owners.setdefault(norm.key(u.mail), f"user {u.user_principal_name}")
     demand: dict[str, list[str]] = defaultdict(list)  # skuPartNumber -> users it is added to
 
-    for user in sorted(d.desired.spec.users, key=lambda u: norm.key(u.user_principal_name)):
-        upn = norm.key(user.user_principal_name)
+    for item in match_declared(d.desired.spec.users, _upn, users):
+        user, upn = item.declared, item.key
         subject = f"user:{upn}"
-        matches: list[ObservedUser] = index.get(upn, [])
-        if len(matches) > 1:
-            ids = ", ".join(sorted(u.id for u in matches))
-            d.problem(subject, f"matches {len(matches)} users in the tenant ({ids}); fix by hand")
-            d.held[upn] = f"{upn} matches more than one user"
-            continue
-        existing = matches[0] if matches else None
-        if user.ensure == "absent":
-            if existing is not None:
-                d.add(
+        match item.step:
+            case Ambiguous(candidates):
+                ids = ", ".join(sorted(u.id for u in candidates))
+                d.problem(
+                    subject, f"matches {len(candidates)} users in the tenant ({ids}); fix by hand"
+                )
+                d.held[upn] = f"{upn} matches more than one user"
+            case Delete(existing):
+                d.add_delete(
                     OperationKind.USER_DELETE,
                     subject,
                     upn,
                     Backend.GRAPH,
                     section=SECTION_USERS,
-                    reason="declared ensure: absent (soft delete, restorable for 30 days)",
-                    desired={"ensure": "absent"},
-                    observed={"id": existing.id},
-                    changes=[FieldChange(field="exists", before=True, after=False)],
+                    existing_id=existing.id,
                     params={
                         "userId": existing.id,
                         "userPrincipalName": existing.user_principal_name,
                     },
+                    note="soft delete, restorable for 30 days",
                 )
-            continue
-        if existing is None:
-            create = _create_user(d, user, upn, subject)
-            if create is not None:
-                _plan_licences(d, user, None, depends=create, demand=demand)
-        else:
-            depends = _update_user(d, user, existing, upn, subject)
-            _plan_licences(d, user, existing, depends=depends, demand=demand)
+            case Create():
+                create = _create_user(d, user, upn, subject)
+                if create is not None:
+                    _plan_licences(d, user, None, depends=create, demand=demand)
+            case Compare(existing):
+                depends = _update_user(d, user, existing, upn, subject)
+                _plan_licences(d, user, existing, depends=depends, demand=demand)
 
     _licence_shortage(d, demand)
+
+
+def _upn(user: User | ObservedUser) -> str:
+    return user.user_principal_name
 
 
 def _create_user(d: TenantDraft, user: User, upn: str, subject: str) -> str | None:
@@ -175,18 +173,15 @@ def _update_user(
     d: TenantDraft, user: User, existing: ObservedUser, upn: str, subject: str
 ) -> str | None:
     """Plan update and enable/disable; returns the id of an update that sets usageLocation."""
-    changes: list[FieldChange] = []
-    desired: dict[str, Any] = {}
-    observed: dict[str, Any] = {"id": existing.id}
-    for api, attr, compare in _USER_FIELDS:
-        want = getattr(user, attr)
-        have = getattr(existing, attr)
-        if want is None or (attr == "mail_nickname" and have is None):
-            continue  # not declared: not managed; a nickname not read is not compared
-        desired[api] = want
-        observed[api] = have
-        if compare(want) != compare(have):
-            changes.append(FieldChange(field=api, before=have, after=want))
+    desired, observed, changes = compare_fields(
+        existing.id,
+        (
+            (api, getattr(user, attr), getattr(existing, attr), compare)
+            for api, attr, compare in _USER_FIELDS
+            # a nickname not read is not compared
+            if not (attr == "mail_nickname" and existing.mail_nickname is None)
+        ),
+    )
     reason = "the tenant differs from the tenant file"
     if (
         user.usage_location is None
@@ -351,57 +346,51 @@ _GRAPH_KINDS = ("security", "microsoft365")
 
 
 def plan_groups(d: TenantDraft) -> None:
-    declared = sorted(d.desired.spec.groups, key=lambda g: norm.key(g.mail_nickname))
-    if not declared:
-        return
     observed = d.observed.groups
-    if isinstance(observed, Unknown):
-        d.mark_unknown("groups", observed)
-        return
-    index = _index(observed, lambda g: g.key)
-    for group in declared:
-        nick = norm.key(group.mail_nickname)
+    groups = (
+        observed
+        if isinstance(observed, Unknown)
+        else inventory(observed, lambda g: g.mail_nickname)
+    )
+    for item in match_declared(d.desired.spec.groups, lambda g: g.mail_nickname, groups):
+        group, nick = item.declared, item.key
         subject = f"group:{nick}"
-        matches: list[ObservedGroup] = index.get(nick, [])
-        if len(matches) > 1:
-            ids = ", ".join(sorted(g.id for g in matches))
-            d.problem(subject, f"mailNickname matches {len(matches)} groups ({ids}); fix by hand")
-            continue
-        existing = matches[0] if matches else None
-        if existing is not None and existing.kind not in _GRAPH_KINDS:
-            d.problem(
-                subject,
-                f"mailNickname {nick} belongs to a {existing.kind} group, which Graph cannot "
-                "manage; declare it under distributionGroups instead",
-            )
-            continue
-        if group.ensure == "absent":
-            if existing is not None:
-                d.add(
+        match item.step:
+            case Unobserved(unknown):
+                d.mark_unknown("groups", unknown)
+            case Ambiguous(candidates):
+                ids = ", ".join(sorted(g.id for g in candidates))
+                d.problem(
+                    subject, f"mailNickname matches {len(candidates)} groups ({ids}); fix by hand"
+                )
+            case Compare(existing) | Delete(existing) if existing.kind not in _GRAPH_KINDS:
+                d.problem(
+                    subject,
+                    f"mailNickname {nick} belongs to a {existing.kind} group, which Graph cannot "
+                    "manage; declare it under distributionGroups instead",
+                )
+            case Delete(existing):
+                d.add_delete(
                     OperationKind.GROUP_DELETE,
                     subject,
                     nick,
                     Backend.GRAPH,
                     section=SECTION_GROUPS,
-                    reason="declared ensure: absent (Microsoft 365 groups are restorable for 30 days)",
-                    desired={"ensure": "absent"},
-                    observed={"id": existing.id},
-                    changes=[FieldChange(field="exists", before=True, after=False)],
+                    existing_id=existing.id,
                     params={"groupId": existing.id, "mailNickname": existing.mail_nickname},
+                    note="Microsoft 365 groups are restorable for 30 days",
                 )
-            continue
-        if existing is None:
-            _create_group(d, group, nick, subject)
-            continue
-        if existing.kind != group.type:
-            d.problem(
-                subject,
-                f"the tenant's group is {existing.kind}, the file says {group.type}: Graph "
-                "cannot change a group's type; recreate it by hand or fix the file",
-            )
-            continue
-        _update_group(d, group, existing, nick, subject)
-        _plan_group_members(d, group, existing, created_by=None)
+            case Create():
+                _create_group(d, group, nick, subject)
+            case Compare(existing) if existing.kind != group.type:
+                d.problem(
+                    subject,
+                    f"the tenant's group is {existing.kind}, the file says {group.type}: Graph "
+                    "cannot change a group's type; recreate it by hand or fix the file",
+                )
+            case Compare(existing):
+                _update_group(d, group, existing, nick, subject)
+                plan_group_members(d, group, existing, created_by=None)
 
 
 def _create_group(d: TenantDraft, group: Group, nick: str, subject: str) -> None:
@@ -431,24 +420,19 @@ def _create_group(d: TenantDraft, group: Group, nick: str, subject: str) -> None
         ],
         params={"body": body},
     )
-    _plan_group_members(d, group, None, created_by=op_id)
+    plan_group_members(d, group, None, created_by=op_id)
 
 
 def _update_group(
     d: TenantDraft, group: Group, existing: ObservedGroup, nick: str, subject: str
 ) -> None:
-    changes = []
-    desired: dict[str, Any] = {}
-    observed: dict[str, Any] = {"id": existing.id}
-    for api, want, have in (
-        ("displayName", group.display_name, existing.display_name),
-        ("description", group.description, existing.description),
-    ):
-        if want is None:
-            continue
-        desired[api], observed[api] = want, have
-        if norm.text(want) != norm.text(have):
-            changes.append(FieldChange(field=api, before=have, after=want))
+    desired, observed, changes = compare_fields(
+        existing.id,
+        (
+            ("displayName", group.display_name, existing.display_name, norm.text),
+            ("description", group.description, existing.description, norm.text),
+        ),
+    )
     if changes:
         d.add(
             OperationKind.GROUP_UPDATE,
@@ -462,109 +446,3 @@ def _update_group(
             changes=changes,
             params={"groupId": existing.id, "body": {c.field: c.after for c in changes}},
         )
-
-
-def _plan_group_members(
-    d: TenantDraft, group: Group, existing: ObservedGroup | None, *, created_by: str | None
-) -> None:
-    if group.members is None:
-        return
-    nick = norm.key(group.mail_nickname)
-    subject = f"group:{nick}"
-    area = f"groups/{nick}/members"
-    current: dict[str, Principal] = {}
-    if existing is not None:
-        members = existing.members
-        if members is None:
-            members = Unknown("error", "the group's members were not read")
-        if isinstance(members, Unknown):
-            d.mark_unknown(area, members)
-            return
-        unnamed = 0
-        for member in members:
-            if member.key is None:
-                unnamed += 1
-            else:
-                current[member.key] = member
-        if unnamed and group.membership == "exact":
-            d.warnings.append(
-                f"{subject}: {unnamed} member(s) without an address (devices, service "
-                "principals) cannot be declared and are left alone"
-            )
-    group_id = existing.id if existing else None
-
-    def make(adding: bool, address: str, resolved: Resolved | None, seen: Principal | None) -> None:
-        if adding:
-            assert resolved is not None
-            d.add(
-                OperationKind.GROUP_ADD_MEMBER,
-                subject,
-                f"{nick}/{address}",
-                Backend.GRAPH,
-                section=SECTION_GROUPS,
-                reason="listed in the group's members",
-                desired={"member": address},
-                observed={"groupId": group_id, "memberId": resolved.id, "isMember": False},
-                changes=[FieldChange(field="members", after=address)],
-                params={"groupId": group_id, "memberId": resolved.id, "member": address},
-                depends_on=[created_by, resolved.created_by],
-            )
-        else:
-            assert seen is not None
-            d.add(
-                OperationKind.GROUP_REMOVE_MEMBER,
-                subject,
-                f"{nick}/{address}",
-                Backend.GRAPH,
-                section=SECTION_GROUPS,
-                reason="not in the group's exact members list",
-                desired={"member": address, "membership": group.membership, "listed": False},
-                observed={"groupId": group_id, "memberId": seen.id, "isMember": True},
-                changes=[FieldChange(field="members", before=address)],
-                params={"groupId": group_id, "memberId": seen.id, "member": seen.address},
-            )
-
-    plan_member_changes(
-        d,
-        subject=subject,
-        desired=norm.keys(group.members),
-        current=current,
-        exact=group.membership == "exact",
-        area=area,
-        recipients=False,
-        make=make,
-    )
-
-
-def plan_member_changes(
-    d: TenantDraft,
-    *,
-    subject: str,
-    desired: list[str],
-    current: dict[str, Principal],
-    exact: bool,
-    area: str,
-    recipients: bool,
-    make: Callable[[bool, str, Resolved | None, Principal | None], None],
-) -> None:
-    """Members (or permission holders) to add and remove, shared by every kind of list.
-
-    An address to add that cannot be resolved is held, and said why: a problem when the
-    tenant lacks it, an unknown entry when it could not be read.
-    """
-    for address in desired:
-        if address in current:
-            continue
-        resolved = d.resolve(address, recipients=recipients)
-        if isinstance(resolved, Unresolved):
-            if resolved.unknown:
-                d.mark_unknown(f"{area}/{address}", code="error", reason=resolved.reason)
-            else:
-                d.problem(subject, f"cannot add {resolved.reason}")
-            continue
-        make(True, address, resolved, None)
-    if exact:
-        wanted = set(desired)
-        for address in sorted(current):
-            if address not in wanted:
-                make(False, address, None, current[address])

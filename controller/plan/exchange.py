@@ -8,59 +8,64 @@ and nothing is planned for them.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Sequence
+from itertools import chain
 from typing import Any
 
 from controller.models import DistributionGroup, OperationKind, SharedMailbox
 from controller.models.observed import (
     ObservedDistributionGroup,
     ObservedSharedMailbox,
-    Principal,
     Unknown,
 )
 from controller.plan import normalise as norm
 from controller.plan._draft import (
     SECTION_DISTRIBUTION_GROUPS,
     SECTION_SHARED_MAILBOXES,
-    Resolved,
+    ObservedExchangeObject,
     TenantDraft,
 )
-from controller.plan.directory import plan_member_changes, verified_domain_problem
+from controller.plan.directory import verified_domain_problem
+from controller.plan.inventory import (
+    Compare,
+    Create,
+    Delete,
+    Matched,
+    Unobserved,
+    compare_fields,
+    inventory,
+    match_declared,
+)
+from controller.plan.members import plan_dg_members, plan_permissions
 from controller.plan.types import Backend, FieldChange
 
-# (tenant file field, Exchange access right)
-PERMISSION_RIGHTS = (
-    ("fullAccess", "FullAccess"),
-    ("sendAs", "SendAs"),
-    ("sendOnBehalf", "SendOnBehalf"),
-)
-
 ExchangeObject = DistributionGroup | SharedMailbox
-ObservedExchangeObject = ObservedDistributionGroup | ObservedSharedMailbox
 
 
 def index_exchange(d: TenantDraft) -> None:
     """Observed Exchange objects by primary SMTP address (before any step resolves members).
 
-    An address held by two Exchange objects is ambiguous: nothing is planned for it.
+    Distribution groups and shared mailboxes share one address space: an address held by two
+    of them, of either kind, is ambiguous and nothing is planned for it.
     """
-    owners: dict[str, list[str]] = defaultdict(list)
-    dgs = d.observed.distribution_groups
-    if not isinstance(dgs, Unknown):
-        for dg in dgs:
-            owners[dg.key].append(f"distribution group {dg.name}")
-            d.dgs_by_key.setdefault(dg.key, dg)
-    mailboxes = d.observed.shared_mailboxes
-    if not isinstance(mailboxes, Unknown):
-        for mailbox in mailboxes:
-            owners[mailbox.key].append(f"shared mailbox {mailbox.name}")
-            d.mailboxes_by_key.setdefault(mailbox.key, mailbox)
-    for address, names in owners.items():
-        d.address_owners.setdefault(address, names[0])
-        if len(names) > 1:
-            d.ambiguous.add(address)
-            d.dgs_by_key.pop(address, None)
-            d.mailboxes_by_key.pop(address, None)
+    known = [
+        objects
+        for objects in (d.observed.distribution_groups, d.observed.shared_mailboxes)
+        if not isinstance(objects, Unknown)
+    ]
+    d.exchange_objects = inventory(chain(*known), _address)
+    for address, objects in d.exchange_objects.by_key.items():
+        d.address_owners.setdefault(address, f"{_what(objects[0])} {objects[0].name}")
+
+
+def _address(obj: ExchangeObject | ObservedExchangeObject) -> str:
+    return obj.primary_smtp_address
+
+
+def _what(obj: ExchangeObject | ObservedExchangeObject) -> str:
+    if isinstance(obj, DistributionGroup | ObservedDistributionGroup):
+        return "distribution group"
+    return "shared mailbox"
 
 
 def exchange_backend(d: TenantDraft) -> Backend | Unknown:
@@ -82,41 +87,31 @@ def plan_exchange(d: TenantDraft) -> None:
     if not spec.distribution_groups and not spec.shared_mailboxes:
         return
     backend = exchange_backend(d)
-    sections: list[tuple[str, list[ExchangeObject], Any, int]] = [
-        (
-            "distributionGroups",
-            sorted(spec.distribution_groups, key=lambda o: norm.key(o.primary_smtp_address)),
-            d.observed.distribution_groups,
-            SECTION_DISTRIBUTION_GROUPS,
-        ),
-        (
-            "sharedMailboxes",
-            sorted(spec.shared_mailboxes, key=lambda o: norm.key(o.primary_smtp_address)),
-            d.observed.shared_mailboxes,
-            SECTION_SHARED_MAILBOXES,
-        ),
+    sections: list[tuple[str, Sequence[ExchangeObject], Any]] = [
+        ("distributionGroups", spec.distribution_groups, d.observed.distribution_groups),
+        ("sharedMailboxes", spec.shared_mailboxes, d.observed.shared_mailboxes),
     ]
     # Objects first (creates register their address), then members and permissions, so a
     # mailbox created in this plan can be a distribution group's member.
     pending: list[tuple[ExchangeObject, ObservedExchangeObject | None, str | None]] = []
-    for area, declared, observed, _ in sections:
-        if not declared:
-            continue
-        if isinstance(observed, Unknown):
-            d.mark_unknown(area, observed)
-            continue
-        if isinstance(backend, Unknown):
-            d.mark_unknown(area, backend)
-            continue
-        for obj in declared:
-            pending.extend(_plan_object(d, obj, backend))
+    for area, declared, observed in sections:
+        # Matched against both kinds, which share one address space; unless this kind is unknown.
+        objects = observed if isinstance(observed, Unknown) else d.exchange_objects
+        for item in match_declared(declared, _address, objects):
+            if isinstance(item.match, Unobserved):
+                d.mark_unknown(area, item.match.unknown)
+            elif isinstance(backend, Unknown):
+                d.mark_unknown(area, backend)
+            else:
+                pending.extend(_plan_object(d, item, backend))
     if isinstance(backend, Backend):
         for obj, existing, created_by in pending:
             if isinstance(obj, DistributionGroup):
-                _plan_dg_members(d, obj, existing, created_by, backend)
+                assert existing is None or isinstance(existing, ObservedDistributionGroup)
+                plan_dg_members(d, obj, existing, created_by, backend)
             else:
                 assert existing is None or isinstance(existing, ObservedSharedMailbox)
-                _plan_permissions(d, obj, existing, created_by, backend)
+                plan_permissions(d, obj, existing, created_by, backend)
 
 
 def _names(obj: ExchangeObject) -> tuple[str, OperationKind, OperationKind, OperationKind, int]:
@@ -138,71 +133,77 @@ def _names(obj: ExchangeObject) -> tuple[str, OperationKind, OperationKind, Oper
 
 
 def _plan_object(
-    d: TenantDraft, obj: ExchangeObject, backend: Backend
+    d: TenantDraft, item: Matched[ExchangeObject, ObservedExchangeObject], backend: Backend
 ) -> list[tuple[ExchangeObject, ObservedExchangeObject | None, str | None]]:
     """Create, update or delete one object; returns it for the member pass when present."""
-    prefix, create, update, delete, section = _names(obj)
-    address = norm.key(obj.primary_smtp_address)
+    obj, address = item.declared, item.key
+    prefix, _, update, delete, section = _names(obj)
     subject = f"{prefix}:{address}"
-    what = "distribution group" if prefix == "distributionGroup" else "shared mailbox"
-    if address in d.ambiguous:
+    what = _what(obj)
+    # Two Exchange objects hold the address (the match is Ambiguous), or two users do: an
+    # address names one recipient.
+    if d.is_ambiguous(address):
         d.problem(subject, f"{address} is used by more than one object in the tenant; fix by hand")
         d.held[address] = f"{address} matches more than one object"
         return []
-    own = d.dgs_by_key if prefix == "distributionGroup" else d.mailboxes_by_key
-    other = d.mailboxes_by_key if prefix == "distributionGroup" else d.dgs_by_key
-    existing: ObservedExchangeObject | None = own.get(address)
-    if obj.ensure == "absent":
-        if existing is not None:
-            d.add(
+    match item.step:
+        case Delete(existing) if _what(existing) == what:
+            d.add_delete(
                 delete,
                 subject,
                 address,
                 backend,
                 section=section,
-                reason="declared ensure: absent",
-                desired={"ensure": "absent"},
-                observed={"id": existing.id},
-                changes=[FieldChange(field="exists", before=True, after=False)],
+                existing_id=existing.id,
                 params={"identity": existing.primary_smtp_address, "id": existing.id},
             )
+        case Compare(existing) if _what(existing) != what:
+            d.problem(subject, f"{address} belongs to a {d.address_owners[address]}, not a {what}")
+            d.held[address] = f"{address} is not a {what}"
+        case Create():
+            return _create_object(d, obj, address, backend)
+        case Compare(existing):
+            _update_object(d, obj, existing, kind=update, backend=backend, section=section)
+            return [(obj, existing, None)]
+    # Declared absent, and no object of its kind has the address: nothing to delete.
+    return []
+
+
+def _create_object(
+    d: TenantDraft, obj: ExchangeObject, address: str, backend: Backend
+) -> list[tuple[ExchangeObject, ObservedExchangeObject | None, str | None]]:
+    prefix, create, _, _, section = _names(obj)
+    subject = f"{prefix}:{address}"
+    what = _what(obj)
+    why = verified_domain_problem(d, address, subject)
+    if why is None and address in d.address_owners:
+        why = f"{address} is already the address of {d.address_owners[address]}"
+        d.problem(subject, why + f"; a {what} cannot be created with it")
+    if why is not None:
+        d.held[address] = f"{address} is not created: {why}"
         return []
-    if existing is None and address in other:
-        d.problem(subject, f"{address} belongs to a {d.address_owners[address]}, not a {what}")
-        d.held[address] = f"{address} is not a {what}"
-        return []
-    if existing is None:
-        why = verified_domain_problem(d, address, subject)
-        if why is None and address in d.address_owners:
-            why = f"{address} is already the address of {d.address_owners[address]}"
-            d.problem(subject, why + f"; a {what} cannot be created with it")
-        if why is not None:
-            d.held[address] = f"{address} is not created: {why}"
-            return []
-        assert obj.name is not None
-        body: dict[str, Any] = {
-            "name": obj.name,
-            "displayName": obj.display_name or obj.name,
-            "primarySmtpAddress": obj.primary_smtp_address,
-        }
-        if obj.alias is not None:
-            body["alias"] = obj.alias
-        op_id = d.add(
-            create,
-            subject,
-            address,
-            backend,
-            section=section,
-            reason=f"declared {what}, not in the tenant",
-            desired=body,
-            observed={"exists": False},
-            changes=[FieldChange(field=k, after=v) for k, v in body.items()],
-            params=body,
-        )
-        d.created[address] = op_id
-        return [(obj, None, op_id)]
-    _update_object(d, obj, existing, kind=update, backend=backend, section=section)
-    return [(obj, existing, None)]
+    assert obj.name is not None
+    body: dict[str, Any] = {
+        "name": obj.name,
+        "displayName": obj.display_name or obj.name,
+        "primarySmtpAddress": obj.primary_smtp_address,
+    }
+    if obj.alias is not None:
+        body["alias"] = obj.alias
+    op_id = d.add(
+        create,
+        subject,
+        address,
+        backend,
+        section=section,
+        reason=f"declared {what}, not in the tenant",
+        desired=body,
+        observed={"exists": False},
+        changes=[FieldChange(field=k, after=v) for k, v in body.items()],
+        params=body,
+    )
+    d.created[address] = op_id
+    return [(obj, None, op_id)]
 
 
 def _update_object(
@@ -220,20 +221,14 @@ def _update_object(
     # Exchange fills DisplayName from Name when none is given: compare against that default,
     # so an object created without a display name shows no drift.
     observed_display = existing.display_name or existing.name
-    fields = (
-        ("name", obj.name, existing.name, norm.caseless),
-        ("displayName", obj.display_name, observed_display, norm.text),
-        ("alias", obj.alias, existing.alias, norm.caseless),
+    desired, observed, changes = compare_fields(
+        existing.id,
+        (
+            ("name", obj.name, existing.name, norm.caseless),
+            ("displayName", obj.display_name, observed_display, norm.text),
+            ("alias", obj.alias, existing.alias, norm.caseless),
+        ),
     )
-    changes = []
-    desired: dict[str, Any] = {}
-    observed: dict[str, Any] = {"id": existing.id}
-    for api, want, have, compare in fields:
-        if want is None:
-            continue
-        desired[api], observed[api] = want, have
-        if compare(want) != compare(have):
-            changes.append(FieldChange(field=api, before=have, after=want))
     if changes:
         d.add(
             kind,
@@ -251,168 +246,3 @@ def _update_object(
                 "set": {c.field: c.after for c in changes},
             },
         )
-
-
-def _plan_dg_members(
-    d: TenantDraft,
-    dg: DistributionGroup,
-    existing: ObservedExchangeObject | None,
-    created_by: str | None,
-    backend: Backend,
-) -> None:
-    if dg.members is None:
-        return
-    address = norm.key(dg.primary_smtp_address)
-    subject = f"distributionGroup:{address}"
-    area = f"distributionGroups/{address}/members"
-    current: dict[str, Principal] = {}
-    if existing is not None:
-        assert isinstance(existing, ObservedDistributionGroup)
-        members = existing.members
-        if members is None:
-            members = Unknown("error", "the group's members were not read")
-        if isinstance(members, Unknown):
-            d.mark_unknown(area, members)
-            return
-        current = {m.key: m for m in members if m.key is not None}
-    dg_id = existing.id if existing else None
-    identity = existing.primary_smtp_address if existing else dg.primary_smtp_address
-
-    def make(adding: bool, member: str, resolved: Resolved | None, seen: Principal | None) -> None:
-        if adding:
-            assert resolved is not None
-            d.add(
-                OperationKind.DISTRIBUTION_GROUP_ADD_MEMBER,
-                subject,
-                f"{address}/{member}",
-                backend,
-                section=SECTION_DISTRIBUTION_GROUPS,
-                reason="listed in the distribution group's members",
-                desired={"member": member},
-                observed={"id": dg_id, "memberId": resolved.id, "isMember": False},
-                changes=[FieldChange(field="members", after=member)],
-                params={"identity": identity, "id": dg_id, "member": member},
-                depends_on=[created_by, resolved.created_by],
-            )
-        else:
-            assert seen is not None
-            d.add(
-                OperationKind.DISTRIBUTION_GROUP_REMOVE_MEMBER,
-                subject,
-                f"{address}/{member}",
-                backend,
-                section=SECTION_DISTRIBUTION_GROUPS,
-                reason="not in the distribution group's exact members list",
-                desired={"member": member, "membership": dg.membership, "listed": False},
-                observed={"id": dg_id, "memberId": seen.id, "isMember": True},
-                changes=[FieldChange(field="members", before=member)],
-                params={"identity": identity, "id": dg_id, "member": seen.address},
-            )
-
-    plan_member_changes(
-        d,
-        subject=subject,
-        desired=norm.keys(dg.members),
-        current=current,
-        exact=dg.membership == "exact",
-        area=area,
-        recipients=True,
-        make=make,
-    )
-
-
-def _plan_permissions(
-    d: TenantDraft,
-    mailbox: SharedMailbox,
-    existing: ObservedSharedMailbox | None,
-    created_by: str | None,
-    backend: Backend,
-) -> None:
-    address = norm.key(mailbox.primary_smtp_address)
-    subject = f"sharedMailbox:{address}"
-    identity = existing.primary_smtp_address if existing else mailbox.primary_smtp_address
-    mailbox_id = existing.id if existing else None
-    declared_lists = {
-        "fullAccess": mailbox.full_access,
-        "sendAs": mailbox.send_as,
-        "sendOnBehalf": mailbox.send_on_behalf,
-    }
-    for field_name, right in PERMISSION_RIGHTS:
-        declared = declared_lists[field_name]
-        if declared is None:
-            continue
-        area = f"sharedMailboxes/{address}/{field_name}"
-        holders: frozenset[str] = frozenset()
-        if existing is not None:
-            seen = getattr(existing, _attr(field_name))
-            if seen is None:
-                seen = Unknown("error", f"the mailbox's {right} holders were not read")
-            if isinstance(seen, Unknown):
-                d.mark_unknown(area, seen)
-                continue
-            holders = frozenset(norm.key(h) for h in seen)
-        current = {h: Principal(id=h, address=h) for h in holders}
-
-        def make(
-            adding: bool,
-            holder: str,
-            resolved: Resolved | None,
-            seen_holder: Principal | None,
-            *,
-            field_name: str = field_name,
-            right: str = right,
-        ) -> None:
-            kind = (
-                OperationKind.MAILBOX_PERMISSION_ADD
-                if adding
-                else OperationKind.MAILBOX_PERMISSION_REMOVE
-            )
-            d.add(
-                kind,
-                subject,
-                f"{address}/{field_name}/{holder}",
-                backend,
-                section=SECTION_SHARED_MAILBOXES,
-                reason=(
-                    f"listed in the mailbox's {field_name}"
-                    if adding
-                    else f"not in the mailbox's exact {field_name} list"
-                ),
-                desired={"holder": holder, "right": right, "listed": adding}
-                | ({} if adding else {"permissions": mailbox.permissions}),
-                observed={
-                    "id": mailbox_id,
-                    "holds": not adding,
-                    "holderId": resolved.id if resolved else None,
-                },
-                changes=[
-                    FieldChange(field=field_name, after=holder)
-                    if adding
-                    else FieldChange(field=field_name, before=holder)
-                ],
-                params={
-                    "identity": identity,
-                    "id": mailbox_id,
-                    "right": right,
-                    "holder": holder,
-                    "holderId": resolved.id if resolved else None,
-                },
-                depends_on=[created_by, resolved.created_by if resolved else None],
-            )
-
-        plan_member_changes(
-            d,
-            subject=subject,
-            desired=norm.keys(declared),
-            current=current,
-            exact=mailbox.permissions == "exact",
-            area=area,
-            recipients=True,
-            make=make,
-        )
-
-
-def _attr(field_name: str) -> str:
-    return {"fullAccess": "full_access", "sendAs": "send_as", "sendOnBehalf": "send_on_behalf"}[
-        field_name
-    ]
