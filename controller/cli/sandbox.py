@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -109,15 +110,29 @@ def sandbox() -> None:
     default=None,
     help="Also write an msp.yaml whose endpoints point at this sandbox.",
 )
+@click.option(
+    "--epoch",
+    type=click.Choice(["now", "scenario"]),
+    default="now",
+    show_default=True,
+    help="Where a new world's clock starts: now (its clients read the wall clock, as against "
+    "the real services) or the scenario's fixed epoch. A saved world keeps its own clock.",
+)
 @click.pass_obj
 def serve(
-    terminal: Terminal, scenario: Path | None, port: int, state: Path, write_msp: Path | None
+    terminal: Terminal,
+    scenario: Path | None,
+    port: int,
+    state: Path,
+    write_msp: Path | None,
+    epoch: str,
 ) -> None:
     """Serve the sandbox until interrupted (Ctrl-C), printing its endpoints and CA.
 
     State is saved to --state on exit, so the next serve continues where this one stopped.
     """
-    sb = Sandbox(_scenario(scenario), state_dir=state, port=port)
+    start = time.time() if epoch == "now" else None
+    sb = Sandbox(_scenario(scenario), state_dir=state, port=port, epoch=start)
     try:
         sb.start()
     except OSError as problem:

@@ -35,12 +35,25 @@ class Sandbox:
     ``Sandbox(scenario, state_dir=None)``: with a ``state_dir`` the world is loaded from (and
     saved to) ``state_dir/state.json`` so it lasts between processes, and the CA lives there.
     ``start()`` binds free ports (or ``port``, ``port+1``, ... when given).
+
+    ``epoch``: where a new (or reset) world's clock starts, in seconds since 1970; the
+    scenario's epoch by default. Where tenantctl runs with ``--sandbox`` it reads the time from
+    this clock, so a fixed epoch gives the same world on any day. A sandbox that serves
+    clients as real endpoints (``tenantctl sandbox serve``, tests that point msp.yaml at it)
+    is started at the wall clock instead, because those clients read the wall clock, as they
+    would against the real services.
     """
 
     def __init__(
-        self, scenario: Scenario, state_dir: str | Path | None = None, *, port: int = 0
+        self,
+        scenario: Scenario,
+        state_dir: str | Path | None = None,
+        *,
+        port: int = 0,
+        epoch: float | None = None,
     ) -> None:
         self.scenario = scenario
+        self._epoch = epoch
         self.state_dir = Path(state_dir) if state_dir is not None else None
         self._port = port
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
@@ -80,8 +93,8 @@ class Sandbox:
 
     @property
     def epoch(self) -> float:
-        """The scenario's start, in seconds since 1970: where a new or reset world begins."""
-        return self.scenario.epoch.timestamp()
+        """Where a new or reset world begins, in seconds since 1970."""
+        return self._epoch if self._epoch is not None else self.scenario.epoch.timestamp()
 
     @property
     def world(self) -> World:

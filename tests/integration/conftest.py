@@ -4,6 +4,7 @@ on 127.0.0.1. Retries wait on the sandbox's virtual clock, so no test sleeps."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,15 @@ from controller.runtime import World, sandbox_settings
 from controller.sandbox import Sandbox, default_scenario
 
 DESIRED = Path(__file__).resolve().parents[2] / "desired"
+
+
+def serving(state_dir: Path | None = None) -> Sandbox:
+    """The demo world serving tenantctl as real endpoints would (msp.yaml endpoints, secrets
+    from the environment): its clock starts at the wall clock, because tenantctl then reads the
+    wall clock, as it does against the real services. (With ``--sandbox``, or through
+    :func:`world_of`, tenantctl reads the sandbox's own clock, which starts at the scenario's
+    fixed epoch.)"""
+    return Sandbox(default_scenario(), state_dir=state_dir, epoch=time.time())
 
 
 @pytest.fixture

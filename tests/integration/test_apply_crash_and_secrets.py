@@ -26,7 +26,7 @@ from controller.cli import cli
 from controller.cli.sandbox import msp_document
 from controller.loader import load_desired
 from controller.sandbox import Sandbox, default_scenario
-from tests.integration.conftest import DESIRED, plan_against
+from tests.integration.conftest import DESIRED, plan_against, serving
 
 CONTOSO = "6f1c0d4e-2a3b-4c5d-8e9f-0a1b2c3d4e5f"
 
@@ -58,7 +58,7 @@ def _intents(journal: Path) -> int:
 
 
 def test_a_killed_apply_is_finished_by_the_next_run(tmp_path: Path) -> None:
-    with Sandbox(default_scenario(), state_dir=tmp_path / "sandbox") as sb:
+    with serving(tmp_path / "sandbox") as sb:
         desired = _estate(tmp_path, sb, ["contoso"])
         journal = tmp_path / "journal.sqlite"
         env = {

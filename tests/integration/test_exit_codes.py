@@ -23,8 +23,8 @@ from click.testing import CliRunner, Result
 from controller.cli import cli
 from controller.cli.sandbox import msp_document
 from controller.connectors import Connections
-from controller.sandbox import Sandbox, default_scenario
-from tests.integration.conftest import DESIRED
+from controller.sandbox import Sandbox
+from tests.integration.conftest import DESIRED, serving
 
 CONTOSO = "6f1c0d4e-2a3b-4c5d-8e9f-0a1b2c3d4e5f"
 
@@ -32,7 +32,7 @@ CONTOSO = "6f1c0d4e-2a3b-4c5d-8e9f-0a1b2c3d4e5f"
 @pytest.fixture
 def estate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Sandbox, Path]]:
     """The demo's contoso and fabrikam against a running sandbox, as a real estate is run."""
-    with Sandbox(default_scenario(), state_dir=tmp_path / "sandbox") as sb:
+    with serving(tmp_path / "sandbox") as sb:
         desired = tmp_path / "desired"
         (desired / "tenants").mkdir(parents=True)
         document = msp_document(sb)

@@ -18,8 +18,8 @@ from click.testing import CliRunner, Result
 
 from controller.cli import cli
 from controller.cli.sandbox import msp_document
-from controller.sandbox import Sandbox, default_scenario
-from tests.integration.conftest import DESIRED
+from controller.sandbox import Sandbox
+from tests.integration.conftest import DESIRED, serving
 
 CONTOSO = "6f1c0d4e-2a3b-4c5d-8e9f-0a1b2c3d4e5f"
 FABRIKAM = "2b7e151c-28ae-4d2a-a6f0-9cf4f3c762e1"
@@ -38,7 +38,7 @@ def git(repo: Path, *args: str) -> str:
 
 @pytest.fixture
 def gitops(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Sandbox, Path]]:
-    with Sandbox(default_scenario(), state_dir=tmp_path / "sandbox") as sb:
+    with serving(tmp_path / "sandbox") as sb:
         for sku in sb.world.tenants[FABRIKAM].skus.values():
             sku.units = 25
         repo = tmp_path / "repo"

@@ -75,3 +75,16 @@ def test_the_demo_world_starts_at_its_scenario_epoch_on_any_day(tmp_path: Path) 
         assert again.clock.now_datetime() - scenario.epoch >= dt.timedelta(days=1)
         again.reset()
         assert again.clock.now_datetime() - scenario.epoch < dt.timedelta(minutes=1)
+
+
+def test_a_sandbox_serving_real_endpoints_can_start_elsewhere_than_its_scenario(
+    tmp_path: Path,
+) -> None:
+    start = dt.datetime(2031, 5, 1, tzinfo=dt.UTC)
+    with Sandbox(default_scenario(), state_dir=tmp_path, epoch=start.timestamp()) as sb:
+        assert dt.timedelta(0) <= sb.clock.now_datetime() - start < dt.timedelta(minutes=1)
+        woodgrove = next(t for t in sb.world.tenants.values() if t.name == "woodgrove")
+        assert woodgrove.gdap is not None  # its dates count from where the world started
+        assert dt.datetime.fromtimestamp(woodgrove.gdap.end_at, dt.UTC).date() == dt.date(
+            2031, 5, 6
+        )
