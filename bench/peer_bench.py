@@ -1,0 +1,180 @@
+"""tenantctl against its peer, side by side: ``tenantctl plan`` and the naive script an MSP
+engineer would write (``bench/naive_peer.py``), run in turn (A B A B ...) against the same
+sandbox served from a child process, on a generated estate (default 200 tenants x 50 users,
+10 groups of 10 members, 20 ms latency per request).
+
+Each command runs as its own process, as an operator runs it. Printed per run and as medians:
+wall time, CPU (user + sys of the process, from the kernel's accounting), round trips on the
+wire (the sandbox's request log; items inside a ``$batch`` are not round trips), CPU per round
+trip, and the ratio tenantctl / peer of each pair. Target (the performance issue): tenantctl's
+wall time at most 0.6 x the peer's.
+
+    .venv/bin/python bench/peer_bench.py [--tenants 200] [--users 50] [--latency 0.02] [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from plan_bench import _scenario, write_desired
+
+from controller.sandbox import Sandbox
+
+HERE = Path(__file__).resolve().parent
+
+
+def _serve(conn: Any, tenants: int, users: int, latency: float) -> None:
+    # Started at the wall clock: tenantctl, pointed at it as at real endpoints, reads the wall
+    # clock too.
+    with Sandbox(_scenario(tenants, users), epoch=time.time()) as sb:
+        sb.latency = latency
+        partner = sb.world.partner
+        conn.send(
+            (sb.endpoints, str(sb.ca_path), sb.secrets, partner.tenant_id, partner.app.client_id)
+        )
+        while conn.recv() == "count":
+            wire = Counter(r.service for r in sb.requests if not r.in_batch)
+            conn.send((dict(wire), float(sb.stats()["cpuSeconds"])))
+            sb.accounting.clear()
+
+
+@dataclass
+class Measured:
+    wall: float
+    cpu: float
+    round_trips: int
+    returncode: int
+
+    @property
+    def cpu_per_round_trip_ms(self) -> float:
+        return 1000 * self.cpu / self.round_trips if self.round_trips else float("nan")
+
+
+def run(command: list[str], env: dict[str, str], counts: Any) -> Measured:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    counts.send("count")
+    wire, _ = counts.recv()
+    if done.returncode not in (0, 2):
+        print(done.stdout[-2000:], done.stderr[-2000:], file=sys.stderr)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Measured(wall, cpu, sum(wire.values()), done.returncode)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tenants", type=int, default=200)
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--latency", type=float, default=0.02)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+
+    parent, child = multiprocessing.Pipe()
+    server = multiprocessing.get_context("spawn").Process(
+        target=_serve, args=(child, args.tenants, args.users, args.latency), daemon=True
+    )
+    server.start()
+    endpoints, ca, secrets, partner_id, client_id = parent.recv()
+    with tempfile.TemporaryDirectory(prefix="tenantctl-peer-") as tmp:
+        desired = write_desired(_scenario(args.tenants, args.users), Path(tmp))
+        msp = yaml.safe_load((desired / "msp.yaml").read_text(encoding="utf-8"))
+        msp["spec"]["endpoints"] = {
+            "login": endpoints["login"],
+            "graph": endpoints["graph"],
+            "exchange": endpoints["exchange"],
+            "partnerCenter": endpoints["partnerCenter"],
+        }
+        msp["spec"]["caBundle"] = ca
+        msp["spec"]["partner"] = {
+            "tenantId": partner_id,
+            "clientId": client_id,
+            "credential": {"secret": {"env": "TENANTCTL_CLIENT_SECRET"}},
+        }
+        msp["spec"].pop("cipp", None)
+        (desired / "msp.yaml").write_text(yaml.safe_dump(msp, sort_keys=False), encoding="utf-8")
+        env = {
+            **os.environ,
+            "TENANTCTL_CLIENT_SECRET": secrets["partner"],
+            "HOME": tmp,
+        }
+        tenantctl = [str(Path(sys.executable).with_name("tenantctl")), "plan", "--desired"]
+        ours = [*tenantctl, str(desired)]
+        peer = [
+            sys.executable,
+            str(HERE / "naive_peer.py"),
+            "--login",
+            endpoints["login"],
+            "--graph",
+            endpoints["graph"],
+            "--ca",
+            ca,
+            "--partner",
+            partner_id,
+            "--client-id",
+            client_id,
+        ]
+        print(
+            f"== tenantctl plan vs the naive script: {args.tenants} tenants x {args.users} users, "
+            f"{args.latency * 1000:.0f} ms latency, {args.runs} pairs =="
+        )
+        run(ours, env, parent)  # warm-up: imports, caches, the sandbox's first connections
+        run(peer, env, parent)
+        pairs: list[tuple[Measured, Measured]] = []
+        for i in range(args.runs):
+            a = run(ours, env, parent)
+            b = run(peer, env, parent)
+            pairs.append((a, b))
+            print(
+                f"pair {i + 1}: tenantctl {a.wall:.2f} s wall, {a.cpu:.2f} s CPU, "
+                f"{a.round_trips} round trips (exit {a.returncode}) | peer {b.wall:.2f} s wall, "
+                f"{b.cpu:.2f} s CPU, {b.round_trips} round trips (exit {b.returncode}) | "
+                f"ratio {a.wall / b.wall:.2f}"
+            )
+    parent.send("stop")
+    server.join(timeout=30)
+
+    def median(values: list[float]) -> float:
+        return statistics.median(values)
+
+    ours_runs = [a for a, _ in pairs]
+    peer_runs = [b for _, b in pairs]
+    print(
+        f"median tenantctl: {median([m.wall for m in ours_runs]):.2f} s wall, "
+        f"{median([m.cpu for m in ours_runs]):.2f} s CPU, "
+        f"{median([m.round_trips for m in ours_runs]):.0f} round trips, "
+        f"{median([m.cpu_per_round_trip_ms for m in ours_runs]):.2f} ms CPU per round trip"
+    )
+    print(
+        f"median peer:      {median([m.wall for m in peer_runs]):.2f} s wall, "
+        f"{median([m.cpu for m in peer_runs]):.2f} s CPU, "
+        f"{median([m.round_trips for m in peer_runs]):.0f} round trips, "
+        f"{median([m.cpu_per_round_trip_ms for m in peer_runs]):.2f} ms CPU per round trip"
+    )
+    ratios = [a.wall / b.wall for a, b in pairs]
+    ratio = median(ratios)
+    print(
+        f"wall ratio tenantctl / peer: median {ratio:.2f} (min {min(ratios):.2f}, "
+        f"max {max(ratios):.2f}); target <= 0.6: {'OK' if ratio <= 0.6 else 'MISSED'}"
+    )
+
+
+if __name__ == "__main__":
+    main()
