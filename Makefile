@@ -5,12 +5,15 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-clock lint typecheck pytest schemas bench clean
+.PHONY: demo test test-clock lint typecheck pytest schemas lock bench clean
 
-$(STAMP): pyproject.toml
+# constraints.txt pins every package (and what they pull in) to the versions CI was green
+# with, so a new release of a tool cannot turn `make test` red by itself. `make lock`
+# re-resolves it after a change to the dependencies in pyproject.toml.
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 # A real plan of the demo estate against the sandbox, from a fresh sandbox state each time.
@@ -37,6 +40,11 @@ pytest: $(STAMP)
 # on today's date. Needs the faketime command (Debian: apt-get install faketime).
 test-clock: $(STAMP)
 	faketime '+400 days' $(BIN)/pytest -q -p no:cacheprovider
+
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header \
+		--output-file constraints.txt
 
 schemas: $(STAMP)
 	$(BIN)/tenantctl schema --out schemas

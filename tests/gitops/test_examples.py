@@ -10,6 +10,9 @@ cover the matrix, Indexed Job wiring).
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +20,7 @@ import click
 import pytest
 import yaml
 
-from controller.gitops.templates import PLACEHOLDER, check_template, find_invocations
+from controller.gitops.templates import check_template, find_invocations
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 TEMPLATES = sorted(p for p in EXAMPLES.rglob("*") if p.suffix in (".yml", ".yaml"))
@@ -91,8 +94,13 @@ def test_the_expected_templates_exist() -> None:
         "ci/github/tenantctl-approve.yml",
         "ci/github/tenantctl-drift.yml",
         "ci/github/tenantctl-plan.yml",
+        "ci/github/tenantctl-shard.yml",
         "kubernetes/cronjob.yaml",
     ]
+
+
+# The scheduled workflows only call the reusable shard workflow, which calls tenantctl.
+CALLERS = frozenset({"tenantctl-apply.yml", "tenantctl-drift.yml"})
 
 
 @pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.name)
@@ -104,6 +112,11 @@ def test_every_template_parses_as_yaml(path: Path) -> None:
 
 @pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.name)
 def test_every_template_uses_only_agreed_commands_and_flags(path: Path) -> None:
+    if path.name in CALLERS:
+        assert not find_invocations(path)
+        jobs = load_all(path)[0]["jobs"].values()
+        assert {job["uses"] for job in jobs} == {"./.github/workflows/tenantctl-shard.yml"}
+        return
     assert find_invocations(path), f"{path.name} calls tenantctl nowhere"
     assert [str(problem) for problem in check_template(path, agreed_cli)] == []
 
@@ -112,15 +125,24 @@ def commands(path: Path) -> list[str]:
     return [" ".join(inv.argv) for inv in find_invocations(path)]
 
 
+def steps_of(workflow: dict[str, Any]) -> list[dict[str, Any]]:
+    return [step for job in workflow["jobs"].values() for step in job.get("steps", [])]
+
+
 def test_the_plan_workflow() -> None:
     path = GITHUB / "tenantctl-plan.yml"
     workflow = load_all(path)[0]
     assert "pull_request" in workflow[True]  # YAML 1.1 reads the key `on` as true
     steps = workflow["jobs"]["plan"]["steps"]
-    assert steps[0]["with"]["fetch-depth"] == 0
+    estate, tool = steps[0]["with"], steps[1]["with"]
+    assert (estate["path"], estate["fetch-depth"]) == ("estate", 0)
+    # The job holds the tenant credentials: the tool is the base branch's, not the PR's.
+    assert (tool["path"], tool["ref"]) == ("tool", "${{ github.event.pull_request.base.sha }}")
+    installs = [s["run"] for s in steps if "pip install" in s.get("run", "")]
+    assert installs == ["pip install --constraint tool/constraints.txt ./tool"]
     assert commands(path) == [
         "validate",
-        f"plan --changed-since origin/{PLACEHOLDER} --out plan.json --markdown plan.md",
+        "plan --changed-since origin/$BASE_REF --out plan.json --markdown plan.md",
     ]
     scripts = [s["with"]["script"] for s in steps if "github-script" in s.get("uses", "")]
     assert len(scripts) == 1
@@ -129,13 +151,22 @@ def test_the_plan_workflow() -> None:
     assert any(s.get("uses", "").startswith("actions/upload-artifact") for s in steps)
 
 
-def test_the_approve_workflow() -> None:
+def test_the_approve_workflow_writes_only_where_no_pull_request_code_runs() -> None:
     path = GITHUB / "tenantctl-approve.yml"
     workflow = load_all(path)[0]
     assert set(workflow[True]) == {"issue_comment", "workflow_dispatch"}
-    assert commands(path) == [f"approve plan.json --by {PLACEHOLDER} $@"]
-    steps = workflow["jobs"]["approve"]["steps"]
-    assert any("git push" in s.get("run", "") for s in steps)
+    assert workflow["permissions"] == {}
+    approve, commit = workflow["jobs"]["approve"], workflow["jobs"]["commit"]
+    assert approve["permissions"]["contents"] == "read"
+    assert commit["permissions"]["contents"] == "write"
+    assert commands(path) == ["approve ../plan/plan.json --by $APPROVER $@"]
+    # The reading job installs the default branch's tenantctl, never the pull request's.
+    tool = next(s for s in approve["steps"] if s.get("with", {}).get("path") == "tool")
+    assert tool["with"]["ref"] == "${{ github.event.repository.default_branch }}"
+    # The writing job runs no code: no install, no tenantctl, no script from the branch.
+    runs = "\n".join(s.get("run", "") for s in commit["steps"])
+    assert not re.search(r"\bpip install\b|^\s*tenantctl\b|\./", runs, re.MULTILINE), runs
+    assert "git push" in runs
     # The comment's text is untrusted: it reaches scripts only through the environment.
     text = path.read_text(encoding="utf-8")
     assert text.count("github.event.comment.body") == 2  # the job's `if:` and one env entry
@@ -146,22 +177,73 @@ def test_the_apply_workflow_never_overlaps_and_covers_every_shard() -> None:
     workflow = load_all(path)[0]
     assert workflow["concurrency"] == {"group": "tenantctl-apply", "cancel-in-progress": False}
     assert set(workflow[True]) == {"push", "schedule", "workflow_dispatch"}
-    assert workflow["permissions"]["id-token"] == "write"
-    job = workflow["jobs"]["apply"]
-    assert job["strategy"]["matrix"]["shard"] == list(range(1, workflow["env"]["SHARDS"] + 1))
-    assert job["strategy"]["fail-fast"] is False
-    assert commands(path) == [
-        f"apply --approvals approvals --shard {PLACEHOLDER}/{PLACEHOLDER} --notify "
-        f"$TENANTCTL_WEBHOOK --journal journal-{PLACEHOLDER}.sqlite"
+    assert workflow["permissions"] == {}
+    for name, job in workflow["jobs"].items():
+        assert job["with"]["mode"] == "apply"
+        assert job["strategy"]["matrix"]["shard"] == list(range(1, job["with"]["shards"] + 1))
+        assert job["strategy"]["fail-fast"] is False
+        # id-token: write only where the credential is federated.
+        federated = job["with"].get("federated", False)
+        assert ("id-token" in job["permissions"]) is federated, name
+        assert ("== 'true'" in job["if"]) is federated, name
+    shard = GITHUB / "tenantctl-shard.yml"
+    assert commands(shard) == [
+        "apply --approvals approvals --shard $SHARD/$SHARDS --notify $TENANTCTL_WEBHOOK "
+        "--journal journal-$SHARD.sqlite",
+        "plan --drift --shard $SHARD/$SHARDS --out drift.json --markdown drift.md --notify "
+        "$TENANTCTL_WEBHOOK",
     ]
+    # A long shard keeps a fresh federated token: the file is fetched again while it runs.
+    text = shard.read_text(encoding="utf-8")
+    assert "ACTIONS_ID_TOKEN_REQUEST_URL" in text and "sleep 240" in text
 
 
 def test_the_drift_workflow_only_plans() -> None:
     path = GITHUB / "tenantctl-drift.yml"
     workflow = load_all(path)[0]
-    job = workflow["jobs"]["drift"]
-    assert job["strategy"]["matrix"]["shard"] == list(range(1, workflow["env"]["SHARDS"] + 1))
-    assert all(c.startswith("plan --drift") for c in commands(path))
+    for job in workflow["jobs"].values():
+        assert job["with"]["mode"] == "drift"
+        assert job["strategy"]["matrix"]["shard"] == list(range(1, job["with"]["shards"] + 1))
+        assert ("id-token" in job["permissions"]) is job["with"].get("federated", False)
+
+
+WORKFLOWS = sorted(GITHUB.glob("*.yml"))
+PINNED = re.compile(r"^[\w.-]+/[\w.-]+@[0-9a-f]{40}$")
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_actions_are_pinned_by_commit_and_checkouts_keep_no_credentials(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    for step in steps_of(load_all(path)[0]):
+        uses = step.get("uses")
+        if uses is None:
+            continue
+        assert PINNED.match(uses), f"{path.name}: {uses} is not pinned to a commit"
+        line = next(line for line in text.splitlines() if uses in line)
+        assert re.search(r"# v\d+\.\d+\.\d+$", line), f"{path.name}: no version beside {uses}"
+        if uses.startswith("actions/checkout@"):
+            assert step["with"]["persist-credentials"] is False, path.name
+    for step in steps_of(load_all(path)[0]):
+        run = step.get("run", "")
+        if "pip install" in run:
+            assert "--constraint" in run, f"{path.name}: {run!r} installs unpinned"
+
+
+@pytest.mark.parametrize(
+    ("path", "schema"),
+    [*((p, "vendor.github-workflows") for p in WORKFLOWS),
+     (EXAMPLES / "ci" / "azure-pipelines.yml", "vendor.azure-pipelines")],
+    ids=lambda v: v.name if isinstance(v, Path) else v,
+)  # fmt: skip
+def test_the_templates_are_valid_against_the_vendors_schemas(path: Path, schema: str) -> None:
+    checker = Path(sys.executable).with_name("check-jsonschema")
+    done = subprocess.run(
+        [str(checker), "--regex-variant", "python", "--builtin-schema", schema, str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
 
 def test_the_azure_pipeline_has_each_stage() -> None:

@@ -12,11 +12,15 @@ from controller.cli import cli
 from controller.gitops import check_template, find_invocations
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-TEMPLATES = sorted(p for p in EXAMPLES.rglob("*") if p.suffix in (".yml", ".yaml"))
+# The scheduled GitHub workflows only call the reusable tenantctl-shard.yml, checked here too.
+CALLERS = ("tenantctl-apply.yml", "tenantctl-drift.yml")
+TEMPLATES = sorted(
+    p for p in EXAMPLES.rglob("*") if p.suffix in (".yml", ".yaml") and p.name not in CALLERS
+)
 
 
 def test_there_are_templates() -> None:
-    assert len(TEMPLATES) >= 6
+    assert len(TEMPLATES) >= 5
 
 
 @pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: str(p.relative_to(EXAMPLES)))
