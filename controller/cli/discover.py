@@ -23,6 +23,7 @@ from controller.discover import (
     undeclared_customers,
 )
 from controller.errors import TenantctlError
+from controller.files import PRIVATE, write_atomically
 from controller.loader import TENANTS_DIR, load_desired
 from controller.models import DesiredState
 from controller.runtime import open_world
@@ -162,11 +163,8 @@ def write_skeletons(terminal: Terminal, found: list[DiscoveredCustomer], directo
             )
             failures += 1
             continue
-        directory.mkdir(parents=True, exist_ok=True)
         try:
-            # "x": fail if the file exists, even if it appeared since we looked.
-            with path.open("x", encoding="utf-8") as handle:
-                handle.write(skeleton_tenant_yaml(customer))
+            write_atomically(path, skeleton_tenant_yaml(customer), mode=PRIVATE, overwrite=False)
         except FileExistsError:
             terminal.error(f"{path} exists; not overwritten (rename it or the customer's file)")
             failures += 1

@@ -12,6 +12,7 @@ from controller.cli.progress import TenantProgress
 from controller.cli.selection import chosen_tenants
 from controller.cli.terminal import Terminal
 from controller.cli.world_options import WorldOptions, world_options
+from controller.files import PRIVATE, write_atomically
 from controller.gitops import parse_webhook
 from controller.pipeline import observe_and_plan
 from controller.plan import Plan
@@ -142,8 +143,5 @@ def _write_outputs(terminal: Terminal, plan: Plan, out: Path | None, markdown: P
 
 
 def _write(path: Path, text: str) -> None:
-    """Whole file or nothing: a temp file renamed into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    """Plans and results name the tenants' users: readable only by their owner."""
+    write_atomically(path, text, mode=PRIVATE)

@@ -13,6 +13,7 @@ import yaml
 
 from controller.cli.terminal import Terminal
 from controller.errors import UsageError
+from controller.files import SHARED, write_atomically
 from controller.models.msp import MSPConfig
 from controller.sandbox import Sandbox, Scenario, default_scenario, load_scenario
 
@@ -132,8 +133,8 @@ def serve(
             f"{sb.secrets['partner']} CIPP_CLIENT_SECRET={sb.secrets.get('cipp', '')}"
         )
         if write_msp is not None:
-            write_msp.parent.mkdir(parents=True, exist_ok=True)
-            write_msp.write_text(yaml.safe_dump(msp_document(sb), sort_keys=False))
+            document = yaml.safe_dump(msp_document(sb), sort_keys=False)
+            write_atomically(write_msp, document, mode=SHARED)
             terminal.out(f"{'msp':<14} {write_msp.resolve()}")
         terminal.info("serving; press Ctrl-C to stop")
         # SIGTERM (a container stop, `kill`) ends the wait like Ctrl-C, so state is saved.

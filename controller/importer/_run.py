@@ -10,7 +10,6 @@ imported is an outcome, not an exception: the other tenants go on.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any, Literal
 
 from controller.connectors import Connections
 from controller.errors import Diagnostic, ServiceError, UsageError
+from controller.files import PRIVATE, write_atomically
 from controller.importer._build import (
     ImportOptions,
     ImportRefused,
@@ -306,15 +306,9 @@ def _clashes(state: DesiredState, target: ImportTarget, tenant: TenantConfig) ->
 
 
 def write_whole(path: Path, text: str) -> None:
-    """Whole file or nothing: a temporary file beside it (not *.yaml, so no loader reads it
-    half-written), renamed into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    """A tenant file, whole or not at all, readable only by its owner (it lists the tenant's
+    users and who may read which mailbox)."""
+    write_atomically(path, text, mode=PRIVATE)
 
 
 def _exists(target: ImportTarget, *, skip: bool) -> ImportOutcome:

@@ -12,6 +12,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from controller.files import PRIVATE, write_atomically
 from controller.sandbox._behaviour import Accounting, Faults, RequestRecord, Throttle
 from controller.sandbox._cipp import CippService, settle_consents
 from controller.sandbox._clock import VirtualClock
@@ -92,12 +93,10 @@ class Sandbox:
         path = self._state_file()
         if path is None:
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
         with self.rt.lock:
             data = {"clock": self.clock.snapshot(), "world": self.rt.world.to_json()}
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data), encoding="utf-8")
-        tmp.replace(path)
+        # The world holds the sandbox's client secrets and its tenants' data.
+        write_atomically(path, json.dumps(data), mode=PRIVATE)
 
     def reset(self) -> None:
         """Return to the scenario (and forget faults, budgets and the request log)."""
