@@ -12,14 +12,13 @@ a customer's display name in Partner Center rarely matches the slug in ``desired
 from __future__ import annotations
 
 import datetime as dt
-import re
-import unicodedata
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import yaml
 
+from controller.models.naming import tenant_slug
 from controller.models.permissions import (
     EXCHANGE_ADMINISTRATOR_ROLE,
     GLOBAL_ADMINISTRATOR_ROLE,
@@ -35,7 +34,6 @@ __all__ = [
     "domains_of_organization",
     "role_name",
     "skeleton_tenant_yaml",
-    "slug_for",
     "undeclared_customers",
 ]
 
@@ -145,31 +143,6 @@ def default_domain_of_customer_record(record: Json) -> str | None:
 
 # -- names ------------------------------------------------------------------------------------
 
-# Legal forms dropped from the end of a display name: "Contoso Ltd" -> contoso.
-_LEGAL_FORMS = frozenset(
-    "inc incorporated ltd limited llc llp lp plc corp corporation co company gmbh ag sa sas "
-    "sarl srl spa bv nv oy ab as aps pty kg".split()
-)
-_MAX_SLUG = 63
-
-
-def slug_for(display_name: str, taken: Collection[str], tenant_id: str = "") -> str:
-    """A valid tenant name (lowercase letters, digits, hyphens; at most 63) from a display
-    name, unique against ``taken``: ``Litware Inc`` -> ``litware`` (or ``litware-2``)."""
-    ascii_text = unicodedata.normalize("NFKD", display_name).encode("ascii", "ignore").decode()
-    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
-    while len(words) > 1 and words[-1] in _LEGAL_FORMS:
-        words.pop()
-    base = "-".join(words)[:_MAX_SLUG].strip("-")
-    if not base:
-        base = f"tenant-{tenant_id.lower()[:8]}".strip("-") or "tenant"
-    candidate, n = base, 1
-    while candidate in taken:
-        n += 1
-        suffix = f"-{n}"
-        candidate = base[: _MAX_SLUG - len(suffix)].rstrip("-") + suffix
-    return candidate
-
 
 def assign_names(
     customers: Iterable[DiscoveredCustomer], taken: Collection[str]
@@ -179,7 +152,7 @@ def assign_names(
     used = set(taken)
     named = []
     for customer in customers:
-        name = slug_for(customer.display_name, used, customer.tenant_id)
+        name = tenant_slug(customer.display_name, used, customer.tenant_id)
         used.add(name)
         named.append(replace(customer, name=name))
     return named

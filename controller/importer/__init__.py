@@ -17,7 +17,6 @@ from controller.importer._build import (
     TenantImport,
     build_tenant_import,
     check_observed,
-    customer_slug,
     skeleton_metadata,
 )
 from controller.importer._run import (
@@ -44,7 +43,6 @@ __all__ = [
     "build_tenant_import",
     "check_observed",
     "check_tenant_file",
-    "customer_slug",
     "find_targets",
     "import_tenants",
     "render_tenant_yaml",

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, get_args
@@ -58,21 +57,6 @@ _SECTION_ATTRS = {
     "groups": "groups",
     "distributionGroups": "distribution_groups",
     "sharedMailboxes": "shared_mailboxes",
-}
-_LEGAL_SUFFIXES = {
-    "ag",
-    "bv",
-    "co",
-    "corp",
-    "corporation",
-    "gmbh",
-    "inc",
-    "llc",
-    "limited",
-    "ltd",
-    "plc",
-    "sa",
-    "sarl",
 }
 
 
@@ -135,15 +119,6 @@ class TenantImport:
             f"{n} {what}{'' if n == 1 else ('es' if what.endswith('x') else 's')}"
             for n, what in shown
         )
-
-
-def customer_slug(display_name: str) -> str:
-    """A tenant name for a GDAP customer: its display name in lowercase words joined by
-    hyphens, without a trailing legal form ("Litware Inc" -> litware)."""
-    words = re.findall(r"[a-z0-9]+", display_name.lower())
-    while len(words) > 1 and words[-1] in _LEGAL_SUFFIXES:
-        words.pop()
-    return "-".join(words)[:63].strip("-") or "tenant"
 
 
 def skeleton_metadata(

@@ -23,7 +23,6 @@ from controller.importer._build import (
     ImportRefused,
     build_tenant_import,
     check_observed,
-    customer_slug,
     skeleton_metadata,
 )
 from controller.importer._yaml import render_tenant_yaml
@@ -31,6 +30,7 @@ from controller.loader.crossref import check_tenant
 from controller.loader.shape import check_header, validate_model
 from controller.loader.source import parse_yaml
 from controller.models import DesiredState, TenantConfig, TenantSpec
+from controller.models.naming import tenant_slug
 from controller.models.observed import ObservedTenant
 from controller.models.tenant import TenantMetadata
 from controller.observe import observe_estate, read_partner_facts
@@ -121,7 +121,7 @@ async def find_targets(
     state: DesiredState, desired: Path, request: ImportRequest, connections: Connections
 ) -> list[ImportTarget]:
     """Tenant files by name or tenant id; GDAP customers (listed only when needed) by
-    :func:`customer_slug` of their name or by tenant id."""
+    :func:`~controller.models.naming.tenant_slug` of their name or by tenant id."""
     if not request.names and not request.all_tenants:
         raise UsageError("name the tenants to import with --tenant NAME, or use --all")
     files = {t.metadata.name: _file_target(state, desired, t) for t in state.tenants}
@@ -142,7 +142,7 @@ async def find_targets(
             display = str(customer.get("displayName") or "")
             if not tenant_id or tenant_id in by_id:
                 continue
-            slug = customer_slug(display or tenant_id)
+            slug = tenant_slug(display or tenant_id, tenant_id=tenant_id)
             named = [n for n in missing if n.lower() in (slug, tenant_id)]
             if not named and not request.all_tenants:
                 continue
