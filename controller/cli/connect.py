@@ -11,12 +11,13 @@ import click
 from controller.cli.options import desired_option
 from controller.cli.terminal import Terminal
 from controller.cli.world_options import WorldOptions, world_options
-from controller.connectors import CheckResult, ConnectionSettings, check_connections
+from controller.connectors import CheckResult, ConnectionSettings
 from controller.connectors import settings_from_msp as _settings_from_msp
 from controller.errors import SecretError, UsageError
 from controller.loader import load_file
 from controller.loader.shape import check_header, validate_model
 from controller.models import MSPConfig
+from controller.observe import check_connections
 from controller.runtime import open_world
 
 

@@ -1,7 +1,8 @@
 """Import: write tenant files from what the tenants hold (``tenantctl import``).
 
 ``_build`` (observed tenant -> :class:`TenantImport`) and ``_yaml`` (-> YAML text) are pure:
-no HTTP, no clock, no file system. ``_run`` is the only code here that does I/O: it observes
+no HTTP, no clock, no file system. ``_discover`` names the GDAP customers that ``desired/``
+does not declare yet and writes a skeleton file for each (``tenantctl discover --write``). ``_run`` is the only code here that does I/O: it observes
 through the connectors (every group's members and every mailbox's permissions, not only the
 declared ones), checks the text as ``tenantctl validate`` would, and writes each file whole.
 
@@ -19,6 +20,7 @@ from controller.importer._build import (
     check_observed,
     skeleton_metadata,
 )
+from controller.importer._discover import assign_names, skeleton_tenant_yaml, write_skeletons
 from controller.importer._run import (
     ImportOutcome,
     ImportRequest,
@@ -40,6 +42,7 @@ __all__ = [
     "ImportTarget",
     "Section",
     "TenantImport",
+    "assign_names",
     "build_tenant_import",
     "check_observed",
     "check_tenant_file",
@@ -47,5 +50,7 @@ __all__ = [
     "import_tenants",
     "render_tenant_yaml",
     "skeleton_metadata",
+    "skeleton_tenant_yaml",
+    "write_skeletons",
     "write_whole",
 ]

@@ -34,6 +34,7 @@ from controller.models.naming import tenant_slug
 from controller.models.observed import ObservedTenant
 from controller.models.tenant import TenantMetadata
 from controller.observe import observe_estate, read_partner_facts
+from controller.observe.partner import customer_identity, gdap_customers
 from controller.runtime import World
 
 TENANTS_DIR = "tenants"
@@ -138,8 +139,7 @@ async def find_targets(
     if missing or request.all_tenants:
         customers = await _gdap_customers(connections)
         for customer in customers:
-            tenant_id = str(customer.get("tenantId") or customer.get("id") or "").lower()
-            display = str(customer.get("displayName") or "")
+            tenant_id, display = customer_identity(customer)
             if not tenant_id or tenant_id in by_id:
                 continue
             slug = tenant_slug(display or tenant_id, tenant_id=tenant_id)
@@ -177,7 +177,7 @@ def _file_target(state: DesiredState, desired: Path, tenant: TenantConfig) -> Im
 
 async def _gdap_customers(connections: Connections) -> list[dict[str, Any]]:
     try:
-        return await connections.partner_graph().gdap_customers()
+        return await gdap_customers(connections)
     except ServiceError as error:
         raise UsageError(f"cannot list the GDAP customers: {error}") from error
 

@@ -1,4 +1,5 @@
-"""Observe one tenant (and the partner-level facts every tenant shares).
+"""Observe one tenant, with the partner-level facts every tenant shares
+(:mod:`~controller.observe.partner`).
 
 The only I/O here goes through the connectors. Reads are grouped to keep round trips low:
 one ``$batch`` for everything Graph can answer without an id (organization, the app's service
@@ -18,10 +19,9 @@ import asyncio
 import dataclasses
 import datetime as dt
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from controller.connectors import CheckResult, Connections, GraphUrls, diagnose_cipp, diagnose_gdap
+from controller.connectors import Connections, GraphUrls
 from controller.errors import NotFound, PermissionDenied, ServiceError, TenantctlError
 from controller.models import SharedMailbox, TenantConfig
 from controller.models.observed import (
@@ -46,6 +46,7 @@ from controller.models.permissions import (
     ROLE_MANAGEMENT_PERMISSION,
 )
 from controller.observe import translate
+from controller.observe.partner import PartnerFacts
 
 T = TypeVar("T")
 
@@ -58,71 +59,11 @@ MEMBER_SELECT = "id,userPrincipalName,mail,displayName"
 ROLE_SELECT = "id,appId,appRoles"
 
 
-@dataclass(frozen=True)
-class PartnerFacts:
-    """What the partner tenant and CIPP say about all customers, read once per run.
-
-    ``failed_checks``: the reads that failed for a reason ``tenantctl connect check`` would
-    report (the app's credential, the GDAP permission, CIPP unreachable or refusing), each with
-    the same one-line diagnosis; a run with any of them did not see what it was asked to.
-    """
-
-    relationships: list[dict[str, Any]] | Unknown
-    cipp_tenants: dict[str, dict[str, Any]] | Unknown | None  # tenant id -> row; None: no CIPP
-    cipp_access: dict[str, dict[str, Any]] | Unknown | None  # tenant id -> ExecAccessChecks row
-    failed_checks: tuple[CheckResult, ...] = ()
-
-
 async def _attempt(what: str, call: Awaitable[T]) -> T | Unknown:
     try:
         return await call
     except ServiceError as error:
         return translate.unknown_from_error(error, what)
-
-
-async def read_partner_facts(connections: Connections, *, cipp: bool) -> PartnerFacts:
-    settings = connections.settings
-    failed: dict[str, CheckResult] = {}
-
-    async def attempt(
-        what: str, call: Awaitable[T], diagnose: Callable[[ServiceError], CheckResult]
-    ) -> T | Unknown:
-        try:
-            return await call
-        except ServiceError as error:
-            check = diagnose(error)
-            failed.setdefault(check.name, check)
-            return translate.unknown_from_error(error, what)
-
-    async def relationships() -> list[dict[str, Any]]:
-        return await connections.partner_graph().gdap_relationships()
-
-    async def cipp_rows(
-        call: Callable[[], Awaitable[list[dict[str, Any]]]], key: str
-    ) -> dict[str, dict[str, Any]]:
-        rows = await call()
-        return {str(r.get(key, "")).lower(): r for r in rows if r.get(key)}
-
-    def on_gdap(error: ServiceError) -> CheckResult:
-        return diagnose_gdap(settings, error)
-
-    def on_cipp(error: ServiceError) -> CheckResult:
-        return diagnose_cipp(settings, error)
-
-    rel_task = attempt("GDAP relationships", relationships(), on_gdap)
-    if not cipp:
-        return PartnerFacts(await rel_task, None, None, tuple(failed.values()))
-    client = connections.cipp()
-    rels, tenants, access = await asyncio.gather(
-        rel_task,
-        attempt("CIPP tenants", cipp_rows(client.list_tenants, "customerId"), on_cipp),
-        attempt("CIPP access checks", cipp_rows(client.access_checks, "TenantId"), on_cipp),
-    )
-    return PartnerFacts(rels, tenants, access, tuple(sorted(failed.values(), key=_check_order)))
-
-
-def _check_order(check: CheckResult) -> tuple[int, str]:
-    return ({"partner app": 0, "GDAP": 1, "CIPP": 2}.get(check.name, 3), check.name)
 
 
 class TenantObserver:

@@ -13,10 +13,9 @@ from pathlib import Path
 import pytest
 
 from controller.cli import main
-from controller.cli.discover import read_undeclared
-from controller.discover import DiscoveredCustomer
 from controller.loader import load_desired
 from controller.models import DesiredState
+from controller.observe.partner import DiscoveredCustomer, read_undeclared
 from controller.pipeline import select_tenants
 from controller.sandbox import Sandbox
 from controller.status import status_rows

@@ -10,20 +10,19 @@ import datetime as dt
 import pytest
 import yaml
 
-from controller.discover import (
-    DiscoveredCustomer,
-    assign_names,
-    default_domain_of_customer_record,
-    domains_of_organization,
-    role_name,
-    skeleton_tenant_yaml,
-    undeclared_customers,
-)
+from controller.importer import assign_names, skeleton_tenant_yaml
 from controller.models import TenantConfig
 from controller.models.naming import tenant_slug
 from controller.models.permissions import (
     GLOBAL_ADMINISTRATOR_ROLE,
     PRIVILEGED_ROLE_ADMINISTRATOR_ROLE,
+)
+from controller.observe.partner import (
+    DiscoveredCustomer,
+    default_domain_of_customer_record,
+    domains_of_organization,
+    role_name,
+    undeclared_customers,
 )
 
 NOW = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
