@@ -18,7 +18,7 @@ from controller.loader import load_file
 from controller.loader.shape import check_header, validate_model
 from controller.models import MSPConfig
 from controller.observe import check_connections
-from controller.runtime import open_world
+from controller.reconcile import open_world
 
 
 @click.group(epilog="\b\nExample:\n  tenantctl connect check")
@@ -52,8 +52,8 @@ def check(terminal: Terminal, desired: Path, world: WorldOptions) -> None:
     """
     msp = _load_msp(terminal, desired / "msp.yaml")
     if world.sandbox:
-        # msp.yaml as written, with the sandbox's endpoints, CA and secrets (runtime.py).
-        with open_world(msp, sandbox=True, state_dir=world.state) as opened:
+        # msp.yaml as written, with the sandbox's endpoints, CA and secrets.
+        with open_world(msp, world.where) as opened:
             results = run_checks(opened.settings)
     else:
         try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
@@ -11,11 +10,9 @@ import click
 from controller.cli.options import desired_option, format_option
 from controller.cli.terminal import Terminal
 from controller.cli.world_options import WorldOptions, world_options
-from controller.connectors import Connections
-from controller.importer import assign_names, write_skeletons
+from controller.importer import discover_run, write_skeletons
 from controller.loader import TENANTS_DIR, load_desired
-from controller.observe.partner import DiscoveredCustomer, read_undeclared
-from controller.runtime import open_world
+from controller.observe.partner import DiscoveredCustomer
 
 EPILOG = """\b
 Examples:
@@ -55,15 +52,7 @@ def discover(
     can read it there, else from the Partner Center customer record.
     """
     state = load_desired(desired)
-    with open_world(state.msp, sandbox=world.sandbox, state_dir=world.state) as opened:
-        now = opened.now()
-
-        async def run() -> list[DiscoveredCustomer]:
-            async with Connections(opened.settings) as connections:
-                return await read_undeclared(connections, state, now, world.concurrency)
-
-        found = asyncio.run(run())
-    found = assign_names(found, {t.metadata.name for t in state.tenants})
+    found = discover_run(state, world.where, concurrency=world.concurrency)
 
     if output_format == "json":
         terminal.out(json.dumps([c.as_json() for c in found], indent=2))

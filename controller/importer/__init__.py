@@ -2,7 +2,8 @@
 
 ``_build`` (observed tenant -> :class:`TenantImport`) and ``_yaml`` (-> YAML text) are pure:
 no HTTP, no clock, no file system. ``_discover`` names the GDAP customers that ``desired/``
-does not declare yet and writes a skeleton file for each (``tenantctl discover --write``). ``_run`` is the only code here that does I/O: it observes
+does not declare yet and writes a skeleton file for each (``tenantctl discover --write``). ``_run`` is the only code here that does I/O (with ``_discover``'s reads and skeleton
+files): it observes
 through the connectors (every group's members and every mailbox's permissions, not only the
 declared ones), checks the text as ``tenantctl validate`` would, and writes each file whole.
 
@@ -20,13 +21,19 @@ from controller.importer._build import (
     check_observed,
     skeleton_metadata,
 )
-from controller.importer._discover import assign_names, skeleton_tenant_yaml, write_skeletons
+from controller.importer._discover import (
+    assign_names,
+    discover_run,
+    skeleton_tenant_yaml,
+    write_skeletons,
+)
 from controller.importer._run import (
     ImportOutcome,
     ImportRequest,
     ImportTarget,
     check_tenant_file,
     find_targets,
+    import_run,
     import_tenants,
     write_whole,
 )
@@ -46,7 +53,9 @@ __all__ = [
     "build_tenant_import",
     "check_observed",
     "check_tenant_file",
+    "discover_run",
     "find_targets",
+    "import_run",
     "import_tenants",
     "render_tenant_yaml",
     "skeleton_metadata",

@@ -1,5 +1,6 @@
-"""``tenantctl discover --write``: a skeleton tenant file for each GDAP customer that
-``desired/`` does not declare yet (found by :func:`controller.observe.partner.read_undeclared`).
+"""``tenantctl discover``: the GDAP customers that ``desired/`` does not declare yet
+(:func:`discover_run`, which reads through :func:`controller.observe.partner.read_undeclared`)
+and, with ``--write``, a skeleton tenant file for each.
 
 :func:`assign_names` and :func:`skeleton_tenant_yaml` are pure; :func:`write_skeletons` writes
 each file whole and never over an existing one.
@@ -7,17 +8,36 @@ each file whole and never over an existing one.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 import yaml
 
+from controller.connectors import Connections
 from controller.files import PRIVATE, write_atomically
 from controller.importer._run import ImportOutcome
 from controller.importer._yaml import SCHEMA_MODELINE
+from controller.models import DesiredState
 from controller.models.naming import tenant_slug
-from controller.observe.partner import DiscoveredCustomer
+from controller.observe.partner import DiscoveredCustomer, read_undeclared
+from controller.reconcile import Where, open_world
+
+
+def discover_run(
+    state: DesiredState, where: Where, *, concurrency: int = 16
+) -> list[DiscoveredCustomer]:
+    """The GDAP customers no tenant file of ``state`` declares, each named for its file."""
+    with open_world(state.msp, where) as world:
+        now = world.now()
+
+        async def read() -> list[DiscoveredCustomer]:
+            async with Connections(world.settings) as connections:
+                return await read_undeclared(connections, state, now, concurrency)
+
+        found = asyncio.run(read())
+    return assign_names(found, {t.metadata.name for t in state.tenants})
 
 
 def assign_names(

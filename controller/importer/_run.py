@@ -9,6 +9,7 @@ imported is an outcome, not an exception: the other tenants go on.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ from controller.models.observed import ObservedTenant
 from controller.models.tenant import TenantMetadata
 from controller.observe import observe_estate, read_partner_facts
 from controller.observe.partner import customer_identity, gdap_customers
-from controller.runtime import World
+from controller.reconcile import Where, World, open_world
 
 TENANTS_DIR = "tenants"
 
@@ -72,6 +73,29 @@ class ImportRequest:
     all_tenants: bool = False
     force: bool = False
     options: ImportOptions = field(default_factory=ImportOptions)
+
+
+def import_run(
+    state: DesiredState,
+    desired: Path,
+    request: ImportRequest,
+    where: Where,
+    *,
+    concurrency: int = 16,
+    on_observed: Callable[[ObservedTenant], None] | None = None,
+) -> list[ImportOutcome]:
+    """Open the world ``where`` points at and import the requested tenants into ``desired``."""
+    with open_world(state.msp, where) as world:
+        return asyncio.run(
+            import_tenants(
+                state,
+                desired,
+                request,
+                world,
+                concurrency=concurrency,
+                on_observed=on_observed,
+            )
+        )
 
 
 async def import_tenants(

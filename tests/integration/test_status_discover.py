@@ -16,9 +16,9 @@ from controller.cli import main
 from controller.loader import load_desired
 from controller.models import DesiredState
 from controller.observe.partner import DiscoveredCustomer, read_undeclared
-from controller.pipeline import select_tenants
+from controller.reconcile import select_tenants
+from controller.render.status import status_rows
 from controller.sandbox import Sandbox
-from controller.status import status_rows
 from tests.integration.conftest import DESIRED, plan_against, virtual_connections
 from tests.plan.test_demo import EXPECTED
 
