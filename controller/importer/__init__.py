@@ -11,16 +11,8 @@ Round trip: ``plan`` right after ``import`` reports no change for the imported t
 that could not be read refuses the tenant; nothing is written for it.
 """
 
-from controller.importer._build import (
-    SECTIONS,
-    ImportOptions,
-    ImportRefused,
-    Section,
-    TenantImport,
-    build_tenant_import,
-    check_observed,
-    skeleton_metadata,
-)
+from controller.importer._build import build_tenant_import, skeleton_metadata
+from controller.importer._check import check_observed
 from controller.importer._discover import (
     assign_names,
     discover_run,
@@ -36,6 +28,13 @@ from controller.importer._run import (
     import_run,
     import_tenants,
     write_whole,
+)
+from controller.importer._types import (
+    SECTIONS,
+    ImportOptions,
+    ImportRefused,
+    Section,
+    TenantImport,
 )
 from controller.importer._yaml import SCHEMA_MODELINE, render_tenant_yaml
 

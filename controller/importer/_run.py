@@ -19,13 +19,9 @@ from typing import Any, Literal
 from controller.connectors import Connections
 from controller.errors import Diagnostic, ServiceError, UsageError
 from controller.files import PRIVATE, write_atomically
-from controller.importer._build import (
-    ImportOptions,
-    ImportRefused,
-    build_tenant_import,
-    check_observed,
-    skeleton_metadata,
-)
+from controller.importer._build import build_tenant_import, skeleton_metadata
+from controller.importer._check import check_observed
+from controller.importer._types import ImportOptions, ImportRefused
 from controller.importer._yaml import render_tenant_yaml
 from controller.loader.crossref import check_tenant
 from controller.loader.shape import check_header, validate_model
