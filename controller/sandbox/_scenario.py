@@ -17,7 +17,6 @@ import yaml
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from controller.sandbox._catalog import REQUIRED_EXCHANGE_ROLES, REQUIRED_GRAPH_ROLES
 from controller.sandbox._clock import DEFAULT_EPOCH
 
 Premium = Literal["none", "P1", "P2"]
@@ -211,10 +210,6 @@ def default_scenario() -> Scenario:
     """The world behind the ``desired/`` demo estate (``scenarios/default.yaml``)."""
     text = resources.files("controller.sandbox").joinpath("scenarios/default.yaml").read_text()
     return Scenario.model_validate(yaml.safe_load(text))
-
-
-def all_required_roles() -> list[str]:
-    return [*REQUIRED_GRAPH_ROLES, *REQUIRED_EXCHANGE_ROLES]
 
 
 _FIRST = "Ada Alan Grace Linus Ken Barbara Edsger Donald Margaret Dennis Radia Frances".split()
