@@ -23,8 +23,9 @@ from controller.sandbox._login import LoginService
 from controller.sandbox._partner_center import PartnerCenterService
 from controller.sandbox._runtime import Runtime, tenant_hint
 from controller.sandbox._scenario import Scenario
+from controller.sandbox._seed import build_world
 from controller.sandbox._tls import ensure_certificates
-from controller.sandbox._world import World, build_world
+from controller.sandbox._world import World
 
 SERVICES = ("login", "graph", "exchange", "partnerCenter", "cipp")
 STATE_FILE = "state.json"
