@@ -85,12 +85,7 @@ def diagnose_cipp(settings: ConnectionSettings, error: ServiceError) -> CheckRes
             error,
         )
     if error.service == "login" and isinstance(error, TemporaryError):
-        return _fail(
-            "CIPP",
-            f"cannot reach the login service {settings.endpoints.login}",
-            "check the network (proxy, firewall) and spec.endpoints.login",
-            error,
-        )
+        return _login_unreachable("CIPP", settings, error)
     if error.service == "cipp" and isinstance(error, TemporaryError) and error.status is None:
         return _fail(
             "CIPP",
@@ -152,12 +147,7 @@ def diagnose_partner(settings: ConnectionSettings, error: ServiceError) -> Check
             error,
         )
     if isinstance(error, TemporaryError):
-        return _fail(
-            "partner app",
-            f"cannot reach the login service {login}",
-            "check the network (proxy, firewall) and spec.endpoints.login",
-            error,
-        )
+        return _login_unreachable("partner app", settings, error)
     return _fail(
         "partner app", f"token request failed: {_short(error)}", _generic_fix(error), error
     )
@@ -165,6 +155,15 @@ def diagnose_partner(settings: ConnectionSettings, error: ServiceError) -> Check
 
 def _fail(name: str, summary: str, fix: str, error: ServiceError) -> CheckResult:
     return CheckResult(name, False, summary, fix, error.code)
+
+
+def _login_unreachable(name: str, settings: ConnectionSettings, error: ServiceError) -> CheckResult:
+    return _fail(
+        name,
+        f"cannot reach the login service {settings.endpoints.login}",
+        "check the network (proxy, firewall) and spec.endpoints.login",
+        error,
+    )
 
 
 def _aadsts(error: ServiceError) -> int | None:
