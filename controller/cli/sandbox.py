@@ -12,7 +12,6 @@ import click
 import yaml
 
 from controller.cli.terminal import Terminal
-from controller.errors import UsageError
 from controller.files import SHARED, write_atomically
 from controller.models.msp import MSPConfig
 from controller.sandbox import Sandbox, Scenario, default_scenario, load_scenario
@@ -37,10 +36,7 @@ state_option = click.option(
 def _scenario(path: Path | None) -> Scenario:
     if path is None:
         return default_scenario()
-    try:
-        return load_scenario(path)
-    except (OSError, ValueError) as problem:
-        raise UsageError(f"cannot load scenario {path}: {problem}") from problem
+    return load_scenario(path)
 
 
 def _stop_serving(signum: int, frame: object) -> None:
@@ -119,10 +115,7 @@ def serve(
     State is saved to --state on exit, so the next serve continues where this one stopped.
     """
     sb = Sandbox(_scenario(scenario), state_dir=state, port=port)
-    try:
-        sb.start()
-    except OSError as problem:
-        raise UsageError(f"cannot listen on 127.0.0.1 port {port}: {problem}") from problem
+    sb.start()
     try:
         for name, url in sb.endpoints.items():
             terminal.out(f"{name:<14} {url}")

@@ -6,6 +6,8 @@
     apply_run:  open the world -> read partner facts -> observe -> plan -> policy
                 -> (approve at the terminal) -> gate -> execute, journaled -> outputs
 
+:func:`connect_check` is the shortest run: open the world, then the connection checks.
+
 "Open the world" starts the sandbox when asked (:class:`Where`) and builds the connection
 settings; "outputs" writes the plan or results whole and sends the webhook summary. Commands
 (``plan``, ``status``, ``apply``) call :func:`plan_run` or :func:`apply_run` and only print
@@ -15,6 +17,7 @@ what comes back; tests that open the world themselves call :func:`observe_and_pl
 
 from controller.reconcile._apply import apply_estate, apply_run
 from controller.reconcile._approval import InteractiveApproval, awaiting_approval, local_user
+from controller.reconcile._connect import connect_check
 from controller.reconcile._outputs import Delivered, Outputs, Run
 from controller.reconcile._plan import (
     PlanResult,
@@ -42,6 +45,7 @@ __all__ = [
     "apply_estate",
     "apply_run",
     "awaiting_approval",
+    "connect_check",
     "local_user",
     "observe_and_plan",
     "open_world",

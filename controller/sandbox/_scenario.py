@@ -17,6 +17,7 @@ import yaml
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from controller.errors import UsageError
 from controller.sandbox._clock import DEFAULT_EPOCH
 
 Premium = Literal["none", "P1", "P2"]
@@ -201,9 +202,13 @@ class Scenario(_Model):
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read a scenario YAML file."""
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    return Scenario.model_validate(data)
+    """Read a scenario YAML file; one that cannot be read or is not a scenario is a usage
+    error naming the file."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        return Scenario.model_validate(data)
+    except (OSError, ValueError, yaml.YAMLError) as problem:
+        raise UsageError(f"cannot load scenario {path}: {problem}") from problem
 
 
 def default_scenario() -> Scenario:
