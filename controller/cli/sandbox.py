@@ -12,6 +12,7 @@ import click
 import yaml
 
 from controller.cli.terminal import Terminal
+from controller.errors import UsageError
 from controller.files import SHARED, write_atomically
 from controller.models.msp import MSPConfig
 from controller.sandbox import Sandbox, Scenario, default_scenario, load_scenario
@@ -115,7 +116,10 @@ def serve(
     State is saved to --state on exit, so the next serve continues where this one stopped.
     """
     sb = Sandbox(_scenario(scenario), state_dir=state, port=port)
-    sb.start()
+    try:
+        sb.start()
+    except OSError as problem:
+        raise UsageError(f"cannot listen on 127.0.0.1 port {port}: {problem}") from problem
     try:
         for name, url in sb.endpoints.items():
             terminal.out(f"{name:<14} {url}")

@@ -12,7 +12,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from controller.errors import UsageError
 from controller.files import PRIVATE, write_atomically
 from controller.sandbox._behaviour import Accounting, Faults, RequestRecord, Throttle
 from controller.sandbox._cipp import CippService, settle_consents
@@ -226,10 +225,9 @@ class Sandbox:
                 self.rt.endpoints[service] = server.base_url
             for server in self._servers.values():
                 server.start()
-        except OSError as problem:
+        except OSError:
             self.stop()
-            where = f"port {self._port}" if self._port else "a free port"
-            raise UsageError(f"cannot listen on 127.0.0.1 {where}: {problem}") from problem
+            raise
         return self
 
     def _cpu(self, seconds: float, handshake: bool) -> None:
