@@ -1,7 +1,8 @@
 """The package layout is the pipeline, and imports keep the layers honest (what import-linter
 contracts would say; docs/architecture.md draws the same order).
 
-- Every package and every module at the package root sits in exactly one layer.
+- Every package and every module at the package root sits in exactly one layer; a root
+  module that imports nothing of the package (a shared primitive) belongs to the base layer.
 - A module imports its own layer and the layers below it, never one above: absolute imports,
   relative ones (resolved first), imports inside functions and under ``TYPE_CHECKING`` alike.
 - The pure cores never import code that talks to a service or the clock: the planner sees
@@ -98,6 +99,14 @@ def _target(name: str) -> str | None:
 
 
 FILES = sorted(PACKAGE.rglob("*.py"))
+# Root modules that import nothing of the package sit in the base layer by construction.
+RANK.update(
+    {
+        path.stem: 0
+        for path in PACKAGE.glob("*.py")
+        if path.stem not in OUTSIDE and not any(_target(n) for n in _imports(path))
+    }
+)
 
 
 def test_every_package_and_root_module_sits_in_a_layer() -> None:
@@ -105,6 +114,7 @@ def test_every_package_and_root_module_sits_in_a_layer() -> None:
     placed = set(RANK) | OUTSIDE
     assert sorted(units - placed) == []
     assert sorted(set(RANK) - units) == []  # no layer names a package that is gone
+    assert {"errors", "files"} <= {name for name, rank in RANK.items() if rank == 0}
 
 
 def test_relative_imports_are_resolved_before_they_are_judged() -> None:
