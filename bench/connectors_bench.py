@@ -22,8 +22,8 @@ from typing import Any
 from controller.connectors import Connections
 from controller.loader import load_desired
 from controller.models import TenantConfig
-from controller.observe.tenant import TenantObserver, read_partner_facts
-from controller.runtime import sandbox_settings
+from controller.observe import TenantObserver, read_partner_facts
+from controller.reconcile import sandbox_settings
 from controller.sandbox import Sandbox, generate_scenario
 
 DESIRED = Path(__file__).resolve().parents[1] / "desired"

@@ -49,9 +49,8 @@ from controller.models.observed import (
     Sku,
 )
 from controller.models.permissions import REQUIRED_PERMISSIONS
-from controller.pipeline import PlanResult, observe_and_plan
 from controller.plan import PlanContext, plan_tenant
-from controller.runtime import World, sandbox_settings
+from controller.reconcile import PlanResult, World, observe_and_plan, sandbox_settings
 from controller.sandbox import Sandbox, Scenario, generate_scenario
 
 NOW = dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC)

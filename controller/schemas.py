@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from controller.files import SHARED, write_atomically
 from controller.models import MSPConfig, TenantConfig
 from controller.plan.types import Plan
 
@@ -32,12 +33,9 @@ def rendered_schemas() -> dict[str, str]:
 
 
 def write_schemas(directory: Path) -> list[Path]:
-    directory.mkdir(parents=True, exist_ok=True)
     written = []
     for name, text in rendered_schemas().items():
         path = directory / name
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)  # never a half-written schema
+        write_atomically(path, text, mode=SHARED)  # never a half-written schema
         written.append(path)
     return written

@@ -214,16 +214,7 @@ class Journal:
             self._db.execute(
                 "INSERT INTO operations (run_id, op_id, tenant, kind, target, fingerprint, "
                 "approval, intent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    run_id,
-                    op.id,
-                    op.tenant,
-                    op.kind.value,
-                    op.target,
-                    op.fingerprint,
-                    approval,
-                    _text(self._clock()),
-                ),
+                (*_operation_row(run_id, op), approval, _text(self._clock())),
             )
 
     def result(self, run_id: int, op_id: str, outcome: Outcome) -> None:
@@ -248,15 +239,7 @@ class Journal:
                 "INSERT INTO operations (run_id, op_id, tenant, kind, target, fingerprint, "
                 "finished_at, status, hold, detail, error, request_id, duration_ms, approval) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    run_id,
-                    op.id,
-                    op.tenant,
-                    op.kind.value,
-                    op.target,
-                    op.fingerprint,
-                    *self._outcome_columns(outcome),
-                ),
+                (*_operation_row(run_id, op), *self._outcome_columns(outcome)),
             )
 
     def finish_run(self, run_id: int, status: RunStatus) -> None:
@@ -336,6 +319,11 @@ _OPERATION_COLUMNS = (
     "run_id, op_id, tenant, kind, target, fingerprint, approval, intent_at, finished_at, "
     "status, hold, detail, error, request_id, duration_ms"
 )
+
+
+def _operation_row(run_id: int, op: Operation) -> tuple[int, str, str, str, str, str]:
+    """The columns that say which operation of which run a row is about."""
+    return (run_id, op.id, op.tenant, op.kind.value, op.target, op.fingerprint)
 
 
 def _host() -> str | None:

@@ -3,37 +3,23 @@ unexpired approval names."""
 
 from __future__ import annotations
 
-import asyncio
-import datetime as dt
-import getpass
 import os
 from pathlib import Path
 
 import click
 
-from controller.apply import (
-    DEFAULT_JOURNAL,
-    Journal,
-    Outcome,
-    OutcomeStatus,
-    SecretSink,
-    gate,
-)
-from controller.apply.engine import ApplyResult
-from controller.apply.run import apply_estate
+from controller.apply import DEFAULT_JOURNAL, Outcome, OutcomeStatus
 from controller.cli.options import desired_option
 from controller.cli.progress import TenantProgress
 from controller.cli.selection import chosen_tenants
 from controller.cli.terminal import Terminal
 from controller.cli.world_options import WorldOptions, world_options
-from controller.connectors import Connections
 from controller.gitops import parse_webhook
 from controller.plan import Operation, Plan
-from controller.policy import ApprovalSet, load_approvals, parse_guard_override, policy_failures
-from controller.policy.approvals import StoredApproval, build_approval
+from controller.policy import parse_guard_override, policy_failures
+from controller.reconcile import InteractiveApproval, Outputs, apply_run, local_user
 from controller.render import render_terminal
-from controller.render.apply import render_apply_json, render_apply_markdown, render_apply_terminal
-from controller.runtime import World, open_world
+from controller.render.apply import render_apply_terminal
 
 EPILOG = """\b
 Examples:
@@ -123,78 +109,48 @@ def apply(
     state = chosen_tenants(terminal, desired, tenants, shard=shard)
     if interactive is None:
         interactive = terminal.is_tty and not os.environ.get("CI")
+    user = local_user()
 
-    with open_world(state.msp, sandbox=world.sandbox, state_dir=world.state) as opened:
-        now = opened.now()
-        approvals = load_approvals(approvals_dir, now)
-        sink = SecretSink(Path(state.msp.spec.secret_sink.directory).expanduser())
-
-        def confirm(plan: Plan, given: ApprovalSet) -> ApprovalSet:
-            return _ask(terminal, plan, given, approvals_dir, now)
-
-        async def run() -> ApplyResult:
-            async with Connections(opened.settings) as connections:
-                progress = TenantProgress(terminal, len(state.tenants), "observing")
-                with progress, Journal.open(journal_path) as journal:
-                    return await apply_estate(
-                        state,
-                        opened,
-                        approvals=approvals,
-                        journal=journal,
-                        sink=sink,
-                        connections=connections,
-                        concurrency=world.concurrency,
-                        raise_guards=raise_guards,
-                        user=_user(),
-                        confirm=confirm if interactive else None,
-                        on_observed=lambda o: progress.advance(o.name),
-                        on_outcome=lambda op, o: _report(terminal, op, o),
-                    )
-
-        result = asyncio.run(run())
-    _finish(terminal, result, out, markdown, webhook, shard, opened)
-
-
-def _ask(
-    terminal: Terminal, plan: Plan, approvals: ApprovalSet, directory: Path, now: dt.datetime
-) -> ApprovalSet:
-    """Interactive approval: show the plan, ask once, record the local user as approver."""
-    waiting = [
-        op
-        for op, held in gate(plan, approvals).items()
-        if held is not None and held.hold and held.hold.value == "pending-approval"
-    ]
-    if not waiting:
-        return approvals
-    terminal.out(render_terminal(plan, color=terminal.color))
-    if not click.confirm(
-        f"Apply {len(waiting)} operation(s) that need approval, as {_user()}?", default=False
-    ):
+    def ask(plan: Plan, waiting: int) -> bool:
+        terminal.out(render_terminal(plan, color=terminal.color))
+        if click.confirm(
+            f"Apply {waiting} operation(s) that need approval, as {user}?", default=False
+        ):
+            return True
         terminal.info("not approved: those operations stay held")
-        return approvals
-    from controller.policy.approvals import write_approval
+        return False
 
-    record = build_approval(
-        plan,
-        f"interactive:{plan.plan_id}",
-        by=_user(),
-        only=None,
-        expires=dt.timedelta(hours=1),
-        reason="approved interactively at the terminal",
-        now=now,
+    at_terminal = InteractiveApproval(
+        ask,
+        by=user,
+        directory=approvals_dir,
+        on_recorded=lambda path: terminal.info(f"approval recorded in {path}"),
     )
-    path = write_approval(record, directory)
-    terminal.info(f"approval recorded in {path}")
-    return ApprovalSet(
-        active=(*approvals.active, StoredApproval(path, record)), expired=approvals.expired
-    )
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
+    with TenantProgress(terminal, len(state.tenants), "observing") as progress:
+        run = apply_run(
+            state,
+            world.where,
+            approvals_dir=approvals_dir,
+            journal_path=journal_path,
+            user=user,
+            concurrency=world.concurrency,
+            raise_guards=raise_guards,
+            interactive=at_terminal if interactive else None,
+            on_observed=lambda o: progress.advance(o.name),
+            on_outcome=lambda op, o: _report(terminal, op, o),
+            outputs=Outputs(json=out, markdown=markdown, webhook=webhook, shard=shard),
+        )
+    result = run.result
+    for path in run.delivered.written:
+        terminal.info(f"wrote {path}")
+    terminal.out(render_apply_terminal(result, color=terminal.color))
+    for check in result.plan.failed_checks:
+        terminal.error(check.line())
+    for failure in policy_failures(result.plan):
+        terminal.error(f"policy: {failure}")
+    for warning in run.delivered.warnings:
+        terminal.info(f"warning: {warning}")
+    raise click.exceptions.Exit(result.exit_status)
 
 
 def _report(terminal: Terminal, op: Operation, outcome: Outcome) -> None:
@@ -202,64 +158,3 @@ def _report(terminal: Terminal, op: Operation, outcome: Outcome) -> None:
         terminal.detail(f"ok      {op.kind.value} {op.target}: {outcome.detail}")
     elif outcome.status is OutcomeStatus.FAILED:
         terminal.info(f"FAILED  {op.kind.value} {op.target}: {outcome.error}")
-
-
-def _finish(
-    terminal: Terminal,
-    result: ApplyResult,
-    out: Path | None,
-    markdown: Path | None,
-    webhook: object,
-    shard: str | None,
-    world: World,
-) -> None:
-    from controller.cli.plan import _write
-
-    if out is not None:
-        _write(out, render_apply_json(result))
-        terminal.info(f"wrote {out}")
-    if markdown is not None:
-        _write(markdown, render_apply_markdown(result))
-        terminal.info(f"wrote {markdown}")
-    terminal.out(render_apply_terminal(result, color=terminal.color))
-    for check in result.plan.failed_checks:
-        terminal.error(check.line())
-    for failure in policy_failures(result.plan):
-        terminal.error(f"policy: {failure}")
-    if webhook is not None:
-        from controller.gitops import (
-            TenantOutcome,
-            notification_payload,
-            send_notification,
-            summarize,
-        )
-
-        outcomes = {
-            t.name: TenantOutcome(
-                applied=sum(
-                    1
-                    for op in t.operations
-                    if result.outcomes.get(op.id, _NONE).status is OutcomeStatus.SUCCEEDED
-                ),
-                failed=sum(
-                    1
-                    for op in t.operations
-                    if result.outcomes.get(op.id, _NONE).status is OutcomeStatus.FAILED
-                ),
-                held=sum(
-                    1
-                    for op in t.operations
-                    if result.outcomes.get(op.id, _NONE).status is OutcomeStatus.HELD
-                ),
-            )
-            for t in result.plan.tenants
-        }
-        url = webhook.url  # type: ignore[attr-defined]
-        summary = summarize(result.plan, outcomes, mode="apply", shard=shard)
-        warning = send_notification(url, notification_payload(url, summary))
-        if warning:
-            terminal.info(f"warning: {warning}")
-    raise click.exceptions.Exit(result.exit_status)
-
-
-_NONE = Outcome.skipped("not in this run")

@@ -11,13 +11,13 @@ import click
 from controller.cli.options import desired_option
 from controller.cli.terminal import Terminal
 from controller.cli.world_options import WorldOptions, world_options
-from controller.connectors import CheckResult, ConnectionSettings, check_connections
-from controller.connectors import settings_from_msp as _settings_from_msp
-from controller.errors import SecretError, UsageError
+from controller.connectors import CheckResult, ConnectionSettings
+from controller.errors import UsageError
 from controller.loader import load_file
 from controller.loader.shape import check_header, validate_model
 from controller.models import MSPConfig
-from controller.runtime import open_world
+from controller.observe import check_connections
+from controller.reconcile import connect_check
 
 
 @click.group(epilog="\b\nExample:\n  tenantctl connect check")
@@ -50,19 +50,7 @@ def check(terminal: Terminal, desired: Path, world: WorldOptions) -> None:
     rotated). Exit status 0 when every configured connection works, 1 otherwise.
     """
     msp = _load_msp(terminal, desired / "msp.yaml")
-    if world.sandbox:
-        # msp.yaml as written, with the sandbox's endpoints, CA and secrets (runtime.py).
-        with open_world(msp, sandbox=True, state_dir=world.state) as opened:
-            results = run_checks(opened.settings)
-    else:
-        try:
-            settings = settings_from_msp(msp)
-        except SecretError as problem:
-            terminal.out(
-                f"FAIL  {'secrets':<12}  {problem}; fix: export it, or point msp.yaml at it"
-            )
-            raise click.exceptions.Exit(1) from None
-        results = run_checks(settings)
+    results = connect_check(msp, world.where, run_checks)
     for result in results:
         terminal.out(result.line())
     failed = [r for r in results if not r.ok]
@@ -70,11 +58,6 @@ def check(terminal: Terminal, desired: Path, world: WorldOptions) -> None:
         terminal.info(f"{len(failed)} of {len(results)} check(s) failed")
         raise click.exceptions.Exit(1)
     terminal.info(f"all {len(results)} check(s) passed")
-
-
-def settings_from_msp(msp: MSPConfig) -> ConnectionSettings:
-    """A seam: the sandbox wiring (endpoint overrides, CA bundle) goes here."""
-    return _settings_from_msp(msp)
 
 
 def run_checks(settings: ConnectionSettings) -> list[CheckResult]:

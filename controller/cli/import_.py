@@ -5,7 +5,6 @@ The module is ``import_`` because ``import`` is a Python keyword; the command is
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import click
@@ -20,10 +19,9 @@ from controller.importer import (
     ImportOutcome,
     ImportRequest,
     Section,
-    import_tenants,
+    import_run,
 )
 from controller.loader import load_desired
-from controller.runtime import open_world
 
 EPILOG = """\b
 Examples:
@@ -138,17 +136,14 @@ def _run(
         ),
     )
     state = load_desired(desired)
-    with open_world(state.msp, sandbox=world.sandbox, state_dir=world.state) as opened:
-        return asyncio.run(
-            import_tenants(
-                state,
-                desired,
-                request,
-                opened,
-                concurrency=world.concurrency,
-                on_observed=lambda o: terminal.detail(f"observed {o.name}"),
-            )
-        )
+    return import_run(
+        state,
+        desired,
+        request,
+        world.where,
+        concurrency=world.concurrency,
+        on_observed=lambda o: terminal.detail(f"observed {o.name}"),
+    )
 
 
 def parse_sections(text: str) -> frozenset[Section]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import click
@@ -13,11 +12,9 @@ from controller.cli.selection import chosen_tenants
 from controller.cli.terminal import Terminal
 from controller.cli.world_options import WorldOptions, world_options
 from controller.gitops import parse_webhook
-from controller.pipeline import observe_and_plan
-from controller.plan import Plan
 from controller.policy import parse_guard_override, policy_failures
-from controller.render import render_json, render_markdown, render_terminal
-from controller.runtime import open_world
+from controller.reconcile import Outputs, plan_run
+from controller.render import render_json, render_terminal
 
 EPILOG = """\b
 Examples:
@@ -98,21 +95,20 @@ def plan(
     webhook = parse_webhook(notify) if notify else None
     raise_guards = parse_guard_override(allow_guard)
     state = chosen_tenants(terminal, desired, tenants, changed_since=changed_since, shard=shard)
+    outputs = Outputs(json=out, markdown=markdown, webhook=webhook, drift=drift, shard=shard)
 
-    with open_world(state.msp, sandbox=world.sandbox, state_dir=world.state) as opened:
-        progress = TenantProgress(terminal, len(state.tenants), "observing")
-        with progress:
-            result = asyncio.run(
-                observe_and_plan(
-                    state,
-                    opened,
-                    concurrency=world.concurrency,
-                    raise_guards=raise_guards,
-                    on_observed=lambda o: progress.advance(o.name),
-                )
-            )
-    the_plan = result.plan
-    _write_outputs(terminal, the_plan, out, markdown)
+    with TenantProgress(terminal, len(state.tenants), "observing") as progress:
+        run = plan_run(
+            state,
+            world.where,
+            concurrency=world.concurrency,
+            raise_guards=raise_guards,
+            on_observed=lambda o: progress.advance(o.name),
+            outputs=outputs,
+        )
+    the_plan = run.result.plan
+    for path in run.delivered.written:
+        terminal.info(f"wrote {path}")
     if output_format == "json":
         terminal.out(render_json(the_plan), nl=False)
     else:
@@ -121,29 +117,6 @@ def plan(
         terminal.error(check.line())
     for failure in policy_failures(the_plan):
         terminal.error(f"policy: {failure}")
-    if webhook is not None:
-        from controller.gitops import notification_payload, send_notification, summarize
-
-        summary = summarize(the_plan, mode="drift" if drift else "plan", shard=shard)
-        warning = send_notification(webhook.url, notification_payload(webhook.url, summary))
-        if warning:
-            terminal.info(f"warning: {warning}")
+    for warning in run.delivered.warnings:
+        terminal.info(f"warning: {warning}")
     raise click.exceptions.Exit(the_plan.exit_status)
-
-
-def _write_outputs(terminal: Terminal, plan: Plan, out: Path | None, markdown: Path | None) -> None:
-    if out is not None:
-        _write(out, render_json(plan))
-        terminal.info(f"wrote {out}")
-    if markdown is not None:
-        hint = f"the full plan is in {out}" if out is not None else None
-        _write(markdown, render_markdown(plan, full_plan_hint=hint))
-        terminal.info(f"wrote {markdown}")
-
-
-def _write(path: Path, text: str) -> None:
-    """Whole file or nothing: a temp file renamed into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)

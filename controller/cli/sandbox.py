@@ -14,6 +14,7 @@ import yaml
 
 from controller.cli.terminal import Terminal
 from controller.errors import UsageError
+from controller.files import SHARED, write_atomically
 from controller.models.msp import MSPConfig
 from controller.sandbox import Sandbox, Scenario, default_scenario, load_scenario
 
@@ -37,10 +38,7 @@ state_option = click.option(
 def _scenario(path: Path | None) -> Scenario:
     if path is None:
         return default_scenario()
-    try:
-        return load_scenario(path)
-    except (OSError, ValueError) as problem:
-        raise UsageError(f"cannot load scenario {path}: {problem}") from problem
+    return load_scenario(path)
 
 
 def _stop_serving(signum: int, frame: object) -> None:
@@ -147,8 +145,8 @@ def serve(
             f"{sb.secrets['partner']} CIPP_CLIENT_SECRET={sb.secrets.get('cipp', '')}"
         )
         if write_msp is not None:
-            write_msp.parent.mkdir(parents=True, exist_ok=True)
-            write_msp.write_text(yaml.safe_dump(msp_document(sb), sort_keys=False))
+            document = yaml.safe_dump(msp_document(sb), sort_keys=False)
+            write_atomically(write_msp, document, mode=SHARED)
             terminal.out(f"{'msp':<14} {write_msp.resolve()}")
         terminal.info("serving; press Ctrl-C to stop")
         # SIGTERM (a container stop, `kill`) ends the wait like Ctrl-C, so state is saved.

@@ -9,7 +9,7 @@ from controller.cli.terminal import Terminal
 from controller.gitops import changed_tenants, parse_shard
 from controller.loader import load_desired
 from controller.models import DesiredState
-from controller.pipeline import select_tenants
+from controller.reconcile import select_tenants
 
 
 def chosen_tenants(

@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
-import io
 import shutil
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from controller.cli.options import desired_option, format_option
 from controller.cli.progress import TenantProgress
 from controller.cli.selection import chosen_tenants
 from controller.cli.terminal import Terminal
 from controller.cli.world_options import WorldOptions, world_options
-from controller.pipeline import observe_and_plan
-from controller.runtime import open_world
-from controller.status import (
-    StatusRow,
+from controller.reconcile import plan_run
+from controller.render.status import (
     render_status_json,
-    render_status_table,
+    render_status_rich,
     render_status_text,
     status_rows,
 )
@@ -73,36 +68,22 @@ def status(
     """
     state = chosen_tenants(terminal, desired, tenants, shard=shard)
 
-    with open_world(state.msp, sandbox=world.sandbox, state_dir=world.state) as opened:
-        progress = TenantProgress(terminal, len(state.tenants), "observing")
-        with progress:
-            result = asyncio.run(
-                observe_and_plan(
-                    state,
-                    opened,
-                    concurrency=world.concurrency,
-                    on_observed=lambda o: progress.advance(o.name),
-                )
-            )
+    with TenantProgress(terminal, len(state.tenants), "observing") as progress:
+        run = plan_run(
+            state,
+            world.where,
+            concurrency=world.concurrency,
+            on_observed=lambda o: progress.advance(o.name),
+        )
+    result = run.result
     rows = status_rows(result.plan, result.observed)
     if output_format == "json":
         terminal.out(render_status_json(rows), nl=False)
     elif terminal.is_tty:
-        terminal.out(_rich_table(rows, color=terminal.color), nl=False)
+        width = shutil.get_terminal_size().columns
+        terminal.out(render_status_rich(rows, color=terminal.color, width=width), nl=False)
     else:
         terminal.out(render_status_text(rows), nl=False)
     for check in result.plan.failed_checks:
         terminal.error(check.line())
     raise click.exceptions.Exit(result.plan.exit_status)
-
-
-def _rich_table(rows: tuple[StatusRow, ...], *, color: bool) -> str:
-    buffer = io.StringIO()
-    console = Console(
-        file=buffer,
-        force_terminal=True,
-        no_color=not color,
-        width=shutil.get_terminal_size().columns,
-    )
-    console.print(render_status_table(rows))
-    return buffer.getvalue()

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
-from controller.runtime import DEFAULT_SANDBOX_STATE
+from controller.reconcile import DEFAULT_SANDBOX_STATE, Where
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -20,6 +20,10 @@ class WorldOptions:
     sandbox: bool
     state: Path
     concurrency: int
+
+    @property
+    def where(self) -> Where:
+        return Where(sandbox=self.sandbox, state_dir=self.state)
 
 
 def world_options(command: F) -> F:

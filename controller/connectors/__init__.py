@@ -20,7 +20,6 @@ from controller.connectors._accounting import Accounting, Usage, estimate_graph_
 from controller.connectors._auth import Resource, TokenProvider, admin_consent_url, token_error
 from controller.connectors._check import (
     CheckResult,
-    check_connections,
     diagnose_cipp,
     diagnose_gdap,
     diagnose_partner,
@@ -96,7 +95,6 @@ __all__ = [
     "Usage",
     "admin_consent_url",
     "app_role_ids",
-    "check_connections",
     "diagnose_cipp",
     "diagnose_gdap",
     "diagnose_partner",

@@ -1,9 +1,10 @@
-"""``check_connections``: what ``tenantctl connect check`` runs, as a library function.
+"""Connection checks as values: a :class:`CheckResult` per check, and the diagnosis of a
+failed call to the partner tenant, GDAP or CIPP (a one-line summary and the fix, written for
+the MSP engineer who just registered the app).
 
-Acquires an app-only token in the partner tenant, lists the GDAP customers it can see, and
-checks CIPP (``/api/me``) when configured. Each check is a :class:`CheckResult`; a failure
-carries a one-line diagnosis and the fix, written for the MSP engineer who just registered the
-app. Nothing here raises a :class:`ServiceError`: every failure becomes a result.
+``tenantctl connect check`` runs them through
+:func:`controller.observe.partner.check_connections`; ``plan`` records the same diagnosis when
+a partner-level read fails while observing. Nothing here calls a service.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from controller.connectors._auth import (
     EXPIRED_SECRET,
     admin_consent_url,
 )
-from controller.connectors._connections import Connections
 from controller.connectors._retry import RetryPolicy
 from controller.connectors._settings import ConnectionSettings
 from controller.errors import (
@@ -47,53 +47,6 @@ class CheckResult:
         return f"{text}; fix: {self.fix}" if self.fix else text
 
 
-async def check_connections(
-    settings: ConnectionSettings, *, connections: Connections | None = None
-) -> list[CheckResult]:
-    """Run every check that the settings configure. Opens (and closes) its own
-    :class:`Connections` unless one is given."""
-    owned = connections is None
-    conn = connections or Connections(settings, retry=CHECK_RETRY, timeout=20.0)
-    try:
-        return await _run(settings, conn)
-    finally:
-        if owned:
-            await conn.aclose()
-
-
-async def _run(settings: ConnectionSettings, conn: Connections) -> list[CheckResult]:
-    results: list[CheckResult] = []
-    partner = settings.partner_tenant_id
-    try:
-        await conn.tokens.token(partner, "graph")
-    except ServiceError as error:
-        results.append(diagnose_partner(settings, error))
-    else:
-        results.append(
-            CheckResult(
-                "partner app",
-                True,
-                f"app-only token acquired in partner tenant {partner} (app {settings.client_id})",
-            )
-        )
-        results.append(await _gdap(settings, conn))
-    if settings.cipp is not None:
-        results.append(await _cipp(settings, conn))
-    return results
-
-
-async def _gdap(settings: ConnectionSettings, conn: Connections) -> CheckResult:
-    try:
-        customers = await conn.partner_graph().gdap_customers()
-    except ServiceError as error:
-        return diagnose_gdap(settings, error)
-    names = sorted(str(c.get("displayName") or c.get("tenantId") or "?") for c in customers)
-    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-    if not customers:
-        return CheckResult("GDAP", True, "no GDAP customers visible yet")
-    return CheckResult("GDAP", True, f"{len(customers)} customer(s) visible: {shown}")
-
-
 def diagnose_gdap(settings: ConnectionSettings, error: ServiceError) -> CheckResult:
     """A failed read of the partner tenant's GDAP customers or relationships, as a check."""
     if error.service == "login":
@@ -107,20 +60,6 @@ def diagnose_gdap(settings: ConnectionSettings, error: ServiceError) -> CheckRes
             error,
         )
     return _fail("GDAP", f"cannot list GDAP customers: {_short(error)}", _generic_fix(error), error)
-
-
-async def _cipp(settings: ConnectionSettings, conn: Connections) -> CheckResult:
-    cipp = settings.cipp
-    assert cipp is not None
-    try:
-        await conn.tokens.token(cipp.tenant_id, "cipp")
-        me = await conn.cipp().me()
-    except ServiceError as error:
-        return diagnose_cipp(settings, error)
-    who = me.get("clientPrincipal") if isinstance(me, dict) else None
-    roles = who.get("userRoles") if isinstance(who, dict) else None
-    suffix = f" (roles: {', '.join(map(str, roles))})" if isinstance(roles, list) and roles else ""
-    return CheckResult("CIPP", True, f"{cipp.base_url} answers /api/me{suffix}")
 
 
 def diagnose_cipp(settings: ConnectionSettings, error: ServiceError) -> CheckResult:
@@ -146,12 +85,7 @@ def diagnose_cipp(settings: ConnectionSettings, error: ServiceError) -> CheckRes
             error,
         )
     if error.service == "login" and isinstance(error, TemporaryError):
-        return _fail(
-            "CIPP",
-            f"cannot reach the login service {settings.endpoints.login}",
-            "check the network (proxy, firewall) and spec.endpoints.login",
-            error,
-        )
+        return _login_unreachable("CIPP", settings, error)
     if error.service == "cipp" and isinstance(error, TemporaryError) and error.status is None:
         return _fail(
             "CIPP",
@@ -213,12 +147,7 @@ def diagnose_partner(settings: ConnectionSettings, error: ServiceError) -> Check
             error,
         )
     if isinstance(error, TemporaryError):
-        return _fail(
-            "partner app",
-            f"cannot reach the login service {login}",
-            "check the network (proxy, firewall) and spec.endpoints.login",
-            error,
-        )
+        return _login_unreachable("partner app", settings, error)
     return _fail(
         "partner app", f"token request failed: {_short(error)}", _generic_fix(error), error
     )
@@ -226,6 +155,15 @@ def diagnose_partner(settings: ConnectionSettings, error: ServiceError) -> Check
 
 def _fail(name: str, summary: str, fix: str, error: ServiceError) -> CheckResult:
     return CheckResult(name, False, summary, fix, error.code)
+
+
+def _login_unreachable(name: str, settings: ConnectionSettings, error: ServiceError) -> CheckResult:
+    return _fail(
+        name,
+        f"cannot reach the login service {settings.endpoints.login}",
+        "check the network (proxy, firewall) and spec.endpoints.login",
+        error,
+    )
 
 
 def _aadsts(error: ServiceError) -> int | None:

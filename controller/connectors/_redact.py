@@ -34,7 +34,3 @@ def redact(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [redact(item) for item in value]
     return value
-
-
-def redact_headers(headers: dict[str, str]) -> dict[str, str]:
-    return {k: REDACTED if k.lower() in SECRET_KEYS else v for k, v in headers.items()}

@@ -1,12 +1,13 @@
 """Partner Center (``https://api.partnercenter.microsoft.com``), partner tenant token.
 
 Customers are paged with a continuation token: ``links.next.uri`` plus the
-``MS-ContinuationToken`` header it names.
+``MS-ContinuationToken`` header it names. tenantctl reads only the customer list (for the
+domains of customers the app cannot read yet); ``applicationconsents`` is documented for
+App+User tokens only, so consent goes through the admin-consent link or CIPP instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from typing import Any
 
 from controller.connectors._http import HttpCore, Route
@@ -40,32 +41,3 @@ class PartnerCenterClient:
                 if isinstance(h, dict) and "key" in h and "value" in h
             }
         return items
-
-    async def application_consents(
-        self,
-        customer_tenant_id: str,
-        application_id: str,
-        grants: Mapping[str, Sequence[str]],
-        *,
-        display_name: str | None = None,
-    ) -> dict[str, Any]:
-        """``POST /v1/customers/{tenantId}/applicationconsents``; ``grants`` maps an
-        enterprise application id (the resource, e.g. Graph) to the scopes granted. Documented
-        with App+User tokens only: an app-only token may be refused (PermissionDenied)."""
-        body: dict[str, Any] = {
-            "applicationId": application_id,
-            "applicationGrants": [
-                {"enterpriseApplicationId": app, "scope": ",".join(scopes)}
-                for app, scopes in grants.items()
-            ],
-        }
-        if display_name:
-            body["displayName"] = display_name
-        response = await self._core.request(
-            Route("partnerCenter", customer_tenant_id, self.route.base_url, self.route.token),
-            "POST",
-            f"/v1/customers/{customer_tenant_id}/applicationconsents",
-            json=body,
-            idempotent=True,  # a repeat answers "already consented" (409): harmless
-        )
-        return response.body if isinstance(response.body, dict) else {}

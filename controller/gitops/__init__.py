@@ -21,6 +21,7 @@ from controller.gitops.notify import (
     slack_message,
     summarize,
     teams_message,
+    tenant_outcomes,
 )
 from controller.gitops.shard import Shard, parse_shard, select, shard_of
 from controller.gitops.templates import (
@@ -55,4 +56,5 @@ __all__ = [
     "slack_message",
     "summarize",
     "teams_message",
+    "tenant_outcomes",
 ]

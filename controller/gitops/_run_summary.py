@@ -9,10 +9,12 @@ renders it for Teams or Slack and sends it; this module knows nothing of either.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from controller.apply import Outcome, OutcomeStatus
 from controller.models import Decision
 from controller.plan.types import Plan, TenantPlan
 
@@ -290,3 +292,17 @@ def summarize(
         link=link,
         shard=shard,
     )
+
+
+def tenant_outcomes(plan: Plan, outcomes: Mapping[str, Outcome]) -> dict[str, TenantOutcome]:
+    """What apply did in each tenant of ``plan``, counted from each operation's outcome (by
+    operation id); an operation without an outcome was not part of the run."""
+    counted: dict[str, TenantOutcome] = {}
+    for tenant in plan.tenants:
+        statuses = Counter(outcomes[op.id].status for op in tenant.operations if op.id in outcomes)
+        counted[tenant.name] = TenantOutcome(
+            applied=statuses[OutcomeStatus.SUCCEEDED],
+            failed=statuses[OutcomeStatus.FAILED],
+            held=statuses[OutcomeStatus.HELD],
+        )
+    return counted

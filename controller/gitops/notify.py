@@ -39,6 +39,7 @@ from controller.gitops._run_summary import (
     count,
     shorten,
     summarize,
+    tenant_outcomes,
 )
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "slack_message",
     "summarize",
     "teams_message",
+    "tenant_outcomes",
 ]
 
 MAX_RETRY_AFTER = 30.0  # seconds; a notification is not worth holding a CI job longer

@@ -1,7 +1,9 @@
 """Import: write tenant files from what the tenants hold (``tenantctl import``).
 
 ``_build`` (observed tenant -> :class:`TenantImport`) and ``_yaml`` (-> YAML text) are pure:
-no HTTP, no clock, no file system. ``_run`` is the only code here that does I/O: it observes
+no HTTP, no clock, no file system. ``_discover`` names the GDAP customers that ``desired/``
+does not declare yet and writes a skeleton file for each (``tenantctl discover --write``). ``_run`` is the only code here that does I/O (with ``_discover``'s reads and skeleton
+files): it observes
 through the connectors (every group's members and every mailbox's permissions, not only the
 declared ones), checks the text as ``tenantctl validate`` would, and writes each file whole.
 
@@ -9,16 +11,13 @@ Round trip: ``plan`` right after ``import`` reports no change for the imported t
 that could not be read refuses the tenant; nothing is written for it.
 """
 
-from controller.importer._build import (
-    SECTIONS,
-    ImportOptions,
-    ImportRefused,
-    Section,
-    TenantImport,
-    build_tenant_import,
-    check_observed,
-    customer_slug,
-    skeleton_metadata,
+from controller.importer._build import build_tenant_import, skeleton_metadata
+from controller.importer._check import check_observed
+from controller.importer._discover import (
+    assign_names,
+    discover_run,
+    skeleton_tenant_yaml,
+    write_skeletons,
 )
 from controller.importer._run import (
     ImportOutcome,
@@ -26,8 +25,16 @@ from controller.importer._run import (
     ImportTarget,
     check_tenant_file,
     find_targets,
+    import_run,
     import_tenants,
     write_whole,
+)
+from controller.importer._types import (
+    SECTIONS,
+    ImportOptions,
+    ImportRefused,
+    Section,
+    TenantImport,
 )
 from controller.importer._yaml import SCHEMA_MODELINE, render_tenant_yaml
 
@@ -41,13 +48,17 @@ __all__ = [
     "ImportTarget",
     "Section",
     "TenantImport",
+    "assign_names",
     "build_tenant_import",
     "check_observed",
     "check_tenant_file",
-    "customer_slug",
+    "discover_run",
     "find_targets",
+    "import_run",
     "import_tenants",
     "render_tenant_yaml",
     "skeleton_metadata",
+    "skeleton_tenant_yaml",
+    "write_skeletons",
     "write_whole",
 ]

@@ -12,15 +12,19 @@ partial file would declare exact member lists and permissions from a failed read
 from __future__ import annotations
 
 import datetime as dt
-import fnmatch
-import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar, get_args
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from controller.errors import TenantctlError
+from controller.importer._check import check_observed
+from controller.importer._types import (
+    ImportOptions,
+    ImportRefused,
+    Loc,
+    TenantImport,
+    imports_group,
+)
 from controller.models import (
     API_VERSION,
     DistributionGroup,
@@ -44,12 +48,6 @@ from controller.models.observed import (
 )
 from controller.models.tenant import TenantMetadata
 
-Section = Literal["users", "groups", "distributionGroups", "sharedMailboxes"]
-SECTIONS: tuple[Section, ...] = get_args(Section)
-
-# A comment's place in the file: the loader's location path (``["spec", "groups", 0]``).
-Loc = tuple[str | int, ...]
-
 M = TypeVar("M", bound=BaseModel)
 
 _ADDRESS: TypeAdapter[str] = TypeAdapter(SmtpAddress)
@@ -59,91 +57,6 @@ _SECTION_ATTRS = {
     "distributionGroups": "distribution_groups",
     "sharedMailboxes": "shared_mailboxes",
 }
-_LEGAL_SUFFIXES = {
-    "ag",
-    "bv",
-    "co",
-    "corp",
-    "corporation",
-    "gmbh",
-    "inc",
-    "llc",
-    "limited",
-    "ltd",
-    "plc",
-    "sa",
-    "sarl",
-}
-
-
-class ImportRefused(TenantctlError):
-    """A tenant was not imported and nothing was written for it; ``reasons`` say why."""
-
-    def __init__(self, tenant: str, reasons: Sequence[str], *, hint: str | None = None) -> None:
-        self.tenant = tenant
-        self.reasons = tuple(reasons)
-        self.hint = hint
-        text = f"{tenant}: not imported, nothing written: " + "; ".join(self.reasons)
-        super().__init__(text + (f" ({hint})" if hint else ""))
-
-
-@dataclass(frozen=True)
-class ImportOptions:
-    """What to import. ``match``: globs on UPN / address / mailNickname (any of them)."""
-
-    include: frozenset[Section] = frozenset(SECTIONS)
-    exclude_disabled: bool = False
-    match: tuple[str, ...] = ()
-
-    def selects(self, *names: str | None) -> bool:
-        if not self.match:
-            return True
-        return any(
-            fnmatch.fnmatchcase(name.lower(), pattern.lower())
-            for name in names
-            if name
-            for pattern in self.match
-        )
-
-    def describe(self) -> str:
-        parts = [", ".join(s for s in SECTIONS if s in self.include)]
-        if self.exclude_disabled:
-            parts.append("--exclude-disabled")
-        parts += [f"--match {pattern}" for pattern in self.match]
-        return "; ".join(parts)
-
-
-@dataclass(frozen=True)
-class TenantImport:
-    """A tenant file as data: the model, the comments that go with it, and notes for the
-    operator (what was left out and why)."""
-
-    config: TenantConfig
-    header: tuple[str, ...]  # paragraphs; the renderer wraps them
-    comments: Mapping[Loc, tuple[str, ...]] = field(default_factory=dict)  # paragraphs too
-    notes: tuple[str, ...] = ()
-
-    def counts(self) -> str:
-        spec = self.config.spec
-        shown = [
-            (len(spec.users), "user"),
-            (len(spec.groups), "group"),
-            (len(spec.distribution_groups), "distribution group"),
-            (len(spec.shared_mailboxes), "shared mailbox"),
-        ]
-        return ", ".join(
-            f"{n} {what}{'' if n == 1 else ('es' if what.endswith('x') else 's')}"
-            for n, what in shown
-        )
-
-
-def customer_slug(display_name: str) -> str:
-    """A tenant name for a GDAP customer: its display name in lowercase words joined by
-    hyphens, without a trailing legal form ("Litware Inc" -> litware)."""
-    words = re.findall(r"[a-z0-9]+", display_name.lower())
-    while len(words) > 1 and words[-1] in _LEGAL_SUFFIXES:
-        words.pop()
-    return "-".join(words)[:63].strip("-") or "tenant"
 
 
 def skeleton_metadata(
@@ -176,80 +89,6 @@ def build_tenant_import(
     """
     check_observed(observed, options, tenant=metadata.name)
     return _Builder(observed, metadata, options).build(imported_at, carried)
-
-
-def check_observed(
-    observed: ObservedTenant, options: ImportOptions, *, tenant: str, new_tenant: bool = False
-) -> None:
-    """Refuse (:class:`ImportRefused`) when an area the import needs is unknown, naming every
-    one of them. ``new_tenant``: the verified domains are needed for the metadata."""
-    o = observed
-    include = options.include
-    needed: list[tuple[str, object]] = [
-        ("consent", o.consent),
-        ("exchange", o.exchange),
-        ("users", o.users),
-    ]
-    if new_tenant:
-        needed.append(("domains", o.verified_domains))
-    if "users" in include:
-        needed.append(("licences", o.skus))
-    if "groups" in include:
-        needed.append(("groups", o.groups))
-    if "distributionGroups" in include:
-        needed.append(("distributionGroups", o.distribution_groups))
-    if "sharedMailboxes" in include:
-        needed.append(("sharedMailboxes", o.shared_mailboxes))
-    unknown = [(area, v.reason) for area, v in needed if isinstance(v, Unknown)]
-    unknown += _unknown_lists(observed, options)
-    if not unknown:
-        return
-    areas_by_reason: dict[str, list[str]] = {}
-    for area, reason in unknown:
-        areas_by_reason.setdefault(reason, []).append(area)
-    reasons = [f"{', '.join(areas)}: {reason}" for reason, areas in areas_by_reason.items()]
-    only_exchange = all(
-        area.startswith(("distributionGroups", "sharedMailboxes")) for area, _ in unknown
-    )
-    hint = (
-        "leave Exchange out with --include users,groups, or import again once it can be read"
-        if only_exchange
-        else "import again once the tenant can be read"
-    )
-    raise ImportRefused(tenant, reasons, hint=hint)
-
-
-def _unknown_lists(observed: ObservedTenant, options: ImportOptions) -> list[tuple[str, str]]:
-    """Member lists and permissions of the objects to import that could not be read."""
-    o = observed
-    unknown: list[tuple[str, str]] = []
-    if "groups" in options.include and isinstance(o.groups, tuple):
-        for g in o.groups:
-            if _imports_group(g, options) and isinstance(g.members, Unknown):
-                unknown.append((f"groups/{g.mail_nickname}/members", g.members.reason))
-    if "distributionGroups" in options.include and isinstance(o.distribution_groups, tuple):
-        for d in o.distribution_groups:
-            if options.selects(d.primary_smtp_address) and isinstance(d.members, Unknown):
-                area = f"distributionGroups/{d.primary_smtp_address}/members"
-                unknown.append((area, d.members.reason))
-    if "sharedMailboxes" in options.include and isinstance(o.shared_mailboxes, tuple):
-        for m in o.shared_mailboxes:
-            if not options.selects(m.primary_smtp_address):
-                continue
-            for name, value in (
-                ("fullAccess", m.full_access),
-                ("sendAs", m.send_as),
-                ("sendOnBehalf", m.send_on_behalf),
-            ):
-                if isinstance(value, Unknown):
-                    area = f"sharedMailboxes/{m.primary_smtp_address}/{name}"
-                    unknown.append((area, value.reason))
-    return unknown
-
-
-def _imports_group(group: ObservedGroup, options: ImportOptions) -> bool:
-    """Entra groups that Graph manages; distribution groups come from Exchange."""
-    return group.kind in ("security", "microsoft365") and options.selects(group.mail_nickname)
 
 
 class _Builder:
@@ -461,7 +300,7 @@ class _Builder:
                     "Graph cannot manage it)"
                 )
                 continue
-            if not _imports_group(group, self.options):
+            if not imports_group(group, self.options):
                 continue  # distribution groups come from Exchange
             values: dict[str, Any] = {
                 "display_name": _text(group.display_name),

@@ -9,8 +9,8 @@ imported is an outcome, not an exception: the other tenants go on.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,23 +18,21 @@ from typing import Any, Literal
 
 from controller.connectors import Connections
 from controller.errors import Diagnostic, ServiceError, UsageError
-from controller.importer._build import (
-    ImportOptions,
-    ImportRefused,
-    build_tenant_import,
-    check_observed,
-    customer_slug,
-    skeleton_metadata,
-)
+from controller.files import PRIVATE, write_atomically
+from controller.importer._build import build_tenant_import, skeleton_metadata
+from controller.importer._check import check_observed
+from controller.importer._types import ImportOptions, ImportRefused
 from controller.importer._yaml import render_tenant_yaml
 from controller.loader.crossref import check_tenant
 from controller.loader.shape import check_header, validate_model
 from controller.loader.source import parse_yaml
 from controller.models import DesiredState, TenantConfig, TenantSpec
+from controller.models.naming import tenant_slug
 from controller.models.observed import ObservedTenant
 from controller.models.tenant import TenantMetadata
 from controller.observe import observe_estate, read_partner_facts
-from controller.runtime import World
+from controller.observe.partner import customer_identity, gdap_customers
+from controller.reconcile import Where, World, open_world
 
 TENANTS_DIR = "tenants"
 
@@ -71,6 +69,29 @@ class ImportRequest:
     all_tenants: bool = False
     force: bool = False
     options: ImportOptions = field(default_factory=ImportOptions)
+
+
+def import_run(
+    state: DesiredState,
+    desired: Path,
+    request: ImportRequest,
+    where: Where,
+    *,
+    concurrency: int = 16,
+    on_observed: Callable[[ObservedTenant], None] | None = None,
+) -> list[ImportOutcome]:
+    """Open the world ``where`` points at and import the requested tenants into ``desired``."""
+    with open_world(state.msp, where) as world:
+        return asyncio.run(
+            import_tenants(
+                state,
+                desired,
+                request,
+                world,
+                concurrency=concurrency,
+                on_observed=on_observed,
+            )
+        )
 
 
 async def import_tenants(
@@ -121,7 +142,7 @@ async def find_targets(
     state: DesiredState, desired: Path, request: ImportRequest, connections: Connections
 ) -> list[ImportTarget]:
     """Tenant files by name or tenant id; GDAP customers (listed only when needed) by
-    :func:`customer_slug` of their name or by tenant id."""
+    :func:`~controller.models.naming.tenant_slug` of their name or by tenant id."""
     if not request.names and not request.all_tenants:
         raise UsageError("name the tenants to import with --tenant NAME, or use --all")
     files = {t.metadata.name: _file_target(state, desired, t) for t in state.tenants}
@@ -138,11 +159,10 @@ async def find_targets(
     if missing or request.all_tenants:
         customers = await _gdap_customers(connections)
         for customer in customers:
-            tenant_id = str(customer.get("tenantId") or customer.get("id") or "").lower()
-            display = str(customer.get("displayName") or "")
+            tenant_id, display = customer_identity(customer)
             if not tenant_id or tenant_id in by_id:
                 continue
-            slug = customer_slug(display or tenant_id)
+            slug = tenant_slug(display or tenant_id, tenant_id=tenant_id)
             named = [n for n in missing if n.lower() in (slug, tenant_id)]
             if not named and not request.all_tenants:
                 continue
@@ -177,7 +197,7 @@ def _file_target(state: DesiredState, desired: Path, tenant: TenantConfig) -> Im
 
 async def _gdap_customers(connections: Connections) -> list[dict[str, Any]]:
     try:
-        return await connections.partner_graph().gdap_customers()
+        return await gdap_customers(connections)
     except ServiceError as error:
         raise UsageError(f"cannot list the GDAP customers: {error}") from error
 
@@ -306,15 +326,9 @@ def _clashes(state: DesiredState, target: ImportTarget, tenant: TenantConfig) ->
 
 
 def write_whole(path: Path, text: str) -> None:
-    """Whole file or nothing: a temporary file beside it (not *.yaml, so no loader reads it
-    half-written), renamed into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    """A tenant file, whole or not at all, readable only by its owner (it lists the tenant's
+    users and who may read which mailbox)."""
+    write_atomically(path, text, mode=PRIVATE)
 
 
 def _exists(target: ImportTarget, *, skip: bool) -> ImportOutcome:

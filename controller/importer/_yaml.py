@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from controller.importer._build import Loc, TenantImport
+from controller.importer._types import Loc, TenantImport
 
 SCHEMA_MODELINE = "# yaml-language-server: $schema=../../schemas/tenant.schema.json"
 WIDTH = 100

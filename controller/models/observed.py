@@ -42,10 +42,6 @@ class Unknown:
 Observed: TypeAlias = T | Unknown
 
 
-def is_known(value: object) -> bool:
-    return not isinstance(value, Unknown)
-
-
 # --- onboarding ----------------------------------------------------------------------------
 
 GdapStatus = Literal["active", "expiring", "expired", "approvalPending", "terminated", "none"]

@@ -1,6 +1,7 @@
 """Observe: read every tenant's real state through the connectors.
 
-``translate`` is pure (service JSON -> observed values); ``tenant`` holds the reads. Tenants
+``translate`` is pure (service JSON -> observed values); ``partner`` holds every read of the
+partner tenant (GDAP) and CIPP's tenant list, ``tenant`` the reads of one customer tenant. Tenants
 are observed concurrently under a bound; a tenant that fails to observe is reported as
 unknown in every area and the others go on.
 """
@@ -14,12 +15,14 @@ from collections.abc import Callable, Sequence
 from controller.connectors import Connections
 from controller.models import TenantConfig
 from controller.models.observed import ObservedTenant, Unknown
-from controller.observe.tenant import PartnerFacts, TenantObserver, read_partner_facts
+from controller.observe.partner import PartnerFacts, check_connections, read_partner_facts
+from controller.observe.tenant import TenantObserver
 
 __all__ = [
     "ObservedTenant",
     "PartnerFacts",
     "TenantObserver",
+    "check_connections",
     "observe_estate",
     "read_partner_facts",
 ]

@@ -1,10 +1,12 @@
-"""Observe one tenant (and the partner-level facts every tenant shares).
+"""Observe one tenant, with the partner-level facts every tenant shares
+(:mod:`~controller.observe.partner`).
 
 The only I/O here goes through the connectors. Reads are grouped to keep round trips low:
 one ``$batch`` for everything Graph can answer without an id (organization, the app's service
 principal, resource app roles, licences, users, groups, reports), a second for what needs the
 ids from the first (app role and directory role assignments, members of the declared groups,
-the one-shot-action ledger), then Exchange through the tenant's route. Only what the desired
+the one-shot-action ledger), then Exchange through the tenant's route
+(:mod:`~controller.observe.exchange`). Only what the desired
 state manages is read: members of declared groups, permissions of declared mailboxes; an
 observer made with ``read_all`` (for ``tenantctl import``) reads them for every object.
 
@@ -14,25 +16,20 @@ through ``translate.unknown_from_error``; nothing here turns an error into an em
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import datetime as dt
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from controller.connectors import CheckResult, Connections, GraphUrls, diagnose_cipp, diagnose_gdap
-from controller.errors import NotFound, PermissionDenied, ServiceError, TenantctlError
-from controller.models import SharedMailbox, TenantConfig
+from controller.connectors import Connections, GraphUrls
+from controller.errors import NotFound, ServiceError, TenantctlError
+from controller.models import TenantConfig
 from controller.models.observed import (
     ActionRecord,
     ConsentStatus,
     ExchangeAccess,
-    ExchangeRoute,
     GdapState,
-    ObservedDistributionGroup,
     ObservedGroup,
-    ObservedSharedMailbox,
     ObservedTenant,
     ObservedUser,
     Principal,
@@ -46,6 +43,8 @@ from controller.models.permissions import (
     ROLE_MANAGEMENT_PERMISSION,
 )
 from controller.observe import translate
+from controller.observe.exchange import ExchangeObserver
+from controller.observe.partner import PartnerFacts
 
 T = TypeVar("T")
 
@@ -56,73 +55,6 @@ USER_SELECT = (
 GROUP_SELECT = "id,displayName,mailNickname,description,mailEnabled,securityEnabled,groupTypes,mail"
 MEMBER_SELECT = "id,userPrincipalName,mail,displayName"
 ROLE_SELECT = "id,appId,appRoles"
-
-
-@dataclass(frozen=True)
-class PartnerFacts:
-    """What the partner tenant and CIPP say about all customers, read once per run.
-
-    ``failed_checks``: the reads that failed for a reason ``tenantctl connect check`` would
-    report (the app's credential, the GDAP permission, CIPP unreachable or refusing), each with
-    the same one-line diagnosis; a run with any of them did not see what it was asked to.
-    """
-
-    relationships: list[dict[str, Any]] | Unknown
-    cipp_tenants: dict[str, dict[str, Any]] | Unknown | None  # tenant id -> row; None: no CIPP
-    cipp_access: dict[str, dict[str, Any]] | Unknown | None  # tenant id -> ExecAccessChecks row
-    failed_checks: tuple[CheckResult, ...] = ()
-
-
-async def _attempt(what: str, call: Awaitable[T]) -> T | Unknown:
-    try:
-        return await call
-    except ServiceError as error:
-        return translate.unknown_from_error(error, what)
-
-
-async def read_partner_facts(connections: Connections, *, cipp: bool) -> PartnerFacts:
-    settings = connections.settings
-    failed: dict[str, CheckResult] = {}
-
-    async def attempt(
-        what: str, call: Awaitable[T], diagnose: Callable[[ServiceError], CheckResult]
-    ) -> T | Unknown:
-        try:
-            return await call
-        except ServiceError as error:
-            check = diagnose(error)
-            failed.setdefault(check.name, check)
-            return translate.unknown_from_error(error, what)
-
-    async def relationships() -> list[dict[str, Any]]:
-        return await connections.partner_graph().gdap_relationships()
-
-    async def cipp_rows(
-        call: Callable[[], Awaitable[list[dict[str, Any]]]], key: str
-    ) -> dict[str, dict[str, Any]]:
-        rows = await call()
-        return {str(r.get(key, "")).lower(): r for r in rows if r.get(key)}
-
-    def on_gdap(error: ServiceError) -> CheckResult:
-        return diagnose_gdap(settings, error)
-
-    def on_cipp(error: ServiceError) -> CheckResult:
-        return diagnose_cipp(settings, error)
-
-    rel_task = attempt("GDAP relationships", relationships(), on_gdap)
-    if not cipp:
-        return PartnerFacts(await rel_task, None, None, tuple(failed.values()))
-    client = connections.cipp()
-    rels, tenants, access = await asyncio.gather(
-        rel_task,
-        attempt("CIPP tenants", cipp_rows(client.list_tenants, "customerId"), on_cipp),
-        attempt("CIPP access checks", cipp_rows(client.access_checks, "TenantId"), on_cipp),
-    )
-    return PartnerFacts(rels, tenants, access, tuple(sorted(failed.values(), key=_check_order)))
-
-
-def _check_order(check: CheckResult) -> tuple[int, str]:
-    return ({"partner app": 0, "GDAP": 1, "CIPP": 2}.get(check.name, 3), check.name)
 
 
 class TenantObserver:
@@ -146,6 +78,7 @@ class TenantObserver:
         self.partner = partner
         self.now = now
         self.read_all = read_all
+        self.exchange = ExchangeObserver(connections, read_all=read_all)
 
     # -- the straight line --------------------------------------------------------------
 
@@ -221,7 +154,7 @@ class TenantObserver:
         role_assigned, can_assign = self._roles(more.get("directoryRoles"), consent)
         groups = self._groups(groups_raw, member_reads, more)
         ledger = self._ledger(tenant, ledger_targets, more)
-        exchange, dgs, mailboxes = await self._exchange(
+        exchange, dgs, mailboxes = await self.exchange.observe(
             tenant, users, role_assigned, can_assign, cipp_manageable
         )
         return ObservedTenant(
@@ -444,230 +377,6 @@ class TenantObserver:
                         )
         return records
 
-    # -- Exchange ------------------------------------------------------------------------
-
-    async def _exchange(
-        self,
-        tenant: TenantConfig,
-        users: tuple[ObservedUser, ...] | Unknown,
-        role_assigned: bool | None,
-        can_assign: bool,
-        cipp_manageable: bool | None,
-    ) -> tuple[ExchangeAccess, Any, Any]:
-        spec = tenant.spec
-        mode = spec.exchange
-        wants_objects = bool(spec.distribution_groups or spec.shared_mailboxes)
-
-        def access(
-            state: Any, route: ExchangeRoute | None, propagated: bool | None
-        ) -> ExchangeAccess:
-            return ExchangeAccess(
-                state=state,
-                route=route,
-                role_assigned=role_assigned,
-                role_propagated=propagated,
-                cipp_manageable=cipp_manageable,
-                can_assign_role=can_assign,
-            )
-
-        if mode == "none" or (mode == "unmanaged" and not self.read_all):
-            # Nothing to manage and no badge to prove: save the tenant a token and a round trip
-            # (import, which reads everything, still finds out which route works).
-            off = Unknown(
-                "notManaged", f"Exchange is not managed in this tenant (exchange: {mode})"
-            )
-            return access("not-managed", None, None), off, off
-        directory = _directory(users)
-        direct_error: ServiceError | None = None
-        if mode in ("direct", "auto", "unmanaged") and role_assigned:
-            try:
-                dgs, mailboxes = await self._read_direct(tenant, directory, wants_objects)
-                return access("working-direct", "direct", True), dgs, mailboxes
-            except PermissionDenied as error:
-                direct_error = error  # role assigned, Exchange still says no: propagating
-            except ServiceError as error:
-                direct_error = error
-        use_cipp = mode == "cipp" or (mode == "auto" and cipp_manageable)
-        if use_cipp and cipp_manageable:
-            try:
-                dgs, mailboxes = await self._read_cipp(tenant, directory, wants_objects)
-                return access("working-cipp", "cipp", None), dgs, mailboxes
-            except ServiceError as error:
-                unknown = translate.unknown_from_error(error, "Exchange through CIPP")
-                return access("pending", None, None), unknown, unknown
-        if direct_error is not None:
-            if isinstance(direct_error, PermissionDenied):
-                unknown = Unknown(
-                    "propagating",
-                    "Exchange: the Exchange Administrator role is assigned but not effective yet "
-                    "(typically 30 minutes to 2 hours after assignment); re-run later",
-                )
-                return access("propagating", None, False), unknown, unknown
-            unknown = translate.unknown_from_error(direct_error, "Exchange")
-            return access("pending", None, None), unknown, unknown
-        if mode == "cipp":
-            reason = (
-                "Exchange: CIPP cannot manage this tenant"
-                if cipp_manageable is False
-                else "Exchange: no CIPP connection is configured in msp.yaml"
-            )
-        elif role_assigned is None:
-            reason = "Exchange: the app's directory roles could not be read"
-        else:
-            reason = (
-                "Exchange: the app does not hold the Exchange Administrator role in this tenant"
-            )
-        unknown = Unknown("notManaged", reason)
-        state = "not-managed" if mode == "unmanaged" else "pending"
-        return access(state, None, None), unknown, unknown
-
-    async def _read_direct(
-        self, tenant: TenantConfig, directory: dict[str, str], wants_objects: bool
-    ) -> tuple[Any, Any]:
-        exchange = self.connections.exchange(tenant.metadata.tenant_id)
-        spec = tenant.spec
-        mailbox_rows = await exchange.shared_mailboxes()
-        read_dgs = bool(spec.distribution_groups) or self.read_all
-        dg_rows = await exchange.distribution_groups() if read_dgs else []
-        for row in [*mailbox_rows, *dg_rows]:
-            _remember(directory, row)
-        declared_dgs = {d.primary_smtp_address.lower(): d for d in spec.distribution_groups}
-        declared_mbx = {m.primary_smtp_address.lower(): m for m in spec.shared_mailboxes}
-
-        async def dg(row: dict[str, Any]) -> ObservedDistributionGroup:
-            address = str(row.get("PrimarySmtpAddress", "")).lower()
-            declared = declared_dgs.get(address)
-            members: tuple[Principal, ...] | Unknown | None = None
-            if self.read_all or (declared is not None and declared.members is not None):
-                read = await _attempt(
-                    f"members of {address}", exchange.distribution_group_members(address)
-                )
-                members = (
-                    read
-                    if isinstance(read, Unknown)
-                    else tuple(
-                        sorted(
-                            (translate.exchange_member(m) for m in read),
-                            key=lambda p: (p.key or "", p.id),
-                        )
-                    )
-                )
-            return translate.exchange_distribution_group(row, members)
-
-        async def mailbox(row: dict[str, Any]) -> ObservedSharedMailbox:
-            address = str(row.get("PrimarySmtpAddress", "")).lower()
-            declared = declared_mbx.get(address)
-            if declared is None and not self.read_all:
-                return translate.exchange_shared_mailbox(row)
-            wants = _permission_reads(declared)
-            full: Any = None
-            send_as: Any = None
-            behalf: Any = None
-            if "full_access" in wants:
-                read = await _attempt(
-                    f"FullAccess on {address}", exchange.mailbox_permissions(address)
-                )
-                full = (
-                    read
-                    if isinstance(read, Unknown)
-                    else translate.full_access_holders(read, directory)
-                )
-            if "send_as" in wants:
-                read = await _attempt(
-                    f"SendAs on {address}", exchange.recipient_permissions(address)
-                )
-                send_as = (
-                    read
-                    if isinstance(read, Unknown)
-                    else translate.send_as_holders(read, directory)
-                )
-            if "send_on_behalf" in wants:
-                behalf = translate.send_on_behalf_holders(row, directory)
-            return translate.exchange_shared_mailbox(
-                row, full_access=full, send_as=send_as, send_on_behalf=behalf
-            )
-
-        dgs = await asyncio.gather(*(dg(r) for r in dg_rows))
-        mailboxes = await asyncio.gather(*(mailbox(r) for r in mailbox_rows))
-        return (
-            tuple(sorted(dgs, key=lambda d: d.key)),
-            tuple(sorted(mailboxes, key=lambda m: m.key)),
-        )
-
-    async def _read_cipp(
-        self, tenant: TenantConfig, directory: dict[str, str], wants_objects: bool
-    ) -> tuple[Any, Any]:
-        cipp = self.connections.cipp()
-        tenant_id = tenant.metadata.tenant_id
-        spec = tenant.spec
-        mailbox_rows = await cipp.list_mailboxes(tenant_id)
-        group_rows: list[dict[str, Any]] = []
-        if spec.distribution_groups or self.read_all:
-            group_rows = [
-                g
-                for g in await cipp.list_groups(tenant_id)
-                if str(g.get("calculatedGroupType", "")) == "distributionList"
-            ]
-        declared_dgs = {d.primary_smtp_address.lower(): d for d in spec.distribution_groups}
-        declared_mbx = {m.primary_smtp_address.lower(): m for m in spec.shared_mailboxes}
-
-        async def dg(row: dict[str, Any]) -> ObservedDistributionGroup:
-            address = str(row.get("mail") or "").lower()
-            declared = declared_dgs.get(address)
-            members: tuple[Principal, ...] | Unknown | None = None
-            if self.read_all or (declared is not None and declared.members is not None):
-                read = await _attempt(
-                    f"members of {address}", cipp.group_members(tenant_id, str(row.get("id")))
-                )
-                members = read if isinstance(read, Unknown) else translate.members(read)
-            return translate.cipp_distribution_group(row, members)
-
-        async def mailbox(row: dict[str, Any]) -> ObservedSharedMailbox:
-            address = str(row.get("primarySmtpAddress") or row.get("UPN") or "").lower()
-            declared = declared_mbx.get(address)
-            if declared is None and not self.read_all:
-                return translate.cipp_shared_mailbox(row)
-            wants = _permission_reads(declared)
-            read = await _attempt(
-                f"permissions on {address}", cipp.mailbox_permissions(tenant_id, address)
-            )
-            if isinstance(read, Unknown):
-                holders: dict[str, Any] = {
-                    "full_access": read,
-                    "send_as": read,
-                    "send_on_behalf": read,
-                }
-            else:
-                full, send_as, behalf = translate.cipp_permission_holders(read, directory)
-                holders = {"full_access": full, "send_as": send_as, "send_on_behalf": behalf}
-            for name in ("full_access", "send_as", "send_on_behalf"):
-                if name not in wants:
-                    holders[name] = None
-            return translate.cipp_shared_mailbox(row, **holders)
-
-        dgs = await asyncio.gather(*(dg(r) for r in group_rows))
-        mailboxes = await asyncio.gather(*(mailbox(r) for r in mailbox_rows))
-        return (
-            tuple(sorted(dgs, key=lambda d: d.key)),
-            tuple(sorted(mailboxes, key=lambda m: m.key)),
-        )
-
-
-def _permission_reads(declared: SharedMailbox | None) -> frozenset[str]:
-    """Which permission lists of a mailbox to read: the declared ones, or all of them when the
-    mailbox is not declared (an observer with ``read_all``)."""
-    if declared is None:
-        return frozenset(("full_access", "send_as", "send_on_behalf"))
-    return frozenset(
-        name
-        for name, value in (
-            ("full_access", declared.full_access),
-            ("send_as", declared.send_as),
-            ("send_on_behalf", declared.send_on_behalf),
-        )
-        if value is not None
-    )
-
 
 def _list_or_empty(answer: Any) -> list[dict[str, Any]]:
     if isinstance(answer, list):
@@ -684,27 +393,3 @@ def _single(answer: Any) -> dict[str, Any] | None:
             return values[0] if values else None
         return answer
     return None
-
-
-def _directory(users: tuple[ObservedUser, ...] | Unknown) -> dict[str, str]:
-    """Lowercase identity (UPN, mail, alias, display name) -> lowercase address, so Exchange's
-    permission holders (which it names in several ways) resolve to the addresses git uses."""
-    directory: dict[str, str] = {}
-    if isinstance(users, Unknown):
-        return directory
-    for user in users:
-        address = user.key
-        for name in (user.user_principal_name, user.mail, user.mail_nickname, user.display_name):
-            if name:
-                directory.setdefault(name.lower(), address)
-    return directory
-
-
-def _remember(directory: dict[str, str], row: Mapping[str, Any]) -> None:
-    address = str(row.get("PrimarySmtpAddress") or "").lower()
-    if not address:
-        return
-    for key in ("PrimarySmtpAddress", "Alias", "Name", "DisplayName", "Identity"):
-        value = row.get(key)
-        if value:
-            directory.setdefault(str(value).lower(), address)

@@ -31,9 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +40,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from controller.errors import ApprovalError, UsageError
+from controller.files import SHARED, write_atomically
 from controller.models import Decision
 from controller.plan.types import PLAN_FORMAT_VERSION, Operation, Plan
 
@@ -277,7 +276,7 @@ def write_approval(record: ApprovalRecord, directory: Path) -> Path:
             if path.read_bytes() == data:
                 return path
             continue
-        _write_atomically(path, data)
+        write_atomically(path, data, mode=SHARED)  # committed to git and read by reviewers
         return path
     raise UsageError(f"too many approval records named {stem}-* in {directory}")
 
@@ -431,19 +430,3 @@ def _sha256(data: bytes) -> str:
 def _file_slug(name: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
     return slug[:40].strip("-") or "approver"
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    # Temp file in the same directory, then rename: a reader sees the old state or the whole
-    # new file, never half a record.
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, 0o644)  # committed to git and read by reviewers
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

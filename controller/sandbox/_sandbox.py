@@ -12,6 +12,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from controller.files import PRIVATE, write_atomically
 from controller.sandbox._behaviour import Accounting, Faults, RequestRecord, Throttle
 from controller.sandbox._cipp import CippService, settle_consents
 from controller.sandbox._clock import VirtualClock
@@ -22,8 +23,9 @@ from controller.sandbox._login import LoginService
 from controller.sandbox._partner_center import PartnerCenterService
 from controller.sandbox._runtime import Runtime, tenant_hint
 from controller.sandbox._scenario import Scenario
+from controller.sandbox._seed import build_world
 from controller.sandbox._tls import ensure_certificates
-from controller.sandbox._world import World, build_world
+from controller.sandbox._world import World
 
 SERVICES = ("login", "graph", "exchange", "partnerCenter", "cipp")
 STATE_FILE = "state.json"
@@ -105,12 +107,10 @@ class Sandbox:
         path = self._state_file()
         if path is None:
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
         with self.rt.lock:
             data = {"clock": self.clock.snapshot(), "world": self.rt.world.to_json()}
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data), encoding="utf-8")
-        tmp.replace(path)
+        # The world holds the sandbox's client secrets and its tenants' data.
+        write_atomically(path, json.dumps(data), mode=PRIVATE)
 
     def reset(self) -> None:
         """Return to the scenario (and forget faults, budgets and the request log)."""

@@ -17,7 +17,7 @@ import yaml
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from controller.sandbox._catalog import REQUIRED_EXCHANGE_ROLES, REQUIRED_GRAPH_ROLES
+from controller.errors import UsageError
 from controller.sandbox._clock import DEFAULT_EPOCH
 
 Premium = Literal["none", "P1", "P2"]
@@ -202,19 +202,19 @@ class Scenario(_Model):
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read a scenario YAML file."""
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    return Scenario.model_validate(data)
+    """Read a scenario YAML file; one that cannot be read or is not a scenario is a usage
+    error naming the file."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        return Scenario.model_validate(data)
+    except (OSError, ValueError, yaml.YAMLError) as problem:
+        raise UsageError(f"cannot load scenario {path}: {problem}") from problem
 
 
 def default_scenario() -> Scenario:
     """The world behind the ``desired/`` demo estate (``scenarios/default.yaml``)."""
     text = resources.files("controller.sandbox").joinpath("scenarios/default.yaml").read_text()
     return Scenario.model_validate(yaml.safe_load(text))
-
-
-def all_required_roles() -> list[str]:
-    return [*REQUIRED_GRAPH_ROLES, *REQUIRED_EXCHANGE_ROLES]
 
 
 _FIRST = "Ada Alan Grace Linus Ken Barbara Edsger Donald Margaret Dennis Radia Frances".split()

@@ -18,7 +18,8 @@ from click.testing import CliRunner
 
 from controller.cli import cli
 from controller.cli import connect as connect_command
-from controller.connectors import Connections, ConnectionSettings, check_connections
+from controller.connectors import Connections, ConnectionSettings
+from controller.observe import check_connections
 from tests.connectors.conftest import CIPP_CLIENT, CLIENT, PARTNER, FakeTime
 
 LOGIN = "https://login.microsoftonline.com"

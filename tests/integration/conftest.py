@@ -13,8 +13,7 @@ import pytest
 from controller.connectors import Connections
 from controller.loader import load_desired
 from controller.models import DesiredState
-from controller.pipeline import PlanResult, observe_and_plan
-from controller.runtime import World, sandbox_settings
+from controller.reconcile import PlanResult, World, observe_and_plan, sandbox_settings
 from controller.sandbox import Sandbox, default_scenario
 
 DESIRED = Path(__file__).resolve().parents[2] / "desired"

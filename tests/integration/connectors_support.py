@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from controller.connectors import Connections, ConnectionSettings
 from controller.models import DesiredState
-from controller.runtime import sandbox_settings
+from controller.reconcile import sandbox_settings
 from controller.sandbox import Sandbox
 
 T = TypeVar("T")

@@ -12,11 +12,11 @@ import pytest
 
 from controller.apply import Journal, OutcomeStatus, SecretSink
 from controller.apply.engine import ApplyResult
-from controller.apply.run import apply_estate
 from controller.models import DesiredState
 from controller.plan import Backend, Plan
 from controller.policy import ApprovalSet
 from controller.policy.approvals import StoredApproval, build_approval
+from controller.reconcile import apply_estate
 from controller.sandbox import Sandbox
 from tests.integration.conftest import plan_against, virtual_connections, world_of
 

@@ -4,8 +4,7 @@ CIPP reads answer what the world holds; every CIPP write is confirmed by reading
 (and the world agrees); an always-200 answer that failed (EditGroup with a member that does
 not exist, ExecEditMailboxPermissions with an unknown holder) is a typed ServiceFault
 carrying CIPP's own text; a tenant CIPP does not manage is PermissionDenied. Partner Center
-lists customers and refuses an app-only application consent (403) unless configured to
-accept it."""
+lists customers."""
 
 from __future__ import annotations
 
@@ -246,28 +245,10 @@ def test_multi_tenant_app_consent_is_queued_then_effective(
     assert isinstance(sandbox.world, World)
 
 
-def test_partner_center_customers_and_app_only_consent(
-    sandbox: Sandbox, demo_state: DesiredState
-) -> None:
+def test_partner_center_customers(sandbox: Sandbox, demo_state: DesiredState) -> None:
     async def customers(c: Connections) -> list[dict[str, Any]]:
         return await c.partner_center().customers()
 
     rows = run(sandbox, demo_state, customers)
     ids = {r["companyProfile"]["tenantId"] if "companyProfile" in r else r["id"] for r in rows}
     assert CONTOSO in ids and len(rows) == len(sandbox.world.tenants)
-
-    async def consent(c: Connections) -> dict[str, Any]:
-        return await c.partner_center().application_consents(
-            CONTOSO,
-            APP,
-            {"00000003-0000-0000-c000-000000000000": ["User.Read.All"]},
-            display_name="tenantctl",
-        )
-
-    with pytest.raises(PermissionDenied) as caught:
-        run(sandbox, demo_state, consent)
-    assert caught.value.service == "partnerCenter" and caught.value.status == 403
-
-    sandbox.world.partner.allow_app_only_consent = True
-    answer = run(sandbox, demo_state, consent)
-    assert answer.get("applicationId") == APP

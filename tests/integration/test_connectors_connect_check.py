@@ -21,9 +21,9 @@ from controller.connectors import (
     ClientSecret,
     Connections,
     ConnectionSettings,
-    check_connections,
 )
 from controller.connectors._check import CHECK_RETRY
+from controller.observe import check_connections
 from controller.sandbox import Sandbox, default_scenario
 
 DESIRED = Path(__file__).resolve().parents[2] / "desired"

@@ -13,7 +13,7 @@ import pytest
 from controller.connectors import ClientSecret, ConnectionSettings, Resource, TokenProvider
 from controller.errors import ConsentMissing, CredentialError, ServiceError, UnknownTenant
 from controller.models import DesiredState
-from controller.runtime import sandbox_settings
+from controller.reconcile import sandbox_settings
 from controller.sandbox import Sandbox
 from tests.integration.connectors_support import ADATUM, APP, CONTOSO, PARTNER
 

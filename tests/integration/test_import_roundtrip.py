@@ -17,7 +17,7 @@ from controller.importer import ImportOptions, ImportOutcome, ImportRequest, imp
 from controller.loader import load_desired, validate_desired
 from controller.models import TenantConfig, TenantSpec
 from controller.observe import observe_estate
-from controller.pipeline import select_tenants
+from controller.reconcile import select_tenants
 from controller.sandbox import Sandbox, generate_scenario
 from tests.integration.conftest import DESIRED, plan_against, virtual_connections, world_of
 

@@ -13,13 +13,12 @@ from pathlib import Path
 import pytest
 
 from controller.cli import main
-from controller.cli.discover import read_undeclared
-from controller.discover import DiscoveredCustomer
 from controller.loader import load_desired
 from controller.models import DesiredState
-from controller.pipeline import select_tenants
+from controller.observe.partner import DiscoveredCustomer, read_undeclared
+from controller.reconcile import select_tenants
+from controller.render.status import status_rows
 from controller.sandbox import Sandbox
-from controller.status import status_rows
 from tests.integration.conftest import DESIRED, plan_against, virtual_connections
 from tests.plan.test_demo import EXPECTED
 

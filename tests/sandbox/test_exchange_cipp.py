@@ -219,7 +219,7 @@ def test_cipp_bulk_consent_takes_effect_after_the_delay(sb: Sandbox) -> None:
     assert claims is not None and "User.ReadWrite.All" in claims["roles"]
 
 
-def test_partner_center_customers_and_app_only_consent_refused(sb: Sandbox) -> None:
+def test_partner_center_customers_and_app_only_consent_refused_unless_allowed(sb: Sandbox) -> None:
     with client(sb, PARTNER, "partnerCenter") as pc:
         customers = pc.get("/v1/customers").json()
         assert customers["totalCount"] == 6
@@ -227,3 +227,11 @@ def test_partner_center_customers_and_app_only_consent_refused(sb: Sandbox) -> N
             f"/v1/customers/{ADATUM}/applicationconsents", json={"applicationId": APP}
         )
         assert refused.status_code == 403
+        # A scenario may allow it (tenantctl itself never calls it: it is App+User only).
+        sb.world.partner.allow_app_only_consent = True
+        graph = "00000003-0000-0000-c000-000000000000"
+        grants = [{"enterpriseApplicationId": graph, "scope": "User.Read.All"}]
+        body = {"applicationId": APP, "applicationGrants": grants}
+        granted = pc.post(f"/v1/customers/{ADATUM}/applicationconsents", json=body)
+        assert granted.status_code == 201
+        assert granted.json()["applicationId"] == APP

@@ -10,20 +10,19 @@ import datetime as dt
 import pytest
 import yaml
 
-from controller.discover import (
-    DiscoveredCustomer,
-    assign_names,
-    default_domain_of_customer_record,
-    domains_of_organization,
-    role_name,
-    skeleton_tenant_yaml,
-    slug_for,
-    undeclared_customers,
-)
+from controller.importer import assign_names, skeleton_tenant_yaml
 from controller.models import TenantConfig
+from controller.models.naming import tenant_slug
 from controller.models.permissions import (
     GLOBAL_ADMINISTRATOR_ROLE,
     PRIVILEGED_ROLE_ADMINISTRATOR_ROLE,
+)
+from controller.observe.partner import (
+    DiscoveredCustomer,
+    default_domain_of_customer_record,
+    domains_of_organization,
+    role_name,
+    undeclared_customers,
 )
 
 NOW = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
@@ -107,7 +106,7 @@ def test_the_customer_record_gives_the_initial_domain() -> None:
 def test_slugs_are_valid_unique_names_derived_from_the_display_name(
     display_name: str, taken: set[str], expected: str
 ) -> None:
-    slug = slug_for(display_name, taken, A)
+    slug = tenant_slug(display_name, taken, A)
     assert slug == expected
     assert len(slug) <= 63
 

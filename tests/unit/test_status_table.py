@@ -14,7 +14,7 @@ from controller.models import OperationKind
 from controller.models.observed import ConsentStatus, GdapState, ObservedTenant, Unknown
 from controller.plan import Badges, Finding, ManualStep, Operation, Plan, TenantPlan
 from controller.plan.types import Backend, UnknownArea
-from controller.status import (
+from controller.render.status import (
     StatusRow,
     render_status_json,
     render_status_table,

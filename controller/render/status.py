@@ -1,7 +1,8 @@
 """The MSP's companies view: one row per tenant, built from a plan and what was observed.
 
-Pure: no HTTP, no clock, no file system. ``tenantctl status`` runs the same observe -> plan
-pipeline as ``tenantctl plan`` and hands the result here, so the counts are the plan's own.
+Pure: no HTTP, no clock, no file system. ``tenantctl status`` runs the same plan run as
+``tenantctl plan`` (:func:`controller.reconcile.plan_run`) and hands the result here, so the
+counts are the plan's own.
 The badges are the plan's (:class:`~controller.plan.Badges`); the observed GDAP state adds
 the end date and whether the relationship holds Global Administrator or Privileged Role
 Administrator, which the plan only mentions when they are missing.
@@ -43,11 +44,13 @@ tenant, in the plan's order (by name)::
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
@@ -58,6 +61,7 @@ __all__ = [
     "COLUMNS",
     "StatusRow",
     "render_status_json",
+    "render_status_rich",
     "render_status_table",
     "render_status_text",
     "status_rows",
@@ -256,6 +260,14 @@ def render_status_table(rows: Sequence[StatusRow]) -> Table:
                 cells[i] = f"[{style}]{cells[i]}[/]"
         table.add_row(*cells)
     return table
+
+
+def render_status_rich(rows: Sequence[StatusRow], *, color: bool, width: int) -> str:
+    """:func:`render_status_table` drawn for a terminal ``width`` columns wide."""
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, no_color=not color, width=width)
+    console.print(render_status_table(rows))
+    return buffer.getvalue()
 
 
 def render_status_json(rows: Sequence[StatusRow]) -> str:

@@ -26,6 +26,16 @@ if TYPE_CHECKING:
 DEFAULT_SANDBOX_STATE = Path(".tenantctl/sandbox")
 
 
+@dataclass(frozen=True)
+class Where:
+    """Where a run's calls go: real tenants, or the sandbox with its state in ``state_dir``
+    (and, for a fresh state, the world ``scenario`` describes; the demo world by default)."""
+
+    sandbox: bool = False
+    state_dir: Path = DEFAULT_SANDBOX_STATE
+    scenario: Path | None = None
+
+
 @dataclass
 class World:
     """The settings a run connects with, and the sandbox behind them when there is one."""
@@ -41,22 +51,17 @@ class World:
 
 
 @contextmanager
-def open_world(
-    msp: MSPConfig,
-    *,
-    sandbox: bool = False,
-    state_dir: Path = DEFAULT_SANDBOX_STATE,
-    scenario: Path | None = None,
-) -> Iterator[World]:
-    if not sandbox:
+def open_world(msp: MSPConfig, where: Where = Where()) -> Iterator[World]:
+    """The world a run talks to, for as long as the block lasts."""
+    if not where.sandbox:
         yield World(settings_from_msp(msp))
         return
     from controller.sandbox import Sandbox, default_scenario, load_scenario
 
-    world_scenario = load_scenario(scenario) if scenario is not None else default_scenario()
+    scenario = load_scenario(where.scenario) if where.scenario is not None else default_scenario()
     # Leaving the block stops the sandbox, which saves its state even when the command
     # failed: real tenants keep what was already written.
-    with Sandbox(world_scenario, state_dir=state_dir) as running:
+    with Sandbox(scenario, state_dir=where.state_dir) as running:
         yield World(sandbox_settings(msp, running), running)
 
 

@@ -1,0 +1,81 @@
+"""Tenant names from display names: the one slug function (``discover`` and ``import`` both
+name a GDAP customer with it, so "Müller GmbH" is ``muller`` in both).
+
+Pure. The result is always a valid tenant name (:data:`~controller.models.common.Slug`):
+lowercase ASCII letters, digits and single hyphens, at most 63 characters.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Collection
+
+__all__ = ["LEGAL_FORMS", "MAX_NAME", "tenant_slug", "transliterate"]
+
+MAX_NAME = 63
+
+# Legal forms dropped from the end of a display name: "Contoso Ltd" -> contoso.
+LEGAL_FORMS = frozenset(
+    "inc incorporated ltd limited llc llp lp plc corp corporation co company gmbh ag sa sas "
+    "sarl srl spa bv nv oy ab as aps pty kg".split()
+)
+
+# Latin letters that NFKD does not decompose into a base letter and marks.
+_LETTERS = str.maketrans(
+    {
+        "ß": "ss",
+        "æ": "ae",
+        "œ": "oe",
+        "ø": "o",
+        "đ": "d",
+        "ð": "d",
+        "ł": "l",
+        "þ": "th",
+        "\u0131": "i",  # dotless i
+    }
+)
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def transliterate(text: str) -> str:
+    """Lowercase, with accents dropped (NFKD, without the combining marks) and the Latin
+    letters that do not decompose spelled out: ``Ørsted Straße`` -> ``orsted strasse``."""
+    # Decomposed before lowercasing too: some letters only have a lowercase form once
+    # decomposed (the mathematical double-struck capital S is S).
+    lowered = unicodedata.normalize("NFKD", text).lower().translate(_LETTERS)
+    decomposed = unicodedata.normalize("NFKD", lowered)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def tenant_slug(display_name: str, taken: Collection[str] = (), tenant_id: str = "") -> str:
+    """A tenant name for ``display_name``, unique against ``taken``: its words in ASCII,
+    joined by hyphens, without a trailing legal form, cut at a word boundary
+    (``Litware Inc`` -> ``litware``, or ``litware-2`` when ``litware`` is taken). A name with
+    no Latin letter or digit becomes ``tenant-`` and the tenant id's first eight characters."""
+    words = _WORD.findall(transliterate(display_name))
+    while len(words) > 1 and words[-1] in LEGAL_FORMS:
+        words.pop()
+    base = _fit(words, MAX_NAME)
+    if not base:
+        base = _fit(_WORD.findall(f"tenant {tenant_id.lower()[:8]}"), MAX_NAME)
+    candidate, n = base, 1
+    while candidate in taken:
+        n += 1
+        suffix = f"-{n}"
+        candidate = base[: MAX_NAME - len(suffix)].rstrip("-") + suffix
+    return candidate
+
+
+def _fit(words: list[str], limit: int) -> str:
+    """As many whole words as fit in ``limit`` characters (a longer first word is cut)."""
+    kept: list[str] = []
+    for word in words:
+        if len("-".join([*kept, word])) > limit:
+            break
+        kept.append(word)
+    if not kept and words:
+        return words[0][:limit]
+    while len(kept) > 1 and kept[-1] in LEGAL_FORMS:
+        kept.pop()
+    return "-".join(kept)

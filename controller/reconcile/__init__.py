@@ -1,0 +1,55 @@
+"""Reconcile: the stages tied together, as a straight line of named steps per run.
+
+::
+
+    plan_run:   open the world -> read partner facts -> observe -> plan -> policy -> outputs
+    apply_run:  open the world -> read partner facts -> observe -> plan -> policy
+                -> (approve at the terminal) -> gate -> execute, journaled -> outputs
+
+:func:`connect_check` is the shortest run: open the world, then the connection checks.
+
+"Open the world" starts the sandbox when asked (:class:`Where`) and builds the connection
+settings; "outputs" writes the plan or results whole and sends the webhook summary. Commands
+(``plan``, ``status``, ``apply``) call :func:`plan_run` or :func:`apply_run` and only print
+what comes back; tests that open the world themselves call :func:`observe_and_plan` and
+:func:`apply_estate`, the same steps without the first and the last.
+"""
+
+from controller.reconcile._apply import apply_estate, apply_run
+from controller.reconcile._approval import InteractiveApproval, awaiting_approval, local_user
+from controller.reconcile._connect import connect_check
+from controller.reconcile._outputs import Delivered, Outputs, Run
+from controller.reconcile._plan import (
+    PlanResult,
+    observe_and_plan,
+    plan_run,
+    select_tenants,
+)
+from controller.reconcile._world import (
+    DEFAULT_SANDBOX_STATE,
+    Where,
+    World,
+    open_world,
+    sandbox_settings,
+)
+
+__all__ = [
+    "DEFAULT_SANDBOX_STATE",
+    "Delivered",
+    "InteractiveApproval",
+    "Outputs",
+    "PlanResult",
+    "Run",
+    "Where",
+    "World",
+    "apply_estate",
+    "apply_run",
+    "awaiting_approval",
+    "connect_check",
+    "local_user",
+    "observe_and_plan",
+    "open_world",
+    "plan_run",
+    "sandbox_settings",
+    "select_tenants",
+]

@@ -1,0 +1,60 @@
+"""The last step of a run: files written whole, and a summary sent to a webhook.
+
+A notification that fails never changes a run's outcome: it becomes a warning to report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from controller.files import PRIVATE, write_atomically
+from controller.gitops import RunSummary, Webhook, notification_payload, send_notification
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """What a run writes and sends besides its result (each optional): the plan or results as
+    JSON (the plan is what ``approve`` reads) and as Markdown for a pull request, and a summary
+    to a webhook; ``drift`` words a plan's summary as drift (a scheduled report-only run)."""
+
+    json: Path | None = None
+    markdown: Path | None = None
+    webhook: Webhook | None = None
+    shard: str | None = None
+    drift: bool = False
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """What the outputs step did: the files it wrote, in order, and what went wrong."""
+
+    written: tuple[Path, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Run(Generic[R]):
+    """A run's result, and what its outputs step delivered."""
+
+    result: R
+    delivered: Delivered
+
+
+def write_output(path: Path, text: str) -> Path:
+    """Plans and results name the tenants' users: written whole, readable only by their
+    owner."""
+    write_atomically(path, text, mode=PRIVATE)
+    return path
+
+
+def notify(webhook: Webhook | None, summary: Callable[[], RunSummary]) -> tuple[str, ...]:
+    """Send ``summary`` to ``webhook`` (nothing without one); the warning when it failed."""
+    if webhook is None:
+        return ()
+    warning = send_notification(webhook.url, notification_payload(webhook.url, summary()))
+    return (warning,) if warning else ()

@@ -1,0 +1,169 @@
+"""A plan run: open the world -> read partner facts -> observe -> plan -> policy -> outputs.
+
+``plan`` and ``status`` call :func:`plan_run`; ``apply`` calls :func:`observe_and_plan` from
+its own run, so apply re-observes and re-plans exactly as plan did.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from controller.connectors import Accounting, Connections
+from controller.errors import UsageError
+from controller.gitops import summarize
+from controller.models import DesiredState, Guards, MSPConfig, TenantConfig
+from controller.models.observed import ObservedTenant
+from controller.observe import PartnerFacts, observe_estate, read_partner_facts
+from controller.plan import FailedCheck, Plan
+from controller.plan.context import PlanContext
+from controller.plan.planner import plan_estate
+from controller.policy import decide
+from controller.reconcile._outputs import Delivered, Outputs, Run, notify, write_output
+from controller.reconcile._world import Where, World, open_world
+from controller.render import render_json, render_markdown
+
+
+@dataclass
+class PlanResult:
+    plan: Plan
+    observed: dict[str, ObservedTenant]
+    accounting: Accounting
+
+
+def plan_run(
+    state: DesiredState,
+    where: Where,
+    *,
+    concurrency: int = 16,
+    raise_guards: Guards | None = None,
+    on_observed: Callable[[ObservedTenant], None] | None = None,
+    outputs: Outputs | None = None,
+) -> Run[PlanResult]:
+    """Plan ``state`` against the world ``where`` points at, and deliver the outputs."""
+    with open_world(state.msp, where) as world:
+        result = asyncio.run(
+            observe_and_plan(
+                state,
+                world,
+                concurrency=concurrency,
+                raise_guards=raise_guards,
+                on_observed=on_observed,
+            )
+        )
+    return Run(result, deliver_plan(result.plan, outputs or Outputs()))
+
+
+async def observe_and_plan(
+    state: DesiredState,
+    world: World,
+    *,
+    concurrency: int = 16,
+    raise_guards: Guards | None = None,
+    on_observed: Callable[[ObservedTenant], None] | None = None,
+    connections: Connections | None = None,
+) -> PlanResult:
+    """Read the partner facts, observe every tenant, plan, and decide by policy. Uses
+    ``connections`` when given (and leaves them open), else opens its own."""
+    msp = state.msp
+    now = world.now()
+    async with _connected(world, connections) as conns:
+        partner = await read_partner_facts(conns, cipp=_uses_cipp(msp))
+        observed = await observe_estate(
+            state.tenants,
+            conns,
+            app_id=msp.spec.partner.client_id,
+            cipp=_uses_cipp(msp),
+            now=now,
+            concurrency=concurrency,
+            on_done=on_observed,
+            partner=partner,
+        )
+    plan = plan_estate(state, observed, _plan_context(msp, now, partner), _failed_checks(partner))
+    plan = _policy(plan, state, raise_guards)
+    return PlanResult(plan, observed, conns.accounting)
+
+
+def select_tenants(
+    state: DesiredState,
+    names: Sequence[str] = (),
+    predicate: Callable[[TenantConfig], bool] | None = None,
+) -> DesiredState:
+    """The desired state restricted to the named tenants (all when none are named)."""
+    known = {t.metadata.name for t in state.tenants}
+    unknown = sorted(set(names) - known)
+    if unknown:
+        raise UsageError(
+            f"no tenant named {', '.join(unknown)} in the desired state "
+            f"(known: {', '.join(sorted(known))})"
+        )
+    chosen = tuple(
+        t
+        for t in state.tenants
+        if (not names or t.metadata.name in names) and (predicate is None or predicate(t))
+    )
+    return DesiredState(
+        msp=state.msp,
+        tenants=chosen,
+        sources={
+            t.metadata.name: state.sources[t.metadata.name]
+            for t in chosen
+            if t.metadata.name in state.sources
+        },
+    )
+
+
+def deliver_plan(plan: Plan, outputs: Outputs) -> Delivered:
+    """Write the plan's files and send its summary; what was written and what went wrong."""
+    written: list[Path] = []
+    if outputs.json is not None:
+        written.append(write_output(outputs.json, render_json(plan)))
+    if outputs.markdown is not None:
+        hint = f"the full plan is in {outputs.json}" if outputs.json is not None else None
+        written.append(write_output(outputs.markdown, render_markdown(plan, full_plan_hint=hint)))
+    warnings = notify(
+        outputs.webhook,
+        lambda: summarize(plan, mode="drift" if outputs.drift else "plan", shard=outputs.shard),
+    )
+    return Delivered(tuple(written), warnings)
+
+
+# -- the steps' parts -------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def _connected(world: World, given: Connections | None) -> AsyncIterator[Connections]:
+    if given is not None:
+        yield given
+        return
+    async with Connections(world.settings) as own:
+        yield own
+
+
+def _uses_cipp(msp: MSPConfig) -> bool:
+    return msp.spec.cipp is not None
+
+
+def _plan_context(msp: MSPConfig, now: dt.datetime, partner: PartnerFacts) -> PlanContext:
+    return PlanContext.from_msp(
+        msp,
+        now=now,
+        # Links in the plan use msp.yaml's login endpoint, never the sandbox's ports, so
+        # the same world gives the same plan run after run.
+        cipp_connected=_uses_cipp(msp) and isinstance(partner.cipp_tenants, dict),
+    )
+
+
+def _failed_checks(partner: PartnerFacts) -> tuple[FailedCheck, ...]:
+    return tuple(
+        FailedCheck(check=c.name, summary=c.summary, fix=c.fix) for c in partner.failed_checks
+    )
+
+
+def _policy(plan: Plan, state: DesiredState, raise_guards: Guards | None) -> Plan:
+    tenant_rules = {t.metadata.name: t.spec.policy for t in state.tenants}
+    return decide(plan, state.msp.spec.policy, tenant_rules, raise_guards=raise_guards)
