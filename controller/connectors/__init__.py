@@ -29,7 +29,6 @@ from controller.connectors._connections import Connections
 from controller.connectors._endpoints import CLOUD_ENDPOINTS, ServiceEndpoints, endpoints_for
 from controller.connectors._http import HttpCore, Route
 from controller.connectors._messages import BatchOutcome, BatchRequest, ServiceResponse
-from controller.connectors._redact import redact
 from controller.connectors._retry import RetryPolicy
 from controller.connectors._settings import (
     CippSettings,
@@ -57,6 +56,7 @@ from controller.connectors.graph import (
     app_role_ids,
 )
 from controller.connectors.partner_center import PartnerCenterClient
+from controller.redaction import redact
 
 __all__ = [
     "CLOUD_ENDPOINTS",

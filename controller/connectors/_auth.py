@@ -36,6 +36,7 @@ from controller.errors import (
     UnknownTenant,
     UsageError,
 )
+from controller.redaction import redact_text, remember
 
 Resource = Literal["graph", "exchange", "partnerCenter", "cipp"]
 
@@ -61,7 +62,7 @@ def token_error(
     correlation = result.get("correlation_id")
     description = str(result.get("error_description") or result.get("error") or "")
     # Entra's description is "AADSTS7000215: Invalid client secret ...\r\nTrace ID: ...".
-    first_line = description.splitlines()[0] if description else "token request failed"
+    first_line = redact_text(description.splitlines()[0]) if description else "token request failed"
     code = f"AADSTS{codes[0]}" if codes else str(result.get("error") or "") or None
     common: dict[str, Any] = {
         "service": "login",
@@ -190,7 +191,10 @@ class TokenProvider:
             "token acquired",
             extra={"tenant": tenant_id, "resource": resource, "source": result.get("token_source")},
         )
-        return str(result["access_token"])
+        token = str(result["access_token"])
+        # A service or proxy that echoes the request must not put the token in a message.
+        remember(token)
+        return token
 
     def forget(self, tenant_id: str) -> None:
         """Drop the apps for ``tenant_id`` (tokens stay in the shared cache). MSAL remembers a
