@@ -38,7 +38,6 @@ from controller.connectors._settings import (
     ConnectionSettings,
     Credential,
     SecretResolver,
-    resolve_from_env_or_file,
     settings_from_msp,
 )
 from controller.connectors._translate import LICENCE_REQUIRED, is_licence_required
@@ -106,7 +105,6 @@ __all__ = [
     "is_licence_required",
     "parse_results",
     "redact",
-    "resolve_from_env_or_file",
     "settings_from_msp",
     "token_error",
 ]
