@@ -30,7 +30,7 @@ from controller.connectors import Connections
 from controller.gitops import parse_webhook
 from controller.plan import Operation, Plan
 from controller.policy import ApprovalSet, load_approvals, parse_guard_override, policy_failures
-from controller.policy.approvals import StoredApproval, build_approval
+from controller.policy.approvals import StoredApproval, build_approval, operator_now
 from controller.render import render_terminal
 from controller.render.apply import render_apply_json, render_apply_markdown, render_apply_terminal
 from controller.runtime import World, open_world
@@ -125,7 +125,9 @@ def apply(
         interactive = terminal.is_tty and not os.environ.get("CI")
 
     with open_world(state.msp, sandbox=world.sandbox, state_dir=world.state) as opened:
-        now = opened.now()
+        # Approvals are judged in operator time, the clock `approve` stamps them with; the
+        # plan in service time (with --sandbox, the sandbox's virtual clock).
+        now = operator_now()
         approvals = load_approvals(approvals_dir, now)
         sink = SecretSink(Path(state.msp.spec.secret_sink.directory).expanduser())
 

@@ -14,6 +14,7 @@ import click
 from controller.cli.terminal import Terminal
 from controller.plan.planner import plan_id_of
 from controller.policy import DEFAULT_APPROVALS_DIR, create_approval, parse_duration
+from controller.policy.approvals import operator_now
 
 EPILOG = """\b
 Examples:
@@ -23,7 +24,7 @@ Examples:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return operator_now()
 
 
 @click.command(epilog=EPILOG)
@@ -41,7 +42,7 @@ def _now() -> dt.datetime:
     "expires",
     default="7d",
     show_default=True,
-    help="How long the approval holds: 7d, 12h or 30m.",
+    help="How long the approval holds: 7d, 12h or 30m (at most 90d).",
 )
 @click.option("--reason", "reason", default=None, help="Why (a ticket, a change request).")
 @click.option(
@@ -81,9 +82,11 @@ def approve(
     )
     record = stored.record
     count = len(record.operations)
+    already = "already " if stored.existing else ""
     terminal.out(
-        f"approved {count} operation{'s' if count != 1 else ''} of plan {record.plan_id[:8]} "
-        f"by {record.approved_by}, until {record.expires_at:%Y-%m-%dT%H:%M:%SZ}"
+        f"{already}approved {count} operation{'s' if count != 1 else ''} of plan "
+        f"{record.plan_id[:8]} by {record.approved_by}, until "
+        f"{record.expires_at:%Y-%m-%dT%H:%M:%SZ}"
     )
     rows = [(a.tenant, a.kind, a.target, a.fingerprint) for a in record.operations]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
@@ -91,4 +94,7 @@ def approve(
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
         terminal.out("  " + "  ".join([*cells, row[3]]))
     terminal.out(f"record: {stored.path}")
-    terminal.info("commit the record and open a pull request; apply uses it once merged")
+    if stored.existing:
+        terminal.info("nothing written: that record, made earlier today, approves all of it")
+    else:
+        terminal.info("commit the record and open a pull request; apply uses it once merged")
