@@ -152,7 +152,10 @@ def teams_message(summary: RunSummary) -> dict[str, Any]:
             {
                 "type": "FactSet",
                 "separator": True,
-                "facts": [{"title": name, "value": text} for name, text in lines],
+                "facts": [
+                    {"title": _teams_escape(name), "value": _teams_escape(text)}
+                    for name, text in lines
+                ],
             }
         )
     if more:
@@ -185,9 +188,22 @@ def teams_message(summary: RunSummary) -> dict[str, Any]:
     }
 
 
+def _one_line(text: str) -> str:
+    """Tenant and service text on one line: a line break (of any kind) or another character
+    that is not printable becomes a visible escape, so it cannot start a list item or a fake
+    line of the summary."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
+def _teams_escape(text: str) -> str:
+    # Teams renders a Markdown subset in TextBlocks and FactSets: a link needs `](`, and
+    # there is no escape character, so the pair is split by a zero-width space.
+    return _one_line(text).replace("](", "]\u200b(")
+
+
 def _slack_escape(text: str) -> str:
     # Slack's mrkdwn treats these three as control characters (links, mentions).
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _one_line(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def slack_message(summary: RunSummary) -> dict[str, Any]:
