@@ -128,7 +128,14 @@ def apply(
         # Approvals are judged in operator time, the clock `approve` stamps them with; the
         # plan in service time (with --sandbox, the sandbox's virtual clock).
         now = operator_now()
-        approvals = load_approvals(approvals_dir, now)
+        policy = state.msp.spec.policy
+        approvals = load_approvals(approvals_dir, now, policy=policy)
+        for stored, why in approvals.ignored:
+            terminal.info(f"warning: approval {stored.path.name} not honoured: {why}")
+        if interactive and policy.require_signed_approvals:
+            # A "yes" at the terminal is not signed: it cannot stand in for an approval.
+            terminal.info("not asking: msp.yaml requires signed approvals (approve --sign-with)")
+            interactive = False
         sink = SecretSink(Path(state.msp.spec.secret_sink.directory).expanduser())
 
         def confirm(plan: Plan, given: ApprovalSet) -> ApprovalSet:

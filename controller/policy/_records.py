@@ -65,6 +65,11 @@ class ApprovalRecord(_ApprovalModel):
     expires_at: AwareDatetime
     reason: str | None = None
     operations: tuple[ApprovedOperation, ...] = Field(min_length=1)
+    signature: str | None = Field(
+        default=None,
+        description="An SSH signature (ssh-keygen -Y sign format, namespace tenantctl-approval) "
+        "of signed_content(), by the approver's Ed25519 key; see controller.policy.signatures",
+    )
     record_digest: str = Field(description="sha256:<hex> of the canonical content without it")
 
     @field_validator("approved_at", "expires_at")
@@ -91,10 +96,15 @@ class ApprovalRecord(_ApprovalModel):
     def expired(self, now: dt.datetime) -> bool:
         return now >= self.expires_at
 
+    def signed_content(self) -> bytes:
+        """What a signature covers: every field but ``signature`` and ``record_digest``, as
+        canonical JSON (keys sorted, no spaces, UTF-8)."""
+        return _canonical(self.model_dump(mode="json", exclude={"record_digest", "signature"}))
+
     def content_digest(self) -> str:
-        """The digest ``record_digest`` must equal: over every other field, canonically."""
-        content = self.model_dump(mode="json", exclude={"record_digest"})
-        return _sha256(_canonical(content))
+        """The digest ``record_digest`` must equal: over every other field but the signature
+        (which is checked on its own), canonically."""
+        return _sha256(self.signed_content())
 
     @property
     def intact(self) -> bool:
@@ -109,6 +119,17 @@ class StoredApproval:
     record: ApprovalRecord
     #: an earlier record that already approved all of it (nothing new was written)
     existing: bool = False
+    #: the listed approver whose key signed the record under their own name, if any
+    verified_by: str | None = None
+    #: ``SHA256:...`` of that key
+    key_fingerprint: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How the journal and ``history`` name the record an operation ran under."""
+        if self.verified_by is None:
+            return self.path.name
+        return f"{self.path.name}, signed by {self.verified_by} ({self.key_fingerprint})"
 
 
 @dataclass(frozen=True)
@@ -117,6 +138,8 @@ class ApprovalSet:
 
     active: tuple[StoredApproval, ...] = ()
     expired: tuple[StoredApproval, ...] = ()
+    #: records not honoured, and why (``requireSignedApprovals``: unsigned, key not listed)
+    ignored: tuple[tuple[StoredApproval, str], ...] = ()
 
     def lookup(self, fingerprint: str) -> ApprovalRecord | None:
         """The unexpired record that approves ``fingerprint``, if any."""

@@ -13,8 +13,13 @@ Integrity, and what it does not claim:
 - ``record_digest`` is the sha256 of the record's canonical content (every other field, keys
   sorted, compact JSON). A record edited by hand (another fingerprint, a later expiry) no
   longer matches and is refused when loaded. It is tamper-*evident*, not a signature: someone
-  who recomputes the digest can forge a record; authenticity comes from the git review that
-  merges it.
+  who recomputes the digest can forge a record.
+- ``signature`` (``approve --sign-with KEY``) makes a record *attributable*: an SSH signature
+  (:mod:`controller.policy.signatures`) over the same content by the approver's Ed25519 key.
+  Loading verifies every signature there is (one that does not hold makes the load fail);
+  a record counts as signed by a person only when the key is listed under
+  ``spec.policy.approvers`` with the name the record gives. With
+  ``spec.policy.requireSignedApprovals`` every other record is ignored (and said so).
 - The plan file is re-validated as a :class:`~controller.plan.types.Plan` and checked for
   internal consistency (each operation in the tenant it claims, unique operation ids and
   fingerprints, dependencies that exist). When the planner's ``plan_id`` recomputation is
@@ -34,11 +39,13 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from controller.errors import ApprovalError, UsageError
+from controller.models import Policy
 from controller.plan.types import PLAN_FORMAT_VERSION, Plan
 from controller.policy._records import (
     APPROVAL_FORMAT_VERSION,
@@ -53,6 +60,7 @@ from controller.policy._records import (
     build_approval,
     parse_duration,
 )
+from controller.policy.signatures import SignatureInvalid, fingerprint, key_blob, verify
 from controller.regular_files import MIB, FileRefused, load_json, read_regular
 
 __all__ = [
@@ -159,7 +167,8 @@ def write_approval(record: ApprovalRecord, directory: Path) -> Path:
 
 def earlier_approval(record: ApprovalRecord, directory: Path) -> StoredApproval | None:
     """A record written earlier the same day by the same approver for the same plan that
-    already approves every fingerprint ``record`` does: approving again adds nothing."""
+    already approves every fingerprint ``record`` does (and is signed if it is): approving
+    again adds nothing."""
     if not directory.is_dir():
         return None
     for path in sorted(directory.glob(f"{_stem(record)}*.json")):
@@ -174,6 +183,7 @@ def earlier_approval(record: ApprovalRecord, directory: Path) -> StoredApproval 
             and earlier.plan_id == record.plan_id
             and earlier.approved_by == record.approved_by
             and record.fingerprints <= earlier.fingerprints
+            and (record.signature is None or earlier.signature is not None)
         ):
             return StoredApproval(path, earlier, existing=True)
     return None
@@ -189,12 +199,16 @@ def create_approval(
     now: dt.datetime,
     directory: Path = DEFAULT_APPROVALS_DIR,
     verify_plan_id: Callable[[Plan], str] | None = None,
+    sign: Callable[[bytes], str] | None = None,
 ) -> StoredApproval:
-    """Verify the plan file, build the record and write it under ``directory``. When a record
+    """Verify the plan file, build the record (signed by ``sign``, when given, over its
+    :meth:`~ApprovalRecord.signed_content`) and write it under ``directory``. When a record
     of the same day, approver and plan already approves all of it, nothing is written and
     that record comes back (``existing``): approving twice is approving once."""
     plan, digest = read_plan(plan_path, verify_plan_id=verify_plan_id)
     record = build_approval(plan, digest, by=by, only=only, expires=expires, reason=reason, now=now)
+    if sign is not None:
+        record = record.model_copy(update={"signature": sign(record.signed_content())})
     earlier = earlier_approval(record, directory)
     if earlier is not None:
         return earlier
@@ -202,16 +216,20 @@ def create_approval(
 
 
 def approval_bytes(record: ApprovalRecord) -> bytes:
-    """The file content of a record: indented JSON in field order, one trailing newline."""
-    return (
-        json.dumps(record.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
-    ).encode()
+    """The file content of a record: indented JSON in field order, one trailing newline (an
+    unsigned record has no ``signature`` key, as records had before signing existed)."""
+    content = record.model_dump(
+        mode="json", exclude={"signature"} if not record.signature else None
+    )
+    return (json.dumps(content, indent=2, ensure_ascii=False) + "\n").encode()
 
 
 # --- loading -----------------------------------------------------------------------------
 
 
-def load_approvals(directory: Path, now: dt.datetime) -> ApprovalSet:
+def load_approvals(
+    directory: Path, now: dt.datetime, *, policy: Policy | None = None
+) -> ApprovalSet:
     """Every ``*.json`` record directly in ``directory``, split into active and expired.
 
     ``now`` is operator time, the clock ``tenantctl approve`` stamps records with (the wall
@@ -221,12 +239,17 @@ def load_approvals(directory: Path, now: dt.datetime) -> ApprovalSet:
     load fail with :class:`ApprovalError` naming every such file: one that is not a regular
     file inside ``directory`` (a FIFO, a device, a link leaving it) or is too large or too
     deeply nested, one that is corrupt or edited, one dated in the future (beyond
-    :data:`MAX_CLOCK_SKEW`). Someone should look before anything is applied.
+    :data:`MAX_CLOCK_SKEW`), one whose signature does not hold. Someone should look before
+    anything is applied.
+
+    ``policy`` (``msp.yaml``'s) lists the approvers whose signatures name a person and says
+    whether unsigned records count (``requireSignedApprovals``); without it none do.
     """
     if not directory.is_dir():
         return ApprovalSet()
     active: list[StoredApproval] = []
     expired: list[StoredApproval] = []
+    ignored: list[tuple[StoredApproval, str]] = []
     problems: list[str] = []
     for path in sorted(directory.glob("*.json")):
         record, problem = _read_record(path, directory)
@@ -240,14 +263,53 @@ def load_approvals(directory: Path, now: dt.datetime) -> ApprovalSet:
                 "before it was made: check the approver's clock and approve again"
             )
             continue
-        (expired if record.expired(now) else active).append(StoredApproval(path, record))
+        try:
+            stored = _attributed(StoredApproval(path, record), policy)
+        except SignatureInvalid as invalid:
+            problems.append(f"{path}: {invalid}")
+            continue
+        reason = _not_honoured(stored, policy)
+        if reason is not None:
+            ignored.append((stored, reason))
+            continue
+        (expired if record.expired(now) else active).append(stored)
     if problems:
         count = len(problems)
         raise ApprovalError(
             f"{count} approval record{'s' if count != 1 else ''} cannot be trusted:\n  "
             + "\n  ".join(problems)
         )
-    return ApprovalSet(active=tuple(active), expired=tuple(expired))
+    return ApprovalSet(active=tuple(active), expired=tuple(expired), ignored=tuple(ignored))
+
+
+def _attributed(stored: StoredApproval, policy: Policy | None) -> StoredApproval:
+    """``stored`` with the listed approver whose key signed it under their own name."""
+    record = stored.record
+    if record.signature is None:
+        return stored
+    blob = verify(record.signed_content(), record.signature)  # raises SignatureInvalid
+    for approver in policy.approvers if policy is not None else ():
+        if key_blob(approver.public_key) == blob and _same_name(approver.name, record.approved_by):
+            return replace(stored, verified_by=approver.name, key_fingerprint=fingerprint(blob))
+    return stored
+
+
+def _not_honoured(stored: StoredApproval, policy: Policy | None) -> str | None:
+    """Why apply must ignore ``stored`` under ``requireSignedApprovals``, or ``None``."""
+    if policy is None or not policy.require_signed_approvals or stored.verified_by is not None:
+        return None
+    record = stored.record
+    if record.signature is None:
+        return "not signed, and msp.yaml requireSignedApprovals is true (approve --sign-with KEY)"
+    blob = verify(record.signed_content(), record.signature)
+    listed = [a.name for a in policy.approvers if key_blob(a.public_key) == blob]
+    if listed:
+        return f"signed with the key of {listed[0]}, but it names {record.approved_by}"
+    return f"signed with {fingerprint(blob)}, which msp.yaml's approvers do not list"
+
+
+def _same_name(listed: str, given: str) -> bool:
+    return " ".join(listed.split()).casefold() == " ".join(given.split()).casefold()
 
 
 def operator_now() -> dt.datetime:
