@@ -161,7 +161,7 @@ class ApplyEngine:
 
     async def _execute(self, session: TenantSession, op: Operation, run_id: int) -> Outcome:
         stored = self.approvals.lookup_stored(op.fingerprint)
-        approval = stored.path.name if stored is not None else None
+        approval = stored.label if stored is not None else None
         self.journal.intent(run_id, op, approval=approval)
         started = time.monotonic()
 

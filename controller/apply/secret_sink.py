@@ -13,6 +13,7 @@ import re
 import secrets
 from pathlib import Path
 
+from controller import redaction
 from controller.errors import UsageError
 
 # Entra ID requires three of: upper case, lower case, digits, symbols; we always use all four.
@@ -38,7 +39,9 @@ def generate_password(length: int = 20) -> str:
     chosen = [secrets.choice(cls) for cls in classes]
     chosen += [secrets.choice(everything) for _ in range(length - len(classes))]
     secrets.SystemRandom().shuffle(chosen)
-    return "".join(chosen)
+    password = "".join(chosen)
+    redaction.remember(password)  # a service that echoes it back shows *** instead
+    return password
 
 
 def enclosing_work_tree(directory: Path) -> Path | None:

@@ -22,6 +22,7 @@ from controller import __version__
 from controller.cli.terminal import Terminal
 from controller.errors import DesiredStateError, TenantctlError, UsageError
 from controller.plan.types import ExitStatus
+from controller.redaction import RedactingFilter, redact_text
 
 EPILOG = """\b
 Typical flow:
@@ -69,7 +70,7 @@ def report(problem: TenantctlError) -> int:
             click.echo(str(diagnostic), err=True)
         click.echo(f"error: {problem}; fix them and run again (tenantctl validate)", err=True)
         return ExitStatus.ERROR
-    click.echo(f"error: {problem}", err=True)
+    click.echo(redact_text(f"error: {problem}"), err=True)
     return ExitStatus.USAGE if isinstance(problem, UsageError) else ExitStatus.ERROR
 
 
@@ -101,6 +102,9 @@ def _configure_logging(verbosity: int) -> None:
         level = logging.CRITICAL
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    # On the handler, not a logger: it sees every record, httpx's, httpcore's, urllib3's and
+    # MSAL's included (their URLs carry webhook secrets, their debug lines headers).
+    handler.addFilter(RedactingFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -158,8 +162,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except Exception as problem:  # a bug: say so plainly, never dump a traceback on the user
         click.echo(
-            f"internal error: {type(problem).__name__}: {problem}\n"
-            "This is a bug in tenantctl; re-run with TENANTCTL_DEBUG=1 for details.",
+            redact_text(f"internal error: {type(problem).__name__}: {problem}\n")
+            + "This is a bug in tenantctl; re-run with TENANTCTL_DEBUG=1 for details.",
             err=True,
         )
         if _debug():

@@ -138,6 +138,7 @@ def apply(
             interactive=at_terminal if interactive else None,
             on_observed=lambda o: progress.advance(o.name),
             on_outcome=lambda op, o: _report(terminal, op, o),
+            on_warning=lambda text: terminal.info(f"warning: {text}"),
             outputs=Outputs(json=out, markdown=markdown, webhook=webhook, shard=shard),
         )
     result = run.result

@@ -13,17 +13,20 @@ import click
 
 from controller.cli.terminal import Terminal
 from controller.plan.planner import plan_id_of
-from controller.policy import DEFAULT_APPROVALS_DIR, create_approval, parse_duration
+from controller.policy import DEFAULT_APPROVALS_DIR, create_approval, parse_duration, signatures
+from controller.policy.approvals import operator_now
+from controller.policy.signatures import load_signing_key
 
 EPILOG = """\b
 Examples:
   tenantctl approve plan.json --by alice
   tenantctl approve plan.json --by alice --only 3b42808021ca --expires 12h --reason 'ticket 4711'
+  tenantctl approve plan.json --by alice --sign-with ~/.ssh/id_ed25519
 """
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return operator_now()
 
 
 @click.command(epilog=EPILOG)
@@ -41,9 +44,18 @@ def _now() -> dt.datetime:
     "expires",
     default="7d",
     show_default=True,
-    help="How long the approval holds: 7d, 12h or 30m.",
+    help="How long the approval holds: 7d, 12h or 30m (at most 90d).",
 )
 @click.option("--reason", "reason", default=None, help="Why (a ticket, a change request).")
+@click.option(
+    "--sign-with",
+    "sign_with",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    metavar="KEY",
+    help="Sign the record with this OpenSSH Ed25519 private key (its public key listed under "
+    "spec.policy.approvers in msp.yaml); passphrase from TENANTCTL_SIGNING_KEY_PASSPHRASE.",
+)
 @click.option(
     "--approvals",
     "approvals",
@@ -61,6 +73,7 @@ def approve(
     only: tuple[str, ...],
     expires: str,
     reason: str | None,
+    sign_with: Path | None,
     approvals: Path,
 ) -> None:
     """Approve the operations of a saved plan by their fingerprints.
@@ -69,6 +82,13 @@ def approve(
     allows or denies, and manual steps, are not. Apply executes an approved operation only while
     its fingerprint is unchanged, i.e. the tenant still looks as it did when the plan was made.
     """
+    sign = None
+    if sign_with is not None:
+        key = load_signing_key(sign_with)
+
+        def sign(content: bytes) -> str:
+            return signatures.sign(content, key)
+
     stored = create_approval(
         plan_file,
         by=by,
@@ -78,12 +98,15 @@ def approve(
         now=_now(),
         directory=approvals,
         verify_plan_id=plan_id_of,
+        sign=sign,
     )
     record = stored.record
     count = len(record.operations)
+    already = "already " if stored.existing else ""
     terminal.out(
-        f"approved {count} operation{'s' if count != 1 else ''} of plan {record.plan_id[:8]} "
-        f"by {record.approved_by}, until {record.expires_at:%Y-%m-%dT%H:%M:%SZ}"
+        f"{already}approved {count} operation{'s' if count != 1 else ''} of plan "
+        f"{record.plan_id[:8]} by {record.approved_by}, until "
+        f"{record.expires_at:%Y-%m-%dT%H:%M:%SZ}"
     )
     rows = [(a.tenant, a.kind, a.target, a.fingerprint) for a in record.operations]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
@@ -91,4 +114,9 @@ def approve(
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
         terminal.out("  " + "  ".join([*cells, row[3]]))
     terminal.out(f"record: {stored.path}")
-    terminal.info("commit the record and open a pull request; apply uses it once merged")
+    if sign_with is not None:
+        terminal.out(f"signed by {signatures.public_key_line(key)}")
+    if stored.existing:
+        terminal.info("nothing written: that record, made earlier today, approves all of it")
+    else:
+        terminal.info("commit the record and open a pull request; apply uses it once merged")

@@ -21,7 +21,14 @@ Examples:
 
 
 @click.command(epilog=EPILOG)
-@click.option("--run", "run_id", type=int, default=None, help="Show this run's operations.")
+@click.option(
+    "--run",
+    "run_id",
+    # SQLite integers are 64-bit: a larger id would overflow, not just match nothing.
+    type=click.IntRange(1, 2**63 - 1),
+    default=None,
+    help="Show this run's operations.",
+)
 @click.option(
     "--journal",
     "journal_path",

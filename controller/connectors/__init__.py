@@ -28,7 +28,6 @@ from controller.connectors._connections import Connections
 from controller.connectors._endpoints import CLOUD_ENDPOINTS, ServiceEndpoints, endpoints_for
 from controller.connectors._http import HttpCore, Route
 from controller.connectors._messages import BatchOutcome, BatchRequest, ServiceResponse
-from controller.connectors._redact import redact
 from controller.connectors._retry import RetryPolicy
 from controller.connectors._settings import (
     CippSettings,
@@ -38,7 +37,6 @@ from controller.connectors._settings import (
     ConnectionSettings,
     Credential,
     SecretResolver,
-    resolve_from_env_or_file,
     settings_from_msp,
 )
 from controller.connectors._translate import LICENCE_REQUIRED, is_licence_required
@@ -56,6 +54,7 @@ from controller.connectors.graph import (
     app_role_ids,
 )
 from controller.connectors.partner_center import PartnerCenterClient
+from controller.redaction import redact
 
 __all__ = [
     "CLOUD_ENDPOINTS",
@@ -104,7 +103,6 @@ __all__ = [
     "is_licence_required",
     "parse_results",
     "redact",
-    "resolve_from_env_or_file",
     "settings_from_msp",
     "token_error",
 ]

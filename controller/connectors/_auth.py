@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import threading
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Literal
 
 import msal
 import requests
+import requests.adapters
 
+from controller.connectors._http import ssl_context
 from controller.connectors._settings import (
     ClientAssertion,
     ClientCertificate,
@@ -36,6 +40,7 @@ from controller.errors import (
     UnknownTenant,
     UsageError,
 )
+from controller.redaction import redact_text, remember
 
 Resource = Literal["graph", "exchange", "partnerCenter", "cipp"]
 
@@ -61,7 +66,7 @@ def token_error(
     correlation = result.get("correlation_id")
     description = str(result.get("error_description") or result.get("error") or "")
     # Entra's description is "AADSTS7000215: Invalid client secret ...\r\nTrace ID: ...".
-    first_line = description.splitlines()[0] if description else "token request failed"
+    first_line = redact_text(description.splitlines()[0]) if description else "token request failed"
     code = f"AADSTS{codes[0]}" if codes else str(result.get("error") or "") or None
     common: dict[str, Any] = {
         "service": "login",
@@ -116,13 +121,29 @@ class _Client:
         return {"client_assertion": credential.read}
 
 
+class _TrustAdapter(requests.adapters.HTTPAdapter):
+    """Verifies TLS with the same context as the HTTP core (:func:`ssl_context`)."""
+
+    def __init__(self, context: ssl.SSLContext) -> None:
+        self._context = context
+        super().__init__()
+
+    def init_poolmanager(
+        self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
+    ) -> None:
+        pool_kwargs["ssl_context"] = self._context
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+
+
 def requests_session(ca_bundle: str | None) -> requests.Session:
-    """The HTTP client MSAL uses. With a private CA bundle, ``trust_env`` is off: otherwise
-    ``REQUESTS_CA_BUNDLE`` in the environment silently overrides ``verify=``."""
+    """The HTTP client MSAL uses, trusting exactly what the HTTP core trusts: the public roots
+    (certifi) plus ``spec.caBundle``'s extra CAs, as the README says. Before, MSAL trusted only
+    the bundle when one was set (and the environment's ``REQUESTS_CA_BUNDLE`` when not), so
+    login and Graph could disagree about the same host. ``trust_env`` is off, as for httpx:
+    no CA bundle or proxy comes in from the environment behind the configuration's back."""
     session = requests.Session()
-    if ca_bundle is not None:
-        session.trust_env = False
-        session.verify = ca_bundle
+    session.trust_env = False
+    session.mount("https://", _TrustAdapter(ssl_context(Path(ca_bundle) if ca_bundle else None)))
     return session
 
 
@@ -190,7 +211,10 @@ class TokenProvider:
             "token acquired",
             extra={"tenant": tenant_id, "resource": resource, "source": result.get("token_source")},
         )
-        return str(result["access_token"])
+        token = str(result["access_token"])
+        # A service or proxy that echoes the request must not put the token in a message.
+        remember(token)
+        return token
 
     def forget(self, tenant_id: str) -> None:
         """Drop the apps for ``tenant_id`` (tokens stay in the shared cache). MSAL remembers a

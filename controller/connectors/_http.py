@@ -30,6 +30,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import certifi
 import httpx
@@ -52,6 +53,7 @@ from controller.connectors._retry import (
     is_safe,
 )
 from controller.errors import Service, ServiceError, ServiceFault, Transient
+from controller.redaction import redact_url
 
 log = logging.getLogger("tenantctl.http")
 
@@ -324,8 +326,13 @@ class HttpCore:
     ) -> AsyncIterator[Any]:
         """Each page's body, following ``@odata.nextLink`` until it is absent. Headers (e.g.
         ``ConsistencyLevel``) are sent with every page: the link does not carry them. A POST
-        (Exchange) is re-sent with the same body to the link."""
+        (Exchange) is re-sent with the same body to the link.
+
+        The link comes from the service's answer and the bearer token goes with it, so it is
+        followed only to the origin (scheme, host and port) of the first page, over https; a
+        link elsewhere is a :class:`ServiceFault`, never a request."""
         next_url: str | None = url
+        origin = _origin(route.url(url))
         first = True
         for _ in range(MAX_PAGES):
             if next_url is None:
@@ -344,6 +351,8 @@ class HttpCore:
             yield body
             link = body.get("@odata.nextLink") if isinstance(body, dict) else None
             next_url = link if isinstance(link, str) and link else None
+            if next_url is not None:
+                _refuse_foreign_link(route, url, route.url(next_url), origin)
         raise ServiceFault(
             f"{_path(url)}: more than {MAX_PAGES} pages", service=route.service, tenant=route.tenant
         )
@@ -449,6 +458,33 @@ class HttpCore:
             if route.service == "graph":
                 usage.resource_units += _units(item.method, item.url, response.headers)
         return answers
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host and port (the default one filled in), as browsers compare origins."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return ("", "", None)
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), port or {"https": 443, "http": 80}.get(scheme)
+
+
+def _refuse_foreign_link(
+    route: Route, url: str, link: str, origin: tuple[str, str, int | None]
+) -> None:
+    theirs = _origin(link)
+    if theirs == origin and theirs[0] == "https":
+        return
+    raise ServiceFault(
+        f"{_path(url)}: the service's next-page link points to {redact_url(link)}, not to "
+        f"{redact_url(route.url(url))}; tenantctl follows page links only to the same "
+        "https origin, so that the token is never sent elsewhere",
+        service=route.service,
+        tenant=route.tenant,
+        code="ForeignNextLink",
+    )
 
 
 def _units(method: str, url: str, headers: Mapping[str, str]) -> float:

@@ -1,45 +1,26 @@
 """Connection settings: everything the connectors need, taken from ``msp.yaml`` and secrets.
 
-Secrets are resolved here through a resolver passed in (``resolve``), so the caller decides
+Secrets are resolved here through a resolver passed in (``resolve``, by default
+:func:`controller.secrets.resolve_secret`, the one documented resolver), so the caller decides
 where secrets come from. They never appear in ``repr``, in logs or in error messages: each
-secret-bearing field is ``repr=False`` and only its *source* (``env:NAME``) is kept for
-diagnostics.
+secret-bearing field is ``repr=False``, only its *source* (``env:NAME``) is kept for
+diagnostics, and every resolved value is remembered by :mod:`controller.redaction`, which
+replaces it wherever a service or library would echo it.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from controller.connectors._endpoints import ServiceEndpoints, endpoints_for
-from controller.errors import SecretError
 from controller.models.common import SecretRef
 from controller.models.msp import MSPConfig
+from controller.redaction import remember
+from controller.secrets import resolve_secret
 
 SecretResolver = Callable[[SecretRef], str]
-
-
-def resolve_from_env_or_file(ref: SecretRef) -> str:
-    """The default resolver: an environment variable, or a file's content (trailing newline
-    dropped). Raises :class:`SecretError` naming the reference, never a value."""
-    if ref.env is not None:
-        value = os.environ.get(ref.env)
-        if not value:
-            raise SecretError(
-                f"environment variable {ref.env} is not set (secret {ref.describe()})"
-            )
-        return value
-    assert ref.file is not None
-    path = Path(ref.file).expanduser()
-    try:
-        value = path.read_text(encoding="utf-8").strip()
-    except OSError as problem:
-        raise SecretError(f"cannot read secret file {path}: {problem.strerror}") from None
-    if not value:
-        raise SecretError(f"secret file {path} is empty")
-    return value
 
 
 @dataclass(frozen=True)
@@ -87,7 +68,7 @@ class ConnectionSettings:
 
 def settings_from_msp(
     msp: MSPConfig,
-    resolve: SecretResolver = resolve_from_env_or_file,
+    resolve: SecretResolver = resolve_secret,
     endpoint_overrides: Mapping[str, str] | None = None,
     ca_bundle: Path | None = None,
 ) -> ConnectionSettings:
@@ -97,6 +78,12 @@ def settings_from_msp(
     wired in). Secrets are resolved now, so a missing one is a :class:`SecretError` before
     any network call; the assertion is re-read each time a token is needed.
     """
+
+    def secret(ref: SecretRef) -> str:
+        value = resolve(ref)
+        remember(value)
+        return value
+
     spec = msp.spec
     overrides: dict[str, str] = {
         name: value
@@ -109,19 +96,19 @@ def settings_from_msp(
     credential: Credential
     given = spec.partner.credential
     if given.secret is not None:
-        credential = ClientSecret(resolve(given.secret), source=given.secret.describe())
+        credential = ClientSecret(secret(given.secret), source=given.secret.describe())
     elif given.certificate is not None:
         key_ref = given.certificate.private_key
         credential = ClientCertificate(
-            resolve(key_ref), thumbprint=given.certificate.thumbprint, source=key_ref.describe()
+            secret(key_ref), thumbprint=given.certificate.thumbprint, source=key_ref.describe()
         )
     else:
         assert given.assertion is not None
         ref = given.assertion
-        resolve(ref)  # fail early when the token file or variable is missing
+        secret(ref)  # fail early when the token file or variable is missing
 
         def read_assertion() -> str:
-            return resolve(ref)
+            return secret(ref)
 
         credential = ClientAssertion(read_assertion, source=ref.describe())
 
@@ -131,7 +118,7 @@ def settings_from_msp(
             base_url=spec.cipp.base_url.rstrip("/"),
             tenant_id=spec.cipp.tenant_id,
             client_id=spec.cipp.client_id,
-            secret=ClientSecret(resolve(spec.cipp.secret), source=spec.cipp.secret.describe()),
+            secret=ClientSecret(secret(spec.cipp.secret), source=spec.cipp.secret.describe()),
         )
     bundle = ca_bundle if ca_bundle is not None else _path(spec.ca_bundle)
     return ConnectionSettings(

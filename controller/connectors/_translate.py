@@ -3,7 +3,10 @@
 Each ``*_error`` function reads the service's own error shape (API-NOTES.md) and picks the
 class from the status and the service's code, never from the wording of a message (the one
 documented exception is in ``GraphClient.add_member``). Messages hold no payload, token or
-secret; they may quote the service's own message, which does not echo request bodies.
+secret; they may quote the service's own message, which passes through
+:func:`~controller.redaction.redact_text` here first: a proxy or a misbehaving service that
+echoes the request (its ``Authorization`` header, a token, a URL with a signature) shows
+nothing of it.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from controller.errors import (
     Throttled,
     Transient,
 )
+from controller.redaction import redact_text
 
 #: Graph's code for a report that needs Entra ID P1/P2 (observe says "needs licence").
 LICENCE_REQUIRED = "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
@@ -46,11 +50,12 @@ def _by_status(
     request_id: str | None,
     headers: Mapping[str, str],
 ) -> ServiceError:
+    message = redact_text(message)
     common: dict[str, Any] = {
         "service": service,
         "tenant": tenant,
         "status": status,
-        "code": code,
+        "code": redact_text(code) if code else code,
         "request_id": request_id,
     }
     wait = retry_after(headers)
@@ -124,11 +129,12 @@ def exchange_error(
         raw = raw[match.end() :].strip() or raw
     code = exception_type or (error.get("code") if isinstance(error.get("code"), str) else None)
     request_id = header(headers, "request-id") or header(headers, "x-ms-request-id")
+    raw = redact_text(raw)
     common: dict[str, Any] = {
         "service": "exchange",
         "tenant": tenant,
         "status": status,
-        "code": code,
+        "code": redact_text(code) if code else code,
         "request_id": request_id,
     }
     if exception_type and status < 500 and status not in (401, 403, 429):

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from controller.connectors._http import HttpCore, Route
 from controller.errors import PropagationPending, ServiceFault
+from controller.redaction import redact_text, remember
 
 log = logging.getLogger("tenantctl.cipp")
 
@@ -175,7 +176,7 @@ class CippClient:
             pause = self._core.backoff(attempt)
             await self._core.sleep(pause)
             waited += pause
-        failures = [r.text for r in results if r.outcome == "failure"]
+        failures = [r.text for r in redact_results(results) if r.outcome == "failure"]
         if failures:
             raise ServiceFault(
                 f"{what}: not done ({', '.join(missing)}): {failures[0]}",
@@ -467,6 +468,7 @@ class CippClient:
                     "."
                 )
                 text = text[:marker] + "The new password is ***"
+                remember(password)
             texts.append(CippResult(text, item.outcome))
         if not any(r.outcome == "success" for r in parsed) or any(
             r.outcome == "failure" for r in parsed
@@ -503,7 +505,7 @@ class CippClient:
             idempotent=True,
         )
         results = parse_results(response.body)
-        failures = [r.text for r in results if r.outcome == "failure"]
+        failures = [r.text for r in redact_results(results) if r.outcome == "failure"]
         if failures:
             raise ServiceFault(
                 f"ExecAddMultiTenantApp {app_id}: {failures[0]}",
@@ -515,12 +517,13 @@ class CippClient:
 
 
 def redact_results(results: Sequence[CippResult]) -> list[CippResult]:
-    """Results safe to log: a password in "The new password is ..." is masked."""
+    """Results safe to log or show: a password in "The new password is ..." is masked, and
+    the rest passes :func:`~controller.redaction.redact_text`."""
     masked: list[CippResult] = []
     for r in results:
         marker = r.text.lower().find("password is ")
         text = r.text if marker < 0 else r.text[: marker + len("password is ")] + "***"
-        masked.append(CippResult(text, r.outcome))
+        masked.append(CippResult(redact_text(text), r.outcome))
     return masked
 
 

@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from controller import redaction
 from controller.connectors._headers import retry_after
 from controller.errors import UsageError
 from controller.gitops._run_summary import (
@@ -85,19 +86,7 @@ class Webhook:
 
 def redact_url(url: str) -> str:
     """Scheme and host only: a webhook's path and query are its secret."""
-    for prefix in ("slack+", "teams+"):
-        if url.startswith(prefix):
-            url = url[len(prefix) :]
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        return "<webhook URL>"
-    if not parts.scheme or not host:
-        return "<webhook URL>"
-    hidden = "/***" if (parts.path not in ("", "/") or parts.query or parts.fragment) else ""
-    return f"{parts.scheme}://{host}{port}{hidden}"
+    return redaction.redact_url(url, unparsable="<webhook URL>")
 
 
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")
@@ -126,6 +115,8 @@ def parse_webhook(url: str) -> Webhook:
         raise UsageError(f"--notify: use https for {redact_url(url)}; http only for localhost")
     if flavour is None:
         flavour = Flavour.SLACK if host == "hooks.slack.com" else Flavour.TEAMS
+    # Whoever holds the URL can post to the channel: no log line or message may show it.
+    redaction.remember_url(url)
     return Webhook(url, flavour)
 
 
@@ -163,7 +154,10 @@ def teams_message(summary: RunSummary) -> dict[str, Any]:
             {
                 "type": "FactSet",
                 "separator": True,
-                "facts": [{"title": name, "value": text} for name, text in lines],
+                "facts": [
+                    {"title": _teams_escape(name), "value": _teams_escape(text)}
+                    for name, text in lines
+                ],
             }
         )
     if more:
@@ -196,9 +190,22 @@ def teams_message(summary: RunSummary) -> dict[str, Any]:
     }
 
 
+def _one_line(text: str) -> str:
+    """Tenant and service text on one line: a line break (of any kind) or another character
+    that is not printable becomes a visible escape, so it cannot start a list item or a fake
+    line of the summary."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
+def _teams_escape(text: str) -> str:
+    # Teams renders a Markdown subset in TextBlocks and FactSets: a link needs `](`, and
+    # there is no escape character, so the pair is split by a zero-width space.
+    return _one_line(text).replace("](", "]\u200b(")
+
+
 def _slack_escape(text: str) -> str:
     # Slack's mrkdwn treats these three as control characters (links, mentions).
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _one_line(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def slack_message(summary: RunSummary) -> dict[str, Any]:
@@ -242,11 +249,15 @@ def _wait(response: httpx.Response, now: Callable[[], float]) -> float:
 
 
 def _scrub(text: str, url: str) -> str:
-    """Remove the webhook URL (and its path) from a message another library wrote."""
+    """A message another library (or the receiver) wrote, without the webhook URL, its path,
+    credentials or anything else :func:`~controller.redaction.redact_text` hides. Redacted
+    before it is shortened, so that no secret is cut where its pattern would not match."""
     redacted = redact_url(url)
     path = urlsplit(url).path
     text = text.replace(url, redacted)
-    return text.replace(path, "/***") if len(path) > 1 else text
+    if len(path) > 1:
+        text = text.replace(path, "/***")
+    return redaction.redact_text(text)
 
 
 def send_notification(
@@ -276,11 +287,13 @@ def send_notification(
                 response = client.post(webhook.url, json=dict(payload))
     # Best effort by design (module docstring): whatever went wrong becomes a warning.
     except Exception as problem:
-        reason = _scrub(str(problem), webhook.url) or type(problem).__name__
+        reason = shorten(_scrub(str(problem), webhook.url), 200) or type(problem).__name__
         return f"notification to {shown} not sent: {reason}"
     if 200 <= response.status_code < 300:
         return None
-    detail = _scrub(shorten(response.text, 120), webhook.url)
+    # A receiver may echo the request (its URL, the Basic credentials of the URL's userinfo)
+    # in its error page: what is shown of the answer is redacted first.
+    detail = shorten(_scrub(response.text, webhook.url), 120)
     return f"notification to {shown} not sent: HTTP {response.status_code}" + (
         f" ({detail})" if detail else ""
     )

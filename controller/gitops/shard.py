@@ -38,7 +38,8 @@ __all__ = ["Shard", "parse_shard", "select", "shard_of"]
 
 T = TypeVar("T")
 
-_SHARD = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
+# At most nine digits each: int() of a 5,000-digit string raises, and no estate needs more.
+_SHARD = re.compile(r"^\s*([0-9]{1,9})\s*/\s*([0-9]{1,9})\s*$")
 MAX_SHARDS = 10_000  # far beyond any real estate; stops `--shard 1/99999999999` loops
 
 
@@ -70,7 +71,8 @@ def parse_shard(text: str) -> Shard:
     match = _SHARD.match(text)
     if match is None:
         raise UsageError(
-            f"--shard expects K/N with whole numbers, 1 <= K <= N (e.g. 2/4), got {text!r}"
+            f"--shard expects K/N with whole numbers, 1 <= K <= N <= {MAX_SHARDS:,} (e.g. 2/4), "
+            f"got {text[:40]!r}"
         )
     return Shard(int(match.group(1)), int(match.group(2)))
 

@@ -13,12 +13,10 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-import yaml
-
 from controller.connectors import Connections
 from controller.files import PRIVATE, write_atomically
 from controller.importer._run import ImportOutcome
-from controller.importer._yaml import SCHEMA_MODELINE
+from controller.importer._yaml import SCHEMA_MODELINE, comment_text, scalar
 from controller.models import DesiredState
 from controller.models.naming import tenant_slug
 from controller.observe.partner import DiscoveredCustomer, read_undeclared
@@ -69,21 +67,27 @@ def skeleton_tenant_yaml(customer: DiscoveredCustomer) -> str:
         ],
         "unknown": [],
     }[customer.domains_from]
-    document = {
-        "apiVersion": "tenantctl/v1",
-        "kind": "Tenant",
-        "metadata": {
-            "name": customer.name,
-            "displayName": customer.display_name,
-            "tenantId": customer.tenant_id,
-            "domains": list(customer.domains),
-        },
-        "spec": {"consent": "granted", "exchange": "unmanaged"},
-    }
-    body = yaml.safe_dump(document, sort_keys=False, default_flow_style=False, allow_unicode=True)
+    # Written with the importer's scalar(): the display name is the customer's to choose,
+    # and PyYAML leaves NEL and U+2028 raw inside quotes, where libyaml reads line breaks.
+    body = "\n".join(
+        [
+            "apiVersion: tenantctl/v1",
+            "kind: Tenant",
+            "metadata:",
+            f"  name: {scalar(customer.name)}",
+            f"  displayName: {scalar(customer.display_name)}",
+            f"  tenantId: {scalar(customer.tenant_id)}",
+            "  domains:",
+            *(f"  - {scalar(domain)}" for domain in customer.domains),
+            "spec:",
+            "  consent: granted",
+            "  exchange: unmanaged",
+        ]
+    )
     header = [
         SCHEMA_MODELINE,
-        f"# {customer.display_name}: a GDAP customer found by `tenantctl discover --write`.",
+        f"# {comment_text(customer.display_name)}: a GDAP customer found by "
+        "`tenantctl discover --write`.",
         *where,
         "# To fill in:",
         "#   spec.exchange: direct | cipp | auto | none, once Exchange access is set up",
@@ -91,7 +95,7 @@ def skeleton_tenant_yaml(customer: DiscoveredCustomer) -> str:
         "#     (anything left out is left alone); spec.checks: mfa and riskyUsers findings.",
         "# consent: granted makes the next plan show the admin-consent step for this tenant.",
     ]
-    return "\n".join(header) + "\n" + body
+    return "\n".join(header) + "\n" + body + "\n"
 
 
 def write_skeletons(found: Sequence[DiscoveredCustomer], directory: Path) -> list[ImportOutcome]:

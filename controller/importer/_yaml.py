@@ -4,6 +4,12 @@ Written by hand rather than by ``yaml.dump`` so the file reads like one a person
 schema modeline and a header, comments above the objects they explain, keys in the models'
 order, short lists of addresses on one line and long ones one per line. Only fields that were
 set are written (``exclude_unset``), so defaults are never restated.
+
+Every string here may come from a customer's tenant (a display name, a job title) and stays
+data: a comment is one line of printable text (:func:`comment_text`: a line break of any kind,
+``\r``, NEL, U+2028, U+2029, becomes a visible escape, since libyaml ends a comment at each
+of them), and a value that is not plain is double-quoted with every character that is not
+printable escaped (:func:`scalar`). ``tenantctl discover --write`` uses the same two.
 """
 
 from __future__ import annotations
@@ -35,10 +41,31 @@ def render_tenant_yaml(imported: TenantImport) -> str:
     return "\n".join(lines) + "\n"
 
 
+def comment_text(text: str) -> str:
+    """``text`` safe inside a YAML comment: one line, printable characters only (others as
+    ``\\n``, ``\\u2028``...), and never an editor's schema modeline."""
+    inert = "".join(char if char.isprintable() else _escape(char) for char in text)
+    # yaml-language-server reads `# yaml-language-server: $schema=URL` on any comment line:
+    # a customer's name must not point the MSP's editors at a schema of its choosing.
+    return _MODELINE.sub("yaml_language_server", inert)
+
+
+_MODELINE = re.compile("yaml-language-server", re.IGNORECASE)
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\", '"': '\\"'}
+
+
+def _escape(char: str) -> str:
+    """One character as a YAML double-quoted escape (``\\n``, ``\\u2028``, ``\\U0001f600``)."""
+    if char in _ESCAPES:
+        return _ESCAPES[char]
+    code = ord(char)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
 def _comment(paragraph: str, depth: int = 0) -> list[str]:
     pad = _INDENT * depth
     lines = textwrap.wrap(
-        paragraph,
+        comment_text(paragraph),
         width=WIDTH - len(pad) - 2,
         break_long_words=False,
         break_on_hyphens=False,
@@ -112,7 +139,9 @@ def scalar(value: Any) -> str:
     text = str(value)
     if _PLAIN.fullmatch(text) and not text.endswith(" ") and _reads_back(text):
         return text
-    return json.dumps(text, ensure_ascii=False)
+    # Not json.dumps: it leaves U+2028, U+2029 and NEL as they are, and inside double quotes
+    # libyaml folds them like line breaks, so the value would read back changed.
+    return '"' + "".join(_escape(c) if c in '"\\' or not c.isprintable() else c for c in text) + '"'
 
 
 def _reads_back(text: str) -> bool:

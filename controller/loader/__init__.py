@@ -18,11 +18,14 @@ from controller.loader.crossref import GlobalKey, check_tenant, check_unique, te
 from controller.loader.shape import check_header, validate_model
 from controller.loader.source import SourceFile, parse_yaml
 from controller.models import DesiredState, MSPConfig, TenantConfig
+from controller.regular_files import MIB, FileRefused, read_regular
 
 __all__ = ["DesiredStateError", "load_desired", "load_file", "validate_desired"]
 
 MSP_FILE = "msp.yaml"
 TENANTS_DIR = "tenants"
+#: One tenant file of tens of thousands of users is a few MiB.
+MAX_FILE_BYTES = 32 * MIB
 
 
 def _display(path: Path) -> str:
@@ -32,18 +35,23 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def load_file(path: Path) -> SourceFile:
+def load_file(path: Path, *, within: Path | None = None) -> SourceFile:
+    """One YAML file, read as :func:`~controller.regular_files.read_regular` reads what a pull
+    request may have put there: a regular file (inside ``within``, when given) of at most
+    :data:`MAX_FILE_BYTES`. Every refusal is a diagnostic at the file, never its content."""
     shown = _display(path)
+
+    def refused(message: str) -> SourceFile:
+        return SourceFile(shown, None, None, [Diagnostic(shown, 1, 1, "", message)])
+
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular(path, limit=MAX_FILE_BYTES, within=within).decode("utf-8")
+    except FileRefused as problem:
+        return refused(str(problem))
     except UnicodeDecodeError as problem:
-        return SourceFile(
-            shown, None, None, [Diagnostic(shown, 1, 1, "", f"not UTF-8 text ({problem.reason})")]
-        )
+        return refused(f"not UTF-8 text ({problem.reason})")
     except OSError as problem:
-        return SourceFile(
-            shown, None, None, [Diagnostic(shown, 1, 1, "", f"cannot read: {problem.strerror}")]
-        )
+        return refused(f"cannot read: {problem.strerror}")
     return parse_yaml(text, shown)
 
 
@@ -77,12 +85,12 @@ def _validate(directory: Path) -> tuple[DesiredState | None, list[Diagnostic]]:
     msp_path = directory / MSP_FILE
     msp: MSPConfig | None = None
     msp_source: SourceFile | None = None
-    if not msp_path.is_file():
+    if not msp_path.exists():  # a dangling link too; a FIFO or device is refused by load_file
         problems.append(
             Diagnostic(_display(msp_path), 1, 1, "", "missing: every desired state needs msp.yaml")
         )
     else:
-        msp_source = load_file(msp_path)
+        msp_source = load_file(msp_path, within=directory)
         problems += msp_source.diagnostics
         if msp_source.data is not None or not msp_source.diagnostics:
             header = check_header(msp_source, "MSP")
@@ -98,7 +106,7 @@ def _validate(directory: Path) -> tuple[DesiredState | None, list[Diagnostic]]:
     tenant_dir = directory / TENANTS_DIR
     files = sorted(tenant_dir.glob("*.yaml")) + sorted(tenant_dir.glob("*.yml"))
     for path in files:
-        source = load_file(path)
+        source = load_file(path, within=directory)
         problems += source.diagnostics
         if source.data is None and source.diagnostics:
             continue

@@ -12,6 +12,7 @@ from controller.models.common import (
 from controller.models.estate import DesiredState
 from controller.models.msp import (
     DEFAULT_GUARDS,
+    Approver,
     CippConnection,
     Guards,
     MSPConfig,
@@ -48,6 +49,7 @@ __all__ = [
     "LITERAL_SECRET",
     "MEMBER_REMOVALS",
     "Action",
+    "Approver",
     "Checks",
     "CippConnection",
     "Decision",

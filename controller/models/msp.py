@@ -5,9 +5,10 @@ One file, ``desired/msp.yaml``. It holds no secret: credentials are references.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 
 from controller.models.common import (
     API_VERSION,
@@ -109,6 +110,37 @@ class PolicyRules(Strict):
     guards: Guards | None = None
 
 
+# An OpenSSH Ed25519 public key as `ssh-keygen` prints it and GitHub lists it:
+# "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI<43 more characters> [comment]". The base64 blob of
+# an Ed25519 key is always 68 characters and starts with that prefix (the key type's name).
+SSH_ED25519_PATTERN = r"^ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI[A-Za-z0-9+/]{43}(?: [^\n\r]*)?$"
+
+
+def _ssh_ed25519(value: str) -> str:
+    if not re.fullmatch(SSH_ED25519_PATTERN, value):
+        raise ValueError(
+            "not an OpenSSH Ed25519 public key: expected 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5...' "
+            "as the .pub file or `ssh-keygen -y -f KEY` shows it"
+        )
+    return value
+
+
+SshEd25519Key = Annotated[
+    str,
+    AfterValidator(_ssh_ed25519),
+    WithJsonSchema({"type": "string", "pattern": SSH_ED25519_PATTERN}),
+]
+
+
+class Approver(Strict):
+    """A person whose signed approvals apply honours (``tenantctl approve --sign-with``)."""
+
+    name: str = Field(
+        min_length=1, max_length=200, description="As they approve: tenantctl approve --by NAME"
+    )
+    public_key: SshEd25519Key = Field(description="Their OpenSSH Ed25519 public key")
+
+
 class Policy(PolicyRules):
     default: Decision = Field(
         default=Decision.APPROVE, description="Decision for kinds no rule names"
@@ -116,6 +148,30 @@ class Policy(PolicyRules):
     tenants: dict[Slug, PolicyRules] = Field(
         default_factory=dict, description="Overrides per tenant name"
     )
+    approvers: list[Approver] = Field(
+        default_factory=list,
+        description="Who may sign approvals, with their public keys; protect this file with "
+        "CODEOWNERS",
+    )
+    require_signed_approvals: Boolean = Field(
+        default=False,
+        description="apply honours only approvals signed by a listed approver under their name",
+    )
+
+    @model_validator(mode="after")
+    def _approvers(self) -> Policy:
+        names = [" ".join(a.name.split()).lower() for a in self.approvers]
+        keys = [a.public_key.split()[1] for a in self.approvers]
+        if len(set(names)) != len(names):
+            raise ValueError("approvers: each name may be listed once")
+        if len(set(keys)) != len(keys):
+            raise ValueError("approvers: each public key may be listed once (one key, one person)")
+        if self.require_signed_approvals and not self.approvers:
+            raise ValueError(
+                "requireSignedApprovals is true but no approvers are listed: list them with "
+                "their public keys, or nothing could ever be approved"
+            )
+        return self
 
 
 class Defaults(Strict):

@@ -110,26 +110,16 @@ def desired_digest(state: DesiredState) -> str:
 
 
 def plan_id_of(plan: Plan) -> str:
-    """Recompute a plan's id from its content, as :func:`plan_estate` made it (before policy
-    filled in decisions): an edited plan file no longer matches its ``plan_id``."""
-    tenants = [
-        tenant.model_copy(
-            update={
-                "guard_violations": (),
-                "operations": tuple(
-                    op.model_copy(update={"decision": None, "decision_reason": None})
-                    for op in tenant.operations
-                ),
-            }
-        )
-        for tenant in plan.tenants
-    ]
+    """A plan's id from its content: everything a reviewer reads, decisions, their reasons and
+    guard violations included (policy sets them, then :func:`~controller.policy.decide`
+    computes the id again), everything but ``created_at``. An edited plan file, one turned
+    from deny to approve included, no longer matches its ``plan_id``."""
     return digest(
         {
             "formatVersion": plan.format_version,
             "desiredDigest": plan.desired_digest,
             "failedChecks": plan.failed_checks,
-            "tenants": tenants,
+            "tenants": plan.tenants,
         }
     )
 

@@ -13,8 +13,13 @@ Integrity, and what it does not claim:
 - ``record_digest`` is the sha256 of the record's canonical content (every other field, keys
   sorted, compact JSON). A record edited by hand (another fingerprint, a later expiry) no
   longer matches and is refused when loaded. It is tamper-*evident*, not a signature: someone
-  who recomputes the digest can forge a record; authenticity comes from the git review that
-  merges it.
+  who recomputes the digest can forge a record.
+- ``signature`` (``approve --sign-with KEY``) makes a record *attributable*: an SSH signature
+  (:mod:`controller.policy.signatures`) over the same content by the approver's Ed25519 key.
+  Loading verifies every signature there is (one that does not hold makes the load fail);
+  a record counts as signed by a person only when the key is listed under
+  ``spec.policy.approvers`` with the name the record gives. With
+  ``spec.policy.requireSignedApprovals`` every other record is ignored (and said so).
 - The plan file is re-validated as a :class:`~controller.plan.types.Plan` and checked for
   internal consistency (each operation in the tenant it claims, unique operation ids and
   fingerprints, dependencies that exist). When the planner's ``plan_id`` recomputation is
@@ -29,132 +34,64 @@ Times are UTC. File I/O is limited to :func:`read_plan`, :func:`write_approval`,
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ValidationError
 
 from controller.errors import ApprovalError, UsageError
 from controller.files import SHARED, write_atomically
-from controller.models import Decision
-from controller.plan.types import PLAN_FORMAT_VERSION, Operation, Plan
+from controller.models import Policy
+from controller.plan.types import PLAN_FORMAT_VERSION, Plan
+from controller.policy._records import (
+    APPROVAL_FORMAT_VERSION,
+    MAX_APPROVAL_LIFETIME,
+    MAX_CLOCK_SKEW,
+    MIN_FINGERPRINT_PREFIX,
+    ApprovalRecord,
+    ApprovalSet,
+    ApprovedOperation,
+    StoredApproval,
+    _sha256,
+    build_approval,
+    parse_duration,
+)
+from controller.policy.signatures import SignatureInvalid, fingerprint, key_blob, verify
+from controller.regular_files import MIB, FileRefused, load_json, read_regular
 
-APPROVAL_FORMAT_VERSION = 1
+__all__ = [
+    "APPROVAL_FORMAT_VERSION",
+    "DEFAULT_APPROVALS_DIR",
+    "MAX_APPROVAL_LIFETIME",
+    "MAX_CLOCK_SKEW",
+    "MIN_FINGERPRINT_PREFIX",
+    "ApprovalRecord",
+    "ApprovalSet",
+    "ApprovedOperation",
+    "StoredApproval",
+    "approval_bytes",
+    "build_approval",
+    "create_approval",
+    "earlier_approval",
+    "load_approvals",
+    "operator_now",
+    "parse_duration",
+    "read_plan",
+    "write_approval",
+]
+
 DEFAULT_APPROVALS_DIR = Path("approvals")
-# A fingerprint may be given by a unique prefix this long or longer, as people copy it from
-# the terminal.
-MIN_FINGERPRINT_PREFIX = 8
-
-_DURATION = re.compile(r"^(\d+)([dhm])$")
-_DURATION_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
-
-
-class _ApprovalModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ApprovedOperation(_ApprovalModel):
-    """One approved fingerprint, with what it was for so a reviewer can read the record."""
-
-    fingerprint: str = Field(min_length=1)
-    tenant: str
-    kind: str
-    target: str
-    operation: str = Field(description="The operation's id in the approved plan")
-
-
-class ApprovalRecord(_ApprovalModel):
-    format_version: Literal[1] = 1
-    plan_id: str
-    plan_digest: str = Field(description="sha256:<hex> of the plan file's bytes as approved")
-    approved_by: str = Field(min_length=1)
-    approved_at: AwareDatetime
-    expires_at: AwareDatetime
-    reason: str | None = None
-    operations: tuple[ApprovedOperation, ...] = Field(min_length=1)
-    record_digest: str = Field(description="sha256:<hex> of the canonical content without it")
-
-    @field_validator("approved_at", "expires_at")
-    @classmethod
-    def _utc(cls, value: dt.datetime) -> dt.datetime:
-        return value.astimezone(dt.UTC)
-
-    @property
-    def fingerprints(self) -> frozenset[str]:
-        return frozenset(op.fingerprint for op in self.operations)
-
-    def expired(self, now: dt.datetime) -> bool:
-        return now >= self.expires_at
-
-    def content_digest(self) -> str:
-        """The digest ``record_digest`` must equal: over every other field, canonically."""
-        content = self.model_dump(mode="json", exclude={"record_digest"})
-        return _sha256(_canonical(content))
-
-    @property
-    def intact(self) -> bool:
-        return self.record_digest == self.content_digest()
-
-
-@dataclass(frozen=True)
-class StoredApproval:
-    """A record and the file that holds it (the journal notes which one an operation used)."""
-
-    path: Path
-    record: ApprovalRecord
-
-
-@dataclass(frozen=True)
-class ApprovalSet:
-    """The approval records of a directory, as of one moment: active ones and expired ones."""
-
-    active: tuple[StoredApproval, ...] = ()
-    expired: tuple[StoredApproval, ...] = ()
-
-    def lookup(self, fingerprint: str) -> ApprovalRecord | None:
-        """The unexpired record that approves ``fingerprint``, if any."""
-        stored = self.lookup_stored(fingerprint)
-        return stored.record if stored else None
-
-    def lookup_stored(self, fingerprint: str) -> StoredApproval | None:
-        """Like :meth:`lookup`, with the record's file. When several records approve the same
-        fingerprint the one that expires last is used (then the first file name)."""
-        return _latest(s for s in self.active if fingerprint in s.record.fingerprints)
-
-    def expired_for(self, fingerprint: str) -> StoredApproval | None:
-        """An expired record that approved ``fingerprint``: why an operation is still pending."""
-        return _latest(s for s in self.expired if fingerprint in s.record.fingerprints)
-
-    def for_target(self, tenant: str, kind: str, target: str) -> tuple[StoredApproval, ...]:
-        """Unexpired records approving this tenant, kind and target, whatever the fingerprint.
-
-        When none of them names the operation's current fingerprint the tenant changed since
-        approval: the operation is stale."""
-        wanted = (tenant, kind, target)
-        return tuple(
-            stored
-            for stored in self.active
-            if any((a.tenant, a.kind, a.target) == wanted for a in stored.record.operations)
-        )
+# Files from a pull request are read within bounds (controller.regular_files): a plan of a
+# few thousand tenants is tens of MiB, a record lists fingerprints; neither nests deeply.
+MAX_PLAN_BYTES = 256 * MIB
+MAX_RECORD_BYTES = 8 * MIB
+MAX_JSON_DEPTH = 64
 
 
 # --- approving ---------------------------------------------------------------------------
-
-
-def parse_duration(text: str) -> dt.timedelta:
-    """``7d``, ``12h`` or ``30m`` as a timedelta. Raises :class:`UsageError` otherwise."""
-    match = _DURATION.match(text.strip())
-    if not match or int(match.group(1)) == 0:
-        raise UsageError(
-            f"{text!r} is not a duration; use a positive whole number with d, h or m "
-            "(e.g. 7d, 12h, 30m)"
-        )
-    return dt.timedelta(**{_DURATION_UNITS[match.group(2)]: int(match.group(1))})
 
 
 def read_plan(
@@ -166,16 +103,22 @@ def read_plan(
     not an intact tenantctl plan.
     """
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path, limit=MAX_PLAN_BYTES, within=path.parent)
     except FileNotFoundError:
         raise UsageError(f"plan file {path} not found") from None
+    except FileRefused as refused:
+        raise UsageError(f"plan file {path} {refused}") from None
     except OSError as problem:
         raise UsageError(f"cannot read plan file {path}: {problem.strerror}") from None
     redo = "re-create it with `tenantctl plan --out`"
     try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as problem:
+        data = load_json(raw, max_depth=MAX_JSON_DEPTH)
+    except FileRefused as refused:
+        raise ApprovalError(f"{path} {refused}; {redo}") from None
+    except json.JSONDecodeError as problem:
         raise ApprovalError(f"{path} is not JSON ({problem}); {redo}") from None
+    except UnicodeDecodeError:  # its message would quote a byte of the file
+        raise ApprovalError(f"{path} is not UTF-8 text, so not a plan; {redo}") from None
     if not isinstance(data, dict) or data.get("format_version") != PLAN_FORMAT_VERSION:
         raise ApprovalError(
             f"{path} is not a tenantctl plan of format version {PLAN_FORMAT_VERSION}; {redo}"
@@ -201,66 +144,6 @@ def read_plan(
     return plan, _sha256(raw)
 
 
-def build_approval(
-    plan: Plan,
-    plan_digest: str,
-    *,
-    by: str,
-    only: Sequence[str] | None,
-    expires: dt.timedelta,
-    reason: str | None,
-    now: dt.datetime,
-) -> ApprovalRecord:
-    """The record approving ``only`` (fingerprints or unique prefixes), or every operation of
-    the plan that needs approval. Pure. Raises :class:`UsageError` for what cannot be
-    approved, saying why."""
-    approver = " ".join(by.split())
-    if not approver:
-        raise UsageError("--by needs the approver's name")
-    if expires <= dt.timedelta(0):
-        raise UsageError("an approval must expire in the future")
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
-    operations = plan.operations
-    if only:
-        chosen = [_refuse_unapprovable(_find(operations, given, plan)) for given in only]
-    else:
-        chosen = [op for op in operations if _needs_approval(op)]
-        if not chosen:
-            raise UsageError(
-                f"nothing to approve in plan {plan.plan_id[:8]}: every operation is allowed "
-                "by policy, denied, or a manual step"
-            )
-    unique = {op.fingerprint: op for op in chosen}.values()
-    approved = tuple(
-        sorted(
-            (
-                ApprovedOperation(
-                    fingerprint=op.fingerprint,
-                    tenant=op.tenant,
-                    kind=op.kind.value,
-                    target=op.target,
-                    operation=op.id,
-                )
-                for op in unique
-            ),
-            key=lambda a: (a.tenant, a.kind, a.target, a.fingerprint),
-        )
-    )
-    approved_at = now.astimezone(dt.UTC).replace(microsecond=0)
-    content: dict[str, Any] = {
-        "plan_id": plan.plan_id,
-        "plan_digest": plan_digest,
-        "approved_by": approver,
-        "approved_at": approved_at,
-        "expires_at": approved_at + expires,
-        "reason": " ".join(reason.split()) if reason else None,
-        "operations": approved,
-    }
-    unsigned = ApprovalRecord.model_validate({**content, "record_digest": ""})
-    return unsigned.model_copy(update={"record_digest": unsigned.content_digest()})
-
-
 def write_approval(record: ApprovalRecord, directory: Path) -> Path:
     """Write ``record`` as ``<directory>/<date>-<approver>-<planid8>.json`` atomically.
 
@@ -269,16 +152,40 @@ def write_approval(record: ApprovalRecord, directory: Path) -> Path:
     """
     directory.mkdir(parents=True, exist_ok=True)
     data = approval_bytes(record)
-    stem = f"{record.approved_at:%Y-%m-%d}-{_file_slug(record.approved_by)}-{record.plan_id[:8]}"
+    stem = _stem(record)
     for attempt in range(1, 1000):
         path = directory / (f"{stem}.json" if attempt == 1 else f"{stem}-{attempt}.json")
-        if path.exists():
-            if path.read_bytes() == data:
+        if path.exists() or path.is_symlink():
+            if _bytes_or_none(path, directory) == data:
                 return path
             continue
         write_atomically(path, data, mode=SHARED)  # committed to git and read by reviewers
         return path
     raise UsageError(f"too many approval records named {stem}-* in {directory}")
+
+
+def earlier_approval(record: ApprovalRecord, directory: Path) -> StoredApproval | None:
+    """A record written earlier the same day by the same approver for the same plan that
+    already approves every fingerprint ``record`` does (and is signed if it is): approving
+    again adds nothing."""
+    if not directory.is_dir():
+        return None
+    for path in sorted(directory.glob(f"{_stem(record)}*.json")):
+        raw = _bytes_or_none(path, directory)
+        try:
+            earlier = ApprovalRecord.model_validate_json(raw) if raw is not None else None
+        except ValidationError:
+            continue
+        if (
+            earlier is not None
+            and earlier.intact
+            and earlier.plan_id == record.plan_id
+            and earlier.approved_by == record.approved_by
+            and record.fingerprints <= earlier.fingerprints
+            and (record.signature is None or earlier.signature is not None)
+        ):
+            return StoredApproval(path, earlier, existing=True)
+    return None
 
 
 def create_approval(
@@ -291,104 +198,162 @@ def create_approval(
     now: dt.datetime,
     directory: Path = DEFAULT_APPROVALS_DIR,
     verify_plan_id: Callable[[Plan], str] | None = None,
+    sign: Callable[[bytes], str] | None = None,
 ) -> StoredApproval:
-    """Verify the plan file, build the record and write it under ``directory``."""
+    """Verify the plan file, build the record (signed by ``sign``, when given, over its
+    :meth:`~ApprovalRecord.signed_content`) and write it under ``directory``. When a record
+    of the same day, approver and plan already approves all of it, nothing is written and
+    that record comes back (``existing``): approving twice is approving once."""
     plan, digest = read_plan(plan_path, verify_plan_id=verify_plan_id)
     record = build_approval(plan, digest, by=by, only=only, expires=expires, reason=reason, now=now)
+    if sign is not None:
+        record = record.model_copy(update={"signature": sign(record.signed_content())})
+    earlier = earlier_approval(record, directory)
+    if earlier is not None:
+        return earlier
     return StoredApproval(write_approval(record, directory), record)
 
 
 def approval_bytes(record: ApprovalRecord) -> bytes:
-    """The file content of a record: indented JSON in field order, one trailing newline."""
-    return (
-        json.dumps(record.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
-    ).encode()
+    """The file content of a record: indented JSON in field order, one trailing newline (an
+    unsigned record has no ``signature`` key, as records had before signing existed)."""
+    content = record.model_dump(
+        mode="json", exclude={"signature"} if not record.signature else None
+    )
+    return (json.dumps(content, indent=2, ensure_ascii=False) + "\n").encode()
 
 
 # --- loading -----------------------------------------------------------------------------
 
 
-def load_approvals(directory: Path, now: dt.datetime) -> ApprovalSet:
+def load_approvals(
+    directory: Path, now: dt.datetime, *, policy: Policy | None = None
+) -> ApprovalSet:
     """Every ``*.json`` record directly in ``directory``, split into active and expired.
 
-    A missing directory holds no approvals. A corrupt or edited record makes the whole load
-    fail with :class:`ApprovalError` naming every such file: a record that cannot be trusted
-    means someone should look before anything is applied.
+    ``now`` is operator time, the clock ``tenantctl approve`` stamps records with (the wall
+    clock), never a service's: the sandbox's virtual clock starts at its scenario's epoch.
+
+    A missing directory holds no approvals. A record that cannot be trusted makes the whole
+    load fail with :class:`ApprovalError` naming every such file: one that is not a regular
+    file inside ``directory`` (a FIFO, a device, a link leaving it) or is too large or too
+    deeply nested, one that is corrupt or edited, one dated in the future (beyond
+    :data:`MAX_CLOCK_SKEW`), one whose signature does not hold. Someone should look before
+    anything is applied.
+
+    ``policy`` (``msp.yaml``'s) lists the approvers whose signatures name a person and says
+    whether unsigned records count (``requireSignedApprovals``); without it none do.
     """
     if not directory.is_dir():
         return ApprovalSet()
     active: list[StoredApproval] = []
     expired: list[StoredApproval] = []
+    ignored: list[tuple[StoredApproval, str]] = []
     problems: list[str] = []
     for path in sorted(directory.glob("*.json")):
-        try:
-            record = ApprovalRecord.model_validate_json(path.read_bytes())
-        except ValidationError as problem:
-            first = problem.errors()[0]
-            where = ".".join(str(part) for part in first["loc"])
-            problems.append(f"{path}: not an approval record ({where}: {first['msg']})")
+        record, problem = _read_record(path, directory)
+        if record is None:
+            problems.append(f"{path}: {problem}")
             continue
-        except OSError as problem:
-            problems.append(f"{path}: cannot be read ({problem.strerror})")
-            continue
-        if not record.intact:
+        if record.approved_at > now + MAX_CLOCK_SKEW:
             problems.append(
-                f"{path}: record_digest does not match the content; the record was edited "
-                "after `tenantctl approve` wrote it (approve again instead of editing)"
+                f"{path}: approved_at {record.approved_at:%Y-%m-%dT%H:%M:%SZ} is in the future "
+                f"(now {now.astimezone(dt.UTC):%Y-%m-%dT%H:%M:%SZ}); a record cannot be made "
+                "before it was made: check the approver's clock and approve again"
             )
             continue
-        (expired if record.expired(now) else active).append(StoredApproval(path, record))
+        try:
+            stored = _attributed(StoredApproval(path, record), policy)
+        except SignatureInvalid as invalid:
+            problems.append(f"{path}: {invalid}")
+            continue
+        reason = _not_honoured(stored, policy)
+        if reason is not None:
+            ignored.append((stored, reason))
+            continue
+        (expired if record.expired(now) else active).append(stored)
     if problems:
         count = len(problems)
         raise ApprovalError(
             f"{count} approval record{'s' if count != 1 else ''} cannot be trusted:\n  "
             + "\n  ".join(problems)
         )
-    return ApprovalSet(active=tuple(active), expired=tuple(expired))
+    return ApprovalSet(active=tuple(active), expired=tuple(expired), ignored=tuple(ignored))
+
+
+def _attributed(stored: StoredApproval, policy: Policy | None) -> StoredApproval:
+    """``stored`` with the listed approver whose key signed it under their own name."""
+    record = stored.record
+    if record.signature is None:
+        return stored
+    blob = verify(record.signed_content(), record.signature)  # raises SignatureInvalid
+    for approver in policy.approvers if policy is not None else ():
+        if key_blob(approver.public_key) == blob and _same_name(approver.name, record.approved_by):
+            return replace(stored, verified_by=approver.name, key_fingerprint=fingerprint(blob))
+    return stored
+
+
+def _not_honoured(stored: StoredApproval, policy: Policy | None) -> str | None:
+    """Why apply must ignore ``stored`` under ``requireSignedApprovals``, or ``None``."""
+    if policy is None or not policy.require_signed_approvals or stored.verified_by is not None:
+        return None
+    record = stored.record
+    if record.signature is None:
+        return "not signed, and msp.yaml requireSignedApprovals is true (approve --sign-with KEY)"
+    blob = verify(record.signed_content(), record.signature)
+    listed = [a.name for a in policy.approvers if key_blob(a.public_key) == blob]
+    if listed:
+        return f"signed with the key of {listed[0]}, but it names {record.approved_by}"
+    return f"signed with {fingerprint(blob)}, which msp.yaml's approvers do not list"
+
+
+def _same_name(listed: str, given: str) -> bool:
+    return " ".join(listed.split()).casefold() == " ".join(given.split()).casefold()
+
+
+def operator_now() -> dt.datetime:
+    """The wall clock, in UTC: the time approvals are stamped with and judged by."""
+    return dt.datetime.now(dt.UTC)
+
+
+def _read_record(path: Path, directory: Path) -> tuple[ApprovalRecord | None, str]:
+    """A record read within bounds, or ``None`` and why it cannot be trusted."""
+    try:
+        data = load_json(
+            read_regular(path, limit=MAX_RECORD_BYTES, within=directory),
+            max_depth=MAX_JSON_DEPTH,
+        )
+        record = ApprovalRecord.model_validate(data)
+    except FileRefused as refused:
+        return None, str(refused)
+    except OSError as problem:
+        return None, f"cannot be read ({problem.strerror})"
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None, "not an approval record (not JSON)"
+    except ValidationError as problem:
+        first = problem.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        return None, f"not an approval record ({where + ': ' if where else ''}{first['msg']})"
+    if not record.intact:
+        return None, (
+            "record_digest does not match the content; the record was edited after "
+            "`tenantctl approve` wrote it (approve again instead of editing)"
+        )
+    return record, ""
+
+
+def _bytes_or_none(path: Path, directory: Path) -> bytes | None:
+    try:
+        return read_regular(path, limit=MAX_RECORD_BYTES, within=directory)
+    except (OSError, FileRefused):
+        return None
+
+
+def _stem(record: ApprovalRecord) -> str:
+    return f"{record.approved_at:%Y-%m-%d}-{_file_slug(record.approved_by)}-{record.plan_id[:8]}"
 
 
 # --- helpers -----------------------------------------------------------------------------
-
-
-def _needs_approval(op: Operation) -> bool:
-    # A plan saved before policy ran has no decisions; its writes need approval (the default).
-    return not op.is_manual and op.decision not in (Decision.ALLOW, Decision.DENY)
-
-
-def _find(operations: Sequence[Operation], given: str, plan: Plan) -> Operation:
-    wanted = given.strip().lower()
-    exact = [op for op in operations if op.fingerprint.lower() == wanted]
-    if exact:
-        return exact[0]
-    if len(wanted) >= MIN_FINGERPRINT_PREFIX:
-        by_prefix = {op.fingerprint: op for op in operations if op.fingerprint.startswith(wanted)}
-        if len(by_prefix) == 1:
-            return next(iter(by_prefix.values()))
-        if len(by_prefix) > 1:
-            raise UsageError(
-                f"fingerprint {given} is ambiguous in plan {plan.plan_id[:8]}: it starts "
-                f"{len(by_prefix)} fingerprints; give more characters"
-            )
-    raise UsageError(f"fingerprint {given} is not in plan {plan.plan_id[:8]}")
-
-
-def _refuse_unapprovable(op: Operation) -> Operation:
-    what = f"{op.tenant} {op.kind.value} {op.target} ({op.fingerprint[:12]})"
-    if op.is_manual:
-        raise UsageError(
-            f"{what} is a manual step: a person performs it, apply never does; "
-            "there is nothing to approve"
-        )
-    if op.decision is Decision.ALLOW:
-        raise UsageError(
-            f"{what} is already allowed by {op.decision_reason}; there is nothing to approve"
-        )
-    if op.decision is Decision.DENY:
-        raise UsageError(
-            f"{what} is denied by {op.decision_reason}; a denied operation cannot be approved "
-            "(change the policy instead)"
-        )
-    return op
 
 
 def _inconsistencies(plan: Plan) -> list[str]:
@@ -412,19 +377,6 @@ def _inconsistencies(plan: Plan) -> list[str]:
             if dep not in ids
         )
     return found
-
-
-def _latest(candidates: Iterable[StoredApproval]) -> StoredApproval | None:
-    ordered = sorted(candidates, key=lambda s: (-s.record.expires_at.timestamp(), s.path.name))
-    return ordered[0] if ordered else None
-
-
-def _canonical(content: Any) -> bytes:
-    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def _sha256(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 def _file_slug(name: str) -> str:

@@ -2,7 +2,8 @@
 
 Pure: no I/O, no clock. :func:`decide` takes a plan and the policy rules and returns a new
 plan in which every executable operation carries ``decision`` and a ``decision_reason`` that
-names the rule it came from, and every tenant carries its ``guard_violations``.
+names the rule it came from, every tenant carries its ``guard_violations``, and ``plan_id``
+covers them.
 
 Precedence, first match wins:
 
@@ -29,6 +30,7 @@ violation, and the tenant's plan fails its policy check.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -45,6 +47,7 @@ from controller.models import (
     Policy,
     PolicyRules,
 )
+from controller.plan.planner import plan_id_of
 from controller.plan.types import Operation, Plan, TenantPlan
 
 MSP_FILE = "msp.yaml"
@@ -52,6 +55,8 @@ MANUAL_REASON = "manual step: a person performs it; apply never executes it"
 # The command-line flag that raises a guard for one run. One place, so the message and the
 # flag cannot drift apart.
 GUARD_OVERRIDE_FLAG = "--allow-guard"
+# ASCII digits, at most nine: no guard needs more, and int() of a huge string is slow or fails.
+_COUNT = re.compile(r"[0-9]{1,9}")
 
 
 @dataclass(frozen=True)
@@ -101,7 +106,9 @@ def decide(
         _decide_tenant(tenant, policy, tenant_rules.get(tenant.name), raise_guards)
         for tenant in plan.tenants
     )
-    return plan.model_copy(update={"tenants": tenants})
+    decided = plan.model_copy(update={"tenants": tenants})
+    # The id covers the decisions too: a plan file edited from deny to approve is refused.
+    return decided.model_copy(update={"plan_id": plan_id_of(decided)})
 
 
 def policy_failures(plan: Plan) -> list[str]:
@@ -134,8 +141,11 @@ def parse_guard_override(values: Sequence[str]) -> Guards | None:
                 f"{GUARD_OVERRIDE_FLAG} {value!r}: expected NAME=COUNT with NAME one of "
                 + ", ".join(names)
             )
-        if not count.isdigit():
-            raise UsageError(f"{GUARD_OVERRIDE_FLAG} {value!r}: COUNT must be a whole number")
+        if not _COUNT.fullmatch(count):
+            raise UsageError(
+                f"{GUARD_OVERRIDE_FLAG} {value[:60]!r}: COUNT must be a whole number from 0 to "
+                "999,999,999"
+            )
         limits[names[name]] = int(count)
     return Guards.model_validate(limits)
 

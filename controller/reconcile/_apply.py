@@ -20,6 +20,7 @@ from controller.models import DesiredState, Guards
 from controller.models.observed import ObservedTenant
 from controller.plan import Operation
 from controller.policy import ApprovalSet, load_approvals
+from controller.policy.approvals import operator_now
 from controller.reconcile._approval import InteractiveApproval
 from controller.reconcile._outputs import Delivered, Outputs, Run, notify, write_output
 from controller.reconcile._plan import observe_and_plan
@@ -39,12 +40,24 @@ def apply_run(
     interactive: InteractiveApproval | None = None,
     on_observed: Callable[[ObservedTenant], None] | None = None,
     on_outcome: Callable[[Operation, Outcome], None] | None = None,
+    on_warning: Callable[[str], None] | None = None,
     outputs: Outputs | None = None,
 ) -> Run[ApplyResult]:
     """Apply ``state`` to the world ``where`` points at: only what policy allows or an
-    unexpired approval under ``approvals_dir`` names, journaled in ``journal_path``."""
+    unexpired approval under ``approvals_dir`` names, journaled in ``journal_path``.
+
+    Approvals are judged in operator time, the clock ``approve`` stamps them with; the plan in
+    service time (with ``--sandbox``, the sandbox's virtual clock)."""
+    warn = on_warning or (lambda _: None)
+    policy = state.msp.spec.policy
+    approvals = load_approvals(approvals_dir, operator_now(), policy=policy)
+    for stored, why in approvals.ignored:
+        warn(f"approval {stored.path.name} not honoured: {why}")
+    if interactive is not None and policy.require_signed_approvals:
+        # A "yes" at the terminal is not signed: it cannot stand in for an approval.
+        warn("not asking: msp.yaml requires signed approvals (approve --sign-with)")
+        interactive = None
     with open_world(state.msp, where) as world:
-        approvals = load_approvals(approvals_dir, world.now())
         sink = SecretSink(Path(state.msp.spec.secret_sink.directory).expanduser())
 
         async def run() -> ApplyResult:
@@ -85,8 +98,7 @@ async def apply_estate(
     on_outcome: Callable[[Operation, Outcome], None] | None = None,
 ) -> ApplyResult:
     """The steps after the world is open: plan as ``plan`` does, let a person approve at the
-    terminal, hold what may not run, execute the rest, journal the run."""
-    now = world.now()
+    terminal (in operator time), hold what may not run, execute the rest, journal the run."""
     planned = await observe_and_plan(
         state,
         world,
@@ -97,7 +109,7 @@ async def apply_estate(
     )
     plan = planned.plan
     if interactive is not None and plan.has_changes:
-        approvals = interactive.approve(plan, approvals, now)
+        approvals = interactive.approve(plan, approvals, operator_now())
     gated = gate(plan, approvals)
     run_id = journal.start_run("apply", plan.plan_id, host=socket.gethostname(), user=user)
     engine = ApplyEngine(

@@ -9,6 +9,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from controller.apply.outcomes import Outcome, OutcomeStatus
+from controller.render import _markdown_text as md
 
 if TYPE_CHECKING:
     from controller.apply.engine import ApplyResult
@@ -82,9 +83,10 @@ def render_apply_markdown(result: ApplyResult) -> str:
             outcome = result.outcomes.get(op.id)
             if outcome is None:
                 continue
-            detail = _why(outcome).replace("|", "\\|").replace("\n", " ")
+            target = md.code_span(op.target, in_table=True)
             lines.append(
-                f"| {tenant.name} | `{op.kind.value}` | `{op.target}` | {_MARK[outcome.status]} | {detail} |"
+                f"| {md.text(tenant.name)} | `{op.kind.value}` | {target} | "
+                f"{_MARK[outcome.status]} | {md.text(_why(outcome))} |"
             )
     return "\n".join(lines) + "\n"
 

@@ -6,11 +6,16 @@ findings highlighted, and one collapsible ``<details>`` section per tenant with 
 operations as a ``diff`` block. GitHub refuses comments over 65,536 characters: above
 ``max_chars`` whole tenant sections are left out (never cut mid-section) and the comment says
 which, and where the full plan is.
+
+Every string that comes from a tenant, a service or a plan file passes through
+:mod:`controller.render._markdown_text` for the context it lands in, so the comment renders
+it as text: no link, image, HTML, mention or broken structure of its author's choosing.
 """
 
 from __future__ import annotations
 
 from controller.plan.types import Plan, TenantPlan
+from controller.render import _markdown_text as md
 from controller.render._summary import (
     badge_text,
     count,
@@ -23,14 +28,6 @@ from controller.render._summary import (
 
 MARKER = "<!-- tenantctl-plan -->"
 _SEVERITY_ICONS = {"high": "🔴", "warning": "🟠", "info": "🔵"}
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _code(text: str) -> str:
-    return text.replace("```", "'''")
 
 
 def render_markdown(plan: Plan, max_chars: int = 65000, full_plan_hint: str | None = None) -> str:
@@ -50,12 +47,12 @@ def render_markdown(plan: Plan, max_chars: int = 65000, full_plan_hint: str | No
     ]
     for tenant in plan.tenants:
         c = count([tenant])
-        badges = [_cell(status) for _, status, _ in badge_text(tenant)]
+        badges = [md.text(status) for _, status, _ in badge_text(tenant)]
         observed = (
             tenant.observation if tenant.observation == "complete" else f"**{tenant.observation}**"
         )
         table.append(
-            f"| {tenant.name} | {' | '.join(badges)} | {observed} | {c.add} | {c.change} | "
+            f"| {md.text(tenant.name)} | {' | '.join(badges)} | {observed} | {c.add} | {c.change} | "
             f"{c.remove} | {c.manual} | {c.findings} | {c.problems} |"
         )
     highlights = _highlights(plan)
@@ -85,15 +82,16 @@ def _highlights(plan: Plan) -> list[str]:
     lines: list[str] = []
     if plan.failed_checks:
         lines += ["> [!CAUTION]", "> **Connection checks failed** (this plan is not complete):"]
-        lines += [f"> - `{_code(check.line())}`" for check in plan.failed_checks]
+        lines += [f"> - {md.code_span(check.line())}" for check in plan.failed_checks]
         lines.append("")
     manual = [(t, op) for t in plan.tenants for op in t.manual_steps]
     if manual:
         lines += ["> [!IMPORTANT]", "> **Manual steps** (no API can do these here):"]
         for tenant, op in manual:
             assert op.manual is not None
-            link = f" [Open]({op.manual.link})" if op.manual.link else ""
-            lines.append(f"> - **{tenant.name}**: {op.manual.title}.{link}")
+            link = md.safe_link(op.manual.link)
+            shown = f" [Open]({link})" if link else ""
+            lines.append(f"> - **{md.text(tenant.name)}**: {md.text(op.manual.title)}.{shown}")
         lines.append("")
     flagged = [(t, f) for t in plan.tenants for f in t.findings if f.severity != "info"]
     problems = [(t, p) for t in plan.tenants for p in t.problems]
@@ -102,16 +100,20 @@ def _highlights(plan: Plan) -> list[str]:
         lines += ["> [!WARNING]"]
         if problems:
             lines.append("> **Problems** (these objects are not planned):")
-            lines += [f"> - **{t.name}** `{p.subject}`: {p.message}" for t, p in problems]
+            lines += [
+                f"> - **{md.text(t.name)}** {md.code_span(p.subject)}: {md.text(p.message)}"
+                for t, p in problems
+            ]
         if warnings:
             lines += [">"] if problems else []
             lines.append("> **Warnings**:")
-            lines += [f"> - **{t.name}**: {w}" for t, w in warnings]
+            lines += [f"> - **{md.text(t.name)}**: {md.text(w)}" for t, w in warnings]
         if flagged:
             lines += [">"] if problems or warnings else []
             lines.append("> **Findings**:")
             lines += [
-                f"> - {_SEVERITY_ICONS[f.severity]} **{t.name}** {f.check}: {f.message}"
+                f"> - {_SEVERITY_ICONS[f.severity]} **{md.text(t.name)}** {md.text(f.check)}: "
+                f"{md.text(f.message)}"
                 for t, f in flagged
             ]
         lines.append("")
@@ -126,47 +128,59 @@ def _section(tenant: TenantPlan) -> str:
         summary += f", {c.findings} finding(s)"
     if tenant.observation != "complete":
         summary += f", observation {tenant.observation}"
-    out = [f"<details><summary><b>{tenant.name}</b>: {summary}</summary>", ""]
+    out = [f"<details><summary><b>{md.html(tenant.name)}</b>: {md.html(summary)}</summary>", ""]
     if tenant.source:
-        out += [f"From `{tenant.source}`.", ""]
+        out += [f"From {md.code_span(tenant.source)}.", ""]
     out += [
-        f"- **{label}**: {status}" + (f" — {detail}" if detail else "")
+        f"- **{label}**: {md.text(status)}" + (f" — {md.text(detail)}" if detail else "")
         for label, status, detail in badge_text(tenant)
     ]
     out.append("")
     if tenant.operations:
         out.append("```diff")
         for op in tenant.operations:
-            out.append(_code(f"{symbol(op)} {op.kind.value} {op.target}{operation_suffix(op)}"))
-            out += [_code(f"      {d}") for d in detail_lines(op)]
+            out.append(
+                md.code_line(f"{symbol(op)} {op.kind.value} {op.target}{operation_suffix(op)}")
+            )
+            out += [md.code_line(f"      {d}") for d in detail_lines(op)]
         out += ["```", ""]
     for op in tenant.manual_steps:
         assert op.manual is not None
-        link = f" <{op.manual.link}>" if op.manual.link else ""
-        out += [f"**Manual: {op.manual.title}.** {op.manual.instructions}{link}", ""]
+        link = md.safe_link(op.manual.link)
+        shown = f" <{link}>" if link else ""
+        out += [
+            f"**Manual: {md.text(op.manual.title)}.** {md.text(op.manual.instructions)}{shown}",
+            "",
+        ]
     if tenant.findings:
         out.append("**Findings**")
-        out += [f"- {_SEVERITY_ICONS[f.severity]} {f.check}: {f.message}" for f in tenant.findings]
+        out += [
+            f"- {_SEVERITY_ICONS[f.severity]} {md.text(f.check)}: {md.text(f.message)}"
+            for f in tenant.findings
+        ]
         out.append("")
     if tenant.warnings:
         out.append("**Warnings**")
-        out += [f"- {w}" for w in tenant.warnings]
+        out += [f"- {md.text(w)}" for w in tenant.warnings]
         out.append("")
     if tenant.unknown:
         out.append("**Unknown** (nothing planned that depends on it)")
-        out += [f"- `{u.area}` ({u.code}): {u.reason}" for u in tenant.unknown]
+        out += [
+            f"- {md.code_span(u.area)} ({md.text(u.code)}): {md.text(u.reason)}"
+            for u in tenant.unknown
+        ]
         out.append("")
     if tenant.problems:
         out.append("**Problems** (not planned)")
-        out += [f"- `{p.subject}`: {p.message}" for p in tenant.problems]
+        out += [f"- {md.code_span(p.subject)}: {md.text(p.message)}" for p in tenant.problems]
         out.append("")
     if tenant.guard_violations:
         out.append("**Guards**")
-        out += [f"- {g}" for g in tenant.guard_violations]
+        out += [f"- {md.text(g)}" for g in tenant.guard_violations]
         out.append("")
     if tenant.notes:
         out.append("**Notes**")
-        out += [f"- {n}" for n in tenant.notes]
+        out += [f"- {md.text(n)}" for n in tenant.notes]
         out.append("")
     out += ["</details>", ""]
     return "\n".join(out) + "\n"

@@ -32,6 +32,11 @@ class FaultRule:
     #: with ``drop``: run the request first, then drop the connection (the answer is lost
     #: but the change was made, as when a connection breaks after the service acted)
     after: bool = False
+    #: the error message of the answer (default "Injected fault.")
+    message: str | None = None
+    #: put the request line and its headers (the bearer token too) into the message, as a
+    #: misbehaving proxy or service does: what a client must never show
+    echo_request: bool = False
     hits: int = 0
 
     def matches(self, service: str, method: str, path: str, tenant_id: str | None) -> bool:
@@ -63,6 +68,8 @@ class Faults:
         service: str | None = None,
         retry_after: int | None = None,
         after: bool = False,
+        message: str | None = None,
+        echo_request: bool = False,
     ) -> FaultRule:
         rule = FaultRule(
             method=method,
@@ -74,6 +81,8 @@ class Faults:
             service=service,
             retry_after=retry_after,
             after=after,
+            message=message,
+            echo_request=echo_request,
         )
         with self._lock:
             self.rules.append(rule)

@@ -282,7 +282,11 @@ class Sandbox:
             )
             if fault.drop:
                 raise DropConnection()
-            return self._fault_response(service, fault.status, fault.retry_after)
+            message = fault.message or "Injected fault."
+            if fault.echo_request:
+                echoed = "; ".join(f"{k}: {v}" for k, v in request.headers.items())
+                message += f" Request: {request.method} {request.full_path}; {echoed}"
+            return self._fault_response(service, fault.status, fault.retry_after, message)
         with self.rt.lock:
             if self.rt.consents_pending and service in ("login", "graph"):
                 settle_consents(self.rt, now)
@@ -306,14 +310,16 @@ class Sandbox:
             raise DropConnection()
         return response
 
-    def _fault_response(self, service: str, status: int, retry_after: int | None) -> Response:
+    def _fault_response(
+        self, service: str, status: int, retry_after: int | None, message: str = "Injected fault."
+    ) -> Response:
         headers = {"Retry-After": str(retry_after or 1)} if status in (429, 503) else {}
         if service == "graph":
             code = {429: "TooManyRequests", 503: "serviceNotAvailable", 504: "gatewayTimeout"}.get(
                 status, "generalException"
             )
             response = self.graph.error_response(
-                GraphError(status, code, "Injected fault.", headers), "fault", "fault"
+                GraphError(status, code, message, headers), "fault", "fault"
             )
         elif service == "login":
             response = Response(
@@ -327,7 +333,7 @@ class Sandbox:
             )
         else:
             response = Response(
-                status, {"error": {"code": str(status), "message": "Injected fault."}}, headers
+                status, {"error": {"code": str(status), "message": message}}, headers
             )
         response.fault = True
         return response

@@ -178,6 +178,7 @@ def test_a_missing_secret_is_one_line_before_any_network_call(
     result = invoke(desired)
     assert result.exit_code == 1
     assert result.stdout.strip().splitlines() == [
-        "FAIL  secrets       environment variable TENANTCTL_CLIENT_SECRET is not set "
-        "(secret env:TENANTCTL_CLIENT_SECRET); fix: export it, or point msp.yaml at it"
+        "FAIL  secrets       env:TENANTCTL_CLIENT_SECRET: the environment variable is not set; "
+        "export it before running tenantctl (in CI, map the secret into the job's environment); "
+        "fix: export it, or point msp.yaml at it"
     ]

@@ -10,6 +10,7 @@ import base64
 import datetime
 import json
 import logging
+import ssl
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -20,6 +21,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+from requests.adapters import HTTPAdapter
 
 from controller.connectors import (
     ClientAssertion,
@@ -27,6 +29,8 @@ from controller.connectors import (
     ConnectionSettings,
     TokenProvider,
 )
+from controller.connectors._auth import requests_session
+from controller.connectors._http import ssl_context
 from controller.errors import (
     ConsentMissing,
     CredentialError,
@@ -34,6 +38,7 @@ from controller.errors import (
     ServiceFault,
     UnknownTenant,
 )
+from controller.sandbox._tls import ensure_certificates
 from tests.connectors.conftest import (
     CIPP_CLIENT,
     CIPP_SECRET,
@@ -218,19 +223,41 @@ def test_overridden_login_skips_instance_discovery() -> None:
     assert all(call.request.url.startswith(sandbox) for call in responses.calls)
 
 
+def _roots(context: ssl.SSLContext) -> set[str]:
+    return {
+        dict(part[0] for part in cert["subject"]).get("commonName", "")
+        for cert in context.get_ca_certs()
+    }
+
+
+def test_msal_and_the_http_core_trust_the_same_roots(tmp_path: Path) -> None:
+    """One CA policy, as the README documents spec.caBundle: extra CAs on top of the public
+    roots (certifi), for token requests (MSAL's requests session) as for every other call."""
+    ca_path, _, _ = ensure_certificates(tmp_path / "ca")
+    session = requests_session(str(ca_path))
+    adapter = session.get_adapter("https://login.microsoftonline.com/")
+    assert isinstance(adapter, HTTPAdapter)
+    msal_context = adapter.poolmanager.connection_pool_kw.get("ssl_context")
+    assert isinstance(msal_context, ssl.SSLContext)
+    core_roots = _roots(ssl_context(ca_path))
+    assert _roots(msal_context) == core_roots
+    assert "tenantctl sandbox CA" in core_roots  # the extra CA, from caBundle
+    assert "ISRG Root X1" in core_roots  # a public root, from certifi
+    assert session.trust_env is False
+
+
 @responses.activate
-def test_private_ca_bundle_wins_over_requests_ca_bundle(
+def test_the_environments_ca_bundle_is_not_used(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    bundle = tmp_path / "ca.pem"
-    bundle.write_text("not used by the mock")
+    ca_path, _, _ = ensure_certificates(tmp_path / "ca")
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "somebody-elses.pem"))
     monkeypatch.setenv("CURL_CA_BUNDLE", str(tmp_path / "somebody-elses.pem"))
     discovery()
     token_ok()
-    run(TokenProvider(make_settings(ca_bundle=bundle)).token(TENANT, "graph"))
+    run(TokenProvider(make_settings(ca_bundle=ca_path)).token(TENANT, "graph"))
     verified = {call.request.req_kwargs["verify"] for call in responses.calls}  # type: ignore[attr-defined]
-    assert verified == {str(bundle)}
+    assert verified == {True}  # the adapter's context, not a path from the environment
 
 
 def _certificate() -> tuple[str, str]:

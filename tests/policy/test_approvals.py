@@ -29,8 +29,10 @@ WEEK = dt.timedelta(days=7)
 
 
 def decided_plan() -> Plan:
+    """A decided plan with a readable id (decide computes the content hash; the tests that
+    check a plan file against it use real plans, in test_plan_tampering.py)."""
     policy = Policy.model_validate({"kinds": {"group.addMember": "allow", "user.delete": "deny"}})
-    return decide(
+    decided = decide(
         plan(
             tenant(
                 "contoso",
@@ -40,11 +42,11 @@ def decided_plan() -> Plan:
                 op("consent.grant", "tenant:contoso", op_id="c4", backend=Backend.MANUAL),
             ),
             tenant("fabrikam", op("user.update", "user:bob@fabrikam.example", tenant="fabrikam")),
-            plan_id="ab12cd34" + "0" * 56,
         ),
         policy,
         {},
     )
+    return decided.model_copy(update={"plan_id": "ab12cd34" + "0" * 56})
 
 
 def write_plan(directory: Path, the_plan: Plan | None = None) -> Path:
@@ -284,7 +286,7 @@ def test_an_edited_record_is_refused_naming_the_file(tmp_path: Path) -> None:
     approve(tmp_path)
     (path,) = (tmp_path / "approvals").iterdir()
     data = json.loads(path.read_text())
-    data["expires_at"] = "2030-01-01T00:00:00Z"
+    data["expires_at"] = "2026-12-20T00:00:00Z"
     path.write_text(json.dumps(data, indent=2))
     with pytest.raises(ApprovalError) as refused:
         load_approvals(tmp_path / "approvals", NOW)

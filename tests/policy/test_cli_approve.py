@@ -119,7 +119,8 @@ def test_nothing_to_approve(tmp_path: Path) -> None:
     path = write_plan(tmp_path, allowed)
     _fails_with(
         run(str(path), "--by", "alice", "--approvals", str(tmp_path)),
-        "nothing to approve in plan ffffffff: every operation is allowed by policy, denied, "
+        f"nothing to approve in plan {allowed.plan_id[:8]}: every operation is allowed by "
+        "policy, denied, "
         "or a manual step",
     )
 

@@ -4,6 +4,7 @@ msp.yaml and in the tenant file), their precedence, manual steps, and policy_fai
 from __future__ import annotations
 
 from controller.models import Decision, Policy, PolicyRules
+from controller.plan.planner import plan_id_of
 from controller.plan.types import Backend, Operation, Plan
 from controller.policy import MANUAL_REASON, decide, policy_failures
 from tests.policy.factory import op, plan, tenant
@@ -131,7 +132,7 @@ def test_decide_leaves_the_input_plan_alone_and_keeps_order() -> None:
     decided = decide(original, Policy(), {})
     assert all(o.decision is None for o in original.operations)
     assert [o.target for o in decided.operations] == ["b", "a"]
-    assert decided.plan_id == original.plan_id
+    assert decided.plan_id == plan_id_of(decided) != plan_id_of(original)
 
 
 def test_a_denied_operation_fails_the_policy_check_and_names_the_rule() -> None:

@@ -178,3 +178,24 @@ def test_the_sandbox_stands_apart() -> None:
 
 def test_the_package_version_module_imports_nothing_of_the_package() -> None:
     assert not [n for n in _imports(PACKAGE / "__init__.py") if _target(n)]
+
+
+# Modules every layer may use: they stand on nothing but the standard library (and, for the
+# signature format, cryptography), so that using them never drags a service client along.
+FOUNDATIONS: dict[str, tuple[str, ...]] = {
+    "redaction.py": ("controller", "httpx", "msal", "requests"),
+    "regular_files.py": ("controller", "httpx", "msal", "requests"),
+    "policy/signatures.py": ("controller.connectors", "controller.cli", "httpx", "msal"),
+}
+
+
+@pytest.mark.parametrize("module", sorted(FOUNDATIONS))
+def test_foundation_modules_import_nothing_above_them(module: str) -> None:
+    allowed = {"controller.errors", "controller.regular_files"}
+    breaches = [
+        name
+        for name in sorted(_imports(PACKAGE / module))
+        for banned in FOUNDATIONS[module]
+        if (name == banned or name.startswith(banned + ".")) and name not in allowed
+    ]
+    assert breaches == []

@@ -344,7 +344,7 @@ def test_a_directory_named_like_a_tenant_file(
 ) -> None:
     (tmp_path / "desired" / "tenants" / "folder.yaml").mkdir(parents=True)
     assert validate(tmp_path, monkeypatch, {"contoso": TENANT}) == [
-        "desired/tenants/folder.yaml:1:1: cannot read: Is a directory"
+        "desired/tenants/folder.yaml:1:1: is a directory, not a regular file"
     ]
 
 

@@ -126,7 +126,7 @@ def test_an_unreadable_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
         "desired/msp.yaml:1:1: missing: every desired state needs msp.yaml",
-        "desired/tenants/dir.yaml:1:1: cannot read: Is a directory",
+        "desired/tenants/dir.yaml:1:1: is a directory, not a regular file",
     ]
 
 
