@@ -23,6 +23,7 @@ from controller.apply import (
     RunStatus,
 )
 from controller.errors import UsageError
+from controller.plan.params import NewUser, PasswordProfile, UserCreateParams
 from tests.policy.factory import op
 
 
@@ -160,7 +161,16 @@ def test_a_killed_process_leaves_an_intent_without_result(tmp_path: Path) -> Non
 def test_no_operation_parameter_is_stored(tmp_path: Path) -> None:
     path = tmp_path / "journal.sqlite"
     secret = "Tr0ub4dor&3-very-secret"
-    leaky = op("user.create", "user:a@c.example", params={"passwordProfile": {"password": secret}})
+    new_user = UserCreateParams(
+        body=NewUser(
+            account_enabled=True,
+            display_name=secret,
+            mail_nickname="a",
+            user_principal_name="a@c.example",
+            password_profile=PasswordProfile(force_change_password_next_sign_in=True),
+        )
+    )
+    leaky = op("user.create", "user:a@c.example", params=new_user)
     with Journal.open(path) as journal:
         run = journal.start_run("apply")
         journal.intent(run, leaky)
