@@ -13,6 +13,7 @@ import click
 
 from controller.apply import (
     DEFAULT_JOURNAL,
+    HoldReason,
     Journal,
     Outcome,
     OutcomeStatus,
@@ -162,7 +163,7 @@ def _ask(
     waiting = [
         op
         for op, held in gate(plan, approvals).items()
-        if held is not None and held.hold and held.hold.value == "pending-approval"
+        if held is not None and held.hold is HoldReason.PENDING_APPROVAL
     ]
     if not waiting:
         return approvals

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from controller.apply import DEFAULT_JOURNAL, Journal, OperationRecord, RunRecord
+from controller.apply import DEFAULT_JOURNAL, Journal, OperationRecord, OutcomeStatus, RunRecord
 from controller.cli.options import format_option
 from controller.cli.terminal import Terminal
 from controller.errors import UsageError
@@ -131,7 +131,7 @@ def _show_run(
 def _status(op: OperationRecord) -> str:
     if op.interrupted:
         return INTERRUPTED
-    if op.status == "held" and op.hold:
+    if op.status is OutcomeStatus.HELD and op.hold:
         return f"held: {op.hold}"
     return op.status or "-"
 

@@ -20,6 +20,7 @@ from controller.apply import (
     HoldReason,
     Journal,
     Outcome,
+    OutcomeStatus,
     RunStatus,
 )
 from controller.errors import UsageError
@@ -105,6 +106,10 @@ def test_failures_and_holds_are_recorded(journal: Journal) -> None:
     )
     assert blocked.detail == "waits for user.create user:a@c.example (failed)"
     assert not blocked.interrupted
+    # read back as the enums they were written from, not as strings
+    assert failed.status is OutcomeStatus.FAILED and failed.hold is None
+    assert blocked.status is OutcomeStatus.HELD and blocked.hold is HoldReason.BLOCKED
+    assert journal.runs()[0].status is RunStatus.FAILED
     with pytest.raises(ValueError, match="not executed"):
         journal.held(run, CREATE, Outcome.succeeded())
 
