@@ -25,6 +25,7 @@ from controller.connectors._check import (
     diagnose_gdap,
     diagnose_partner,
 )
+from controller.connectors._cipp_results import CippResult, PasswordReset, parse_results
 from controller.connectors._connections import Connections
 from controller.connectors._endpoints import CLOUD_ENDPOINTS, ServiceEndpoints, endpoints_for
 from controller.connectors._http import HttpCore, Route
@@ -43,7 +44,7 @@ from controller.connectors._settings import (
     settings_from_msp,
 )
 from controller.connectors._translate import LICENCE_REQUIRED, is_licence_required
-from controller.connectors.cipp import CippClient, CippResult, PasswordReset, parse_results
+from controller.connectors.cipp import CippClient
 from controller.connectors.exchange import ExchangeClient, generic_hashtable
 from controller.connectors.graph import (
     EXCHANGE_ADMINISTRATOR,
