@@ -28,8 +28,19 @@ from controller.connectors._check import (
 from controller.connectors._cipp_results import CippResult, PasswordReset, parse_results
 from controller.connectors._connections import Connections
 from controller.connectors._endpoints import CLOUD_ENDPOINTS, ServiceEndpoints, endpoints_for
+from controller.connectors._exchange_adapter import (
+    ExchangeAdapter,
+    FailedRead,
+    Holders,
+    IdLookup,
+    ObjectRef,
+    Recipient,
+)
+from controller.connectors._exchange_cipp import CippExchange
+from controller.connectors._exchange_direct import DirectExchange
 from controller.connectors._http import HttpCore, Route
 from controller.connectors._messages import BatchOutcome, BatchRequest, ServiceResponse
+from controller.connectors._principals import graph_principals
 from controller.connectors._redact import redact
 from controller.connectors._retry import RetryPolicy
 from controller.connectors._settings import (
@@ -72,6 +83,7 @@ __all__ = [
     "BatchRequest",
     "CheckResult",
     "CippClient",
+    "CippExchange",
     "CippResult",
     "CippSettings",
     "ClientAssertion",
@@ -80,13 +92,20 @@ __all__ = [
     "ConnectionSettings",
     "Connections",
     "Credential",
+    "DirectExchange",
+    "ExchangeAdapter",
     "ExchangeClient",
+    "FailedRead",
     "GraphClient",
     "GraphUrls",
+    "Holders",
     "HttpCore",
+    "IdLookup",
+    "ObjectRef",
     "PartnerCenterClient",
     "PasswordReset",
     "ReadResult",
+    "Recipient",
     "Resource",
     "RetryPolicy",
     "Route",
@@ -104,6 +123,7 @@ __all__ = [
     "endpoints_for",
     "estimate_graph_units",
     "generic_hashtable",
+    "graph_principals",
     "is_licence_required",
     "parse_results",
     "redact",

@@ -28,7 +28,6 @@ Exchange operations go through ``exchange`` (admin REST ``InvokeCommand``) or ``
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
@@ -41,7 +40,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import SkipJsonSchema
 
-from controller.models import OperationKind
+from controller.models import MailboxRight, OperationKind
 
 __all__ = [
     "PARAMS_MODELS",
@@ -181,14 +180,6 @@ class ExchangeObjectPatch(_ParamsModel):
     name: str | None = None
     display_name: str | None = None
     alias: str | None = None
-
-
-class MailboxRight(StrEnum):
-    """A shared mailbox permission, named as Exchange names the access right."""
-
-    FULL_ACCESS = "FullAccess"
-    SEND_AS = "SendAs"
-    SEND_ON_BEHALF = "SendOnBehalf"
 
 
 class RoleAssignment(_ParamsModel):
