@@ -2,12 +2,11 @@
 
 Each executor takes the tenant's :class:`TenantSession`, the :class:`Operation` and its
 params, typed by kind (the contract in ``controller/plan/params.py``), and returns a short
-detail for the journal, or an :class:`Outcome` when the result is not a plain success (a bulk consent
-queued in CIPP). Failures are raised as the error tree; the engine turns them into outcomes.
+detail for the journal, or an :class:`Outcome` when the result is not a plain success (a bulk
+consent queued in CIPP). Failures are raised as the error tree; the engine turns them into
+outcomes. Distribution groups, shared mailboxes and permissions go through the tenant's
+Exchange route (``TenantSession.exchange``), whichever it is.
 
-Ids that are ``null`` in params belong to objects this plan creates: the create executor
-records the new id in ``session.created`` and the dependents read it from there (falling back
-to a lookup by address, so a re-run after a crash still finds an object created before it).
 Passwords are generated here, stored in the secret sink first (so none is ever lost), and
 appear nowhere else.
 """
@@ -16,12 +15,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from controller.apply.outcomes import HoldReason, Outcome
-from controller.apply.secret_sink import SecretSink, generate_password
-from controller.connectors import CippClient, Connections, ExchangeClient, GraphClient
+from controller.apply.secret_sink import generate_password
+from controller.apply.session import TenantSession
+from controller.connectors import ObjectRef
 from controller.errors import (
     Conflict,
     NeedsHuman,
@@ -36,8 +35,7 @@ from controller.models.permissions import (
     GRAPH_APP_ID,
     REQUIRED_PERMISSIONS,
 )
-from controller.observe import translate
-from controller.plan import Backend, Operation
+from controller.plan import Operation
 from controller.plan.params import (
     ConsentGrantParams,
     DistributionGroupAddMemberParams,
@@ -53,7 +51,6 @@ from controller.plan.params import (
     GroupUpdateParams,
     MailboxPermissionAddParams,
     MailboxPermissionParams,
-    MailboxRight,
     SharedMailboxCreateParams,
     SharedMailboxDeleteParams,
     SharedMailboxUpdateParams,
@@ -66,7 +63,7 @@ from controller.plan.params import (
 )
 
 Result = str | Outcome
-Executor = Callable[["TenantSession", Operation], Awaitable[Result]]
+Executor = Callable[[TenantSession, Operation], Awaitable[Result]]
 P = TypeVar("P")
 
 USER_VERIFY_SELECT = (
@@ -75,76 +72,9 @@ USER_VERIFY_SELECT = (
 )
 
 
-@dataclass
-class TenantSession:
-    """What executors share while one tenant's operations run."""
-
-    tenant: str
-    tenant_id: str
-    connections: Connections
-    sink: SecretSink
-    now: dt.datetime
-    run_id: int
-    created: dict[tuple[str, str], str] = field(default_factory=dict)
-
-    @property
-    def graph(self) -> GraphClient:
-        return self.connections.graph(self.tenant_id)
-
-    @property
-    def exchange(self) -> ExchangeClient:
-        return self.connections.exchange(self.tenant_id)
-
-    @property
-    def cipp(self) -> CippClient:
-        return self.connections.cipp()
-
-    async def user_id(self, given: str | None, upn: str) -> str:
-        if given:
-            return given
-        known = self.created.get(("user", upn.lower()))
-        if known:
-            return known
-        found = await self.graph.find_user(upn)
-        if found is None:
-            raise NotFound(f"user {upn} does not exist", service="graph", tenant=self.tenant_id)
-        return str(found["id"])
-
-    async def group_id(self, given: str | None, nickname: str) -> str:
-        if given:
-            return given
-        known = self.created.get(("group", nickname.lower()))
-        if known:
-            return known
-        found = await self.graph.find_groups(nickname)
-        if len(found) != 1:
-            raise NotFound(
-                f"group {nickname} not found (or not unique)",
-                service="graph",
-                tenant=self.tenant_id,
-            )
-        return str(found[0]["id"])
-
-    async def cipp_group_id(self, given: str | None, address: str) -> str:
-        if given:
-            return given
-        known = self.created.get(("distributionGroup", address.lower()))
-        if known:
-            return known
-        for group in await self.cipp.list_groups(self.tenant_id):
-            if str(group.get("mail") or "").lower() == address.lower():
-                return str(group["id"])
-        raise NotFound(f"group {address} not found in CIPP", service="cipp", tenant=self.tenant_id)
-
-
 def _key(op: Operation) -> str:
     """The object part of the target: ``user:alice@x`` -> ``alice@x``."""
     return op.target.partition(":")[2]
-
-
-def _split(address: str) -> tuple[str, str]:
-    local, _, domain = address.partition("@")
-    return local, domain
 
 
 # --- users -------------------------------------------------------------------------------
@@ -288,178 +218,67 @@ async def group_member(s: TenantSession, op: Operation, p: GroupMemberParams) ->
     return f"{'added' if adding else 'removed'} {member} {'to' if adding else 'from'} {nickname}"
 
 
-# --- Exchange objects -----------------------------------------------------------------------
+# --- Exchange objects, through the tenant's route (TenantSession.exchange) ------------------
 
 
 async def dg_create(s: TenantSession, op: Operation, p: DistributionGroupCreateParams) -> Result:
     address = p.primary_smtp_address
-    if op.backend is Backend.CIPP:
-        local, domain = _split(address)
-        await s.cipp.add_distribution_group(s.tenant_id, p.display_name, local, domain)
-        s.created[("distributionGroup", address.lower())] = await s.cipp_group_id(None, address)
-        return f"created distribution group {address} through CIPP"
-    created = await s.exchange.create_distribution_group(p.name, address)
-    if p.display_name and p.display_name != p.name:
-        await s.exchange.invoke(
-            "Set-DistributionGroup",
-            {"Identity": address, "DisplayName": p.display_name},
-            idempotent=True,
-        )
-    s.created[("distributionGroup", address.lower())] = str(
-        created.get("ExternalDirectoryObjectId") or created.get("Guid") or address
-    )
-    return f"created distribution group {address}"
+    group_id = await s.exchange.create_distribution_group(p.name, p.display_name, address)
+    s.created[("distributionGroup", address.lower())] = group_id
+    return f"created distribution group {address}{s.exchange.via}"
 
 
 async def dg_update(s: TenantSession, op: Operation, p: DistributionGroupUpdateParams) -> Result:
-    if op.backend is Backend.CIPP:
-        raise _not_through_cipp(s, op)
-    changes = {_exchange_field(k): v for k, v in p.set.model_dump(mode="json").items()}
-    await s.exchange.invoke(
-        "Set-DistributionGroup", {"Identity": p.identity, **changes}, idempotent=True
-    )
+    changes = p.set.model_dump(mode="json")
+    await s.exchange.update_distribution_group(p.identity, changes)
     return f"updated distribution group {p.identity}: {', '.join(sorted(changes))}"
 
 
 async def dg_delete(s: TenantSession, op: Operation, p: DistributionGroupDeleteParams) -> Result:
-    identity = p.identity
-    if op.backend is Backend.CIPP:
-        await s.cipp.delete_group(
-            s.tenant_id, p.id, group_type="Distribution list", display_name=identity
-        )
-        return f"deleted distribution group {identity} through CIPP"
-    try:
-        await s.exchange.invoke(
-            "Remove-DistributionGroup", {"Identity": identity, "Confirm": False}, idempotent=True
-        )
-    except NotFound:
-        return f"distribution group {identity} was already deleted"
-    return f"deleted distribution group {identity}"
+    if not await s.exchange.delete_distribution_group(ObjectRef(p.identity, p.id)):
+        return f"distribution group {p.identity} was already deleted"
+    return f"deleted distribution group {p.identity}{s.exchange.via}"
 
 
 async def dg_member(s: TenantSession, op: Operation, p: DistributionGroupMemberParams) -> Result:
-    identity = p.identity
-    member = p.member
-    adding = isinstance(p, DistributionGroupAddMemberParams)
-    if op.backend is Backend.CIPP:
-        group_id = await s.cipp_group_id(p.id, identity)
-        member_id = await s.user_id(None, member)
-        change = {member_id: member}
-        await s.cipp.edit_group(
-            s.tenant_id, group_id, add=change if adding else None, remove=None if adding else change
-        )
-        return f"{'added' if adding else 'removed'} {member} {'to' if adding else 'from'} {identity} through CIPP"
-    try:
-        if adding:
-            await s.exchange.add_distribution_group_member(identity, member)
-        else:
-            await s.exchange.remove_distribution_group_member(identity, member)
-    except Conflict:
-        pass  # MemberAlreadyExistsException: already what we want
-    rows = await s.exchange.distribution_group_members(identity)
-    # A member may be named by its primary SMTP address or its UPN (WindowsLiveID).
-    present = member.lower() in {
-        str(r.get(key) or "").lower()
-        for r in rows
-        for key in ("PrimarySmtpAddress", "WindowsLiveID")
-    }
-    if present != adding:
-        raise _not_visible_yet(
-            s, "exchange", f"{identity}: the membership change for {member} is not visible yet"
-        )
-    return f"{'added' if adding else 'removed'} {member} {'to' if adding else 'from'} {identity}"
+    group = ObjectRef(p.identity, p.id or s.created_id("distributionGroup", p.identity))
+
+    async def member_id() -> str:
+        return await s.user_id(None, p.member)
+
+    if isinstance(p, DistributionGroupAddMemberParams):
+        await s.exchange.add_member(group, p.member, member_id)
+        return f"added {p.member} to {p.identity}{s.exchange.via}"
+    await s.exchange.remove_member(group, p.member, member_id)
+    return f"removed {p.member} from {p.identity}{s.exchange.via}"
 
 
 async def mailbox_create(s: TenantSession, op: Operation, p: SharedMailboxCreateParams) -> Result:
     address = p.primary_smtp_address
-    if op.backend is Backend.CIPP:
-        local, domain = _split(address)
-        await s.cipp.add_shared_mailbox(s.tenant_id, p.display_name, local, domain)
-        return f"created shared mailbox {address} through CIPP"
-    await s.exchange.create_shared_mailbox(
-        p.name, address, display_name=p.display_name, alias=p.alias
-    )
-    return f"created shared mailbox {address}"
+    await s.exchange.create_shared_mailbox(p.name, p.display_name, address, p.alias)
+    return f"created shared mailbox {address}{s.exchange.via}"
 
 
 async def mailbox_update(s: TenantSession, op: Operation, p: SharedMailboxUpdateParams) -> Result:
-    if op.backend is Backend.CIPP:
-        raise _not_through_cipp(s, op)
-    changes = {_exchange_field(k): v for k, v in p.set.model_dump(mode="json").items()}
-    await s.exchange.invoke("Set-Mailbox", {"Identity": p.identity, **changes}, idempotent=True)
+    changes = p.set.model_dump(mode="json")
+    await s.exchange.update_shared_mailbox(p.identity, changes)
     return f"updated shared mailbox {p.identity}: {', '.join(sorted(changes))}"
 
 
 async def mailbox_delete(s: TenantSession, op: Operation, p: SharedMailboxDeleteParams) -> Result:
-    if op.backend is Backend.CIPP:
-        raise _not_through_cipp(s, op)
-    identity = p.identity
-    try:
-        await s.exchange.invoke(
-            "Remove-Mailbox", {"Identity": identity, "Confirm": False}, idempotent=True
-        )
-    except NotFound:
-        return f"shared mailbox {identity} was already deleted"
-    return f"deleted shared mailbox {identity}"
+    if not await s.exchange.delete_shared_mailbox(p.identity):
+        return f"shared mailbox {p.identity} was already deleted"
+    return f"deleted shared mailbox {p.identity}{s.exchange.via}"
 
 
 async def mailbox_permission(s: TenantSession, op: Operation, p: MailboxPermissionParams) -> Result:
-    identity = p.identity
-    right = p.right
-    holder = p.holder
-    adding = isinstance(p, MailboxPermissionAddParams)
-    verb = "granted" if adding else "removed"
-    if op.backend is Backend.CIPP:
-        key = {
-            MailboxRight.FULL_ACCESS: "full_access",
-            MailboxRight.SEND_AS: "send_as",
-            MailboxRight.SEND_ON_BEHALF: "send_on_behalf",
-        }[right]
-        await s.cipp.edit_mailbox_permissions(
-            s.tenant_id, identity, **{f"{'add' if adding else 'remove'}_{key}": [holder]}
-        )
-        return f"{verb} {right} on {identity} for {holder} through CIPP"
-    exchange = s.exchange
-    try:
-        if right is MailboxRight.FULL_ACCESS:
-            await (
-                exchange.add_full_access(identity, holder)
-                if adding
-                else exchange.remove_full_access(identity, holder)
-            )
-        elif right is MailboxRight.SEND_AS:
-            await (
-                exchange.add_send_as(identity, holder)
-                if adding
-                else exchange.remove_send_as(identity, holder)
-            )
-        else:
-            await exchange.set_send_on_behalf(
-                identity, add=[holder] if adding else [], remove=[] if adding else [holder]
-            )
-    except Conflict:
-        pass  # already granted: the state we want
-    if (holder.lower() in await _exchange_holders(exchange, identity, right, holder)) != adding:
-        raise _not_visible_yet(
-            s, "exchange", f"{identity}: the {right} change for {holder} is not visible yet"
-        )
-    return f"{verb} {right} on {identity} for {holder}"
-
-
-async def _exchange_holders(
-    exchange: ExchangeClient, identity: str, right: MailboxRight, holder: str
-) -> frozenset[str]:
-    """Read a mailbox permission back. Exchange names holders by UPN, alias or name; the
-    holder's own local part is enough to recognise it here."""
-    directory = {holder.lower(): holder.lower(), holder.partition("@")[0].lower(): holder.lower()}
-    if right is MailboxRight.FULL_ACCESS:
-        return translate.full_access_holders(
-            await exchange.mailbox_permissions(identity), directory
-        )
-    if right is MailboxRight.SEND_AS:
-        return translate.send_as_holders(await exchange.recipient_permissions(identity), directory)
-    mailboxes = await exchange.invoke("Get-Mailbox", {"Identity": identity})
-    return translate.send_on_behalf_holders(mailboxes[0] if mailboxes else {}, directory)
+    if isinstance(p, MailboxPermissionAddParams):
+        await s.exchange.grant(p.identity, p.right, p.holder)
+        verb = "granted"
+    else:
+        await s.exchange.revoke(p.identity, p.right, p.holder)
+        verb = "removed"
+    return f"{verb} {p.right} on {p.identity} for {p.holder}{s.exchange.via}"
 
 
 # --- onboarding ---------------------------------------------------------------------------
@@ -506,20 +325,6 @@ async def assign_exchange_role(
 def _not_visible_yet(s: TenantSession, service: Service, what: str) -> PropagationPending:
     """A write the service accepted but does not show on reading back: held, re-run later."""
     return PropagationPending(what, service=service, tenant=s.tenant_id, delay=30)
-
-
-def _not_through_cipp(s: TenantSession, op: Operation) -> NeedsHuman:
-    return NeedsHuman(
-        f"{op.kind.value} {op.target}: CIPP has no endpoint tenantctl can use for this; "
-        "do it in CIPP or the Exchange admin center, or give the app the Exchange "
-        "Administrator role (exchange: direct)",
-        service="cipp",
-        tenant=s.tenant_id,
-    )
-
-
-def _exchange_field(name: str) -> str:
-    return {"name": "Name", "displayName": "DisplayName", "alias": "Alias"}.get(name, name)
 
 
 def _norm(value: Any) -> Any:

@@ -1,6 +1,8 @@
 """Observe: read every tenant's real state through the connectors.
 
-``translate`` is pure (service JSON -> observed values); ``tenant`` holds the reads. Tenants
+``translate`` is pure (service JSON -> observed values); ``tenant`` holds the reads, and
+``exchange`` the reads of Exchange objects through the tenant's route (an Exchange adapter of
+the connectors, direct or CIPP). Tenants
 are observed concurrently under a bound; a tenant that fails to observe is reported as
 unknown in every area and the others go on.
 """

@@ -4,9 +4,10 @@ The only I/O here goes through the connectors. Reads are grouped to keep round t
 one ``$batch`` for everything Graph can answer without an id (organization, the app's service
 principal, resource app roles, licences, users, groups, reports), a second for what needs the
 ids from the first (app role and directory role assignments, members of the declared groups,
-the one-shot-action ledger), then Exchange through the tenant's route. Only what the desired
-state manages is read: members of declared groups, permissions of declared mailboxes; an
-observer made with ``read_all`` (for ``tenantctl import``) reads them for every object.
+the one-shot-action ledger), then Exchange through the tenant's route (``exchange``). Only
+what the desired state manages is read: members of declared groups, permissions of declared
+mailboxes; an observer made with ``read_all`` (for ``tenantctl import``) reads them for every
+object.
 
 Every failure becomes :class:`~controller.models.observed.Unknown` for the area it affects,
 through ``translate.unknown_from_error``; nothing here turns an error into an empty list.
@@ -21,18 +22,22 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from controller.connectors import CheckResult, Connections, GraphUrls, diagnose_cipp, diagnose_gdap
-from controller.errors import NotFound, PermissionDenied, ServiceError, TenantctlError
-from controller.models import SharedMailbox, TenantConfig
+from controller.connectors import (
+    CheckResult,
+    Connections,
+    GraphUrls,
+    diagnose_cipp,
+    diagnose_gdap,
+    graph_principals,
+)
+from controller.errors import NotFound, ServiceError, TenantctlError
+from controller.models import TenantConfig
 from controller.models.observed import (
     ActionRecord,
     ConsentStatus,
     ExchangeAccess,
-    ExchangeRoute,
     GdapState,
-    ObservedDistributionGroup,
     ObservedGroup,
-    ObservedSharedMailbox,
     ObservedTenant,
     ObservedUser,
     Principal,
@@ -46,6 +51,7 @@ from controller.models.permissions import (
     ROLE_MANAGEMENT_PERMISSION,
 )
 from controller.observe import translate
+from controller.observe.exchange import observe_exchange
 
 T = TypeVar("T")
 
@@ -71,13 +77,6 @@ class PartnerFacts:
     cipp_tenants: dict[str, dict[str, Any]] | Unknown | None  # tenant id -> row; None: no CIPP
     cipp_access: dict[str, dict[str, Any]] | Unknown | None  # tenant id -> ExecAccessChecks row
     failed_checks: tuple[CheckResult, ...] = ()
-
-
-async def _attempt(what: str, call: Awaitable[T]) -> T | Unknown:
-    try:
-        return await call
-    except ServiceError as error:
-        return translate.unknown_from_error(error, what)
 
 
 async def read_partner_facts(connections: Connections, *, cipp: bool) -> PartnerFacts:
@@ -221,8 +220,14 @@ class TenantObserver:
         role_assigned, can_assign = self._roles(more.get("directoryRoles"), consent)
         groups = self._groups(groups_raw, member_reads, more)
         ledger = self._ledger(tenant, ledger_targets, more)
-        exchange, dgs, mailboxes = await self._exchange(
-            tenant, users, role_assigned, can_assign, cipp_manageable
+        exchange, dgs, mailboxes = await observe_exchange(
+            self.connections,
+            tenant,
+            users,
+            role_assigned=role_assigned,
+            can_assign=can_assign,
+            cipp_manageable=cipp_manageable,
+            read_all=self.read_all,
         )
         return ObservedTenant(
             name=tenant.metadata.name,
@@ -409,7 +414,7 @@ class TenantObserver:
                 elif isinstance(read, Unknown):
                     members = read
                 else:
-                    members = translate.members(_list_or_empty(read))
+                    members = graph_principals(_list_or_empty(read))
             groups.append(translate.group(item, members))
         return tuple(sorted(groups, key=lambda g: (g.key or "", g.id)))
 
@@ -444,230 +449,6 @@ class TenantObserver:
                         )
         return records
 
-    # -- Exchange ------------------------------------------------------------------------
-
-    async def _exchange(
-        self,
-        tenant: TenantConfig,
-        users: tuple[ObservedUser, ...] | Unknown,
-        role_assigned: bool | None,
-        can_assign: bool,
-        cipp_manageable: bool | None,
-    ) -> tuple[ExchangeAccess, Any, Any]:
-        spec = tenant.spec
-        mode = spec.exchange
-        wants_objects = bool(spec.distribution_groups or spec.shared_mailboxes)
-
-        def access(
-            state: Any, route: ExchangeRoute | None, propagated: bool | None
-        ) -> ExchangeAccess:
-            return ExchangeAccess(
-                state=state,
-                route=route,
-                role_assigned=role_assigned,
-                role_propagated=propagated,
-                cipp_manageable=cipp_manageable,
-                can_assign_role=can_assign,
-            )
-
-        if mode == "none" or (mode == "unmanaged" and not self.read_all):
-            # Nothing to manage and no badge to prove: save the tenant a token and a round trip
-            # (import, which reads everything, still finds out which route works).
-            off = Unknown(
-                "notManaged", f"Exchange is not managed in this tenant (exchange: {mode})"
-            )
-            return access("not-managed", None, None), off, off
-        directory = _directory(users)
-        direct_error: ServiceError | None = None
-        if mode in ("direct", "auto", "unmanaged") and role_assigned:
-            try:
-                dgs, mailboxes = await self._read_direct(tenant, directory, wants_objects)
-                return access("working-direct", "direct", True), dgs, mailboxes
-            except PermissionDenied as error:
-                direct_error = error  # role assigned, Exchange still says no: propagating
-            except ServiceError as error:
-                direct_error = error
-        use_cipp = mode == "cipp" or (mode == "auto" and cipp_manageable)
-        if use_cipp and cipp_manageable:
-            try:
-                dgs, mailboxes = await self._read_cipp(tenant, directory, wants_objects)
-                return access("working-cipp", "cipp", None), dgs, mailboxes
-            except ServiceError as error:
-                unknown = translate.unknown_from_error(error, "Exchange through CIPP")
-                return access("pending", None, None), unknown, unknown
-        if direct_error is not None:
-            if isinstance(direct_error, PermissionDenied):
-                unknown = Unknown(
-                    "propagating",
-                    "Exchange: the Exchange Administrator role is assigned but not effective yet "
-                    "(typically 30 minutes to 2 hours after assignment); re-run later",
-                )
-                return access("propagating", None, False), unknown, unknown
-            unknown = translate.unknown_from_error(direct_error, "Exchange")
-            return access("pending", None, None), unknown, unknown
-        if mode == "cipp":
-            reason = (
-                "Exchange: CIPP cannot manage this tenant"
-                if cipp_manageable is False
-                else "Exchange: no CIPP connection is configured in msp.yaml"
-            )
-        elif role_assigned is None:
-            reason = "Exchange: the app's directory roles could not be read"
-        else:
-            reason = (
-                "Exchange: the app does not hold the Exchange Administrator role in this tenant"
-            )
-        unknown = Unknown("notManaged", reason)
-        state = "not-managed" if mode == "unmanaged" else "pending"
-        return access(state, None, None), unknown, unknown
-
-    async def _read_direct(
-        self, tenant: TenantConfig, directory: dict[str, str], wants_objects: bool
-    ) -> tuple[Any, Any]:
-        exchange = self.connections.exchange(tenant.metadata.tenant_id)
-        spec = tenant.spec
-        mailbox_rows = await exchange.shared_mailboxes()
-        read_dgs = bool(spec.distribution_groups) or self.read_all
-        dg_rows = await exchange.distribution_groups() if read_dgs else []
-        for row in [*mailbox_rows, *dg_rows]:
-            _remember(directory, row)
-        declared_dgs = {d.primary_smtp_address.lower(): d for d in spec.distribution_groups}
-        declared_mbx = {m.primary_smtp_address.lower(): m for m in spec.shared_mailboxes}
-
-        async def dg(row: dict[str, Any]) -> ObservedDistributionGroup:
-            address = str(row.get("PrimarySmtpAddress", "")).lower()
-            declared = declared_dgs.get(address)
-            members: tuple[Principal, ...] | Unknown | None = None
-            if self.read_all or (declared is not None and declared.members is not None):
-                read = await _attempt(
-                    f"members of {address}", exchange.distribution_group_members(address)
-                )
-                members = (
-                    read
-                    if isinstance(read, Unknown)
-                    else tuple(
-                        sorted(
-                            (translate.exchange_member(m) for m in read),
-                            key=lambda p: (p.key or "", p.id),
-                        )
-                    )
-                )
-            return translate.exchange_distribution_group(row, members)
-
-        async def mailbox(row: dict[str, Any]) -> ObservedSharedMailbox:
-            address = str(row.get("PrimarySmtpAddress", "")).lower()
-            declared = declared_mbx.get(address)
-            if declared is None and not self.read_all:
-                return translate.exchange_shared_mailbox(row)
-            wants = _permission_reads(declared)
-            full: Any = None
-            send_as: Any = None
-            behalf: Any = None
-            if "full_access" in wants:
-                read = await _attempt(
-                    f"FullAccess on {address}", exchange.mailbox_permissions(address)
-                )
-                full = (
-                    read
-                    if isinstance(read, Unknown)
-                    else translate.full_access_holders(read, directory)
-                )
-            if "send_as" in wants:
-                read = await _attempt(
-                    f"SendAs on {address}", exchange.recipient_permissions(address)
-                )
-                send_as = (
-                    read
-                    if isinstance(read, Unknown)
-                    else translate.send_as_holders(read, directory)
-                )
-            if "send_on_behalf" in wants:
-                behalf = translate.send_on_behalf_holders(row, directory)
-            return translate.exchange_shared_mailbox(
-                row, full_access=full, send_as=send_as, send_on_behalf=behalf
-            )
-
-        dgs = await asyncio.gather(*(dg(r) for r in dg_rows))
-        mailboxes = await asyncio.gather(*(mailbox(r) for r in mailbox_rows))
-        return (
-            tuple(sorted(dgs, key=lambda d: d.key)),
-            tuple(sorted(mailboxes, key=lambda m: m.key)),
-        )
-
-    async def _read_cipp(
-        self, tenant: TenantConfig, directory: dict[str, str], wants_objects: bool
-    ) -> tuple[Any, Any]:
-        cipp = self.connections.cipp()
-        tenant_id = tenant.metadata.tenant_id
-        spec = tenant.spec
-        mailbox_rows = await cipp.list_mailboxes(tenant_id)
-        group_rows: list[dict[str, Any]] = []
-        if spec.distribution_groups or self.read_all:
-            group_rows = [
-                g
-                for g in await cipp.list_groups(tenant_id)
-                if str(g.get("calculatedGroupType", "")) == "distributionList"
-            ]
-        declared_dgs = {d.primary_smtp_address.lower(): d for d in spec.distribution_groups}
-        declared_mbx = {m.primary_smtp_address.lower(): m for m in spec.shared_mailboxes}
-
-        async def dg(row: dict[str, Any]) -> ObservedDistributionGroup:
-            address = str(row.get("mail") or "").lower()
-            declared = declared_dgs.get(address)
-            members: tuple[Principal, ...] | Unknown | None = None
-            if self.read_all or (declared is not None and declared.members is not None):
-                read = await _attempt(
-                    f"members of {address}", cipp.group_members(tenant_id, str(row.get("id")))
-                )
-                members = read if isinstance(read, Unknown) else translate.members(read)
-            return translate.cipp_distribution_group(row, members)
-
-        async def mailbox(row: dict[str, Any]) -> ObservedSharedMailbox:
-            address = str(row.get("primarySmtpAddress") or row.get("UPN") or "").lower()
-            declared = declared_mbx.get(address)
-            if declared is None and not self.read_all:
-                return translate.cipp_shared_mailbox(row)
-            wants = _permission_reads(declared)
-            read = await _attempt(
-                f"permissions on {address}", cipp.mailbox_permissions(tenant_id, address)
-            )
-            if isinstance(read, Unknown):
-                holders: dict[str, Any] = {
-                    "full_access": read,
-                    "send_as": read,
-                    "send_on_behalf": read,
-                }
-            else:
-                full, send_as, behalf = translate.cipp_permission_holders(read, directory)
-                holders = {"full_access": full, "send_as": send_as, "send_on_behalf": behalf}
-            for name in ("full_access", "send_as", "send_on_behalf"):
-                if name not in wants:
-                    holders[name] = None
-            return translate.cipp_shared_mailbox(row, **holders)
-
-        dgs = await asyncio.gather(*(dg(r) for r in group_rows))
-        mailboxes = await asyncio.gather(*(mailbox(r) for r in mailbox_rows))
-        return (
-            tuple(sorted(dgs, key=lambda d: d.key)),
-            tuple(sorted(mailboxes, key=lambda m: m.key)),
-        )
-
-
-def _permission_reads(declared: SharedMailbox | None) -> frozenset[str]:
-    """Which permission lists of a mailbox to read: the declared ones, or all of them when the
-    mailbox is not declared (an observer with ``read_all``)."""
-    if declared is None:
-        return frozenset(("full_access", "send_as", "send_on_behalf"))
-    return frozenset(
-        name
-        for name, value in (
-            ("full_access", declared.full_access),
-            ("send_as", declared.send_as),
-            ("send_on_behalf", declared.send_on_behalf),
-        )
-        if value is not None
-    )
-
 
 def _list_or_empty(answer: Any) -> list[dict[str, Any]]:
     if isinstance(answer, list):
@@ -684,27 +465,3 @@ def _single(answer: Any) -> dict[str, Any] | None:
             return values[0] if values else None
         return answer
     return None
-
-
-def _directory(users: tuple[ObservedUser, ...] | Unknown) -> dict[str, str]:
-    """Lowercase identity (UPN, mail, alias, display name) -> lowercase address, so Exchange's
-    permission holders (which it names in several ways) resolve to the addresses git uses."""
-    directory: dict[str, str] = {}
-    if isinstance(users, Unknown):
-        return directory
-    for user in users:
-        address = user.key
-        for name in (user.user_principal_name, user.mail, user.mail_nickname, user.display_name):
-            if name:
-                directory.setdefault(name.lower(), address)
-    return directory
-
-
-def _remember(directory: dict[str, str], row: Mapping[str, Any]) -> None:
-    address = str(row.get("PrimarySmtpAddress") or "").lower()
-    if not address:
-        return
-    for key in ("PrimarySmtpAddress", "Alias", "Name", "DisplayName", "Identity"):
-        value = row.get(key)
-        if value:
-            directory.setdefault(str(value).lower(), address)

@@ -5,21 +5,29 @@ Covers: ``Connections.exchange_adapter`` picks ``DirectExchange`` for ``direct``
 turns Exchange refusing the app on a listing or a write into ``PropagationPending`` (the role
 is not effective yet) but leaves a refused read of one object's permissions as what it is;
 a direct write that reading back does not show is ``PropagationPending``; holders come back
-as Exchange names them; what CIPP cannot do is ``NeedsHuman``. No network: a mock transport
-stands in for the services.
+as Exchange names them; what CIPP cannot do is ``NeedsHuman``. Apply's session takes the
+route from the plan, once per tenant. No network: a mock transport stands in for the services.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from controller.apply.secret_sink import SecretSink
+from controller.apply.session import TenantSession, exchange_route
 from controller.connectors import CippExchange, DirectExchange, ObjectRef, Recipient
 from controller.errors import NeedsHuman, PermissionDenied, PropagationPending, UsageError
 from controller.models import MailboxRight
+from controller.plan import Backend
 from tests.connectors.conftest import TENANT, body, make_settings, run
+from tests.policy.factory import op, tenant
+
+NOW = dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC)
 
 
 def _exchange(answers: dict[str, Any]) -> Any:
@@ -56,6 +64,34 @@ def test_a_cipp_route_without_cipp_is_a_usage_error(connect: Any) -> None:
     connections = connect(_exchange({}), settings=make_settings(cipp=False))
     with pytest.raises(UsageError, match="CIPP is not configured"):
         connections.exchange_adapter(TENANT, "cipp")
+
+
+def test_apply_takes_the_tenants_route_from_its_plan_once(connect: Any, tmp_path: Path) -> None:
+    direct = tenant(
+        "contoso",
+        op("distributionGroup.create", "a", backend=Backend.EXCHANGE),
+        op("mailboxPermission.add", "b", backend=Backend.EXCHANGE),
+        op("consent.grant", "c", backend=Backend.CIPP),  # not an Exchange operation
+    )
+    assert exchange_route(direct) == "direct"
+    assert exchange_route(tenant("f", op("sharedMailbox.create", "a", backend=Backend.CIPP))) == (
+        "cipp"
+    )
+    assert exchange_route(tenant("n", op("user.create", "a"))) is None
+    mixed = tenant(
+        "m",
+        op("sharedMailbox.create", "a", backend=Backend.CIPP),
+        op("sharedMailbox.delete", "b", backend=Backend.EXCHANGE),
+    )
+    assert exchange_route(mixed) is None
+
+    sink = SecretSink(tmp_path / "sink")
+    session = TenantSession.of(direct, connect(_exchange({})), sink=sink, now=NOW, run_id=1)
+    assert isinstance(session.exchange, DirectExchange)
+    assert session.exchange is session.exchange
+    unrouted = TenantSession.of(mixed, connect(_exchange({})), sink=sink, now=NOW, run_id=1)
+    with pytest.raises(NeedsHuman, match="do not name one route"):
+        _ = unrouted.exchange
 
 
 # -- the direct route -------------------------------------------------------------------------
