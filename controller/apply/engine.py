@@ -15,14 +15,14 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from controller.apply.executors import EXECUTORS, TenantSession
+from controller.apply.executors import EXECUTORS
 from controller.apply.journal import Journal
-from controller.apply.outcomes import HoldReason, Outcome, OutcomeStatus
+from controller.apply.outcomes import Outcome, OutcomeStatus
 from controller.apply.secret_sink import SecretSink
+from controller.apply.session import TenantSession
 from controller.connectors import Connections
 from controller.errors import (
     NeedsHuman,
-    PermissionDenied,
     PropagationPending,
     ServiceError,
     TemporaryError,
@@ -126,13 +126,8 @@ class ApplyEngine:
     async def apply_tenant(
         self, tp: TenantPlan, gated: Mapping[str, Outcome | None], run_id: int
     ) -> dict[str, Outcome]:
-        session = TenantSession(
-            tenant=tp.name,
-            tenant_id=tp.tenant_id,
-            connections=self.connections,
-            sink=self.sink,
-            now=self.now,
-            run_id=run_id,
+        session = TenantSession.of(
+            tp, self.connections, sink=self.sink, now=self.now, run_id=run_id
         )
         by_id = {op.id: op for op in tp.operations}
         outcomes: dict[str, Outcome] = {}
@@ -180,16 +175,12 @@ class ApplyEngine:
             else:
                 outcome = Outcome.succeeded(duration_ms=elapsed(), approval=approval, detail=done)
         except PropagationPending as error:
-            # Done or nearly: the service has not caught up yet. A re-run finds it in place.
-            outcome = Outcome.held(
-                HoldReason.PROPAGATING, f"{error.message}; run apply again later"
+            # The service has not caught up yet: a write not visible yet, or Exchange refusing
+            # the app while its role propagates (the connectors say which). A re-run finds the
+            # write in place, or makes it.
+            outcome = Outcome.propagating(
+                error, duration_ms=elapsed(), detail=f"{error.message}; run apply again later"
             )
-        except PermissionDenied as error:
-            # Exchange refuses the app until the role has propagated (30 minutes to 2 hours).
-            if error.service == "exchange":
-                outcome = Outcome.propagating(error, duration_ms=elapsed())
-            else:
-                outcome = Outcome.failed(error, duration_ms=elapsed(), approval=approval)
         except (TemporaryError, ServiceError, TenantctlError) as error:
             outcome = Outcome.failed(error, duration_ms=elapsed(), approval=approval)
         except Exception as error:  # a bug must not stop the other operations and tenants

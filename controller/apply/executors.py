@@ -1,13 +1,12 @@
 """One executor per operation kind: the calls that carry out an operation, then read it back.
 
-Each executor takes the tenant's :class:`TenantSession` and the :class:`Operation` (its
-``params`` are the contract in ``controller/plan/params.py``) and returns a short detail for
-the journal, or an :class:`Outcome` when the result is not a plain success (a bulk consent
-queued in CIPP). Failures are raised as the error tree; the engine turns them into outcomes.
+Each executor takes the tenant's :class:`TenantSession`, the :class:`Operation` and its
+params, typed by kind (the contract in ``controller/plan/params.py``), and returns a short
+detail for the journal, or an :class:`Outcome` when the result is not a plain success (a bulk
+consent queued in CIPP). Failures are raised as the error tree; the engine turns them into
+outcomes. Distribution groups, shared mailboxes and permissions go through the tenant's
+Exchange route (``TenantSession.exchange``), whichever it is.
 
-Ids that are ``null`` in params belong to objects this plan creates: the create executor
-records the new id in ``session.created`` and the dependents read it from there (falling back
-to a lookup by address, so a re-run after a crash still finds an object created before it).
 Passwords are generated here, stored in the secret sink first (so none is ever lost), and
 appear nowhere else.
 """
@@ -16,12 +15,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from controller.apply.outcomes import HoldReason, Outcome
-from controller.apply.secret_sink import SecretSink, generate_password
-from controller.connectors import CippClient, Connections, ExchangeClient, GraphClient
+from controller.apply.secret_sink import generate_password
+from controller.apply.session import TenantSession
+from controller.connectors import ObjectRef
 from controller.errors import (
     Conflict,
     NeedsHuman,
@@ -36,11 +35,36 @@ from controller.models.permissions import (
     GRAPH_APP_ID,
     REQUIRED_PERMISSIONS,
 )
-from controller.observe import translate
-from controller.plan import Backend, Operation
+from controller.plan import Operation
+from controller.plan.params import (
+    ConsentGrantParams,
+    DistributionGroupAddMemberParams,
+    DistributionGroupCreateParams,
+    DistributionGroupDeleteParams,
+    DistributionGroupMemberParams,
+    DistributionGroupUpdateParams,
+    ExchangeAssignRoleParams,
+    GroupAddMemberParams,
+    GroupCreateParams,
+    GroupDeleteParams,
+    GroupMemberParams,
+    GroupUpdateParams,
+    MailboxPermissionAddParams,
+    MailboxPermissionParams,
+    SharedMailboxCreateParams,
+    SharedMailboxDeleteParams,
+    SharedMailboxUpdateParams,
+    UserAssignLicensesParams,
+    UserChangeParams,
+    UserCreateParams,
+    UserDeleteParams,
+    UserRemoveLicensesParams,
+    UserResetPasswordParams,
+)
 
 Result = str | Outcome
-Executor = Callable[["TenantSession", Operation], Awaitable[Result]]
+Executor = Callable[[TenantSession, Operation], Awaitable[Result]]
+P = TypeVar("P")
 
 USER_VERIFY_SELECT = (
     "id,userPrincipalName,displayName,givenName,surname,jobTitle,department,accountEnabled,"
@@ -48,91 +72,24 @@ USER_VERIFY_SELECT = (
 )
 
 
-@dataclass
-class TenantSession:
-    """What executors share while one tenant's operations run."""
-
-    tenant: str
-    tenant_id: str
-    connections: Connections
-    sink: SecretSink
-    now: dt.datetime
-    run_id: int
-    created: dict[tuple[str, str], str] = field(default_factory=dict)
-
-    @property
-    def graph(self) -> GraphClient:
-        return self.connections.graph(self.tenant_id)
-
-    @property
-    def exchange(self) -> ExchangeClient:
-        return self.connections.exchange(self.tenant_id)
-
-    @property
-    def cipp(self) -> CippClient:
-        return self.connections.cipp()
-
-    async def user_id(self, given: Any, upn: str) -> str:
-        if given:
-            return str(given)
-        known = self.created.get(("user", upn.lower()))
-        if known:
-            return known
-        found = await self.graph.find_user(upn)
-        if found is None:
-            raise NotFound(f"user {upn} does not exist", service="graph", tenant=self.tenant_id)
-        return str(found["id"])
-
-    async def group_id(self, given: Any, nickname: str) -> str:
-        if given:
-            return str(given)
-        known = self.created.get(("group", nickname.lower()))
-        if known:
-            return known
-        found = await self.graph.find_groups(nickname)
-        if len(found) != 1:
-            raise NotFound(
-                f"group {nickname} not found (or not unique)",
-                service="graph",
-                tenant=self.tenant_id,
-            )
-        return str(found[0]["id"])
-
-    async def cipp_group_id(self, given: Any, address: str) -> str:
-        if given:
-            return str(given)
-        known = self.created.get(("distributionGroup", address.lower()))
-        if known:
-            return known
-        for group in await self.cipp.list_groups(self.tenant_id):
-            if str(group.get("mail") or "").lower() == address.lower():
-                return str(group["id"])
-        raise NotFound(f"group {address} not found in CIPP", service="cipp", tenant=self.tenant_id)
-
-
 def _key(op: Operation) -> str:
     """The object part of the target: ``user:alice@x`` -> ``alice@x``."""
     return op.target.partition(":")[2]
 
 
-def _split(address: str) -> tuple[str, str]:
-    local, _, domain = address.partition("@")
-    return local, domain
-
-
 # --- users -------------------------------------------------------------------------------
 
 
-async def user_create(s: TenantSession, op: Operation) -> Result:
-    body = dict(op.params["body"])
-    upn = str(body["userPrincipalName"])
+async def user_create(s: TenantSession, op: Operation, p: UserCreateParams) -> Result:
+    body = p.body.model_dump(mode="json")
+    upn = p.body.user_principal_name
     password = generate_password()
     # The password goes to the sink before the call: if the process dies after Graph created
     # the user, the password is not lost.
     where = s.sink.store(
         tenant=s.tenant, upn=upn, purpose="initial-password", secret=password, now=s.now
     )
-    body["passwordProfile"] = {**dict(body.get("passwordProfile") or {}), "password": password}
+    body["passwordProfile"] = {**body["passwordProfile"], "password": password}
     created = await s.graph.create_user(body)
     user_id = str(created["id"])
     s.created[("user", upn.lower())] = user_id
@@ -140,10 +97,10 @@ async def user_create(s: TenantSession, op: Operation) -> Result:
     return f"created {upn} ({user_id}); initial password in {where}"
 
 
-async def user_update(s: TenantSession, op: Operation) -> Result:
+async def user_update(s: TenantSession, op: Operation, p: UserChangeParams) -> Result:
     upn = _key(op)
-    user_id = await s.user_id(op.params.get("userId"), upn)
-    body = dict(op.params["body"])
+    user_id = await s.user_id(p.user_id, upn)
+    body = p.body.model_dump(mode="json")
     await s.graph.update_user(user_id, body)
     seen = await s.graph.get_user(user_id, select=USER_VERIFY_SELECT, expect_new=True)
     differs = [k for k, v in body.items() if _norm(seen.get(k)) != _norm(v)]
@@ -154,40 +111,42 @@ async def user_update(s: TenantSession, op: Operation) -> Result:
     return f"updated {upn}: {', '.join(sorted(body))}"
 
 
-async def user_delete(s: TenantSession, op: Operation) -> Result:
-    upn = str(op.params["userPrincipalName"])
+async def user_delete(s: TenantSession, op: Operation, p: UserDeleteParams) -> Result:
+    upn = p.user_principal_name
     try:
-        await s.graph.delete_user(str(op.params["userId"]))
+        await s.graph.delete_user(p.user_id)
     except NotFound:
         return f"{upn} was already deleted"
     return f"deleted {upn} (restorable for 30 days)"
 
 
-async def user_licenses(s: TenantSession, op: Operation) -> Result:
-    upn = str(op.params["userPrincipalName"])
-    user_id = await s.user_id(op.params.get("userId"), upn)
-    add = [str(x["skuId"]) for x in op.params.get("addLicenses") or ()]
-    remove = [str(x["skuId"]) for x in op.params.get("removeLicenses") or ()]
+async def user_licenses(
+    s: TenantSession, op: Operation, p: UserAssignLicensesParams | UserRemoveLicensesParams
+) -> Result:
+    upn = p.user_principal_name
+    user_id = await s.user_id(p.user_id, upn)
+    adding = isinstance(p, UserAssignLicensesParams)
+    licences = p.add_licenses if isinstance(p, UserAssignLicensesParams) else p.remove_licenses
+    add = [x.sku_id for x in licences] if adding else []
+    remove = [] if adding else [x.sku_id for x in licences]
     await s.graph.assign_license(user_id, add=add, remove=remove)
     seen = await s.graph.get_user(user_id, select="id,assignedLicenses", expect_new=True)
     held = {str(x.get("skuId", "")).lower() for x in seen.get("assignedLicenses") or ()}
     if not {a.lower() for a in add} <= held or {r.lower() for r in remove} & held:
         raise _not_visible_yet(s, "graph", f"{upn}: the licence change is not visible yet")
-    names = [
-        str(x["skuPartNumber"])
-        for x in [*op.params.get("addLicenses", ()), *op.params.get("removeLicenses", ())]
-    ]
-    return f"{'assigned' if add else 'removed'} {', '.join(names)} for {upn}"
+    names = [x.sku_part_number for x in licences]
+    return f"{'assigned' if adding else 'removed'} {', '.join(names)} for {upn}"
 
 
-async def user_reset_password(s: TenantSession, op: Operation) -> Result:
+async def user_reset_password(
+    s: TenantSession, op: Operation, p: UserResetPasswordParams
+) -> Result:
     """A one-shot action, run at most once ever: the ledger on the user records it *before*
     the reset, so a crash between the two leaves "started" (reported), never a second reset."""
-    params = op.params
-    upn = str(params["userPrincipalName"])
-    action_id = str(params["actionId"])
-    extension = str(params["ledgerExtension"])
-    user_id = await s.user_id(params.get("userId"), upn)
+    upn = p.user_principal_name
+    action_id = p.action_id
+    extension = p.ledger_extension
+    user_id = await s.user_id(p.user_id, upn)
     ledger = await s.graph.get_extension(user_id, extension)
     actions = dict((ledger or {}).get("actions") or {})
     if action_id in actions:
@@ -202,7 +161,7 @@ async def user_reset_password(s: TenantSession, op: Operation) -> Result:
         tenant=s.tenant, upn=upn, purpose=f"reset-{action_id}", secret=password, now=s.now
     )
     await s.graph.reset_password(
-        user_id, password, force_change_next_sign_in=bool(params["forceChangePasswordNextSignIn"])
+        user_id, password, force_change_next_sign_in=p.force_change_password_next_sign_in
     )
     actions[action_id] = {**actions[action_id], "doneAt": _iso(s.now)}
     await s.graph.update_extension(user_id, extension, {"actions": actions})
@@ -212,35 +171,35 @@ async def user_reset_password(s: TenantSession, op: Operation) -> Result:
 # --- Entra groups ---------------------------------------------------------------------------
 
 
-async def group_create(s: TenantSession, op: Operation) -> Result:
-    body = dict(op.params["body"])
-    created = await s.graph.create_group(body)
+async def group_create(s: TenantSession, op: Operation, p: GroupCreateParams) -> Result:
+    nickname = p.body.mail_nickname
+    created = await s.graph.create_group(p.body.model_dump(mode="json"))
     group_id = str(created["id"])
-    s.created[("group", str(body["mailNickname"]).lower())] = group_id
+    s.created[("group", nickname.lower())] = group_id
     await s.graph.get_group(group_id, expect_new=True)
-    return f"created group {body['mailNickname']} ({group_id})"
+    return f"created group {nickname} ({group_id})"
 
 
-async def group_update(s: TenantSession, op: Operation) -> Result:
-    body = dict(op.params["body"])
-    await s.graph.update_group(str(op.params["groupId"]), body)
+async def group_update(s: TenantSession, op: Operation, p: GroupUpdateParams) -> Result:
+    body = p.body.model_dump(mode="json")
+    await s.graph.update_group(p.group_id, body)
     return f"updated group {_key(op)}: {', '.join(sorted(body))}"
 
 
-async def group_delete(s: TenantSession, op: Operation) -> Result:
+async def group_delete(s: TenantSession, op: Operation, p: GroupDeleteParams) -> Result:
     try:
-        await s.graph.delete_group(str(op.params["groupId"]))
+        await s.graph.delete_group(p.group_id)
     except NotFound:
-        return f"group {op.params['mailNickname']} was already deleted"
-    return f"deleted group {op.params['mailNickname']}"
+        return f"group {p.mail_nickname} was already deleted"
+    return f"deleted group {p.mail_nickname}"
 
 
-async def group_member(s: TenantSession, op: Operation) -> Result:
+async def group_member(s: TenantSession, op: Operation, p: GroupMemberParams) -> Result:
     nickname = _key(op)
-    member = str(op.params["member"])
-    group_id = await s.group_id(op.params.get("groupId"), nickname)
-    member_id = await s.user_id(op.params.get("memberId"), member)
-    adding = op.kind is OperationKind.GROUP_ADD_MEMBER
+    member = p.member
+    group_id = await s.group_id(p.group_id, nickname)
+    member_id = await s.user_id(p.member_id, member)
+    adding = isinstance(p, GroupAddMemberParams)
     try:
         if adding:
             await s.graph.add_member(group_id, member_id)
@@ -259,186 +218,73 @@ async def group_member(s: TenantSession, op: Operation) -> Result:
     return f"{'added' if adding else 'removed'} {member} {'to' if adding else 'from'} {nickname}"
 
 
-# --- Exchange objects -----------------------------------------------------------------------
+# --- Exchange objects, through the tenant's route (TenantSession.exchange) ------------------
 
 
-async def dg_create(s: TenantSession, op: Operation) -> Result:
-    p = op.params
-    address = str(p["primarySmtpAddress"])
-    if op.backend is Backend.CIPP:
-        local, domain = _split(address)
-        await s.cipp.add_distribution_group(s.tenant_id, str(p["displayName"]), local, domain)
-        s.created[("distributionGroup", address.lower())] = await s.cipp_group_id(None, address)
-        return f"created distribution group {address} through CIPP"
-    created = await s.exchange.create_distribution_group(str(p["name"]), address)
-    if p.get("displayName") and p["displayName"] != p["name"]:
-        await s.exchange.invoke(
-            "Set-DistributionGroup",
-            {"Identity": address, "DisplayName": p["displayName"]},
-            idempotent=True,
-        )
-    s.created[("distributionGroup", address.lower())] = str(
-        created.get("ExternalDirectoryObjectId") or created.get("Guid") or address
-    )
-    return f"created distribution group {address}"
+async def dg_create(s: TenantSession, op: Operation, p: DistributionGroupCreateParams) -> Result:
+    address = p.primary_smtp_address
+    group_id = await s.exchange.create_distribution_group(p.name, p.display_name, address)
+    s.created[("distributionGroup", address.lower())] = group_id
+    return f"created distribution group {address}{s.exchange.via}"
 
 
-async def dg_update(s: TenantSession, op: Operation) -> Result:
-    if op.backend is Backend.CIPP:
-        raise _not_through_cipp(s, op)
-    changes = {_exchange_field(k): v for k, v in dict(op.params["set"]).items()}
-    await s.exchange.invoke(
-        "Set-DistributionGroup", {"Identity": op.params["identity"], **changes}, idempotent=True
-    )
-    return f"updated distribution group {op.params['identity']}: {', '.join(sorted(changes))}"
+async def dg_update(s: TenantSession, op: Operation, p: DistributionGroupUpdateParams) -> Result:
+    changes = p.set.model_dump(mode="json")
+    await s.exchange.update_distribution_group(p.identity, changes)
+    return f"updated distribution group {p.identity}: {', '.join(sorted(changes))}"
 
 
-async def dg_delete(s: TenantSession, op: Operation) -> Result:
-    identity = str(op.params["identity"])
-    if op.backend is Backend.CIPP:
-        await s.cipp.delete_group(
-            s.tenant_id, str(op.params["id"]), group_type="Distribution list", display_name=identity
-        )
-        return f"deleted distribution group {identity} through CIPP"
-    try:
-        await s.exchange.invoke(
-            "Remove-DistributionGroup", {"Identity": identity, "Confirm": False}, idempotent=True
-        )
-    except NotFound:
-        return f"distribution group {identity} was already deleted"
-    return f"deleted distribution group {identity}"
+async def dg_delete(s: TenantSession, op: Operation, p: DistributionGroupDeleteParams) -> Result:
+    if not await s.exchange.delete_distribution_group(ObjectRef(p.identity, p.id)):
+        return f"distribution group {p.identity} was already deleted"
+    return f"deleted distribution group {p.identity}{s.exchange.via}"
 
 
-async def dg_member(s: TenantSession, op: Operation) -> Result:
-    identity = str(op.params["identity"])
-    member = str(op.params["member"])
-    adding = op.kind is OperationKind.DISTRIBUTION_GROUP_ADD_MEMBER
-    if op.backend is Backend.CIPP:
-        group_id = await s.cipp_group_id(op.params.get("id"), identity)
-        member_id = await s.user_id(None, member)
-        change = {member_id: member}
-        await s.cipp.edit_group(
-            s.tenant_id, group_id, add=change if adding else None, remove=None if adding else change
-        )
-        return f"{'added' if adding else 'removed'} {member} {'to' if adding else 'from'} {identity} through CIPP"
-    try:
-        if adding:
-            await s.exchange.add_distribution_group_member(identity, member)
-        else:
-            await s.exchange.remove_distribution_group_member(identity, member)
-    except Conflict:
-        pass  # MemberAlreadyExistsException: already what we want
-    rows = await s.exchange.distribution_group_members(identity)
-    # A member may be named by its primary SMTP address or its UPN (WindowsLiveID).
-    present = member.lower() in {
-        str(r.get(key) or "").lower()
-        for r in rows
-        for key in ("PrimarySmtpAddress", "WindowsLiveID")
-    }
-    if present != adding:
-        raise _not_visible_yet(
-            s, "exchange", f"{identity}: the membership change for {member} is not visible yet"
-        )
-    return f"{'added' if adding else 'removed'} {member} {'to' if adding else 'from'} {identity}"
+async def dg_member(s: TenantSession, op: Operation, p: DistributionGroupMemberParams) -> Result:
+    group = ObjectRef(p.identity, p.id or s.created_id("distributionGroup", p.identity))
+
+    async def member_id() -> str:
+        return await s.user_id(None, p.member)
+
+    if isinstance(p, DistributionGroupAddMemberParams):
+        await s.exchange.add_member(group, p.member, member_id)
+        return f"added {p.member} to {p.identity}{s.exchange.via}"
+    await s.exchange.remove_member(group, p.member, member_id)
+    return f"removed {p.member} from {p.identity}{s.exchange.via}"
 
 
-async def mailbox_create(s: TenantSession, op: Operation) -> Result:
-    p = op.params
-    address = str(p["primarySmtpAddress"])
-    if op.backend is Backend.CIPP:
-        local, domain = _split(address)
-        await s.cipp.add_shared_mailbox(s.tenant_id, str(p["displayName"]), local, domain)
-        return f"created shared mailbox {address} through CIPP"
-    await s.exchange.create_shared_mailbox(
-        str(p["name"]), address, display_name=p.get("displayName"), alias=p.get("alias")
-    )
-    return f"created shared mailbox {address}"
+async def mailbox_create(s: TenantSession, op: Operation, p: SharedMailboxCreateParams) -> Result:
+    address = p.primary_smtp_address
+    await s.exchange.create_shared_mailbox(p.name, p.display_name, address, p.alias)
+    return f"created shared mailbox {address}{s.exchange.via}"
 
 
-async def mailbox_update(s: TenantSession, op: Operation) -> Result:
-    if op.backend is Backend.CIPP:
-        raise _not_through_cipp(s, op)
-    changes = {_exchange_field(k): v for k, v in dict(op.params["set"]).items()}
-    await s.exchange.invoke(
-        "Set-Mailbox", {"Identity": op.params["identity"], **changes}, idempotent=True
-    )
-    return f"updated shared mailbox {op.params['identity']}: {', '.join(sorted(changes))}"
+async def mailbox_update(s: TenantSession, op: Operation, p: SharedMailboxUpdateParams) -> Result:
+    changes = p.set.model_dump(mode="json")
+    await s.exchange.update_shared_mailbox(p.identity, changes)
+    return f"updated shared mailbox {p.identity}: {', '.join(sorted(changes))}"
 
 
-async def mailbox_delete(s: TenantSession, op: Operation) -> Result:
-    if op.backend is Backend.CIPP:
-        raise _not_through_cipp(s, op)
-    identity = str(op.params["identity"])
-    try:
-        await s.exchange.invoke(
-            "Remove-Mailbox", {"Identity": identity, "Confirm": False}, idempotent=True
-        )
-    except NotFound:
-        return f"shared mailbox {identity} was already deleted"
-    return f"deleted shared mailbox {identity}"
+async def mailbox_delete(s: TenantSession, op: Operation, p: SharedMailboxDeleteParams) -> Result:
+    if not await s.exchange.delete_shared_mailbox(p.identity):
+        return f"shared mailbox {p.identity} was already deleted"
+    return f"deleted shared mailbox {p.identity}{s.exchange.via}"
 
 
-async def mailbox_permission(s: TenantSession, op: Operation) -> Result:
-    identity = str(op.params["identity"])
-    right = str(op.params["right"])
-    holder = str(op.params["holder"])
-    adding = op.kind is OperationKind.MAILBOX_PERMISSION_ADD
-    verb = "granted" if adding else "removed"
-    if op.backend is Backend.CIPP:
-        key = {"FullAccess": "full_access", "SendAs": "send_as", "SendOnBehalf": "send_on_behalf"}[
-            right
-        ]
-        await s.cipp.edit_mailbox_permissions(
-            s.tenant_id, identity, **{f"{'add' if adding else 'remove'}_{key}": [holder]}
-        )
-        return f"{verb} {right} on {identity} for {holder} through CIPP"
-    exchange = s.exchange
-    try:
-        if right == "FullAccess":
-            await (
-                exchange.add_full_access(identity, holder)
-                if adding
-                else exchange.remove_full_access(identity, holder)
-            )
-        elif right == "SendAs":
-            await (
-                exchange.add_send_as(identity, holder)
-                if adding
-                else exchange.remove_send_as(identity, holder)
-            )
-        else:
-            await exchange.set_send_on_behalf(
-                identity, add=[holder] if adding else [], remove=[] if adding else [holder]
-            )
-    except Conflict:
-        pass  # already granted: the state we want
-    if (holder.lower() in await _exchange_holders(exchange, identity, right, holder)) != adding:
-        raise _not_visible_yet(
-            s, "exchange", f"{identity}: the {right} change for {holder} is not visible yet"
-        )
-    return f"{verb} {right} on {identity} for {holder}"
-
-
-async def _exchange_holders(
-    exchange: ExchangeClient, identity: str, right: str, holder: str
-) -> frozenset[str]:
-    """Read a mailbox permission back. Exchange names holders by UPN, alias or name; the
-    holder's own local part is enough to recognise it here."""
-    directory = {holder.lower(): holder.lower(), holder.partition("@")[0].lower(): holder.lower()}
-    if right == "FullAccess":
-        return translate.full_access_holders(
-            await exchange.mailbox_permissions(identity), directory
-        )
-    if right == "SendAs":
-        return translate.send_as_holders(await exchange.recipient_permissions(identity), directory)
-    mailboxes = await exchange.invoke("Get-Mailbox", {"Identity": identity})
-    return translate.send_on_behalf_holders(mailboxes[0] if mailboxes else {}, directory)
+async def mailbox_permission(s: TenantSession, op: Operation, p: MailboxPermissionParams) -> Result:
+    if isinstance(p, MailboxPermissionAddParams):
+        await s.exchange.grant(p.identity, p.right, p.holder)
+        verb = "granted"
+    else:
+        await s.exchange.revoke(p.identity, p.right, p.holder)
+        verb = "removed"
+    return f"{verb} {p.right} on {p.identity} for {p.holder}{s.exchange.via}"
 
 
 # --- onboarding ---------------------------------------------------------------------------
 
 
-async def consent_grant(s: TenantSession, op: Operation) -> Result:
+async def consent_grant(s: TenantSession, op: Operation, p: ConsentGrantParams) -> Result:
     """Bulk consent through CIPP. CIPP queues it: the outcome is held until a later plan
     sees the consent (never reported as done before it is)."""
     partner = s.connections.partner_graph()
@@ -453,19 +299,25 @@ async def consent_grant(s: TenantSession, op: Operation) -> Result:
             service="graph",
             tenant=s.tenant_id,
         )
-    await s.cipp.add_multi_tenant_app(str(op.params["appId"]), ids, [(s.tenant_id, s.tenant)])
+    await s.cipp.add_multi_tenant_app(p.app_id, ids, [(s.tenant_id, s.tenant)])
     return Outcome.held(
         HoldReason.PROPAGATING,
         "bulk consent queued in CIPP; it takes effect within minutes: run plan again to verify",
     )
 
 
-async def assign_exchange_role(s: TenantSession, op: Operation) -> Result:
-    body = dict(op.params["body"])
+async def assign_exchange_role(
+    s: TenantSession, op: Operation, p: ExchangeAssignRoleParams
+) -> Result:
+    role = p.body
+    if role.principal_id is None:  # planned as a manual step, which never comes here
+        raise NeedsHuman(
+            "the app has no service principal in the tenant to assign the role to",
+            service="graph",
+            tenant=s.tenant_id,
+        )
     await s.graph.assign_directory_role(
-        str(body["principalId"]),
-        str(body["roleDefinitionId"]),
-        str(body.get("directoryScopeId", "/")),
+        role.principal_id, role.role_definition_id, role.directory_scope_id
     )
     return "assigned Exchange Administrator; Exchange accepts the app 30 minutes to 2 hours later"
 
@@ -473,20 +325,6 @@ async def assign_exchange_role(s: TenantSession, op: Operation) -> Result:
 def _not_visible_yet(s: TenantSession, service: Service, what: str) -> PropagationPending:
     """A write the service accepted but does not show on reading back: held, re-run later."""
     return PropagationPending(what, service=service, tenant=s.tenant_id, delay=30)
-
-
-def _not_through_cipp(s: TenantSession, op: Operation) -> NeedsHuman:
-    return NeedsHuman(
-        f"{op.kind.value} {op.target}: CIPP has no endpoint tenantctl can use for this; "
-        "do it in CIPP or the Exchange admin center, or give the app the Exchange "
-        "Administrator role (exchange: direct)",
-        service="cipp",
-        tenant=s.tenant_id,
-    )
-
-
-def _exchange_field(name: str) -> str:
-    return {"name": "Name", "displayName": "DisplayName", "alias": "Alias"}.get(name, name)
 
 
 def _norm(value: Any) -> Any:
@@ -497,30 +335,46 @@ def _iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _taking(
+    model: type[P], run: Callable[[TenantSession, Operation, P], Awaitable[Result]]
+) -> Executor:
+    """``run`` as an executor of operations whose params are a ``model``."""
+
+    async def execute(s: TenantSession, op: Operation) -> Result:
+        params = op.params
+        if not isinstance(params, model):  # Operation validates params by kind: a bug
+            raise TypeError(f"{op.id}: params of {params.kind.value}, not {model.__name__}")
+        return await run(s, op, params)
+
+    return execute
+
+
 EXECUTORS: dict[OperationKind, Executor] = {
-    OperationKind.USER_CREATE: user_create,
-    OperationKind.USER_UPDATE: user_update,
-    OperationKind.USER_ENABLE: user_update,
-    OperationKind.USER_DISABLE: user_update,
-    OperationKind.USER_DELETE: user_delete,
-    OperationKind.USER_ASSIGN_LICENSES: user_licenses,
-    OperationKind.USER_REMOVE_LICENSES: user_licenses,
-    OperationKind.USER_RESET_PASSWORD: user_reset_password,
-    OperationKind.GROUP_CREATE: group_create,
-    OperationKind.GROUP_UPDATE: group_update,
-    OperationKind.GROUP_DELETE: group_delete,
-    OperationKind.GROUP_ADD_MEMBER: group_member,
-    OperationKind.GROUP_REMOVE_MEMBER: group_member,
-    OperationKind.DISTRIBUTION_GROUP_CREATE: dg_create,
-    OperationKind.DISTRIBUTION_GROUP_UPDATE: dg_update,
-    OperationKind.DISTRIBUTION_GROUP_DELETE: dg_delete,
-    OperationKind.DISTRIBUTION_GROUP_ADD_MEMBER: dg_member,
-    OperationKind.DISTRIBUTION_GROUP_REMOVE_MEMBER: dg_member,
-    OperationKind.SHARED_MAILBOX_CREATE: mailbox_create,
-    OperationKind.SHARED_MAILBOX_UPDATE: mailbox_update,
-    OperationKind.SHARED_MAILBOX_DELETE: mailbox_delete,
-    OperationKind.MAILBOX_PERMISSION_ADD: mailbox_permission,
-    OperationKind.MAILBOX_PERMISSION_REMOVE: mailbox_permission,
-    OperationKind.CONSENT_GRANT: consent_grant,
-    OperationKind.EXCHANGE_ASSIGN_ROLE: assign_exchange_role,
+    OperationKind.USER_CREATE: _taking(UserCreateParams, user_create),
+    OperationKind.USER_UPDATE: _taking(UserChangeParams, user_update),
+    OperationKind.USER_ENABLE: _taking(UserChangeParams, user_update),
+    OperationKind.USER_DISABLE: _taking(UserChangeParams, user_update),
+    OperationKind.USER_DELETE: _taking(UserDeleteParams, user_delete),
+    OperationKind.USER_ASSIGN_LICENSES: _taking(UserAssignLicensesParams, user_licenses),
+    OperationKind.USER_REMOVE_LICENSES: _taking(UserRemoveLicensesParams, user_licenses),
+    OperationKind.USER_RESET_PASSWORD: _taking(UserResetPasswordParams, user_reset_password),
+    OperationKind.GROUP_CREATE: _taking(GroupCreateParams, group_create),
+    OperationKind.GROUP_UPDATE: _taking(GroupUpdateParams, group_update),
+    OperationKind.GROUP_DELETE: _taking(GroupDeleteParams, group_delete),
+    OperationKind.GROUP_ADD_MEMBER: _taking(GroupMemberParams, group_member),
+    OperationKind.GROUP_REMOVE_MEMBER: _taking(GroupMemberParams, group_member),
+    OperationKind.DISTRIBUTION_GROUP_CREATE: _taking(DistributionGroupCreateParams, dg_create),
+    OperationKind.DISTRIBUTION_GROUP_UPDATE: _taking(DistributionGroupUpdateParams, dg_update),
+    OperationKind.DISTRIBUTION_GROUP_DELETE: _taking(DistributionGroupDeleteParams, dg_delete),
+    OperationKind.DISTRIBUTION_GROUP_ADD_MEMBER: _taking(DistributionGroupMemberParams, dg_member),
+    OperationKind.DISTRIBUTION_GROUP_REMOVE_MEMBER: _taking(
+        DistributionGroupMemberParams, dg_member
+    ),
+    OperationKind.SHARED_MAILBOX_CREATE: _taking(SharedMailboxCreateParams, mailbox_create),
+    OperationKind.SHARED_MAILBOX_UPDATE: _taking(SharedMailboxUpdateParams, mailbox_update),
+    OperationKind.SHARED_MAILBOX_DELETE: _taking(SharedMailboxDeleteParams, mailbox_delete),
+    OperationKind.MAILBOX_PERMISSION_ADD: _taking(MailboxPermissionParams, mailbox_permission),
+    OperationKind.MAILBOX_PERMISSION_REMOVE: _taking(MailboxPermissionParams, mailbox_permission),
+    OperationKind.CONSENT_GRANT: _taking(ConsentGrantParams, consent_grant),
+    OperationKind.EXCHANGE_ASSIGN_ROLE: _taking(ExchangeAssignRoleParams, assign_exchange_role),
 }

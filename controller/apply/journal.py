@@ -31,13 +31,13 @@ import socket
 import sqlite3
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from controller.apply.outcomes import Outcome, OutcomeStatus
+from controller.apply.outcomes import HoldReason, Outcome, OutcomeStatus
 from controller.errors import UsageError
 from controller.plan.types import Operation
 
@@ -92,11 +92,16 @@ class RunRecord:
     finished_at: str | None
     command: str
     plan_id: str | None
-    status: str
+    status: RunStatus
     host: str | None
     user: str | None
     operations: int
     interrupted: int
+
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...]) -> RunRecord:
+        record = cls(*row)
+        return replace(record, status=RunStatus(record.status))
 
     @property
     def unfinished(self) -> bool:
@@ -115,12 +120,21 @@ class OperationRecord:
     approval: str | None
     intent_at: str | None
     finished_at: str | None
-    status: str | None
-    hold: str | None
+    status: OutcomeStatus | None  # None while the call is under way (or was interrupted)
+    hold: HoldReason | None
     detail: str
     error: str | None
     request_id: str | None
     duration_ms: int | None
+
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...]) -> OperationRecord:
+        record = cls(*row)
+        return replace(
+            record,
+            status=None if record.status is None else OutcomeStatus(record.status),
+            hold=None if record.hold is None else HoldReason(record.hold),
+        )
 
     @property
     def interrupted(self) -> bool:
@@ -253,11 +267,11 @@ class Journal:
 
     def runs(self) -> list[RunRecord]:
         """Every run, oldest first."""
-        return [RunRecord(*row) for row in self._db.execute(_RUNS + " ORDER BY r.id")]
+        return [RunRecord.from_row(row) for row in self._db.execute(_RUNS + " ORDER BY r.id")]
 
     def run(self, run_id: int) -> RunRecord | None:
         rows = self._db.execute(_RUNS + " WHERE r.id = ?", (run_id,)).fetchall()
-        return RunRecord(*rows[0]) if rows else None
+        return RunRecord.from_row(rows[0]) if rows else None
 
     def operations(self, run_id: int) -> list[OperationRecord]:
         """A run's operations in the order they were recorded."""
@@ -265,7 +279,7 @@ class Journal:
             f"SELECT {_OPERATION_COLUMNS} FROM operations WHERE run_id = ? ORDER BY rowid",
             (run_id,),
         )
-        return [OperationRecord(*row) for row in rows]
+        return [OperationRecord.from_row(row) for row in rows]
 
     def interrupted(self, run_id: int) -> list[OperationRecord]:
         """Operations of a run with an intent and no result: what a killed run left."""

@@ -105,13 +105,17 @@ class Outcome(BaseModel):
 
     @classmethod
     def propagating(
-        cls, error: ServiceError | None = None, *, duration_ms: int | None = None
+        cls,
+        error: ServiceError | None = None,
+        *,
+        duration_ms: int | None = None,
+        detail: str = PROPAGATION_DETAIL,
     ) -> Outcome:
         """A 403 while a role propagates, or a 404 right after a create: held, not failed."""
         return cls(
             status=OutcomeStatus.HELD,
             hold=HoldReason.PROPAGATING,
-            detail=PROPAGATION_DETAIL,
+            detail=detail,
             request_id=error.request_id if error else None,
             duration_ms=duration_ms,
         )

@@ -24,10 +24,22 @@ from controller.connectors._check import (
     diagnose_gdap,
     diagnose_partner,
 )
+from controller.connectors._cipp_results import CippResult, PasswordReset, parse_results
 from controller.connectors._connections import Connections
 from controller.connectors._endpoints import CLOUD_ENDPOINTS, ServiceEndpoints, endpoints_for
+from controller.connectors._exchange_adapter import (
+    ExchangeAdapter,
+    FailedRead,
+    Holders,
+    IdLookup,
+    ObjectRef,
+    Recipient,
+)
+from controller.connectors._exchange_cipp import CippExchange
+from controller.connectors._exchange_direct import DirectExchange
 from controller.connectors._http import HttpCore, Route
 from controller.connectors._messages import BatchOutcome, BatchRequest, ServiceResponse
+from controller.connectors._principals import graph_principals
 from controller.connectors._retry import RetryPolicy
 from controller.connectors._settings import (
     CippSettings,
@@ -40,7 +52,7 @@ from controller.connectors._settings import (
     settings_from_msp,
 )
 from controller.connectors._translate import LICENCE_REQUIRED, is_licence_required
-from controller.connectors.cipp import CippClient, CippResult, PasswordReset, parse_results
+from controller.connectors.cipp import CippClient
 from controller.connectors.exchange import ExchangeClient, generic_hashtable
 from controller.connectors.graph import (
     EXCHANGE_ADMINISTRATOR,
@@ -69,6 +81,7 @@ __all__ = [
     "BatchRequest",
     "CheckResult",
     "CippClient",
+    "CippExchange",
     "CippResult",
     "CippSettings",
     "ClientAssertion",
@@ -77,13 +90,20 @@ __all__ = [
     "ConnectionSettings",
     "Connections",
     "Credential",
+    "DirectExchange",
+    "ExchangeAdapter",
     "ExchangeClient",
+    "FailedRead",
     "GraphClient",
     "GraphUrls",
+    "Holders",
     "HttpCore",
+    "IdLookup",
+    "ObjectRef",
     "PartnerCenterClient",
     "PasswordReset",
     "ReadResult",
+    "Recipient",
     "Resource",
     "RetryPolicy",
     "Route",
@@ -100,6 +120,7 @@ __all__ = [
     "endpoints_for",
     "estimate_graph_units",
     "generic_hashtable",
+    "graph_principals",
     "is_licence_required",
     "parse_results",
     "redact",

@@ -18,6 +18,9 @@ import requests
 
 from controller.connectors._accounting import Accounting
 from controller.connectors._auth import Resource, TokenProvider
+from controller.connectors._exchange_adapter import ExchangeAdapter
+from controller.connectors._exchange_cipp import CippExchange
+from controller.connectors._exchange_direct import DirectExchange
 from controller.connectors._http import Clock, HttpCore, Route, Sleep, TokenSource
 from controller.connectors._retry import RetryPolicy
 from controller.connectors._settings import ConnectionSettings
@@ -26,6 +29,7 @@ from controller.connectors.exchange import ExchangeClient
 from controller.connectors.graph import GraphClient
 from controller.connectors.partner_center import PartnerCenterClient
 from controller.errors import UsageError
+from controller.models.observed import ExchangeRoute
 
 
 class Connections:
@@ -89,6 +93,16 @@ class Connections:
             "cipp", cipp.tenant_id, f"{cipp.base_url}/api", self._token(cipp.tenant_id, "cipp")
         )
         return CippClient(self.core, route)
+
+    def exchange_adapter(self, tenant_id: str, route: ExchangeRoute) -> ExchangeAdapter:
+        """The tenant's distribution groups, shared mailboxes and mailbox permissions through
+        ``route``: Exchange admin REST (``direct``) or CIPP (``cipp``). Observe picks the route
+        per tenant and the plan carries it to apply."""
+        if route == "direct":
+            return DirectExchange(self.exchange(tenant_id))
+        if route == "cipp":
+            return CippExchange(self.cipp(), tenant_id)
+        raise ValueError(f"no Exchange route {route!r}")
 
     def partner_center(self) -> PartnerCenterClient:
         tenant = self.settings.partner_tenant_id

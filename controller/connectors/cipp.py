@@ -12,83 +12,26 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from controller.connectors._cipp_results import (
+    CippResult,
+    PasswordReset,
+    parse_results,
+    permissions_by_user,
+    redact_results,
+)
 from controller.connectors._http import HttpCore, Route
 from controller.errors import PropagationPending, ServiceFault
-from controller.redaction import redact_text, remember
+from controller.redaction import remember
 
 log = logging.getLogger("tenantctl.cipp")
-
-Outcome = Literal["success", "failure", "unconfirmed"]
-
-_FAILURE_STARTS = ("error", "failed", "could not", "unable", "cannot", "we could not")
-_FAILURE_WORDS = ("could not", "failed to", "error:", "exception", "not found", "denied")
-_SUCCESS_STARTS = (
-    "success",
-    "successfully",
-    "granted",
-    "added",
-    "removed",
-    "created",
-    "set ",
-    "updated",
-    "queued",
-    "the new password",
-)
 
 #: Read-backs at least, before a write not seen is reported as not confirmed. Reading back
 #: goes on (with backoff) for the replication budget of the HTTP core: an object CIPP just
 #: created through Graph or Exchange is missing from lists for seconds to a minute
 #: (API-NOTES.md, "Replication delay").
 CONFIRM_ATTEMPTS = 3
-
-
-@dataclass(frozen=True)
-class CippResult:
-    """One item of a change endpoint's ``Results``."""
-
-    text: str
-    outcome: Outcome
-
-
-def classify(text: str) -> Outcome:
-    """``Error - ...`` and free-text failures ("Could not add ...") are failures; known
-    success wording is success; anything else is unconfirmed (a read-back decides)."""
-    lowered = text.strip().lower()
-    if lowered.startswith(_FAILURE_STARTS) or any(word in lowered for word in _FAILURE_WORDS):
-        return "failure"
-    if lowered.startswith(_SUCCESS_STARTS):
-        return "success"
-    return "unconfirmed"
-
-
-def parse_results(body: Any) -> list[CippResult]:
-    """The per-item results of a change endpoint (``{"Results": str | [str | {...}]}``)."""
-    results = body.get("Results") if isinstance(body, dict) else body
-    if results is None:
-        return []
-    items = results if isinstance(results, list) else [results]
-    parsed: list[CippResult] = []
-    for item in items:
-        if isinstance(item, dict):
-            text = str(item.get("resultText") or item.get("message") or item.get("Results") or "")
-            state = str(item.get("state") or "").lower()
-            if state in ("success", "error", "failed"):
-                parsed.append(CippResult(text, "success" if state == "success" else "failure"))
-            else:
-                parsed.append(CippResult(text, classify(text)))
-        else:
-            parsed.append(CippResult(str(item), classify(str(item))))
-    return parsed
-
-
-@dataclass(frozen=True)
-class PasswordReset:
-    results: list[CippResult]
-    #: the new password when CIPP returns it; goes to the secret sink, never to a log
-    password: str | None = field(default=None, repr=False)
 
 
 class CippClient:
@@ -149,6 +92,29 @@ class CippClient:
             "; ".join(f"{r.outcome}: {r.text[:120]}" for r in redact_results(results)),
             extra={"service": "cipp", "tenant": tenant},
         )
+        return results
+
+    async def _create(
+        self,
+        endpoint: str,
+        body: Mapping[str, Any],
+        *,
+        tenant: str,
+        find: Callable[[str, str], Awaitable[dict[str, Any] | None]],
+        address: str,
+    ) -> list[CippResult]:
+        """A create: looked up, never repeated blindly, when its answer is unclear; then
+        confirmed by ``find`` finding the new object at ``address``."""
+
+        async def found() -> dict[str, Any] | None:
+            return await find(tenant, address)
+
+        results = await self._change(endpoint, body, tenant=tenant, lookup=found)
+
+        async def check() -> list[str]:
+            return [] if await found() is not None else [address]
+
+        await self._confirm(f"{endpoint} {address}", tenant, check, results)
         return results
 
     async def _confirm(
@@ -227,6 +193,21 @@ class CippClient:
     async def list_groups(self, tenant: str) -> list[dict[str, Any]]:
         return await self._rows("ListGroups", tenant)
 
+    async def find_group(self, tenant: str, address: str) -> dict[str, Any] | None:
+        """The group whose mail is ``address``, or None."""
+        for group in await self.list_groups(tenant):
+            if str(group.get("mail") or "").lower() == address.lower():
+                return group
+        return None
+
+    async def find_mailbox(self, tenant: str, address: str) -> dict[str, Any] | None:
+        """The mailbox whose primary SMTP address or UPN is ``address``, or None."""
+        for mailbox in await self.list_mailboxes(tenant):
+            names = {str(mailbox.get(k) or "").lower() for k in ("primarySmtpAddress", "UPN")}
+            if address.lower() in names:
+                return mailbox
+        return None
+
     async def group_members(self, tenant: str, group_id: str) -> list[dict[str, Any]]:
         body = await self._list("ListGroups", tenant, groupID=group_id, members="true")
         members = body.get("members") if isinstance(body, dict) else None
@@ -256,15 +237,7 @@ class CippClient:
         *,
         members: Sequence[str] = (),
     ) -> list[CippResult]:
-        address = f"{username}@{domain}".lower()
-
-        async def existing() -> dict[str, Any] | None:
-            for group in await self.list_groups(tenant):
-                if str(group.get("mail") or "").lower() == address:
-                    return group
-            return None
-
-        results = await self._change(
+        return await self._create(
             "AddGroup",
             {
                 "tenantFilter": tenant,
@@ -275,14 +248,9 @@ class CippClient:
                 "members": list(members),
             },
             tenant=tenant,
-            lookup=existing,
+            find=self.find_group,
+            address=f"{username}@{domain}".lower(),
         )
-
-        async def check() -> list[str]:
-            return [] if await existing() is not None else [address]
-
-        await self._confirm(f"AddGroup {address}", tenant, check, results)
-        return results
 
     async def edit_group(
         self,
@@ -355,16 +323,7 @@ class CippClient:
     async def add_shared_mailbox(
         self, tenant: str, display_name: str, username: str, domain: str
     ) -> list[CippResult]:
-        address = f"{username}@{domain}".lower()
-
-        async def existing() -> dict[str, Any] | None:
-            for mailbox in await self.list_mailboxes(tenant):
-                names = {str(mailbox.get(k) or "").lower() for k in ("primarySmtpAddress", "UPN")}
-                if address in names:
-                    return mailbox
-            return None
-
-        results = await self._change(
+        return await self._create(
             "AddSharedMailbox",
             # Note ``tenantID`` here, not ``tenantFilter`` (API-NOTES.md).
             {
@@ -374,14 +333,9 @@ class CippClient:
                 "domain": domain,
             },
             tenant=tenant,
-            lookup=existing,
+            find=self.find_mailbox,
+            address=f"{username}@{domain}".lower(),
         )
-
-        async def check() -> list[str]:
-            return [] if await existing() is not None else [address]
-
-        await self._confirm(f"AddSharedMailbox {address}", tenant, check, results)
-        return results
 
     async def edit_mailbox_permissions(
         self,
@@ -410,7 +364,7 @@ class CippClient:
         )
 
         async def check() -> list[str]:
-            held = _permissions_by_user(await self.mailbox_permissions(tenant, mailbox))
+            held = permissions_by_user(await self.mailbox_permissions(tenant, mailbox))
             problems: list[str] = []
             for right in ("FullAccess", "SendAs", "SendOnBehalf"):
                 for user in changes[f"Add{right}"]:
@@ -514,25 +468,3 @@ class CippClient:
                 code=failures[0][:200],
             )
         return results
-
-
-def redact_results(results: Sequence[CippResult]) -> list[CippResult]:
-    """Results safe to log or show: a password in "The new password is ..." is masked, and
-    the rest passes :func:`~controller.redaction.redact_text`."""
-    masked: list[CippResult] = []
-    for r in results:
-        marker = r.text.lower().find("password is ")
-        text = r.text if marker < 0 else r.text[: marker + len("password is ")] + "***"
-        masked.append(CippResult(redact_text(text), r.outcome))
-    return masked
-
-
-def _permissions_by_user(rows: Sequence[Mapping[str, Any]]) -> dict[str, set[str]]:
-    held: dict[str, set[str]] = {}
-    for row in rows:
-        user = str(row.get("User") or row.get("user") or "").lower()
-        permissions = row.get("Permissions") or row.get("AccessRights") or []
-        if isinstance(permissions, str):
-            permissions = [p.strip() for p in permissions.replace(";", ",").split(",")]
-        held.setdefault(user, set()).update(str(p).lower() for p in permissions if p)
-    return held

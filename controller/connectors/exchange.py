@@ -4,8 +4,11 @@
 ``{"CmdletInput":{"CmdletName":..., "Parameters":{...}}}``; paged by re-POSTing the same body
 to ``@odata.nextLink``. Multi-valued changes go as a ``GenericHashTable`` (``Add``/``Remove``):
 a plain list would replace the whole value. 401/403 come back as :class:`PermissionDenied`
-with the status: right after the Exchange Administrator role is assigned that means
-"propagating" (30 minutes to 2 hours), which observe decides, not this client.
+with the status.
+
+Observe and apply use this client through :class:`DirectExchange` (``_exchange_direct``), the
+:class:`ExchangeAdapter` built on it, which also decides what a 401/403 means there: the
+Exchange Administrator role is not effective yet.
 """
 
 from __future__ import annotations

@@ -23,8 +23,10 @@ from controller.models.msp import (
 from controller.models.operations import (
     DELETIONS,
     DISABLES,
+    EXCHANGE_KINDS,
     MEMBER_REMOVALS,
     Decision,
+    MailboxRight,
     OperationKind,
     kinds_matching,
 )
@@ -45,6 +47,7 @@ __all__ = [
     "DEFAULT_GUARDS",
     "DELETIONS",
     "DISABLES",
+    "EXCHANGE_KINDS",
     "EXCHANGE_MANAGING_MODES",
     "LITERAL_SECRET",
     "MEMBER_REMOVALS",
@@ -58,6 +61,7 @@ __all__ = [
     "Group",
     "Guards",
     "MSPConfig",
+    "MailboxRight",
     "OperationKind",
     "PartnerConnection",
     "Policy",

@@ -47,6 +47,22 @@ DELETIONS = frozenset(
     }
 )
 DISABLES = frozenset({OperationKind.USER_DISABLE})
+# Distribution groups, shared mailboxes and their permissions: what goes through Exchange's
+# route for the tenant (Exchange admin REST or CIPP).
+EXCHANGE_KINDS = frozenset(
+    {
+        OperationKind.DISTRIBUTION_GROUP_CREATE,
+        OperationKind.DISTRIBUTION_GROUP_UPDATE,
+        OperationKind.DISTRIBUTION_GROUP_DELETE,
+        OperationKind.DISTRIBUTION_GROUP_ADD_MEMBER,
+        OperationKind.DISTRIBUTION_GROUP_REMOVE_MEMBER,
+        OperationKind.SHARED_MAILBOX_CREATE,
+        OperationKind.SHARED_MAILBOX_UPDATE,
+        OperationKind.SHARED_MAILBOX_DELETE,
+        OperationKind.MAILBOX_PERMISSION_ADD,
+        OperationKind.MAILBOX_PERMISSION_REMOVE,
+    }
+)
 MEMBER_REMOVALS = frozenset(
     {
         OperationKind.GROUP_REMOVE_MEMBER,
@@ -54,6 +70,14 @@ MEMBER_REMOVALS = frozenset(
         OperationKind.MAILBOX_PERMISSION_REMOVE,
     }
 )
+
+
+class MailboxRight(StrEnum):
+    """A shared mailbox permission, named as Exchange names the access right."""
+
+    FULL_ACCESS = "FullAccess"
+    SEND_AS = "SendAs"
+    SEND_ON_BEHALF = "SendOnBehalf"
 
 
 class Decision(StrEnum):

@@ -1,7 +1,9 @@
 """Observe: read every tenant's real state through the connectors.
 
 ``translate`` is pure (service JSON -> observed values); ``partner`` holds every read of the
-partner tenant (GDAP) and CIPP's tenant list, ``tenant`` the reads of one customer tenant. Tenants
+partner tenant (GDAP) and CIPP's tenant list, ``tenant`` the reads of one customer tenant, and
+``exchange`` the reads of Exchange objects through the tenant's route (an Exchange adapter of
+the connectors, direct or CIPP). Tenants
 are observed concurrently under a bound; a tenant that fails to observe is reported as
 unknown in every area and the others go on.
 """

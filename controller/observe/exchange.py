@@ -1,21 +1,27 @@
-"""Observe a tenant's Exchange: which route works (the app's Exchange Administrator role,
-else CIPP), and through it the distribution groups and shared mailboxes, with the members and
-permissions the desired state manages (every one with ``read_all``).
+"""Exchange in one tenant: which route works (the Exchange badge), and the distribution groups
+and shared mailboxes read through it.
 
-Exchange names a permission holder in several ways (UPN, alias, display name); the directory
-built from the tenant's users resolves them to the addresses git uses. Every failure becomes
-:class:`~controller.models.observed.Unknown` for the area it affects.
+The routes are tried as ``spec.exchange`` allows: Exchange admin REST when the app holds the
+Exchange Administrator role, else CIPP when it can manage the tenant. Either is read through
+the same :class:`~controller.connectors.ExchangeAdapter`, so what is read (and what is left
+unread) does not depend on the route. Only what the desired state manages is read: members of
+declared distribution groups, the declared permission lists of declared mailboxes; an observer
+with ``read_all`` (``tenantctl import``) reads them for every object.
+
+A failed read becomes :class:`~controller.models.observed.Unknown` for what it affects, never
+an empty list. Exchange refusing the app (:class:`~controller.errors.PropagationPending`, as
+the connectors report a 401/403 from Exchange) is the "propagating" badge.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable
 from typing import Any, TypeVar
 
-from controller.connectors import Connections
-from controller.errors import PermissionDenied, ServiceError
-from controller.models import SharedMailbox, TenantConfig
+from controller.connectors import Connections, ExchangeAdapter, FailedRead, Recipient
+from controller.errors import PropagationPending, ServiceError
+from controller.models import MailboxRight, SharedMailbox, TenantConfig
 from controller.models.observed import (
     ExchangeAccess,
     ExchangeRoute,
@@ -29,221 +35,140 @@ from controller.observe import translate
 
 T = TypeVar("T")
 
+DistributionGroups = tuple[ObservedDistributionGroup, ...] | Unknown
+SharedMailboxes = tuple[ObservedSharedMailbox, ...] | Unknown
 
-class ExchangeObserver:
-    """Reads Exchange through one :class:`Connections`, by the tenant's route."""
 
-    def __init__(self, connections: Connections, *, read_all: bool = False) -> None:
-        self.connections = connections
+async def observe_exchange(
+    connections: Connections,
+    tenant: TenantConfig,
+    users: tuple[ObservedUser, ...] | Unknown,
+    *,
+    role_assigned: bool | None,
+    can_assign: bool,
+    cipp_manageable: bool | None,
+    read_all: bool = False,
+) -> tuple[ExchangeAccess, DistributionGroups, SharedMailboxes]:
+    """The tenant's Exchange access, distribution groups and shared mailboxes."""
+    spec = tenant.spec
+    mode = spec.exchange
+    tenant_id = tenant.metadata.tenant_id
+
+    def access(state: Any, route: ExchangeRoute | None, propagated: bool | None) -> ExchangeAccess:
+        return ExchangeAccess(
+            state=state,
+            route=route,
+            role_assigned=role_assigned,
+            role_propagated=propagated,
+            cipp_manageable=cipp_manageable,
+            can_assign_role=can_assign,
+        )
+
+    if mode == "none" or (mode == "unmanaged" and not read_all):
+        # Nothing to manage and no badge to prove: save the tenant a token and a round trip
+        # (import, which reads everything, still finds out which route works).
+        off = Unknown("notManaged", f"Exchange is not managed in this tenant (exchange: {mode})")
+        return access("not-managed", None, None), off, off
+    reader = _Reader(tenant, _directory(users), read_all)
+    direct_error: ServiceError | None = None
+    if mode in ("direct", "auto", "unmanaged") and role_assigned:
+        try:
+            dgs, mailboxes = await reader.read(connections.exchange_adapter(tenant_id, "direct"))
+            return access("working-direct", "direct", True), dgs, mailboxes
+        except ServiceError as error:
+            direct_error = error
+    use_cipp = mode == "cipp" or (mode == "auto" and cipp_manageable)
+    if use_cipp and cipp_manageable:
+        try:
+            dgs, mailboxes = await reader.read(connections.exchange_adapter(tenant_id, "cipp"))
+            return access("working-cipp", "cipp", None), dgs, mailboxes
+        except ServiceError as error:
+            unknown = translate.unknown_from_error(error, "Exchange through CIPP")
+            return access("pending", None, None), unknown, unknown
+    if isinstance(direct_error, PropagationPending):
+        unknown = Unknown(
+            "propagating",
+            "Exchange: the Exchange Administrator role is assigned but not effective yet "
+            "(typically 30 minutes to 2 hours after assignment); re-run later",
+        )
+        return access("propagating", None, False), unknown, unknown
+    if direct_error is not None:
+        unknown = translate.unknown_from_error(direct_error, "Exchange")
+        return access("pending", None, None), unknown, unknown
+    if mode == "cipp":
+        reason = (
+            "Exchange: CIPP cannot manage this tenant"
+            if cipp_manageable is False
+            else "Exchange: no CIPP connection is configured in msp.yaml"
+        )
+    elif role_assigned is None:
+        reason = "Exchange: the app's directory roles could not be read"
+    else:
+        reason = "Exchange: the app does not hold the Exchange Administrator role in this tenant"
+    unknown = Unknown("notManaged", reason)
+    state = "not-managed" if mode == "unmanaged" else "pending"
+    return access(state, None, None), unknown, unknown
+
+
+class _Reader:
+    """Reads one tenant's Exchange objects through an adapter. ``directory``: lowercase
+    identity -> lowercase address, to name permission holders as git does."""
+
+    def __init__(self, tenant: TenantConfig, directory: dict[str, str], read_all: bool) -> None:
+        self.spec = tenant.spec
+        self.directory = directory
         self.read_all = read_all
 
-    async def observe(
-        self,
-        tenant: TenantConfig,
-        users: tuple[ObservedUser, ...] | Unknown,
-        role_assigned: bool | None,
-        can_assign: bool,
-        cipp_manageable: bool | None,
-    ) -> tuple[ExchangeAccess, Any, Any]:
-        """The Exchange badge, then the distribution groups and the shared mailboxes (each
-        :class:`Unknown` when no route can read them)."""
-        spec = tenant.spec
-        mode = spec.exchange
-        wants_objects = bool(spec.distribution_groups or spec.shared_mailboxes)
-
-        def access(
-            state: Any, route: ExchangeRoute | None, propagated: bool | None
-        ) -> ExchangeAccess:
-            return ExchangeAccess(
-                state=state,
-                route=route,
-                role_assigned=role_assigned,
-                role_propagated=propagated,
-                cipp_manageable=cipp_manageable,
-                can_assign_role=can_assign,
-            )
-
-        if mode == "none" or (mode == "unmanaged" and not self.read_all):
-            # Nothing to manage and no badge to prove: save the tenant a token and a round trip
-            # (import, which reads everything, still finds out which route works).
-            off = Unknown(
-                "notManaged", f"Exchange is not managed in this tenant (exchange: {mode})"
-            )
-            return access("not-managed", None, None), off, off
-        directory = _directory(users)
-        direct_error: ServiceError | None = None
-        if mode in ("direct", "auto", "unmanaged") and role_assigned:
-            try:
-                dgs, mailboxes = await self._read_direct(tenant, directory, wants_objects)
-                return access("working-direct", "direct", True), dgs, mailboxes
-            except PermissionDenied as error:
-                direct_error = error  # role assigned, Exchange still says no: propagating
-            except ServiceError as error:
-                direct_error = error
-        use_cipp = mode == "cipp" or (mode == "auto" and cipp_manageable)
-        if use_cipp and cipp_manageable:
-            try:
-                dgs, mailboxes = await self._read_cipp(tenant, directory, wants_objects)
-                return access("working-cipp", "cipp", None), dgs, mailboxes
-            except ServiceError as error:
-                unknown = translate.unknown_from_error(error, "Exchange through CIPP")
-                return access("pending", None, None), unknown, unknown
-        if direct_error is not None:
-            if isinstance(direct_error, PermissionDenied):
-                unknown = Unknown(
-                    "propagating",
-                    "Exchange: the Exchange Administrator role is assigned but not effective yet "
-                    "(typically 30 minutes to 2 hours after assignment); re-run later",
-                )
-                return access("propagating", None, False), unknown, unknown
-            unknown = translate.unknown_from_error(direct_error, "Exchange")
-            return access("pending", None, None), unknown, unknown
-        if mode == "cipp":
-            reason = (
-                "Exchange: CIPP cannot manage this tenant"
-                if cipp_manageable is False
-                else "Exchange: no CIPP connection is configured in msp.yaml"
-            )
-        elif role_assigned is None:
-            reason = "Exchange: the app's directory roles could not be read"
-        else:
-            reason = (
-                "Exchange: the app does not hold the Exchange Administrator role in this tenant"
-            )
-        unknown = Unknown("notManaged", reason)
-        state = "not-managed" if mode == "unmanaged" else "pending"
-        return access(state, None, None), unknown, unknown
-
-    async def _read_direct(
-        self, tenant: TenantConfig, directory: dict[str, str], wants_objects: bool
-    ) -> tuple[Any, Any]:
-        exchange = self.connections.exchange(tenant.metadata.tenant_id)
-        spec = tenant.spec
-        mailbox_rows = await exchange.shared_mailboxes()
+    async def read(
+        self, exchange: ExchangeAdapter
+    ) -> tuple[tuple[ObservedDistributionGroup, ...], tuple[ObservedSharedMailbox, ...]]:
+        spec = self.spec
+        listed_mailboxes = await exchange.shared_mailboxes()
         read_dgs = bool(spec.distribution_groups) or self.read_all
-        dg_rows = await exchange.distribution_groups() if read_dgs else []
-        for row in [*mailbox_rows, *dg_rows]:
-            _remember(directory, row)
+        listed_dgs = await exchange.distribution_groups() if read_dgs else []
+        for listed in [*listed_mailboxes, *listed_dgs]:
+            if listed.address:
+                for name in listed.known_as:
+                    self.directory.setdefault(name, listed.address)
         declared_dgs = {d.primary_smtp_address.lower(): d for d in spec.distribution_groups}
         declared_mbx = {m.primary_smtp_address.lower(): m for m in spec.shared_mailboxes}
 
-        async def dg(row: dict[str, Any]) -> ObservedDistributionGroup:
-            address = str(row.get("PrimarySmtpAddress", "")).lower()
-            declared = declared_dgs.get(address)
+        async def dg(listed: Recipient) -> ObservedDistributionGroup:
+            declared = declared_dgs.get(listed.address)
             members: tuple[Principal, ...] | Unknown | None = None
             if self.read_all or (declared is not None and declared.members is not None):
-                read = await _attempt(
-                    f"members of {address}", exchange.distribution_group_members(address)
-                )
-                members = (
-                    read
-                    if isinstance(read, Unknown)
-                    else tuple(
-                        sorted(
-                            (translate.exchange_member(m) for m in read),
-                            key=lambda p: (p.key or "", p.id),
-                        )
-                    )
-                )
-            return translate.exchange_distribution_group(row, members)
+                members = await _attempt(f"members of {listed.address}", exchange.members(listed))
+            return translate.distribution_group(listed, members)
 
-        async def mailbox(row: dict[str, Any]) -> ObservedSharedMailbox:
-            address = str(row.get("PrimarySmtpAddress", "")).lower()
-            declared = declared_mbx.get(address)
+        async def mailbox(listed: Recipient) -> ObservedSharedMailbox:
+            declared = declared_mbx.get(listed.address)
             if declared is None and not self.read_all:
-                return translate.exchange_shared_mailbox(row)
-            wants = _permission_reads(declared)
-            full: Any = None
-            send_as: Any = None
-            behalf: Any = None
-            if "full_access" in wants:
-                read = await _attempt(
-                    f"FullAccess on {address}", exchange.mailbox_permissions(address)
-                )
-                full = (
-                    read
-                    if isinstance(read, Unknown)
-                    else translate.full_access_holders(read, directory)
-                )
-            if "send_as" in wants:
-                read = await _attempt(
-                    f"SendAs on {address}", exchange.recipient_permissions(address)
-                )
-                send_as = (
-                    read
-                    if isinstance(read, Unknown)
-                    else translate.send_as_holders(read, directory)
-                )
-            if "send_on_behalf" in wants:
-                behalf = translate.send_on_behalf_holders(row, directory)
-            return translate.exchange_shared_mailbox(
-                row, full_access=full, send_as=send_as, send_on_behalf=behalf
+                return translate.shared_mailbox(listed)
+            found = await exchange.holders(listed, _permission_reads(declared))
+            held = {right: self._holders(found.get(right)) for right in MailboxRight}
+            return translate.shared_mailbox(
+                listed,
+                full_access=held[MailboxRight.FULL_ACCESS],
+                send_as=held[MailboxRight.SEND_AS],
+                send_on_behalf=held[MailboxRight.SEND_ON_BEHALF],
             )
 
-        dgs = await asyncio.gather(*(dg(r) for r in dg_rows))
-        mailboxes = await asyncio.gather(*(mailbox(r) for r in mailbox_rows))
+        dgs = await asyncio.gather(*(dg(listed) for listed in listed_dgs))
+        mailboxes = await asyncio.gather(*(mailbox(listed) for listed in listed_mailboxes))
         return (
             tuple(sorted(dgs, key=lambda d: d.key)),
             tuple(sorted(mailboxes, key=lambda m: m.key)),
         )
 
-    async def _read_cipp(
-        self, tenant: TenantConfig, directory: dict[str, str], wants_objects: bool
-    ) -> tuple[Any, Any]:
-        cipp = self.connections.cipp()
-        tenant_id = tenant.metadata.tenant_id
-        spec = tenant.spec
-        mailbox_rows = await cipp.list_mailboxes(tenant_id)
-        group_rows: list[dict[str, Any]] = []
-        if spec.distribution_groups or self.read_all:
-            group_rows = [
-                g
-                for g in await cipp.list_groups(tenant_id)
-                if str(g.get("calculatedGroupType", "")) == "distributionList"
-            ]
-        declared_dgs = {d.primary_smtp_address.lower(): d for d in spec.distribution_groups}
-        declared_mbx = {m.primary_smtp_address.lower(): m for m in spec.shared_mailboxes}
-
-        async def dg(row: dict[str, Any]) -> ObservedDistributionGroup:
-            address = str(row.get("mail") or "").lower()
-            declared = declared_dgs.get(address)
-            members: tuple[Principal, ...] | Unknown | None = None
-            if self.read_all or (declared is not None and declared.members is not None):
-                read = await _attempt(
-                    f"members of {address}", cipp.group_members(tenant_id, str(row.get("id")))
-                )
-                members = read if isinstance(read, Unknown) else translate.members(read)
-            return translate.cipp_distribution_group(row, members)
-
-        async def mailbox(row: dict[str, Any]) -> ObservedSharedMailbox:
-            address = str(row.get("primarySmtpAddress") or row.get("UPN") or "").lower()
-            declared = declared_mbx.get(address)
-            if declared is None and not self.read_all:
-                return translate.cipp_shared_mailbox(row)
-            wants = _permission_reads(declared)
-            read = await _attempt(
-                f"permissions on {address}", cipp.mailbox_permissions(tenant_id, address)
-            )
-            if isinstance(read, Unknown):
-                holders: dict[str, Any] = {
-                    "full_access": read,
-                    "send_as": read,
-                    "send_on_behalf": read,
-                }
-            else:
-                full, send_as, behalf = translate.cipp_permission_holders(read, directory)
-                holders = {"full_access": full, "send_as": send_as, "send_on_behalf": behalf}
-            for name in ("full_access", "send_as", "send_on_behalf"):
-                if name not in wants:
-                    holders[name] = None
-            return translate.cipp_shared_mailbox(row, **holders)
-
-        dgs = await asyncio.gather(*(dg(r) for r in group_rows))
-        mailboxes = await asyncio.gather(*(mailbox(r) for r in mailbox_rows))
-        return (
-            tuple(sorted(dgs, key=lambda d: d.key)),
-            tuple(sorted(mailboxes, key=lambda m: m.key)),
-        )
+    def _holders(
+        self, names: frozenset[str] | FailedRead | None
+    ) -> frozenset[str] | Unknown | None:
+        """Holder names -> addresses; a failed read -> unknown; not read -> None."""
+        if names is None:
+            return None
+        if isinstance(names, FailedRead):
+            return translate.unknown_from_error(names.error, names.what)
+        return translate.holder_addresses(names, self.directory)
 
 
 async def _attempt(what: str, call: Awaitable[T]) -> T | Unknown:
@@ -253,17 +178,17 @@ async def _attempt(what: str, call: Awaitable[T]) -> T | Unknown:
         return translate.unknown_from_error(error, what)
 
 
-def _permission_reads(declared: SharedMailbox | None) -> frozenset[str]:
+def _permission_reads(declared: SharedMailbox | None) -> frozenset[MailboxRight]:
     """Which permission lists of a mailbox to read: the declared ones, or all of them when the
     mailbox is not declared (an observer with ``read_all``)."""
     if declared is None:
-        return frozenset(("full_access", "send_as", "send_on_behalf"))
+        return frozenset(MailboxRight)
     return frozenset(
-        name
-        for name, value in (
-            ("full_access", declared.full_access),
-            ("send_as", declared.send_as),
-            ("send_on_behalf", declared.send_on_behalf),
+        right
+        for right, value in (
+            (MailboxRight.FULL_ACCESS, declared.full_access),
+            (MailboxRight.SEND_AS, declared.send_as),
+            (MailboxRight.SEND_ON_BEHALF, declared.send_on_behalf),
         )
         if value is not None
     )
@@ -281,13 +206,3 @@ def _directory(users: tuple[ObservedUser, ...] | Unknown) -> dict[str, str]:
             if name:
                 directory.setdefault(name.lower(), address)
     return directory
-
-
-def _remember(directory: dict[str, str], row: Mapping[str, Any]) -> None:
-    address = str(row.get("PrimarySmtpAddress") or "").lower()
-    if not address:
-        return
-    for key in ("PrimarySmtpAddress", "Alias", "Name", "DisplayName", "Identity"):
-        value = row.get(key)
-        if value:
-            directory.setdefault(str(value).lower(), address)

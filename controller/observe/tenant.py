@@ -21,7 +21,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from controller.connectors import Connections, GraphUrls
+from controller.connectors import Connections, GraphUrls, graph_principals
 from controller.errors import NotFound, ServiceError, TenantctlError
 from controller.models import TenantConfig
 from controller.models.observed import (
@@ -43,7 +43,7 @@ from controller.models.permissions import (
     ROLE_MANAGEMENT_PERMISSION,
 )
 from controller.observe import translate
-from controller.observe.exchange import ExchangeObserver
+from controller.observe.exchange import observe_exchange
 from controller.observe.partner import PartnerFacts
 
 T = TypeVar("T")
@@ -78,7 +78,6 @@ class TenantObserver:
         self.partner = partner
         self.now = now
         self.read_all = read_all
-        self.exchange = ExchangeObserver(connections, read_all=read_all)
 
     # -- the straight line --------------------------------------------------------------
 
@@ -154,8 +153,14 @@ class TenantObserver:
         role_assigned, can_assign = self._roles(more.get("directoryRoles"), consent)
         groups = self._groups(groups_raw, member_reads, more)
         ledger = self._ledger(tenant, ledger_targets, more)
-        exchange, dgs, mailboxes = await self.exchange.observe(
-            tenant, users, role_assigned, can_assign, cipp_manageable
+        exchange, dgs, mailboxes = await observe_exchange(
+            self.connections,
+            tenant,
+            users,
+            role_assigned=role_assigned,
+            can_assign=can_assign,
+            cipp_manageable=cipp_manageable,
+            read_all=self.read_all,
         )
         return ObservedTenant(
             name=tenant.metadata.name,
@@ -342,7 +347,7 @@ class TenantObserver:
                 elif isinstance(read, Unknown):
                     members = read
                 else:
-                    members = translate.members(_list_or_empty(read))
+                    members = graph_principals(_list_or_empty(read))
             groups.append(translate.group(item, members))
         return tuple(sorted(groups, key=lambda g: (g.key or "", g.id)))
 

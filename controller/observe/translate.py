@@ -1,8 +1,10 @@
 """Service JSON -> observed-state values.
 
-Pure: functions of the answers the connectors returned (plain dicts), no I/O. Each function
-follows the shapes documented in API-NOTES.md: Graph v1.0 objects, Exchange admin REST cmdlet
-output, CIPP's list endpoints.
+Pure: functions of the answers the connectors returned, no I/O. Graph's answers are plain
+dicts in the shapes documented in API-NOTES.md (Graph v1.0 objects); Exchange objects come
+from either route as the adapter's :class:`~controller.connectors.Recipient` and holder
+names, which are resolved to addresses here. Members of groups are read by the connectors
+(``graph_principals``): CIPP passes Graph's members through.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from controller.connectors import Recipient
 from controller.errors import (
     ConsentMissing,
     NeedsHuman,
@@ -160,25 +163,6 @@ def group(item: Json, members: tuple[Principal, ...] | Unknown | None = None) ->
     )
 
 
-_ODATA_KINDS = {
-    "#microsoft.graph.user": "user",
-    "#microsoft.graph.group": "group",
-    "#microsoft.graph.servicePrincipal": "servicePrincipal",
-    "#microsoft.graph.device": "device",
-    "#microsoft.graph.orgContact": "other",
-}
-
-
-def member(item: Json) -> Principal:
-    kind = _ODATA_KINDS.get(str(item.get("@odata.type", "")), "user")
-    address = _text(item.get("userPrincipalName")) or _text(item.get("mail"))
-    return Principal(str(item["id"]), address, _text(item.get("displayName")), kind)
-
-
-def members(items: Iterable[Json]) -> tuple[Principal, ...]:
-    return tuple(sorted((member(i) for i in items), key=lambda p: (p.key or "", p.id)))
-
-
 def sku(item: Json) -> Sku:
     prepaid = item.get("prepaidUnits") or {}
     return Sku(
@@ -292,24 +276,12 @@ def consent_status(
     )
 
 
-# --- Exchange (admin REST) ------------------------------------------------------------------
+# --- Exchange (either route) ----------------------------------------------------------------
 
 
 def _is_person(holder: str) -> bool:
     lowered = holder.lower()
     return not lowered.startswith(_SYSTEM_HOLDERS)
-
-
-def _exchange_id(item: Json) -> str:
-    """An Exchange object's id: its directory object id when it has one."""
-    return str(item.get("ExternalDirectoryObjectId") or item.get("Guid") or item.get("Identity"))
-
-
-def _rights(value: Any) -> list[str]:
-    """Access rights as a list: Exchange sends a list, CIPP a comma-joined string."""
-    if isinstance(value, str):
-        return [r.strip() for r in value.split(",")]
-    return list(value or ())
 
 
 def holder_address(holder: Any, directory: Mapping[str, str]) -> str | None:
@@ -324,132 +296,39 @@ def holder_address(holder: Any, directory: Mapping[str, str]) -> str | None:
     return directory.get(lowered)
 
 
-def exchange_distribution_group(
-    item: Json, members: tuple[Principal, ...] | Unknown | None = None
+def holder_addresses(names: Iterable[str], directory: Mapping[str, str]) -> frozenset[str]:
+    """Holder names as a route gives them -> the addresses of the people among them."""
+    found = (holder_address(name, directory) for name in names)
+    return frozenset(address for address in found if address)
+
+
+def distribution_group(
+    listed: Recipient, members: tuple[Principal, ...] | Unknown | None = None
 ) -> ObservedDistributionGroup:
     return ObservedDistributionGroup(
-        id=_exchange_id(item),
-        name=str(item.get("Name", "")),
-        display_name=_text(item.get("DisplayName")),
-        primary_smtp_address=str(item.get("PrimarySmtpAddress", "")),
-        alias=_text(item.get("Alias")),
+        id=listed.id,
+        name=listed.name,
+        display_name=listed.display_name,
+        primary_smtp_address=listed.primary_smtp_address,
+        alias=listed.alias,
         members=members,
     )
 
 
-def exchange_member(item: Json) -> Principal:
-    kind = str(item.get("RecipientType", "UserMailbox"))
-    return Principal(
-        id=_exchange_id(item),
-        address=_text(item.get("PrimarySmtpAddress")) or _text(item.get("WindowsLiveID")),
-        display_name=_text(item.get("DisplayName") or item.get("Name")),
-        kind="group" if "Group" in kind else "user",
-    )
-
-
-def exchange_shared_mailbox(
-    item: Json,
+def shared_mailbox(
+    listed: Recipient,
     *,
     full_access: frozenset[str] | Unknown | None = None,
     send_as: frozenset[str] | Unknown | None = None,
     send_on_behalf: frozenset[str] | Unknown | None = None,
 ) -> ObservedSharedMailbox:
     return ObservedSharedMailbox(
-        id=_exchange_id(item),
-        name=str(item.get("Name", "")),
-        display_name=_text(item.get("DisplayName")),
-        primary_smtp_address=str(item.get("PrimarySmtpAddress", "")),
-        alias=_text(item.get("Alias")),
+        id=listed.id,
+        name=listed.name,
+        display_name=listed.display_name,
+        primary_smtp_address=listed.primary_smtp_address,
+        alias=listed.alias,
         full_access=full_access,
         send_as=send_as,
         send_on_behalf=send_on_behalf,
-    )
-
-
-def full_access_holders(items: Iterable[Json], directory: Mapping[str, str]) -> frozenset[str]:
-    """Get-MailboxPermission output -> explicit FullAccess holders (not inherited, not deny)."""
-    holders = set()
-    for item in items:
-        rights = _rights(item.get("AccessRights"))
-        if "FullAccess" not in rights or item.get("Deny") or item.get("IsInherited"):
-            continue
-        address = holder_address(item.get("User"), directory)
-        if address:
-            holders.add(address)
-    return frozenset(holders)
-
-
-def send_as_holders(items: Iterable[Json], directory: Mapping[str, str]) -> frozenset[str]:
-    """Get-RecipientPermission output -> explicit SendAs trustees."""
-    holders = set()
-    for item in items:
-        rights = _rights(item.get("AccessRights"))
-        if "SendAs" not in rights or item.get("IsInherited"):
-            continue
-        if str(item.get("AccessControlType", "Allow")) != "Allow":
-            continue
-        address = holder_address(item.get("Trustee"), directory)
-        if address:
-            holders.add(address)
-    return frozenset(holders)
-
-
-def send_on_behalf_holders(mailbox: Json, directory: Mapping[str, str]) -> frozenset[str]:
-    values = mailbox.get("GrantSendOnBehalfTo") or ()
-    if isinstance(values, str):
-        values = [values]
-    found = (holder_address(v, directory) for v in values)
-    return frozenset(a for a in found if a)
-
-
-# --- CIPP ---------------------------------------------------------------------------------
-
-
-def cipp_permission_holders(
-    items: Iterable[Json], directory: Mapping[str, str]
-) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
-    """ListmailboxPermissions' ``[{User, Permissions}]`` -> (FullAccess, SendAs, SendOnBehalf).
-
-    ``Permissions`` is a comma-joined string ("FullAccess", "SendAs", "SendOnBehalf") or a list.
-    """
-    full, send_as, behalf = set(), set(), set()
-    for item in items:
-        rights = _rights(item.get("Permissions"))
-        address = holder_address(item.get("User"), directory)
-        if not address:
-            continue
-        if "FullAccess" in rights:
-            full.add(address)
-        if "SendAs" in rights:
-            send_as.add(address)
-        if "SendOnBehalf" in rights:
-            behalf.add(address)
-    return frozenset(full), frozenset(send_as), frozenset(behalf)
-
-
-def cipp_shared_mailbox(
-    item: Json, **holders: frozenset[str] | Unknown | None
-) -> ObservedSharedMailbox:
-    address = str(item.get("primarySmtpAddress") or item.get("UPN") or "")
-    return ObservedSharedMailbox(
-        id=str(item.get("Id") or item.get("id") or address),
-        name=str(item.get("displayName") or address.partition("@")[0]),
-        display_name=_text(item.get("displayName")),
-        primary_smtp_address=address,
-        alias=None,
-        **holders,
-    )
-
-
-def cipp_distribution_group(
-    item: Json, members: tuple[Principal, ...] | Unknown | None = None
-) -> ObservedDistributionGroup:
-    address = str(item.get("mail") or item.get("primarySmtpAddress") or "")
-    return ObservedDistributionGroup(
-        id=str(item.get("id")),
-        name=str(item.get("displayName") or address.partition("@")[0]),
-        display_name=_text(item.get("displayName")),
-        primary_smtp_address=address,
-        alias=_text(item.get("mailNickname")),
-        members=members,
     )

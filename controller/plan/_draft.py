@@ -24,6 +24,7 @@ from controller.models.observed import (
 from controller.plan.context import PlanContext
 from controller.plan.fingerprint import fingerprint
 from controller.plan.inventory import Ambiguous, Found, Inventory
+from controller.plan.params import OperationParams
 from controller.plan.types import (
     Backend,
     FieldChange,
@@ -103,7 +104,7 @@ class TenantDraft:
 
     def add(
         self,
-        kind: OperationKind,
+        params: OperationParams,
         target: str,
         key: str,
         backend: Backend,
@@ -113,11 +114,12 @@ class TenantDraft:
         desired: Mapping[str, Any],
         observed: Mapping[str, Any],
         changes: Iterable[FieldChange] = (),
-        params: Mapping[str, Any] | None = None,
         depends_on: Iterable[str | None] = (),
         manual: ManualStep | None = None,
     ) -> str:
-        """Add one operation; returns its id (``tenant/kind/key``)."""
+        """Add one operation, of the kind of its ``params``; returns its id
+        (``tenant/kind/key``)."""
+        kind = params.kind
         op_id = f"{self.name}/{kind.value}/{key}"
         op = Operation(
             id=op_id,
@@ -127,7 +129,7 @@ class TenantDraft:
             target=target,
             backend=backend,
             changes=tuple(changes),
-            params=dict(params or {}),
+            params=params,
             depends_on=tuple(sorted({d for d in depends_on if d})),
             reason=reason,
             fingerprint=fingerprint(self.tenant_id, kind, target, desired, observed),
@@ -138,20 +140,19 @@ class TenantDraft:
 
     def add_delete(
         self,
-        kind: OperationKind,
+        params: OperationParams,
         target: str,
         key: str,
         backend: Backend,
         *,
         section: int,
         existing_id: str,
-        params: Mapping[str, Any],
         note: str | None = None,
     ) -> str:
         """Delete an object declared ``ensure: absent``. Fingerprinted on the id of the object
         found, so an approval goes stale when the key comes to name another object."""
         return self.add(
-            kind,
+            params,
             target,
             key,
             backend,
@@ -160,7 +161,6 @@ class TenantDraft:
             desired={"ensure": "absent"},
             observed={"id": existing_id},
             changes=[FieldChange(field="exists", before=True, after=False)],
-            params=params,
         )
 
     def operations(self) -> tuple[Operation, ...]:

@@ -10,12 +10,12 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Protocol, TypeVar
 
-from controller.models import OperationKind
 from controller.models.observed import Observed, Unknown
 from controller.models.permissions import ACTION_LEDGER_EXTENSION
 from controller.models.tenant import Action
 from controller.plan import normalise as norm
 from controller.plan._draft import SECTION_ACTIONS, TenantDraft
+from controller.plan.params import UserResetPasswordParams
 from controller.plan.types import Backend, FieldChange, Severity
 
 _RISK_ORDER = {"none": 0, "low": 1, "medium": 2, "high": 3}
@@ -152,7 +152,13 @@ def plan_actions(d: TenantDraft) -> None:
             continue
         force = action.reset_password.force_change_at_next_sign_in
         d.add(
-            OperationKind.USER_RESET_PASSWORD,
+            UserResetPasswordParams(
+                action_id=action.id,
+                user_id=resolved.id,
+                user_principal_name=action.target,
+                force_change_password_next_sign_in=force,
+                ledger_extension=ACTION_LEDGER_EXTENSION,
+            ),
             f"user:{target}",
             f"{target}/{action.id}",
             Backend.GRAPH,
@@ -161,12 +167,5 @@ def plan_actions(d: TenantDraft) -> None:
             desired={"actionId": action.id, "user": target, "forceChange": force},
             observed={"userId": resolved.id, "done": False},
             changes=[FieldChange(field="password", after="(generated at apply)")],
-            params={
-                "actionId": action.id,
-                "userId": resolved.id,
-                "userPrincipalName": action.target,
-                "forceChangePasswordNextSignIn": force,
-                "ledgerExtension": ACTION_LEDGER_EXTENSION,
-            },
             depends_on=[resolved.created_by],
         )

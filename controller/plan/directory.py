@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from controller.models import Group, OperationKind, User, address_domain
+from controller.models import Group, User, address_domain
 from controller.models.observed import ObservedGroup, ObservedUser, Sku, Unknown
 from controller.plan import normalise as norm
 from controller.plan._draft import (
@@ -28,6 +28,24 @@ from controller.plan.inventory import (
     match_declared,
 )
 from controller.plan.members import plan_group_members
+from controller.plan.params import (
+    GroupCreateParams,
+    GroupDeleteParams,
+    GroupPatch,
+    GroupUpdateParams,
+    LicenceRef,
+    NewGroup,
+    NewUser,
+    PasswordProfile,
+    UserAssignLicensesParams,
+    UserCreateParams,
+    UserDeleteParams,
+    UserDisableParams,
+    UserEnableParams,
+    UserPatch,
+    UserRemoveLicensesParams,
+    UserUpdateParams,
+)
 from controller.plan.types import Backend, FieldChange
 
 # Managed user attributes: (Graph name, model attribute, comparison).
@@ -101,16 +119,14 @@ def plan_users(d: TenantDraft) -> None:
                 d.held[upn] = f"{upn} matches more than one user"
             case Delete(existing):
                 d.add_delete(
-                    OperationKind.USER_DELETE,
+                    UserDeleteParams(
+                        user_id=existing.id, user_principal_name=existing.user_principal_name
+                    ),
                     subject,
                     upn,
                     Backend.GRAPH,
                     section=SECTION_USERS,
                     existing_id=existing.id,
-                    params={
-                        "userId": existing.id,
-                        "userPrincipalName": existing.user_principal_name,
-                    },
                     note="soft delete, restorable for 30 days",
                 )
             case Create():
@@ -152,18 +168,24 @@ def _create_user(d: TenantDraft, user: User, upn: str, subject: str) -> str | No
     if "usageLocation" not in body and d.ctx.default_usage_location:
         body["usageLocation"] = d.ctx.default_usage_location
     changes = [FieldChange(field=k, before=None, after=v) for k, v in sorted(body.items())]
-    body["passwordProfile"] = {"forceChangePasswordNextSignIn": d.ctx.force_change_password}
+    new_user = NewUser.model_validate(
+        {
+            **body,
+            "passwordProfile": PasswordProfile(
+                force_change_password_next_sign_in=d.ctx.force_change_password
+            ),
+        }
+    )
     op_id = d.add(
-        OperationKind.USER_CREATE,
+        UserCreateParams(body=new_user),
         subject,
         upn,
         Backend.GRAPH,
         section=SECTION_USERS,
         reason="declared in the tenant file, not in the tenant",
-        desired={k: v for k, v in body.items()},
+        desired=new_user.model_dump(mode="json"),
         observed={"exists": False},
         changes=changes,
-        params={"body": body},
     )
     d.created[upn] = op_id
     return op_id
@@ -197,7 +219,10 @@ def _update_user(
     update_id = None
     if changes:
         update_id = d.add(
-            OperationKind.USER_UPDATE,
+            UserUpdateParams(
+                user_id=existing.id,
+                body=UserPatch.model_validate({c.field: c.after for c in changes}),
+            ),
             subject,
             upn,
             Backend.GRAPH,
@@ -206,12 +231,11 @@ def _update_user(
             desired=desired,
             observed=observed,
             changes=changes,
-            params={"userId": existing.id, "body": {c.field: c.after for c in changes}},
         )
     if user.account_enabled is not None and existing.account_enabled != user.account_enabled:
-        kind = OperationKind.USER_ENABLE if user.account_enabled else OperationKind.USER_DISABLE
+        sign_in = UserEnableParams if user.account_enabled else UserDisableParams
         d.add(
-            kind,
+            sign_in(user_id=existing.id, body=UserPatch(account_enabled=user.account_enabled)),
             subject,
             upn,
             Backend.GRAPH,
@@ -226,7 +250,6 @@ def _update_user(
                     after=user.account_enabled,
                 )
             ],
-            params={"userId": existing.id, "body": {"accountEnabled": user.account_enabled}},
         )
     if update_id and any(c.field == "usageLocation" for c in changes):
         return update_id
@@ -279,7 +302,13 @@ def _plan_licences(
         for sku in added:
             demand[sku.sku_part_number].append(upn)
         d.add(
-            OperationKind.USER_ASSIGN_LICENSES,
+            UserAssignLicensesParams(
+                user_id=user_id,
+                user_principal_name=user.user_principal_name,
+                add_licenses=tuple(
+                    LicenceRef(sku_id=s.sku_id, sku_part_number=s.sku_part_number) for s in added
+                ),
+            ),
             subject,
             upn,
             Backend.GRAPH,
@@ -290,18 +319,17 @@ def _plan_licences(
             changes=[
                 FieldChange(field="licenses", before=None, after=[s.sku_part_number for s in added])
             ],
-            params={
-                "userId": user_id,
-                "userPrincipalName": user.user_principal_name,
-                "addLicenses": [
-                    {"skuId": s.sku_id, "skuPartNumber": s.sku_part_number} for s in added
-                ],
-            },
             depends_on=[depends],
         )
     if removes:
         d.add(
-            OperationKind.USER_REMOVE_LICENSES,
+            UserRemoveLicensesParams(
+                user_id=user_id,
+                user_principal_name=user.user_principal_name,
+                remove_licenses=tuple(
+                    LicenceRef(sku_id=i, sku_part_number=part(i)) for i in removes
+                ),
+            ),
             subject,
             upn,
             Backend.GRAPH,
@@ -310,11 +338,6 @@ def _plan_licences(
             desired=declared,
             observed=observed,
             changes=[FieldChange(field="licenses", before=[part(i) for i in removes], after=None)],
-            params={
-                "userId": user_id,
-                "userPrincipalName": user.user_principal_name,
-                "removeLicenses": [{"skuId": i, "skuPartNumber": part(i)} for i in removes],
-            },
         )
 
 
@@ -371,13 +394,12 @@ def plan_groups(d: TenantDraft) -> None:
                 )
             case Delete(existing):
                 d.add_delete(
-                    OperationKind.GROUP_DELETE,
+                    GroupDeleteParams(group_id=existing.id, mail_nickname=existing.mail_nickname),
                     subject,
                     nick,
                     Backend.GRAPH,
                     section=SECTION_GROUPS,
                     existing_id=existing.id,
-                    params={"groupId": existing.id, "mailNickname": existing.mail_nickname},
                     note="Microsoft 365 groups are restorable for 30 days",
                 )
             case Create():
@@ -395,18 +417,19 @@ def plan_groups(d: TenantDraft) -> None:
 
 def _create_group(d: TenantDraft, group: Group, nick: str, subject: str) -> None:
     unified = group.type == "microsoft365"
-    body: dict[str, Any] = {
-        "displayName": group.display_name,
-        "mailNickname": group.mail_nickname,
-        "mailEnabled": unified,
-        "securityEnabled": not unified,
-        "groupTypes": ["Unified"] if unified else [],
-    }
-    if group.description is not None:
-        body["description"] = group.description
+    assert group.display_name is not None  # the model requires it of a present group
+    new_group = NewGroup(
+        display_name=group.display_name,
+        mail_nickname=group.mail_nickname,
+        mail_enabled=unified,
+        security_enabled=not unified,
+        group_types=("Unified",) if unified else (),
+        description=group.description,
+    )
+    body = new_group.model_dump(mode="json")
     shown = ("displayName", "mailNickname", "description")
     op_id = d.add(
-        OperationKind.GROUP_CREATE,
+        GroupCreateParams(body=new_group),
         subject,
         nick,
         Backend.GRAPH,
@@ -418,7 +441,6 @@ def _create_group(d: TenantDraft, group: Group, nick: str, subject: str) -> None
             FieldChange(field="type", after=group.type),
             *(FieldChange(field=k, after=body[k]) for k in shown if k in body),
         ],
-        params={"body": body},
     )
     plan_group_members(d, group, None, created_by=op_id)
 
@@ -435,7 +457,10 @@ def _update_group(
     )
     if changes:
         d.add(
-            OperationKind.GROUP_UPDATE,
+            GroupUpdateParams(
+                group_id=existing.id,
+                body=GroupPatch.model_validate({c.field: c.after for c in changes}),
+            ),
             subject,
             nick,
             Backend.GRAPH,
@@ -444,5 +469,4 @@ def _update_group(
             desired=desired,
             observed=observed,
             changes=changes,
-            params={"groupId": existing.id, "body": {c.field: c.after for c in changes}},
         )

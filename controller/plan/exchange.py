@@ -9,10 +9,11 @@ and nothing is planned for them.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
-from controller.models import DistributionGroup, OperationKind, SharedMailbox
+from controller.models import DistributionGroup, SharedMailbox
 from controller.models.observed import (
     ObservedDistributionGroup,
     ObservedSharedMailbox,
@@ -37,6 +38,15 @@ from controller.plan.inventory import (
     match_declared,
 )
 from controller.plan.members import plan_dg_members, plan_permissions
+from controller.plan.params import (
+    DistributionGroupCreateParams,
+    DistributionGroupDeleteParams,
+    DistributionGroupUpdateParams,
+    ExchangeObjectPatch,
+    SharedMailboxCreateParams,
+    SharedMailboxDeleteParams,
+    SharedMailboxUpdateParams,
+)
 from controller.plan.types import Backend, FieldChange
 
 ExchangeObject = DistributionGroup | SharedMailbox
@@ -114,22 +124,35 @@ def plan_exchange(d: TenantDraft) -> None:
                 plan_permissions(d, obj, existing, created_by, backend)
 
 
-def _names(obj: ExchangeObject) -> tuple[str, OperationKind, OperationKind, OperationKind, int]:
-    if isinstance(obj, DistributionGroup):
-        return (
-            "distributionGroup",
-            OperationKind.DISTRIBUTION_GROUP_CREATE,
-            OperationKind.DISTRIBUTION_GROUP_UPDATE,
-            OperationKind.DISTRIBUTION_GROUP_DELETE,
-            SECTION_DISTRIBUTION_GROUPS,
-        )
-    return (
-        "sharedMailbox",
-        OperationKind.SHARED_MAILBOX_CREATE,
-        OperationKind.SHARED_MAILBOX_UPDATE,
-        OperationKind.SHARED_MAILBOX_DELETE,
-        SECTION_SHARED_MAILBOXES,
-    )
+@dataclass(frozen=True, slots=True)
+class _Names:
+    """What one kind of Exchange object is called in targets, and its operations' params."""
+
+    prefix: str
+    create: type[DistributionGroupCreateParams | SharedMailboxCreateParams]
+    update: type[DistributionGroupUpdateParams | SharedMailboxUpdateParams]
+    delete: type[DistributionGroupDeleteParams | SharedMailboxDeleteParams]
+    section: int
+
+
+_DISTRIBUTION_GROUP = _Names(
+    "distributionGroup",
+    DistributionGroupCreateParams,
+    DistributionGroupUpdateParams,
+    DistributionGroupDeleteParams,
+    SECTION_DISTRIBUTION_GROUPS,
+)
+_SHARED_MAILBOX = _Names(
+    "sharedMailbox",
+    SharedMailboxCreateParams,
+    SharedMailboxUpdateParams,
+    SharedMailboxDeleteParams,
+    SECTION_SHARED_MAILBOXES,
+)
+
+
+def _names(obj: ExchangeObject) -> _Names:
+    return _DISTRIBUTION_GROUP if isinstance(obj, DistributionGroup) else _SHARED_MAILBOX
 
 
 def _plan_object(
@@ -137,8 +160,8 @@ def _plan_object(
 ) -> list[tuple[ExchangeObject, ObservedExchangeObject | None, str | None]]:
     """Create, update or delete one object; returns it for the member pass when present."""
     obj, address = item.declared, item.key
-    prefix, _, update, delete, section = _names(obj)
-    subject = f"{prefix}:{address}"
+    names = _names(obj)
+    subject = f"{names.prefix}:{address}"
     what = _what(obj)
     # Two Exchange objects hold the address (the match is Ambiguous), or two users do: an
     # address names one recipient.
@@ -149,13 +172,12 @@ def _plan_object(
     match item.step:
         case Delete(existing) if _what(existing) == what:
             d.add_delete(
-                delete,
+                names.delete(identity=existing.primary_smtp_address, id=existing.id),
                 subject,
                 address,
                 backend,
-                section=section,
+                section=names.section,
                 existing_id=existing.id,
-                params={"identity": existing.primary_smtp_address, "id": existing.id},
             )
         case Compare(existing) if _what(existing) != what:
             d.problem(subject, f"{address} belongs to a {d.address_owners[address]}, not a {what}")
@@ -163,7 +185,7 @@ def _plan_object(
         case Create():
             return _create_object(d, obj, address, backend)
         case Compare(existing):
-            _update_object(d, obj, existing, kind=update, backend=backend, section=section)
+            _update_object(d, obj, existing, names, backend)
             return [(obj, existing, None)]
     # Declared absent, and no object of its kind has the address: nothing to delete.
     return []
@@ -172,8 +194,8 @@ def _plan_object(
 def _create_object(
     d: TenantDraft, obj: ExchangeObject, address: str, backend: Backend
 ) -> list[tuple[ExchangeObject, ObservedExchangeObject | None, str | None]]:
-    prefix, create, _, _, section = _names(obj)
-    subject = f"{prefix}:{address}"
+    names = _names(obj)
+    subject = f"{names.prefix}:{address}"
     what = _what(obj)
     why = verified_domain_problem(d, address, subject)
     if why is None and address in d.address_owners:
@@ -182,25 +204,24 @@ def _create_object(
     if why is not None:
         d.held[address] = f"{address} is not created: {why}"
         return []
-    assert obj.name is not None
-    body: dict[str, Any] = {
-        "name": obj.name,
-        "displayName": obj.display_name or obj.name,
-        "primarySmtpAddress": obj.primary_smtp_address,
-    }
-    if obj.alias is not None:
-        body["alias"] = obj.alias
+    assert obj.name is not None  # the model requires it of a present object
+    params = names.create(
+        name=obj.name,
+        display_name=obj.display_name or obj.name,
+        primary_smtp_address=obj.primary_smtp_address,
+        alias=obj.alias,
+    )
+    body = params.model_dump(mode="json")
     op_id = d.add(
-        create,
+        params,
         subject,
         address,
         backend,
-        section=section,
+        section=names.section,
         reason=f"declared {what}, not in the tenant",
         desired=body,
         observed={"exists": False},
         changes=[FieldChange(field=k, after=v) for k, v in body.items()],
-        params=body,
     )
     d.created[address] = op_id
     return [(obj, None, op_id)]
@@ -210,14 +231,11 @@ def _update_object(
     d: TenantDraft,
     obj: ExchangeObject,
     existing: ObservedExchangeObject,
-    *,
-    kind: OperationKind,
+    names: _Names,
     backend: Backend,
-    section: int,
 ) -> None:
-    prefix = "distributionGroup" if isinstance(obj, DistributionGroup) else "sharedMailbox"
     address = norm.key(obj.primary_smtp_address)
-    subject = f"{prefix}:{address}"
+    subject = f"{names.prefix}:{address}"
     # Exchange fills DisplayName from Name when none is given: compare against that default,
     # so an object created without a display name shows no drift.
     observed_display = existing.display_name or existing.name
@@ -231,18 +249,17 @@ def _update_object(
     )
     if changes:
         d.add(
-            kind,
+            names.update(
+                identity=existing.primary_smtp_address,
+                id=existing.id,
+                set=ExchangeObjectPatch.model_validate({c.field: c.after for c in changes}),
+            ),
             subject,
             address,
             backend,
-            section=section,
+            section=names.section,
             reason="the tenant differs from the tenant file",
             desired=desired,
             observed=observed,
             changes=changes,
-            params={
-                "identity": existing.primary_smtp_address,
-                "id": existing.id,
-                "set": {c.field: c.after for c in changes},
-            },
         )

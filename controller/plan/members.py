@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
-from controller.models import DistributionGroup, Group, OperationKind, SharedMailbox
+from controller.models import DistributionGroup, Group, SharedMailbox
 from controller.models.observed import (
     ObservedDistributionGroup,
     ObservedGroup,
@@ -29,15 +29,24 @@ from controller.plan._draft import (
     Resolved,
     TenantDraft,
 )
+from controller.plan.params import (
+    DistributionGroupAddMemberParams,
+    DistributionGroupRemoveMemberParams,
+    GroupAddMemberParams,
+    GroupRemoveMemberParams,
+    MailboxPermissionAddParams,
+    MailboxPermissionRemoveParams,
+    MailboxRight,
+)
 from controller.plan.types import Backend, FieldChange
 
 T = TypeVar("T")
 
 # (tenant file field, Exchange access right, observed attribute)
 PERMISSION_RIGHTS = (
-    ("fullAccess", "FullAccess", "full_access"),
-    ("sendAs", "SendAs", "send_as"),
-    ("sendOnBehalf", "SendOnBehalf", "send_on_behalf"),
+    ("fullAccess", MailboxRight.FULL_ACCESS, "full_access"),
+    ("sendAs", MailboxRight.SEND_AS, "send_as"),
+    ("sendOnBehalf", MailboxRight.SEND_ON_BEHALF, "send_on_behalf"),
 )
 
 
@@ -153,7 +162,7 @@ def plan_group_members(
         match change:
             case Add(address, resolved):
                 d.add(
-                    OperationKind.GROUP_ADD_MEMBER,
+                    GroupAddMemberParams(group_id=group_id, member_id=resolved.id, member=address),
                     subject,
                     f"{nick}/{address}",
                     Backend.GRAPH,
@@ -162,12 +171,13 @@ def plan_group_members(
                     desired={"member": address},
                     observed={"groupId": group_id, "memberId": resolved.id, "isMember": False},
                     changes=[FieldChange(field="members", after=address)],
-                    params={"groupId": group_id, "memberId": resolved.id, "member": address},
                     depends_on=[created_by, resolved.created_by],
                 )
             case Remove(address, seen):
                 d.add(
-                    OperationKind.GROUP_REMOVE_MEMBER,
+                    GroupRemoveMemberParams(
+                        group_id=group_id, member_id=seen.id, member=seen.address
+                    ),
                     subject,
                     f"{nick}/{address}",
                     Backend.GRAPH,
@@ -176,7 +186,6 @@ def plan_group_members(
                     desired={"member": address, "membership": group.membership, "listed": False},
                     observed={"groupId": group_id, "memberId": seen.id, "isMember": True},
                     changes=[FieldChange(field="members", before=address)],
-                    params={"groupId": group_id, "memberId": seen.id, "member": seen.address},
                 )
 
 
@@ -199,7 +208,7 @@ def plan_dg_members(
         match change:
             case Add(member, resolved):
                 d.add(
-                    OperationKind.DISTRIBUTION_GROUP_ADD_MEMBER,
+                    DistributionGroupAddMemberParams(identity=identity, id=dg_id, member=member),
                     subject,
                     f"{address}/{member}",
                     backend,
@@ -208,12 +217,13 @@ def plan_dg_members(
                     desired={"member": member},
                     observed={"id": dg_id, "memberId": resolved.id, "isMember": False},
                     changes=[FieldChange(field="members", after=member)],
-                    params={"identity": identity, "id": dg_id, "member": member},
                     depends_on=[created_by, resolved.created_by],
                 )
             case Remove(member, seen):
                 d.add(
-                    OperationKind.DISTRIBUTION_GROUP_REMOVE_MEMBER,
+                    DistributionGroupRemoveMemberParams(
+                        identity=identity, id=dg_id, member=seen.address
+                    ),
                     subject,
                     f"{address}/{member}",
                     backend,
@@ -222,7 +232,6 @@ def plan_dg_members(
                     desired={"member": member, "membership": dg.membership, "listed": False},
                     observed={"id": dg_id, "memberId": seen.id, "isMember": True},
                     changes=[FieldChange(field="members", before=member)],
-                    params={"identity": identity, "id": dg_id, "member": seen.address},
                 )
 
 
@@ -261,10 +270,15 @@ def plan_permissions(
             adding = isinstance(change, Add)
             holder = change.address
             resolved = change.principal if isinstance(change, Add) else None
+            permission = MailboxPermissionAddParams if adding else MailboxPermissionRemoveParams
             d.add(
-                OperationKind.MAILBOX_PERMISSION_ADD
-                if adding
-                else OperationKind.MAILBOX_PERMISSION_REMOVE,
+                permission(
+                    identity=identity,
+                    id=mailbox_id,
+                    right=right,
+                    holder=holder,
+                    holder_id=resolved.id if resolved else None,
+                ),
                 subject,
                 f"{address}/{field_name}/{holder}",
                 backend,
@@ -286,12 +300,5 @@ def plan_permissions(
                     if adding
                     else FieldChange(field=field_name, before=holder)
                 ],
-                params={
-                    "identity": identity,
-                    "id": mailbox_id,
-                    "right": right,
-                    "holder": holder,
-                    "holderId": resolved.id if resolved else None,
-                },
                 depends_on=[created_by, resolved.created_by if resolved else None],
             )

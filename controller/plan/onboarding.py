@@ -10,44 +10,54 @@ from __future__ import annotations
 
 import datetime as dt
 
-from controller.models import OperationKind
-from controller.models.observed import ExchangeAccess, GdapState, Unknown
+from controller.models.observed import ExchangeAccess, ExchangeState, GdapState, Unknown
 from controller.models.permissions import EXCHANGE_ADMINISTRATOR_ROLE
 from controller.plan._draft import SECTION_ONBOARDING, TenantDraft
-from controller.plan.types import Backend, Badges, FieldChange, ManualStep
+from controller.plan.params import ConsentGrantParams, ExchangeAssignRoleParams, RoleAssignment
+from controller.plan.types import (
+    Backend,
+    Badges,
+    ConsentBadge,
+    ExchangeBadge,
+    FieldChange,
+    GdapBadge,
+    ManualStep,
+)
 
 ENTRA_ROLES_URL = (
     "https://entra.microsoft.com/#view/Microsoft_AAD_IAM/RolesManagementMenuBlade/~/AllRoles"
 )
-_EXCHANGE_BADGES = {
-    "pending": "pending",
-    "propagating": "propagating",
-    "working-direct": "working (direct)",
-    "working-cipp": "working (cipp)",
-    "not-managed": "not managed",
+_EXCHANGE_BADGES: dict[ExchangeState, ExchangeBadge] = {
+    "pending": ExchangeBadge.PENDING,
+    "propagating": ExchangeBadge.PROPAGATING,
+    "working-direct": ExchangeBadge.WORKING_DIRECT,
+    "working-cipp": ExchangeBadge.WORKING_CIPP,
+    "not-managed": ExchangeBadge.NOT_MANAGED,
 }
 
 
 def badges(d: TenantDraft) -> Badges:
     gdap, gdap_detail = _gdap_badge(d)
     consent = d.observed.consent
-    consent_badge: str
+    consent_badge: ConsentBadge
     consent_detail: str | None
     if isinstance(consent, Unknown):
-        consent_badge, consent_detail = "unknown", consent.reason
+        consent_badge, consent_detail = ConsentBadge.UNKNOWN, consent.reason
     else:
-        consent_badge = consent.state
+        consent_badge = ConsentBadge(consent.state)
         consent_detail = (
             "missing: " + ", ".join(sorted(consent.missing)) if consent.missing else None
         )
     access = d.observed.exchange
+    exchange_badge: ExchangeBadge
     exchange_detail: str | None
     if d.desired.spec.exchange in ("none", "unmanaged"):
-        exchange_badge, exchange_detail = "not managed", f"spec.exchange: {d.desired.spec.exchange}"
+        exchange_badge = ExchangeBadge.NOT_MANAGED
+        exchange_detail = f"spec.exchange: {d.desired.spec.exchange}"
     elif isinstance(access, Unknown):
-        exchange_badge, exchange_detail = "unknown", access.reason
+        exchange_badge, exchange_detail = ExchangeBadge.UNKNOWN, access.reason
     else:
-        exchange_badge = _EXCHANGE_BADGES.get(access.state, access.state)
+        exchange_badge = _EXCHANGE_BADGES[access.state]
         exchange_detail = _exchange_detail(access)
     return Badges(
         gdap=gdap,
@@ -72,36 +82,38 @@ def _exchange_detail(access: ExchangeAccess) -> str | None:
     return None
 
 
-def _gdap_badge(d: TenantDraft) -> tuple[str, str | None]:
+_LIVE = (GdapBadge.ACTIVE, GdapBadge.EXPIRING)
+
+
+def _gdap_badge(d: TenantDraft) -> tuple[GdapBadge, str | None]:
     gdap = d.observed.gdap
     if isinstance(gdap, Unknown):
-        return "unknown", gdap.reason
+        return GdapBadge.UNKNOWN, gdap.reason
     status = _gdap_status(d, gdap)
     details = []
-    if gdap.ends is not None and status in ("active", "expiring", "expired"):
+    if gdap.ends is not None and status in (*_LIVE, GdapBadge.EXPIRED):
         days = _days_until(gdap.ends, d.ctx.now)
         when = gdap.ends.date().isoformat()
-        details.append(f"ended {when}" if status == "expired" else f"ends {when} (in {days} days)")
-    if status in ("active", "expiring") and not (
-        gdap.has_global_admin or gdap.has_privileged_role_admin
-    ):
+        ended = status is GdapBadge.EXPIRED
+        details.append(f"ended {when}" if ended else f"ends {when} (in {days} days)")
+    if status in _LIVE and not (gdap.has_global_admin or gdap.has_privileged_role_admin):
         details.append("no Global Administrator or Privileged Role Administrator")
     if gdap.status == "approvalPending":
         details.append("approval pending")
     return status, "; ".join(details) or None
 
 
-def _gdap_status(d: TenantDraft, gdap: GdapState) -> str:
+def _gdap_status(d: TenantDraft, gdap: GdapState) -> GdapBadge:
     if gdap.status in ("expired", "terminated"):
-        return "expired"
+        return GdapBadge.EXPIRED
     if gdap.status in ("none", "approvalPending"):
-        return "none"
+        return GdapBadge.NONE
     if gdap.ends is not None:
         if gdap.ends <= d.ctx.now:
-            return "expired"
+            return GdapBadge.EXPIRED
         if gdap.ends - d.ctx.now <= d.ctx.gdap_expiry_warning:
-            return "expiring"
-    return gdap.status
+            return GdapBadge.EXPIRING
+    return GdapBadge(gdap.status)
 
 
 def _days_until(end: dt.datetime, now: dt.datetime) -> int:
@@ -115,20 +127,18 @@ def gdap_warnings(d: TenantDraft) -> None:
         d.mark_unknown("gdap", gdap)
         return
     status = _gdap_status(d, gdap)
-    if status == "expiring":
+    if status is GdapBadge.EXPIRING:
         assert gdap.ends is not None
         days = _days_until(gdap.ends, d.ctx.now)
         d.warnings.append(
             f"GDAP: the relationship ends {gdap.ends.date().isoformat()} (in {days} days); "
             "extend it in Partner Center before it expires"
         )
-    elif status == "expired":
+    elif status is GdapBadge.EXPIRED:
         d.warnings.append("GDAP: the relationship has expired; create a new one in Partner Center")
-    elif status == "none":
+    elif status is GdapBadge.NONE:
         d.warnings.append("GDAP: no active relationship with this customer")
-    if status in ("active", "expiring") and not (
-        gdap.has_global_admin or gdap.has_privileged_role_admin
-    ):
+    if status in _LIVE and not (gdap.has_global_admin or gdap.has_privileged_role_admin):
         d.warnings.append(
             "GDAP: the relationship includes neither Global Administrator nor Privileged Role "
             "Administrator; consent and the Exchange role need a customer admin to act"
@@ -159,7 +169,12 @@ def plan_consent(d: TenantDraft) -> None:
             link=url,
         )
     d.add(
-        OperationKind.CONSENT_GRANT,
+        ConsentGrantParams(
+            tenant_id=d.tenant_id,
+            app_id=d.ctx.app_id,
+            missing_permissions=tuple(missing),
+            admin_consent_url=url,
+        ),
         f"tenant:{d.name}",
         d.name,
         Backend.CIPP if via_cipp else Backend.MANUAL,
@@ -176,12 +191,6 @@ def plan_consent(d: TenantDraft) -> None:
             "viaCipp": via_cipp,
         },
         changes=[FieldChange(field="consent", before=consent.state, after="granted")],
-        params={
-            "tenantId": d.tenant_id,
-            "appId": d.ctx.app_id,
-            "missingPermissions": missing,
-            "adminConsentUrl": url,
-        },
         manual=manual,
     )
 
@@ -214,7 +223,14 @@ def plan_exchange_role(d: TenantDraft) -> None:
             link=ENTRA_ROLES_URL,
         )
     d.add(
-        OperationKind.EXCHANGE_ASSIGN_ROLE,
+        ExchangeAssignRoleParams(
+            tenant_id=d.tenant_id,
+            body=RoleAssignment(
+                role_definition_id=EXCHANGE_ADMINISTRATOR_ROLE,
+                principal_id=sp_id,
+                directory_scope_id="/",
+            ),
+        ),
         f"tenant:{d.name}",
         d.name,
         Backend.GRAPH if via_graph else Backend.MANUAL,
@@ -231,13 +247,5 @@ def plan_exchange_role(d: TenantDraft) -> None:
             "cippWorks": cipp_works,
         },
         changes=[FieldChange(field="Exchange Administrator", before=False, after=True)],
-        params={
-            "tenantId": d.tenant_id,
-            "body": {
-                "roleDefinitionId": EXCHANGE_ADMINISTRATOR_ROLE,
-                "principalId": sp_id,
-                "directoryScopeId": "/",
-            },
-        },
         manual=manual,
     )

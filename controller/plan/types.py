@@ -11,9 +11,12 @@ import datetime as dt
 from enum import IntEnum, StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, model_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from controller.models.operations import Decision, OperationKind
+from controller.plan.params import OperationParams
 
 PLAN_FORMAT_VERSION = 1
 
@@ -53,8 +56,9 @@ class Operation(_PlanModel):
     target: str = Field(description="What it acts on, e.g. user:alice@contoso.com")
     backend: Backend
     changes: tuple[FieldChange, ...] = ()
-    params: dict[str, Any] = Field(
-        default_factory=dict, description="What apply needs to execute it (ids, bodies); no secret"
+    params: OperationParams = Field(
+        description="What apply needs to execute it (ids, bodies); no secret. Its shape is "
+        "the kind's (controller/plan/params.py)"
     )
     depends_on: tuple[str, ...] = ()
     reason: str = ""
@@ -65,6 +69,44 @@ class Operation(_PlanModel):
     decision: Decision | None = Field(default=None, description="Filled in by policy")
     decision_reason: str | None = None
     manual: ManualStep | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _params_take_the_kind(cls, data: Any) -> Any:
+        """Plan JSON carries params without their kind, which the operation has: hand it down
+        so the union of params models can pick the kind's model."""
+        if isinstance(data, dict) and isinstance(data.get("params"), dict) and "kind" in data:
+            data = {**data, "params": {**data["params"], "kind": data["kind"]}}
+        return data
+
+    @model_validator(mode="after")
+    def _params_are_the_kinds(self) -> Operation:
+        if self.params.kind != self.kind:
+            raise ValueError(f"params of {self.params.kind.value} given to a {self.kind.value}")
+        return self
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """``params`` is discriminated by the operation's ``kind``, not by a key of its own:
+        say so as ``if kind then params`` (a plain ``oneOf`` would match several models whose
+        fields are the same, such as distributionGroup.create and sharedMailbox.create)."""
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        params = schema["properties"]["params"]
+        by_kind: dict[str, str] = params["discriminator"]["mapping"]
+        schema["properties"]["params"] = {
+            "description": params.get("description", ""),
+            "type": "object",
+        }
+        schema["allOf"] = [
+            {
+                "if": {"properties": {"kind": {"const": kind}}, "required": ["kind"]},
+                "then": {"properties": {"params": {"$ref": ref}}},
+            }
+            for kind, ref in sorted(by_kind.items())
+        ]
+        return schema
 
     @property
     def is_manual(self) -> bool:
@@ -83,15 +125,44 @@ class Finding(_PlanModel):
     message: str
 
 
-class Badges(_PlanModel):
-    """The onboarding badges an MSP sees per tenant."""
+class GdapBadge(StrEnum):
+    """The GDAP relationship with the customer, as the MSP sees it."""
 
-    gdap: str  # active | expiring | expired | none | unknown (+ detail)
+    ACTIVE = "active"
+    EXPIRING = "expiring"  # ends within the warning window (msp.yaml)
+    EXPIRED = "expired"
+    NONE = "none"
+    UNKNOWN = "unknown"
+
+
+class ConsentBadge(StrEnum):
+    """The app's admin consent in the customer tenant."""
+
+    GRANTED = "granted"
+    PARTIAL = "partial"  # consented, but some required permissions are missing
+    PENDING = "pending"  # no service principal in the tenant yet
+    UNKNOWN = "unknown"
+
+
+class ExchangeBadge(StrEnum):
+    """Whether tenantctl can manage Exchange in the tenant, and by which route."""
+
+    PENDING = "pending"
+    PROPAGATING = "propagating"  # the role is assigned, Exchange does not accept it yet
+    WORKING_DIRECT = "working (direct)"
+    WORKING_CIPP = "working (cipp)"
+    NOT_MANAGED = "not managed"
+    UNKNOWN = "unknown"
+
+
+class Badges(_PlanModel):
+    """The onboarding badges an MSP sees per tenant, each with a detail for people."""
+
+    gdap: GdapBadge
     gdap_detail: str | None = None
-    consent: str  # granted | partial | pending | unknown
+    consent: ConsentBadge
     consent_detail: str | None = None
-    # pending | propagating | working (direct) | working (cipp) | not managed | unknown
-    exchange: str
+    exchange: ExchangeBadge
     exchange_detail: str | None = None
 
 

@@ -7,7 +7,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict
 
-from controller.apply import OperationRecord, RunRecord
+from controller.apply import OperationRecord, OutcomeStatus, RunRecord
 
 __all__ = ["INTERRUPTED", "render_run", "render_run_json", "render_runs", "render_runs_json"]
 
@@ -86,7 +86,7 @@ def render_run(run: RunRecord, operations: Sequence[OperationRecord]) -> str:
 def _status(op: OperationRecord) -> str:
     if op.interrupted:
         return INTERRUPTED
-    if op.status == "held" and op.hold:
+    if op.status is OutcomeStatus.HELD and op.hold:
         return f"held: {op.hold}"
     return op.status or "-"
 

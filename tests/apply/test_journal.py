@@ -20,9 +20,11 @@ from controller.apply import (
     HoldReason,
     Journal,
     Outcome,
+    OutcomeStatus,
     RunStatus,
 )
 from controller.errors import UsageError
+from controller.plan.params import NewUser, PasswordProfile, UserCreateParams
 from tests.policy.factory import op
 
 
@@ -104,6 +106,10 @@ def test_failures_and_holds_are_recorded(journal: Journal) -> None:
     )
     assert blocked.detail == "waits for user.create user:a@c.example (failed)"
     assert not blocked.interrupted
+    # read back as the enums they were written from, not as strings
+    assert failed.status is OutcomeStatus.FAILED and failed.hold is None
+    assert blocked.status is OutcomeStatus.HELD and blocked.hold is HoldReason.BLOCKED
+    assert journal.runs()[0].status is RunStatus.FAILED
     with pytest.raises(ValueError, match="not executed"):
         journal.held(run, CREATE, Outcome.succeeded())
 
@@ -160,7 +166,16 @@ def test_a_killed_process_leaves_an_intent_without_result(tmp_path: Path) -> Non
 def test_no_operation_parameter_is_stored(tmp_path: Path) -> None:
     path = tmp_path / "journal.sqlite"
     secret = "Tr0ub4dor&3-very-secret"
-    leaky = op("user.create", "user:a@c.example", params={"passwordProfile": {"password": secret}})
+    new_user = UserCreateParams(
+        body=NewUser(
+            account_enabled=True,
+            display_name=secret,
+            mail_nickname="a",
+            user_principal_name="a@c.example",
+            password_profile=PasswordProfile(force_change_password_next_sign_in=True),
+        )
+    )
+    leaky = op("user.create", "user:a@c.example", params=new_user)
     with Journal.open(path) as journal:
         run = journal.start_run("apply")
         journal.intent(run, leaky)

@@ -118,7 +118,7 @@ def test_the_password_is_only_in_its_sink_file(tmp_path: Path) -> None:
     work.mkdir()
     sink = SecretSink(tmp_path / "sink")
     password = generate_password()
-    new_user = op("user.create", "user:alice@contoso.example", params={"passwordFrom": "sink"})
+    new_user = op("user.create", "user:alice@contoso.example")
     the_plan = plan(tenant("contoso", new_user))
     plan_path = work / "plan.json"
     plan_path.write_text(the_plan.model_dump_json(indent=2))

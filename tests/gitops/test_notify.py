@@ -33,6 +33,7 @@ from controller.gitops.notify import (
 )
 from controller.models import Decision, OperationKind
 from controller.plan import Backend, Badges, Finding, ManualStep, Operation, Plan, TenantPlan
+from tests.fixtures.operation_params import example_params
 
 SECRET_PATH = "/webhookb2/0a1b2c3d@4e5f/IncomingWebhook/9f8e7d6c5b4a/s3cr3t-t0ken"
 
@@ -119,6 +120,7 @@ def operation(
         kind=kind,
         target=f"user:u{n}@{tenant}.com",
         backend=extra.pop("backend", Backend.GRAPH),
+        params=example_params(kind),
         fingerprint=f"fp-{tenant}-{n}",
         **extra,
     )

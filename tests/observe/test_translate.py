@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+from typing import Any
 
+from controller.connectors import CippExchange, Recipient
+from controller.connectors._exchange_direct import full_access_names
 from controller.errors import (
     BadRequest,
     ConsentMissing,
@@ -12,6 +16,7 @@ from controller.errors import (
     Throttled,
     Transient,
 )
+from controller.models import MailboxRight
 from controller.models.observed import Unknown
 from controller.models.permissions import GLOBAL_ADMINISTRATOR_ROLE, REQUIRED_PERMISSIONS
 from controller.observe import translate
@@ -108,7 +113,7 @@ def test_exchange_holders_skip_system_inherited_and_deny() -> None:
         {"User": "carol@contoso.com", "AccessRights": ["FullAccess"], "IsInherited": True},
         {"User": "dave@contoso.com", "AccessRights": ["FullAccess"], "Deny": True},
     ]
-    assert translate.full_access_holders(rows, directory) == {
+    assert translate.holder_addresses(full_access_names(rows), directory) == {
         "alice@contoso.com",
         "bob@contoso.com",
     }
@@ -120,7 +125,17 @@ def test_cipp_permissions_split_by_right() -> None:
         {"User": "erin@fabrikam.com", "Permissions": ["SendAs"]},
         {"User": "frank@fabrikam.com", "Permissions": "SendOnBehalf"},
     ]
-    full, send_as, behalf = translate.cipp_permission_holders(rows, {})
+
+    class Cipp:
+        async def mailbox_permissions(self, tenant: str, mailbox: str) -> list[dict[str, Any]]:
+            return rows
+
+    mailbox = Recipient("m1", "Info", None, "info@fabrikam.com")
+    read = asyncio.run(CippExchange(Cipp(), TENANT).holders(mailbox, frozenset(MailboxRight)))  # type: ignore[arg-type]
+    full, send_as, behalf = (
+        translate.holder_addresses(read[right], {})  # type: ignore[arg-type]
+        for right in (MailboxRight.FULL_ACCESS, MailboxRight.SEND_AS, MailboxRight.SEND_ON_BEHALF)
+    )
     assert full == {"erin@fabrikam.com"}
     assert send_as == {"erin@fabrikam.com"}
     assert behalf == {"frank@fabrikam.com"}

@@ -28,7 +28,7 @@ from controller.models.permissions import (
     GLOBAL_ADMINISTRATOR_ROLE,
     REQUIRED_PERMISSIONS,
 )
-from controller.plan import PlanContext, TenantPlan
+from controller.plan import Operation, PlanContext, TenantPlan
 from controller.plan.planner import plan_tenant
 
 NOW = dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC)
@@ -334,3 +334,9 @@ def mirror(desired: TenantConfig) -> ObservedTenant:
         shared_mailboxes=tuple(mailboxes),
         action_ledger={a.id: done(a.id) for a in spec.actions},
     )
+
+
+def params_json(operation: Operation) -> dict[str, Any]:
+    """An operation's params as plan JSON writes them."""
+    data: dict[str, Any] = operation.params.model_dump(mode="json")
+    return data

@@ -12,6 +12,7 @@ from tests.plan.factories import (
     mfa,
     observed,
     oid,
+    params_json,
     plan,
     risky,
     tenant,
@@ -93,7 +94,7 @@ def test_a_reset_password_action_is_planned_once() -> None:
     desired = tenant(users=[BOB], actions=[ACTION])
     tp = plan(desired, observed(users=SEEN_BOB))
     assert kinds(tp) == [("user.resetPassword", "bob@contoso.com/2026-11-26-reset-bob")]
-    params = tp.operations[0].params
+    params = params_json(tp.operations[0])
     assert params["userId"] == oid("user", "bob@contoso.com")
     assert params["forceChangePasswordNextSignIn"] is True
     assert params["actionId"] == "2026-11-26-reset-bob"

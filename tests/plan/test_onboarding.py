@@ -6,9 +6,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+import pytest
+from pydantic import ValidationError
+
 from controller.models.observed import ExchangeAccess, Unknown
 from controller.models.permissions import EXCHANGE_ADMINISTRATOR_ROLE
-from controller.plan import Backend
+from controller.plan import Backend, Badges
 from tests.plan.factories import (
     APP_ID,
     CTX,
@@ -21,6 +24,7 @@ from tests.plan.factories import (
     gdap,
     kinds,
     observed,
+    params_json,
     plan,
     tenant,
 )
@@ -54,7 +58,7 @@ def test_consent_without_cipp_is_a_manual_step_with_the_admin_consent_url() -> N
         f"https://login.microsoftonline.com/{TENANT_ID}/adminconsent?client_id={APP_ID}"
     )
     assert "IdentityRiskyUser.Read.All" in op.manual.instructions
-    assert op.params["missingPermissions"] == ["IdentityRiskyUser.Read.All"]
+    assert params_json(op)["missingPermissions"] == ["IdentityRiskyUser.Read.All"]
     assert tp.badges.consent == "partial"
     assert tp.badges.consent_detail == "missing: IdentityRiskyUser.Read.All"
 
@@ -85,8 +89,8 @@ def test_exchange_role_through_graph_when_the_app_can_assign_roles() -> None:
     tp = plan(tenant(exchange="direct"), observed(exchange=exchange_none(can_assign_role=True)))
     (op,) = tp.operations
     assert op.backend is Backend.GRAPH
-    assert op.params["body"]["roleDefinitionId"] == EXCHANGE_ADMINISTRATOR_ROLE
-    assert op.params["body"]["directoryScopeId"] == "/"
+    assert params_json(op)["body"]["roleDefinitionId"] == EXCHANGE_ADMINISTRATOR_ROLE
+    assert params_json(op)["body"]["directoryScopeId"] == "/"
 
 
 def test_auto_with_working_cipp_needs_no_role() -> None:
@@ -141,3 +145,11 @@ def test_gdap_expired_and_none() -> None:
 def test_gdap_unknown_badge() -> None:
     tp = plan(tenant(), observed(gdap=Unknown("error", "Partner API down")))
     assert tp.badges.gdap == "unknown" and tp.observation == "partial"
+
+
+def test_badges_take_only_their_states() -> None:
+    Badges(gdap="expiring", consent="partial", exchange="working (cipp)")
+    with pytest.raises(ValidationError):
+        Badges(gdap="active", consent="granted", exchange="working (graph)")
+    with pytest.raises(ValidationError):
+        Badges(gdap="sort of", consent="granted", exchange="pending")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from typing import Any
 
 from controller.models import Decision, OperationKind
+from controller.plan.params import OperationParams
 from controller.plan.types import Backend, Badges, ManualStep, Operation, Plan, TenantPlan
+from tests.fixtures.operation_params import example_params
 
 CREATED = dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC)
 BADGES = Badges(gdap="active", consent="granted", exchange="working (direct)")
@@ -26,7 +27,7 @@ def op(
     backend: Backend = Backend.GRAPH,
     depends_on: tuple[str, ...] = (),
     observed: str = "",
-    params: dict[str, Any] | None = None,
+    params: OperationParams | None = None,
     decision: Decision | None = None,
 ) -> Operation:
     return Operation(
@@ -36,7 +37,7 @@ def op(
         kind=OperationKind(kind),
         target=target,
         backend=backend,
-        params=params or {},
+        params=params or example_params(kind),
         depends_on=depends_on,
         fingerprint=fingerprint(tenant, kind, target, observed),
         decision=decision,

@@ -40,6 +40,7 @@ from controller.plan.types import (
 from controller.render import _markdown_text
 from controller.render.apply import render_apply_markdown
 from controller.render.markdown import render_markdown
+from tests.fixtures.operation_params import example_params
 
 PIECES = [
     "\n", "\r", "\r\n", "\x85", "\u2028", "\u2029", "\t", "\x00", "\x7f", "\u202e", "#", ":",
@@ -145,6 +146,7 @@ def _plan(text: str) -> Plan:
         backend="graph",
         target=f"user:{text}",
         changes=[{"field": "displayName", "before": text, "after": "Alice"}],
+        params=example_params("user.update"),
         fingerprint="f" * 64,
     )
     manual = Operation(
@@ -154,6 +156,7 @@ def _plan(text: str) -> Plan:
         kind="consent.grant",
         target="tenant:contoso",
         backend="manual",
+        params=example_params("consent.grant"),
         fingerprint="e" * 64,
         manual=ManualStep(title=text, instructions=text, link="https://login.example/consent"),
     )
@@ -162,7 +165,11 @@ def _plan(text: str) -> Plan:
         tenant_id=TENANT_ID,
         source=f"desired/tenants/{text}.yaml",
         badges=Badges(
-            gdap=text, consent="partial", exchange="working (direct)", consent_detail=text
+            gdap="active",
+            gdap_detail=text,
+            consent="partial",
+            exchange="working (direct)",
+            consent_detail=text,
         ),
         observation="partial",
         unknown=(UnknownArea(area="mfa", code="permissionDenied", reason=text),),

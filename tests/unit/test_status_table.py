@@ -21,6 +21,7 @@ from controller.render.status import (
     render_status_text,
     status_rows,
 )
+from tests.fixtures.operation_params import example_params
 
 NOW = dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC)
 TID = "6f1c0d4e-2a3b-4c5d-8e9f-0a1b2c3d4e5f"
@@ -34,6 +35,7 @@ def _op(kind: OperationKind, backend: Backend, n: int) -> Operation:
         kind=kind,
         target=f"user:u{n}@t.com",
         backend=backend,
+        params=example_params(kind),
         fingerprint=f"f{n}",
         manual=ManualStep(title="do", instructions="it") if backend is Backend.MANUAL else None,
     )
