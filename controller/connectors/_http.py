@@ -21,7 +21,6 @@ path, status, attempt and request id: never a header value, a body, a token or a
 from __future__ import annotations
 
 import asyncio
-import json as jsonlib
 import logging
 import random as random_module
 import ssl
@@ -30,12 +29,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import certifi
 import httpx
 
-from controller.connectors._accounting import Accounting, estimate_graph_units
+from controller.connectors._accounting import Accounting
 from controller.connectors._batch import chunks, envelope, item_answers
 from controller.connectors._headers import header
 from controller.connectors._messages import BatchOutcome, BatchRequest, ServiceResponse
@@ -52,6 +50,7 @@ from controller.connectors._retry import (
     decide,
     is_safe,
 )
+from controller.connectors._wire import body_of, origin_of, path_of, resource_units
 from controller.errors import Service, ServiceError, ServiceFault, Transient
 from controller.redaction import redact_url
 
@@ -152,7 +151,7 @@ class HttpCore:
         method = method.upper()
         call = Call(
             method,
-            _path(url),
+            path_of(url),
             safe=is_safe(method, idempotent),
             can_look_up=lookup is not None,
             expect_new=expect_new,
@@ -275,13 +274,13 @@ class HttpCore:
                 log.warning(
                     "%s %s failed: %s",
                     method,
-                    _path(full_url),
+                    path_of(full_url),
                     type(problem).__name__,
                     extra={"service": route.service, "tenant": route.tenant},
                 )
                 return NoAnswer(
                     Transient(
-                        f"{method} {_path(url)}: {type(problem).__name__}",
+                        f"{method} {path_of(url)}: {type(problem).__name__}",
                         service=route.service,
                         tenant=route.tenant,
                     ),
@@ -291,15 +290,15 @@ class HttpCore:
                     ),
                 )
         status = response.status_code
-        answer = ServiceResponse(status, dict(response.headers), _body(content))
+        answer = ServiceResponse(status, dict(response.headers), body_of(content))
         if status == 429:
             usage.throttles += 1
         if route.service == "graph" and not envelope:
-            usage.resource_units += _units(method, full_url, answer.headers)
+            usage.resource_units += resource_units(method, full_url, answer.headers)
         log.debug(
             "%s %s -> %d",
             method,
-            _path(full_url),
+            path_of(full_url),
             status,
             extra={
                 "service": route.service,
@@ -332,7 +331,7 @@ class HttpCore:
         followed only to the origin (scheme, host and port) of the first page, over https; a
         link elsewhere is a :class:`ServiceFault`, never a request."""
         next_url: str | None = url
-        origin = _origin(route.url(url))
+        origin = origin_of(route.url(url))
         first = True
         for _ in range(MAX_PAGES):
             if next_url is None:
@@ -354,7 +353,9 @@ class HttpCore:
             if next_url is not None:
                 _refuse_foreign_link(route, url, route.url(next_url), origin)
         raise ServiceFault(
-            f"{_path(url)}: more than {MAX_PAGES} pages", service=route.service, tenant=route.tenant
+            f"{path_of(url)}: more than {MAX_PAGES} pages",
+            service=route.service,
+            tenant=route.tenant,
         )
 
     async def paginate(
@@ -382,7 +383,7 @@ class HttpCore:
             values = body.get("value") if isinstance(body, dict) else None
             if not isinstance(values, list):
                 raise ServiceFault(
-                    f"{_path(url)}: a page without a value list",
+                    f"{path_of(url)}: a page without a value list",
                     service=route.service,
                     tenant=route.tenant,
                 )
@@ -456,59 +457,21 @@ class HttpCore:
             if response.status == 429:
                 usage.throttles += 1
             if route.service == "graph":
-                usage.resource_units += _units(item.method, item.url, response.headers)
+                usage.resource_units += resource_units(item.method, item.url, response.headers)
         return answers
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    """Scheme, host and port (the default one filled in), as browsers compare origins."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return ("", "", None)
-    scheme = parts.scheme.lower()
-    return scheme, (parts.hostname or "").lower(), port or {"https": 443, "http": 80}.get(scheme)
 
 
 def _refuse_foreign_link(
     route: Route, url: str, link: str, origin: tuple[str, str, int | None]
 ) -> None:
-    theirs = _origin(link)
+    theirs = origin_of(link)
     if theirs == origin and theirs[0] == "https":
         return
     raise ServiceFault(
-        f"{_path(url)}: the service's next-page link points to {redact_url(link)}, not to "
+        f"{path_of(url)}: the service's next-page link points to {redact_url(link)}, not to "
         f"{redact_url(route.url(url))}; tenantctl follows page links only to the same "
         "https origin, so that the token is never sent elsewhere",
         service=route.service,
         tenant=route.tenant,
         code="ForeignNextLink",
     )
-
-
-def _units(method: str, url: str, headers: Mapping[str, str]) -> float:
-    reported = header(headers, "x-ms-resource-unit")
-    if reported:
-        try:
-            return float(reported)
-        except ValueError:
-            pass
-    return estimate_graph_units(method, url)
-
-
-def _body(content: bytes) -> Any:
-    if not content:
-        return None
-    try:
-        return jsonlib.loads(content)
-    except ValueError:
-        return content.decode("utf-8", errors="replace")
-
-
-def _path(url: str) -> str:
-    """A URL without scheme and host, for logs and messages."""
-    if "://" in url:
-        url = url.split("://", 1)[1]
-        url = "/" + url.split("/", 1)[1] if "/" in url else "/"
-    return url
