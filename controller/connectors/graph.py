@@ -464,8 +464,9 @@ class GraphClient:
     # -- security -------------------------------------------------------------------------
 
     async def registration_details(self) -> list[dict[str, Any]]:
-        """MFA registration per user. Without Entra ID P1/P2: :class:`PermissionDenied` with
-        code ``LICENCE_REQUIRED`` (see ``is_licence_required``)."""
+        """MFA registration per user (AuditLog.Read.All, and no other permission). Without
+        Entra ID P1/P2: :class:`PermissionDenied` with code ``LICENCE_REQUIRED`` (see
+        ``is_licence_required``); without the permission: ``Authorization_RequestDenied``."""
         return await self.collect(GraphUrls.registration_details())
 
     async def risky_users(self) -> list[dict[str, Any]]:

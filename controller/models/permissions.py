@@ -10,7 +10,11 @@ GRAPH_PERMISSIONS = (
     "User.ReadWrite.All",
     "Group.ReadWrite.All",
     "Directory.Read.All",
-    "UserAuthenticationMethod.Read.All",
+    # The MFA check's report (GET /reports/authenticationMethods/userRegistrationDetails)
+    # takes AuditLog.Read.All and nothing else: "higher privileged: not available"
+    # (api-reference/v1.0/api/authenticationmethodsroot-list-userregistrationdetails.md).
+    # UserAuthenticationMethod.Read.All does not grant it.
+    "AuditLog.Read.All",
     "IdentityRiskyUser.Read.All",
     "User-PasswordProfile.ReadWrite.All",
 )

@@ -237,15 +237,17 @@ class TenantObserver:
             groups=groups,
             distribution_groups=dgs,
             shared_mailboxes=mailboxes,
-            mfa=self._licensed(
-                self._reports(answers.get("mfa"), "MFA registration", translate.mfa_registration),
-                "UserAuthenticationMethod.Read.All",
-                consent,
+            mfa=self._reports(
+                answers.get("mfa"),
+                "MFA registration",
+                translate.mfa_registration,
+                permission="AuditLog.Read.All",
             ),
-            risky_users=self._licensed(
-                self._reports(answers.get("risky"), "risky users", translate.risky_user),
-                "IdentityRiskyUser.Read.All",
-                consent,
+            risky_users=self._reports(
+                answers.get("risky"),
+                "risky users",
+                translate.risky_user,
+                permission="IdentityRiskyUser.Read.All",
             ),
             action_ledger=ledger,
             notes=self._notes(tenant_id),
@@ -373,20 +375,14 @@ class TenantObserver:
         )
 
     @staticmethod
-    def _reports(answer: Any, what: str, convert: Callable[[Any], T]) -> tuple[T, ...] | Unknown:
+    def _reports(
+        answer: Any, what: str, convert: Callable[[Any], T], *, permission: str
+    ) -> tuple[T, ...] | Unknown:
         if answer is None:
             return Unknown("notManaged", f"{what}: no check declared")
         if isinstance(answer, ServiceError):
-            return translate.unknown_from_error(answer, what)
+            return translate.unknown_from_error(answer, what, permission)
         return tuple(convert(item) for item in _list_or_empty(answer))
-
-    @staticmethod
-    def _licensed(
-        report: T | Unknown, permission: str, consent: ConsentStatus | Unknown
-    ) -> T | Unknown:
-        if isinstance(report, Unknown) and isinstance(consent, ConsentStatus):
-            return translate.licence_or_permission(report, permission, consent.granted)
-        return report
 
     @staticmethod
     def _groups(

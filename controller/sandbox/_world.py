@@ -241,6 +241,9 @@ class Settings:
     throttling: bool
     token_lifetime: int
     default_page_size: int
+    # The Microsoft cloud the sandbox stands for: "china" serves no Identity Protection and
+    # pages at most 500 items (state saved before this knob reads as "global").
+    cloud: str = "global"
 
 
 @dataclass(slots=True)
@@ -449,6 +452,7 @@ def build_world(scenario: sc.Scenario, now: float) -> World:
         throttling=b.throttling,
         token_lifetime=b.token_lifetime_seconds,
         default_page_size=b.default_page_size,
+        cloud=b.cloud,
     )
     manages = p.cipp.manages if p.cipp else []
     tenants: dict[str, Tenant] = {}
