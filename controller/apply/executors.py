@@ -460,14 +460,24 @@ async def consent_grant(s: TenantSession, op: Operation) -> Result:
     )
 
 
-async def assign_exchange_role(s: TenantSession, op: Operation) -> Result:
+async def _assign_directory_role(s: TenantSession, op: Operation) -> None:
     body = dict(op.params["body"])
     await s.graph.assign_directory_role(
         str(body["principalId"]),
         str(body["roleDefinitionId"]),
         str(body.get("directoryScopeId", "/")),
     )
+
+
+async def assign_exchange_role(s: TenantSession, op: Operation) -> Result:
+    await _assign_directory_role(s, op)
     return "assigned Exchange Administrator; Exchange accepts the app 30 minutes to 2 hours later"
+
+
+async def assign_reset_role(s: TenantSession, op: Operation) -> Result:
+    """The role Graph requires of an app that resets passwords (``controller.plan.reset_role``)."""
+    await _assign_directory_role(s, op)
+    return f"assigned {op.params['role']} to the app; password resets may run"
 
 
 def _not_visible_yet(s: TenantSession, service: Service, what: str) -> PropagationPending:
@@ -523,4 +533,5 @@ EXECUTORS: dict[OperationKind, Executor] = {
     OperationKind.MAILBOX_PERMISSION_REMOVE: mailbox_permission,
     OperationKind.CONSENT_GRANT: consent_grant,
     OperationKind.EXCHANGE_ASSIGN_ROLE: assign_exchange_role,
+    OperationKind.PASSWORD_RESET_ASSIGN_ROLE: assign_reset_role,
 }

@@ -95,6 +95,17 @@ class ExchangeAccess:
     can_assign_role: bool = False  # the app holds RoleManagement.ReadWrite.Directory
 
 
+@dataclass(frozen=True, slots=True)
+class PasswordResetAccess:
+    """What decides whether the app may reset passwords app-only in the tenant: the directory
+    roles its service principal holds (it needs at least User Administrator; Privileged
+    Authentication Administrator for a target that holds a directory role itself)."""
+
+    app_roles: frozenset[str]  # role template ids (lowercase) held by the app's service principal
+    admin_targets: frozenset[str]  # ids of the actions' target users who hold a directory role
+    can_assign_role: bool = False  # the app holds RoleManagement.ReadWrite.Directory
+
+
 # --- directory ------------------------------------------------------------------------------
 
 
@@ -250,6 +261,9 @@ class ObservedTenant:
     risky_users: Observed[tuple[RiskyUser, ...]] = field(default_factory=_unknown)
     # Action id -> record, read from the targets' open extensions.
     action_ledger: Observed[Mapping[str, ActionRecord]] = field(default_factory=_unknown)
+    # Read for the one-shot actions only: an area of its own in no summary (a tenant without
+    # actions is not "partial" because the app's directory roles could not be read).
+    password_reset: Observed[PasswordResetAccess] = field(default_factory=_unknown)
     # Free-form notes observe wants the plan to show (e.g. CIPP access-check errors).
     notes: tuple[str, ...] = ()
 
@@ -274,6 +288,7 @@ class ObservedTenant:
             mfa=unknown,
             risky_users=unknown,
             action_ledger=unknown,
+            password_reset=unknown,
         )
 
     def unknown_areas(self) -> dict[str, Unknown]:

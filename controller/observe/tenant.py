@@ -35,6 +35,7 @@ from controller.models.observed import (
     ObservedSharedMailbox,
     ObservedTenant,
     ObservedUser,
+    PasswordResetAccess,
     Principal,
     Unknown,
 )
@@ -209,6 +210,8 @@ class TenantObserver:
         ledger_targets = self._ledger_targets(tenant, users)
         for user_id in ledger_targets:
             second[f"ledger:{user_id}"] = f"/users/{user_id}/extensions/{ACTION_LEDGER_EXTENSION}"
+            # A target holding a directory role needs a stronger role to be reset.
+            second[f"targetRoles:{user_id}"] = GraphUrls.directory_role_assignments(user_id)
         try:
             more = await graph.read_many(second) if second else {}
         except TenantctlError as error:
@@ -221,6 +224,9 @@ class TenantObserver:
         role_assigned, can_assign = self._roles(more.get("directoryRoles"), consent)
         groups = self._groups(groups_raw, member_reads, more)
         ledger = self._ledger(tenant, ledger_targets, more)
+        password_reset = _password_reset(
+            more.get("directoryRoles"), ledger_targets, more, can_assign
+        )
         exchange, dgs, mailboxes = await self._exchange(
             tenant, users, role_assigned, can_assign, cipp_manageable
         )
@@ -250,6 +256,7 @@ class TenantObserver:
                 permission="IdentityRiskyUser.Read.All",
             ),
             action_ledger=ledger,
+            password_reset=password_reset,
             notes=self._notes(tenant_id),
         )
 
@@ -647,6 +654,33 @@ class TenantObserver:
             tuple(sorted(dgs, key=lambda d: d.key)),
             tuple(sorted(mailboxes, key=lambda m: m.key)),
         )
+
+
+def _password_reset(
+    app_roles: Any, targets: list[str], more: Mapping[str, Any], can_assign: bool
+) -> PasswordResetAccess | Unknown:
+    """The app's directory roles, and which action targets hold one themselves."""
+    what = "the app's directory roles (needed for password resets)"
+    if isinstance(app_roles, ServiceError):
+        return translate.unknown_from_error(app_roles, what, "RoleManagement.Read.Directory")
+    if isinstance(app_roles, Unknown):
+        return app_roles
+    if not isinstance(app_roles, list):
+        return Unknown("error", f"{what}: the app has no service principal in the tenant")
+    admins: set[str] = set()
+    for user_id in targets:
+        held = more.get(f"targetRoles:{user_id}")
+        if isinstance(held, ServiceError):
+            return translate.unknown_from_error(held, f"directory roles of user {user_id}")
+        if isinstance(held, Unknown):
+            return held
+        if _list_or_empty(held):
+            admins.add(user_id)
+    return PasswordResetAccess(
+        app_roles=frozenset(str(a.get("roleDefinitionId", "")).lower() for a in app_roles),
+        admin_targets=frozenset(admins),
+        can_assign_role=can_assign,
+    )
 
 
 def _permission_reads(declared: SharedMailbox | None) -> frozenset[str]:

@@ -76,6 +76,13 @@ exchange.assignRole             tenant                       ``tenantId``, ``bod
                                                              Exchange Administrator, principalId: the
                                                              app's service principal, directoryScopeId
                                                              ``/``); backend ``graph`` or ``manual``
+passwordReset.assignRole        tenant                       ``tenantId``, ``role`` (its name),
+                                                             ``body``: as exchange.assignRole, with
+                                                             roleDefinitionId User Administrator (or
+                                                             Privileged Authentication Administrator
+                                                             when a target holds a directory role);
+                                                             backend ``graph`` or ``manual``; the
+                                                             resets that need it depend on it
 =============================== ============================ ============================================
 
 Exchange operations go through ``exchange`` (admin REST ``InvokeCommand``) or ``cipp`` as
@@ -132,4 +139,5 @@ PARAM_KEYS: dict[OperationKind, frozenset[str]] = {
         {"tenantId", "appId", "missingPermissions", "adminConsentUrl"}
     ),
     OperationKind.EXCHANGE_ASSIGN_ROLE: frozenset({"tenantId", "body"}),
+    OperationKind.PASSWORD_RESET_ASSIGN_ROLE: frozenset({"tenantId", "role", "body"}),
 }

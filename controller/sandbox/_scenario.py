@@ -119,6 +119,9 @@ class AppConsent(_Model):
     # "all" = every required permission; or a list of permission names (Graph and Exchange).
     roles: list[str] | Literal["all"] = "all"
     exchange_administrator: ExchangeRole | None = None
+    # Other directory roles (names as in the catalogue, or template ids) the app's service
+    # principal holds, e.g. User Administrator, which password resets need.
+    directory_roles: list[str] = Field(default_factory=list)
 
 
 class Sku(_Model):

@@ -605,6 +605,16 @@ def _build_tenant(
                     created_at=assigned,
                 )
             )
+        for role in spec.app.directory_roles:
+            template = role_template(role)
+            tenant.role_assignments.append(
+                RoleAssignment(
+                    id=stable_id(tid, "roleassignment", sp.id, template),
+                    role_definition_id=template,
+                    principal_id=sp.id,
+                    created_at=long_ago,
+                )
+            )
     for user in tenant.users.values():
         if user.is_admin:
             tenant.role_assignments.append(

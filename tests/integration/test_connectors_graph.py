@@ -77,7 +77,8 @@ def test_consent_reads_service_principal_app_roles_and_directory_roles(
     granted = {by_id[a["appRoleId"]] for a in got["assignments"]}
     assert {"User.ReadWrite.All", "Group.ReadWrite.All", "Exchange.ManageAsApp"} <= granted
     assert "RoleManagement.ReadWrite.Directory" in got["graph_roles"]
-    assert [a["roleDefinitionId"] for a in got["directory_roles"]] == [EXCHANGE_ADMINISTRATOR]
+    held = [a["roleDefinitionId"] for a in got["directory_roles"]]
+    assert held == [EXCHANGE_ADMINISTRATOR, "fe930be7-5e62-47db-91af-98c3a49a38b1"]  # + User Admin
 
 
 def test_assign_directory_role_needs_role_management_then_works_once(

@@ -84,9 +84,21 @@ class Call:
     roles: frozenset[str]
     now: float
     base: str  # {graph}/v1.0
+    principal_id: str = ""  # the calling app's service principal (the token's ``oid``)
 
     def require(self, *any_of: str) -> None:
         if not self.roles.intersection(any_of):
+            raise denied()
+
+    def require_directory_role(self, *any_of: str) -> None:
+        """403 unless the calling app's service principal holds one of these directory roles
+        (template ids) in the tenant."""
+        held = {
+            a.role_definition_id
+            for a in self.customer().role_assignments
+            if a.principal_id == self.principal_id
+        }
+        if not held.intersection(any_of):
             raise denied()
 
     def customer(self) -> Tenant:

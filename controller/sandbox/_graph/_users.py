@@ -25,7 +25,6 @@ from controller.sandbox._graph._odata import (
     Call,
     GraphError,
     bad_request,
-    denied,
     entity,
     literal,
     not_found,
@@ -33,7 +32,13 @@ from controller.sandbox._graph._odata import (
     replicated_at,
     select,
 )
-from controller.sandbox._graph._permissions import PASSWORD_ROLES, READ_USERS, WRITE_USERS
+from controller.sandbox._graph._permissions import (
+    PASSWORD_ROLES,
+    READ_USERS,
+    RESETS_ADMINISTRATORS,
+    RESETS_USERS,
+    WRITE_USERS,
+)
 from controller.sandbox._http import Response
 from controller.sandbox._world import Tenant, User
 
@@ -245,9 +250,13 @@ def patch_user(call: Call, m: re.Match[str]) -> Response:
         call.require(*WRITE_USERS)
     if "passwordProfile" in body:
         call.require(*PASSWORD_ROLES)
-        if user.is_admin:
-            # Resetting an administrator needs a privileged role the app does not hold.
-            raise denied()
+        # "In app-only scenarios, the calling app must be assigned a supported permission and
+        # at least the User Administrator Microsoft Entra role"; Privileged Authentication
+        # Administrator is the least privileged role that may reset an administrator
+        # (api-reference/v1.0/resources/user.md, passwordProfile).
+        call.require_directory_role(
+            *(RESETS_ADMINISTRATORS if _holds_directory_role(call, user) else RESETS_USERS)
+        )
         profile = body["passwordProfile"] or {}
         if len(str(profile.get("password") or "")) < 8:
             raise bad_request(
@@ -280,6 +289,10 @@ def patch_user(call: Call, m: re.Match[str]) -> Response:
         if key in body:
             setattr(user, attr, body[key])
     return Response(204)
+
+
+def _holds_directory_role(call: Call, user: User) -> bool:
+    return user.is_admin or any(a.principal_id == user.id for a in call.customer().role_assignments)
 
 
 def delete_user(call: Call, m: re.Match[str]) -> Response:
