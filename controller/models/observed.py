@@ -24,6 +24,7 @@ UnknownCode = Literal[
     "permissionDenied",  # the app lacks a permission or role for this read
     "propagating",  # the Exchange role is assigned but not effective yet
     "needsLicence",  # the tenant lacks Entra ID P1/P2 for this report
+    "notAvailable",  # the service does not exist in this cloud (risky users in China)
     "throttled",  # still throttled after retries
     "unavailable",  # 5xx, timeout, dropped connection after retries
     "notManaged",  # no route: Exchange mode none/unmanaged, or no CIPP and no role

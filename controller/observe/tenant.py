@@ -163,13 +163,21 @@ class TenantObserver:
             "graphRoles": GraphUrls.service_principal_by_app_id(GRAPH_APP_ID, ROLE_SELECT),
             "exchangeRoles": GraphUrls.service_principal_by_app_id(EXCHANGE_APP_ID, ROLE_SELECT),
             "skus": GraphUrls.subscribed_skus(),
-            "users": GraphUrls.users(USER_SELECT),
+            "users": GraphUrls.users(USER_SELECT, graph.page_size),
         }
         if spec.groups or self.read_all:
-            first["groups"] = GraphUrls.groups(GROUP_SELECT)
+            first["groups"] = GraphUrls.groups(GROUP_SELECT, graph.page_size)
         if spec.checks.mfa is not None:
-            first["mfa"] = GraphUrls.registration_details()
-        if spec.checks.risky_users is not None:
+            first["mfa"] = GraphUrls.registration_details(graph.page_size)
+        endpoints = self.connections.settings.endpoints
+        risky_unavailable: Unknown | None = None
+        if spec.checks.risky_users is not None and not endpoints.risky_users:
+            # Never read there: Identity Protection is not part of this cloud.
+            risky_unavailable = Unknown(
+                "notAvailable",
+                f"risky users: Identity Protection is not available in the {endpoints.cloud} cloud",
+            )
+        elif spec.checks.risky_users is not None:
             first["risky"] = GraphUrls.risky_users()
         try:
             answers = await graph.read_many(first)
@@ -206,7 +214,9 @@ class TenantObserver:
                 ):
                     key = f"members:{item['id']}"
                     member_reads[str(item["id"])] = key
-                    second[key] = GraphUrls.group_members(str(item["id"]), MEMBER_SELECT)
+                    second[key] = GraphUrls.group_members(
+                        str(item["id"]), MEMBER_SELECT, graph.page_size
+                    )
         ledger_targets = self._ledger_targets(tenant, users)
         for user_id in ledger_targets:
             second[f"ledger:{user_id}"] = f"/users/{user_id}/extensions/{ACTION_LEDGER_EXTENSION}"
@@ -249,7 +259,8 @@ class TenantObserver:
                 translate.mfa_registration,
                 permission="AuditLog.Read.All",
             ),
-            risky_users=self._reports(
+            risky_users=risky_unavailable
+            or self._reports(
                 answers.get("risky"),
                 "risky users",
                 translate.risky_user,

@@ -26,7 +26,11 @@ _AT_RISK = ("atRisk", "confirmedCompromised")
 
 
 def _needs_licence(d: TenantDraft, check: str, unknown: Unknown) -> bool:
-    """A report the tenant's licence does not include is a finding, not a failed read."""
+    """A report the tenant's licence does not include, or its cloud does not offer, is a
+    finding, not a failed read."""
+    if unknown.code == "notAvailable":
+        d.finding(check, "info", f"tenant:{d.name}", f"not available: {unknown.reason}")
+        return True
     if unknown.code != "needsLicence":
         d.mark_unknown(check, unknown)
         return False

@@ -204,9 +204,12 @@ def page(
             top = int(q["$top"])
         except ValueError:
             raise bad_request(f"Invalid page size specified: '{q['$top']}'.") from None
-        if not 1 <= top <= 999:
+        # Users and groups page at most 999 (api-reference/v1.0/api/user-list.md,
+        # group-list.md); Graph operated by 21Vianet at most 500.
+        limit = 500 if call.rt.world.settings.cloud == "china" else 999
+        if not 1 <= top <= limit:
             raise bad_request(
-                f"Invalid page size specified: '{top}'. Must be between 1 and 999 inclusive."
+                f"Invalid page size specified: '{top}'. Must be between 1 and {limit} inclusive."
             )
     offset = 0
     if "$skiptoken" in q:
