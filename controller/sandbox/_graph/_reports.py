@@ -68,12 +68,17 @@ def registration(call: Call, m: re.Match[str]) -> Response:
                 "lastUpdatedDateTime": call.rt.clock.iso(call.now - 86400),
             }
         )
-    return page(call, rows, "reports/authenticationMethods/userRegistrationDetails")
+    return page(
+        call,
+        rows,
+        "reports/authenticationMethods/userRegistrationDetails",
+        entity_type="userRegistrationDetails",
+    )
 
 
 def risky_users(call: Call, m: re.Match[str]) -> Response:
     if call.rt.world.settings.cloud == "china":
-        raise bad_request("Resource not found for the segment 'identityProtection'.")
+        raise bad_request("Resource not found for the segment 'identityProtection'.", "BadRequest")
     call.require("IdentityRiskyUser.Read.All", "IdentityRiskyUser.ReadWrite.All")
     tenant = call.customer()
     if tenant.premium == "none":
@@ -94,4 +99,4 @@ def risky_users(call: Call, m: re.Match[str]) -> Response:
         for u in tenant.users.values()
         if u.risk_level != "none"
     ]
-    return page(call, rows, "identityProtection/riskyUsers")
+    return page(call, rows, "identityProtection/riskyUsers", entity_type="riskyUser")
