@@ -51,6 +51,8 @@ from controller.plan.params import (
     GroupUpdateParams,
     MailboxPermissionAddParams,
     MailboxPermissionParams,
+    PasswordResetAssignRoleParams,
+    RoleAssignment,
     SharedMailboxCreateParams,
     SharedMailboxDeleteParams,
     SharedMailboxUpdateParams,
@@ -306,10 +308,7 @@ async def consent_grant(s: TenantSession, op: Operation, p: ConsentGrantParams) 
     )
 
 
-async def assign_exchange_role(
-    s: TenantSession, op: Operation, p: ExchangeAssignRoleParams
-) -> Result:
-    role = p.body
+async def _assign_directory_role(s: TenantSession, role: RoleAssignment) -> None:
     if role.principal_id is None:  # planned as a manual step, which never comes here
         raise NeedsHuman(
             "the app has no service principal in the tenant to assign the role to",
@@ -319,7 +318,21 @@ async def assign_exchange_role(
     await s.graph.assign_directory_role(
         role.principal_id, role.role_definition_id, role.directory_scope_id
     )
+
+
+async def assign_exchange_role(
+    s: TenantSession, op: Operation, p: ExchangeAssignRoleParams
+) -> Result:
+    await _assign_directory_role(s, p.body)
     return "assigned Exchange Administrator; Exchange accepts the app 30 minutes to 2 hours later"
+
+
+async def assign_reset_role(
+    s: TenantSession, op: Operation, p: PasswordResetAssignRoleParams
+) -> Result:
+    """The role Graph requires of an app that resets passwords (``controller.plan.reset_role``)."""
+    await _assign_directory_role(s, p.body)
+    return f"assigned {p.role} to the app; password resets may run"
 
 
 def _not_visible_yet(s: TenantSession, service: Service, what: str) -> PropagationPending:
@@ -377,4 +390,7 @@ EXECUTORS: dict[OperationKind, Executor] = {
     OperationKind.MAILBOX_PERMISSION_REMOVE: _taking(MailboxPermissionParams, mailbox_permission),
     OperationKind.CONSENT_GRANT: _taking(ConsentGrantParams, consent_grant),
     OperationKind.EXCHANGE_ASSIGN_ROLE: _taking(ExchangeAssignRoleParams, assign_exchange_role),
+    OperationKind.PASSWORD_RESET_ASSIGN_ROLE: _taking(
+        PasswordResetAssignRoleParams, assign_reset_role
+    ),
 }

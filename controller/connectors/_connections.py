@@ -73,7 +73,9 @@ class Connections:
     def graph(self, tenant_id: str) -> GraphClient:
         base = self.settings.endpoints.graph
         route = Route("graph", tenant_id, f"{base}/v1.0", self._token(tenant_id, "graph"))
-        return GraphClient(self.core, route, graph_base=base)
+        return GraphClient(
+            self.core, route, graph_base=base, page_size=self.settings.endpoints.graph_page_size
+        )
 
     def partner_graph(self) -> GraphClient:
         """Graph in the partner tenant (GDAP customers and relationships)."""

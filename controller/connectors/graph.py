@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from controller.connectors._endpoints import GRAPH_PAGE_SIZE
 from controller.connectors._http import HttpCore, Route
 from controller.connectors._messages import BatchRequest, ServiceResponse
 from controller.connectors._translate import graph_error
@@ -26,7 +27,7 @@ EXCHANGE_ADMINISTRATOR = "29232cdf-9323-42fd-ade2-1d097af3e4de"
 USER_SELECT = "id,userPrincipalName,displayName,accountEnabled,usageLocation,assignedLicenses,mail"
 GROUP_SELECT = "id,displayName,mailNickname,mailEnabled,securityEnabled,groupTypes,mail"
 MEMBER_SELECT = "id,userPrincipalName,mail"
-PAGE_SIZE = "999"
+PAGE_SIZE = GRAPH_PAGE_SIZE  # the cloud's own comes from ServiceEndpoints.graph_page_size
 
 ReadResult = list[dict[str, Any]] | dict[str, Any] | ServiceError
 
@@ -53,8 +54,8 @@ class GraphUrls:
         return _url("/organization", {"$select": "id,displayName,verifiedDomains"})
 
     @staticmethod
-    def users(select: str = USER_SELECT) -> str:
-        return _url("/users", {"$select": select, "$top": PAGE_SIZE})
+    def users(select: str = USER_SELECT, top: int = PAGE_SIZE) -> str:
+        return _url("/users", {"$select": select, "$top": str(top)})
 
     @staticmethod
     def user(id_or_upn: str, select: str | None = None) -> str:
@@ -74,8 +75,8 @@ class GraphUrls:
         )
 
     @staticmethod
-    def groups(select: str = GROUP_SELECT) -> str:
-        return _url("/groups", {"$select": select, "$top": PAGE_SIZE})
+    def groups(select: str = GROUP_SELECT, top: int = PAGE_SIZE) -> str:
+        return _url("/groups", {"$select": select, "$top": str(top)})
 
     @staticmethod
     def group_by_nickname(mail_nickname: str, select: str = GROUP_SELECT) -> str:
@@ -84,8 +85,8 @@ class GraphUrls:
         )
 
     @staticmethod
-    def group_members(group_id: str, select: str = MEMBER_SELECT) -> str:
-        return _url(f"/groups/{group_id}/members", {"$select": select, "$top": PAGE_SIZE})
+    def group_members(group_id: str, select: str = MEMBER_SELECT, top: int = PAGE_SIZE) -> str:
+        return _url(f"/groups/{group_id}/members", {"$select": select, "$top": str(top)})
 
     @staticmethod
     def service_principal_by_app_id(app_id: str, select: str | None = None) -> str:
@@ -106,11 +107,11 @@ class GraphUrls:
         )
 
     @staticmethod
-    def registration_details() -> str:
+    def registration_details(top: int = PAGE_SIZE) -> str:
         # One row per user: without $top the report comes 100 rows a page, so a 500-user
         # tenant took four more round trips than its users list did ($top is supported on
         # this list, as Get-MgReportAuthenticationMethodUserRegistrationDetail -Top shows).
-        return _url("/reports/authenticationMethods/userRegistrationDetails", {"$top": PAGE_SIZE})
+        return _url("/reports/authenticationMethods/userRegistrationDetails", {"$top": str(top)})
 
     @staticmethod
     def risky_users() -> str:
@@ -130,11 +131,15 @@ class GraphClient:
 
     urls = GraphUrls
 
-    def __init__(self, core: HttpCore, route: Route, *, graph_base: str) -> None:
+    def __init__(
+        self, core: HttpCore, route: Route, *, graph_base: str, page_size: int = PAGE_SIZE
+    ) -> None:
         self._core = core
         self.route = route
         self.tenant_id = route.tenant
         self._graph_base = graph_base.rstrip("/")
+        #: ``$top`` for users, groups and members: the cloud's limit (500 in China).
+        self.page_size = page_size
 
     # -- generic --------------------------------------------------------------------------
 
@@ -275,7 +280,7 @@ class GraphClient:
     # -- users ----------------------------------------------------------------------------
 
     async def list_users(self, select: str = USER_SELECT) -> list[dict[str, Any]]:
-        return await self.collect(GraphUrls.users(select))
+        return await self.collect(GraphUrls.users(select, self.page_size))
 
     async def get_user(
         self, id_or_upn: str, *, select: str | None = None, expect_new: bool = False
@@ -351,7 +356,7 @@ class GraphClient:
     # -- groups ---------------------------------------------------------------------------
 
     async def list_groups(self, select: str = GROUP_SELECT) -> list[dict[str, Any]]:
-        return await self.collect(GraphUrls.groups(select))
+        return await self.collect(GraphUrls.groups(select, self.page_size))
 
     async def find_groups(self, mail_nickname: str) -> list[dict[str, Any]]:
         """Every group with this mailNickname (Graph does not keep it unique: more than one
@@ -389,7 +394,7 @@ class GraphClient:
         await self._core.request(self.route, "DELETE", f"/groups/{group_id}")
 
     async def list_members(self, group_id: str) -> list[dict[str, Any]]:
-        return await self.collect(GraphUrls.group_members(group_id))
+        return await self.collect(GraphUrls.group_members(group_id, top=self.page_size))
 
     async def add_member(self, group_id: str, member_id: str) -> None:
         """Raises :class:`Conflict` when already a member. Graph answers 400 (not 409) then,
@@ -464,9 +469,10 @@ class GraphClient:
     # -- security -------------------------------------------------------------------------
 
     async def registration_details(self) -> list[dict[str, Any]]:
-        """MFA registration per user. Without Entra ID P1/P2: :class:`PermissionDenied` with
-        code ``LICENCE_REQUIRED`` (see ``is_licence_required``)."""
-        return await self.collect(GraphUrls.registration_details())
+        """MFA registration per user (AuditLog.Read.All, and no other permission). Without
+        Entra ID P1/P2: :class:`PermissionDenied` with code ``LICENCE_REQUIRED`` (see
+        ``is_licence_required``); without the permission: ``Authorization_RequestDenied``."""
+        return await self.collect(GraphUrls.registration_details(self.page_size))
 
     async def risky_users(self) -> list[dict[str, Any]]:
         return await self.collect(GraphUrls.risky_users())

@@ -24,6 +24,7 @@ UnknownCode = Literal[
     "permissionDenied",  # the app lacks a permission or role for this read
     "propagating",  # the Exchange role is assigned but not effective yet
     "needsLicence",  # the tenant lacks Entra ID P1/P2 for this report
+    "notAvailable",  # the service does not exist in this cloud (risky users in China)
     "throttled",  # still throttled after retries
     "unavailable",  # 5xx, timeout, dropped connection after retries
     "notManaged",  # no route: Exchange mode none/unmanaged, or no CIPP and no role
@@ -88,6 +89,17 @@ class ExchangeAccess:
     role_assigned: bool | None  # the app's SP holds Exchange Administrator (None: unknown)
     role_propagated: bool | None  # Exchange accepted our calls (None: not tried)
     cipp_manageable: bool | None  # CIPP reports it can manage the tenant (None: no CIPP)
+    can_assign_role: bool = False  # the app holds RoleManagement.ReadWrite.Directory
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordResetAccess:
+    """What decides whether the app may reset passwords app-only in the tenant: the directory
+    roles its service principal holds (it needs at least User Administrator; Privileged
+    Authentication Administrator for a target that holds a directory role itself)."""
+
+    app_roles: frozenset[str]  # role template ids (lowercase) held by the app's service principal
+    admin_targets: frozenset[str]  # ids of the actions' target users who hold a directory role
     can_assign_role: bool = False  # the app holds RoleManagement.ReadWrite.Directory
 
 
@@ -246,6 +258,9 @@ class ObservedTenant:
     risky_users: Observed[tuple[RiskyUser, ...]] = field(default_factory=_unknown)
     # Action id -> record, read from the targets' open extensions.
     action_ledger: Observed[Mapping[str, ActionRecord]] = field(default_factory=_unknown)
+    # Read for the one-shot actions only: an area of its own in no summary (a tenant without
+    # actions is not "partial" because the app's directory roles could not be read).
+    password_reset: Observed[PasswordResetAccess] = field(default_factory=_unknown)
     # Free-form notes observe wants the plan to show (e.g. CIPP access-check errors).
     notes: tuple[str, ...] = ()
 
@@ -270,6 +285,7 @@ class ObservedTenant:
             mfa=unknown,
             risky_users=unknown,
             action_ledger=unknown,
+            password_reset=unknown,
         )
 
     def unknown_areas(self) -> dict[str, Unknown]:

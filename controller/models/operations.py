@@ -36,6 +36,7 @@ class OperationKind(StrEnum):
     MAILBOX_PERMISSION_REMOVE = "mailboxPermission.remove"
     CONSENT_GRANT = "consent.grant"
     EXCHANGE_ASSIGN_ROLE = "exchange.assignRole"
+    PASSWORD_RESET_ASSIGN_ROLE = "passwordReset.assignRole"
 
 
 DELETIONS = frozenset(

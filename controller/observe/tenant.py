@@ -32,6 +32,7 @@ from controller.models.observed import (
     ObservedGroup,
     ObservedTenant,
     ObservedUser,
+    PasswordResetAccess,
     Principal,
     Unknown,
 )
@@ -94,13 +95,21 @@ class TenantObserver:
             "graphRoles": GraphUrls.service_principal_by_app_id(GRAPH_APP_ID, ROLE_SELECT),
             "exchangeRoles": GraphUrls.service_principal_by_app_id(EXCHANGE_APP_ID, ROLE_SELECT),
             "skus": GraphUrls.subscribed_skus(),
-            "users": GraphUrls.users(USER_SELECT),
+            "users": GraphUrls.users(USER_SELECT, graph.page_size),
         }
         if spec.groups or self.read_all:
-            first["groups"] = GraphUrls.groups(GROUP_SELECT)
+            first["groups"] = GraphUrls.groups(GROUP_SELECT, graph.page_size)
         if spec.checks.mfa is not None:
-            first["mfa"] = GraphUrls.registration_details()
-        if spec.checks.risky_users is not None:
+            first["mfa"] = GraphUrls.registration_details(graph.page_size)
+        endpoints = self.connections.settings.endpoints
+        risky_unavailable: Unknown | None = None
+        if spec.checks.risky_users is not None and not endpoints.risky_users:
+            # Never read there: Identity Protection is not part of this cloud.
+            risky_unavailable = Unknown(
+                "notAvailable",
+                f"risky users: Identity Protection is not available in the {endpoints.cloud} cloud",
+            )
+        elif spec.checks.risky_users is not None:
             first["risky"] = GraphUrls.risky_users()
         try:
             answers = await graph.read_many(first)
@@ -137,10 +146,14 @@ class TenantObserver:
                 ):
                     key = f"members:{item['id']}"
                     member_reads[str(item["id"])] = key
-                    second[key] = GraphUrls.group_members(str(item["id"]), MEMBER_SELECT)
+                    second[key] = GraphUrls.group_members(
+                        str(item["id"]), MEMBER_SELECT, graph.page_size
+                    )
         ledger_targets = self._ledger_targets(tenant, users)
         for user_id in ledger_targets:
             second[f"ledger:{user_id}"] = f"/users/{user_id}/extensions/{ACTION_LEDGER_EXTENSION}"
+            # A target holding a directory role needs a stronger role to be reset.
+            second[f"targetRoles:{user_id}"] = GraphUrls.directory_role_assignments(user_id)
         try:
             more = await graph.read_many(second) if second else {}
         except TenantctlError as error:
@@ -153,6 +166,9 @@ class TenantObserver:
         role_assigned, can_assign = self._roles(more.get("directoryRoles"), consent)
         groups = self._groups(groups_raw, member_reads, more)
         ledger = self._ledger(tenant, ledger_targets, more)
+        password_reset = _password_reset(
+            more.get("directoryRoles"), ledger_targets, more, can_assign
+        )
         exchange, dgs, mailboxes = await observe_exchange(
             self.connections,
             tenant,
@@ -175,17 +191,21 @@ class TenantObserver:
             groups=groups,
             distribution_groups=dgs,
             shared_mailboxes=mailboxes,
-            mfa=self._licensed(
-                self._reports(answers.get("mfa"), "MFA registration", translate.mfa_registration),
-                "UserAuthenticationMethod.Read.All",
-                consent,
+            mfa=self._reports(
+                answers.get("mfa"),
+                "MFA registration",
+                translate.mfa_registration,
+                permission="AuditLog.Read.All",
             ),
-            risky_users=self._licensed(
-                self._reports(answers.get("risky"), "risky users", translate.risky_user),
-                "IdentityRiskyUser.Read.All",
-                consent,
+            risky_users=risky_unavailable
+            or self._reports(
+                answers.get("risky"),
+                "risky users",
+                translate.risky_user,
+                permission="IdentityRiskyUser.Read.All",
             ),
             action_ledger=ledger,
+            password_reset=password_reset,
             notes=self._notes(tenant_id),
         )
 
@@ -311,20 +331,14 @@ class TenantObserver:
         )
 
     @staticmethod
-    def _reports(answer: Any, what: str, convert: Callable[[Any], T]) -> tuple[T, ...] | Unknown:
+    def _reports(
+        answer: Any, what: str, convert: Callable[[Any], T], *, permission: str
+    ) -> tuple[T, ...] | Unknown:
         if answer is None:
             return Unknown("notManaged", f"{what}: no check declared")
         if isinstance(answer, ServiceError):
-            return translate.unknown_from_error(answer, what)
+            return translate.unknown_from_error(answer, what, permission)
         return tuple(convert(item) for item in _list_or_empty(answer))
-
-    @staticmethod
-    def _licensed(
-        report: T | Unknown, permission: str, consent: ConsentStatus | Unknown
-    ) -> T | Unknown:
-        if isinstance(report, Unknown) and isinstance(consent, ConsentStatus):
-            return translate.licence_or_permission(report, permission, consent.granted)
-        return report
 
     @staticmethod
     def _groups(
@@ -381,6 +395,33 @@ class TenantObserver:
                             str(action_id), str(done.get("doneAt", "")), done.get("runId")
                         )
         return records
+
+
+def _password_reset(
+    app_roles: Any, targets: list[str], more: Mapping[str, Any], can_assign: bool
+) -> PasswordResetAccess | Unknown:
+    """The app's directory roles, and which action targets hold one themselves."""
+    what = "the app's directory roles (needed for password resets)"
+    if isinstance(app_roles, ServiceError):
+        return translate.unknown_from_error(app_roles, what, "RoleManagement.Read.Directory")
+    if isinstance(app_roles, Unknown):
+        return app_roles
+    if not isinstance(app_roles, list):
+        return Unknown("error", f"{what}: the app has no service principal in the tenant")
+    admins: set[str] = set()
+    for user_id in targets:
+        held = more.get(f"targetRoles:{user_id}")
+        if isinstance(held, ServiceError):
+            return translate.unknown_from_error(held, f"directory roles of user {user_id}")
+        if isinstance(held, Unknown):
+            return held
+        if _list_or_empty(held):
+            admins.add(user_id)
+    return PasswordResetAccess(
+        app_roles=frozenset(str(a.get("roleDefinitionId", "")).lower() for a in app_roles),
+        admin_targets=frozenset(admins),
+        can_assign_role=can_assign,
+    )
 
 
 def _list_or_empty(answer: Any) -> list[dict[str, Any]]:

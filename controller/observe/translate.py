@@ -48,14 +48,17 @@ from controller.models.permissions import (
 Json = Mapping[str, Any]
 
 EXPIRING_WITHIN = dt.timedelta(days=30)
-# Graph's code when a report needs Entra ID P1/P2 the tenant does not have.
+# Graph's code when a report needs Entra ID P1/P2 the tenant does not have. A 403 is told
+# apart by this code alone: Authorization_RequestDenied is a missing permission, whatever
+# the app holds (the app holding a permission says nothing about which one the call needs).
 NON_PREMIUM_CODE = "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
 # Exchange lists these pseudo-principals among permission holders; they are not people.
 _SYSTEM_HOLDERS = ("nt authority\\", "s-1-5-", "nt-autorität\\")
 
 
-def unknown_from_error(error: BaseException, what: str) -> Unknown:
-    """The one mapping from a failed read to *unknown* (never to *absent*)."""
+def unknown_from_error(error: BaseException, what: str, permission: str | None = None) -> Unknown:
+    """The one mapping from a failed read to *unknown* (never to *absent*). ``permission``:
+    the one the read needs, named when Graph says the app lacks a permission."""
     code: UnknownCode
     if isinstance(error, ConsentMissing):
         code, why = "consentMissing", "the app has no consent in this tenant"
@@ -64,7 +67,8 @@ def unknown_from_error(error: BaseException, what: str) -> Unknown:
     elif isinstance(error, PropagationPending):
         code, why = "propagating", "the Exchange role is still propagating"
     elif isinstance(error, PermissionDenied):
-        code, why = "permissionDenied", "the app lacks the permission for this read"
+        code = "permissionDenied"
+        why = f"the app lacks {permission or 'the permission for this read'}"
     elif isinstance(error, Throttled):
         code, why = "throttled", "still throttled after retries"
     elif isinstance(error, Transient):
@@ -87,19 +91,6 @@ def _detail(error: BaseException) -> str:
     if error.code:
         parts.append(error.code)
     return " ".join(parts)
-
-
-def licence_or_permission(unknown: Unknown, permission: str, granted: frozenset[str]) -> Unknown:
-    """A 403 on a report whose permission the app holds is the tenant's missing licence
-    (Entra ID P1/P2), not a missing permission: Identity Protection answers a plain 403."""
-    if unknown.code == "permissionDenied" and permission in granted:
-        what = unknown.reason.partition(":")[0]
-        return Unknown(
-            "needsLicence",
-            f"{what}: the tenant has no Entra ID P1/P2 licence for this report "
-            f"(the app holds {permission})",
-        )
-    return unknown
 
 
 def _text(value: Any) -> str | None:

@@ -2,6 +2,8 @@
 
 Checks produce findings (reported, never changed). Actions produce ``user.resetPassword``
 operations at most once: the ledger observe reads from the tenant says which already ran.
+Resets wait for the directory role Graph requires of an app that resets passwords
+(``controller.plan.reset_role``).
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from controller.models.observed import Observed, Unknown
 from controller.models.permissions import ACTION_LEDGER_EXTENSION
 from controller.models.tenant import Action
 from controller.plan import normalise as norm
-from controller.plan._draft import SECTION_ACTIONS, TenantDraft
+from controller.plan._draft import SECTION_ACTIONS, Resolved, TenantDraft
 from controller.plan.params import UserResetPasswordParams
+from controller.plan.reset_role import reset_role_dependency
 from controller.plan.types import Backend, FieldChange, Severity
 
 _RISK_ORDER = {"none": 0, "low": 1, "medium": 2, "high": 3}
@@ -23,7 +26,11 @@ _AT_RISK = ("atRisk", "confirmedCompromised")
 
 
 def _needs_licence(d: TenantDraft, check: str, unknown: Unknown) -> bool:
-    """A report the tenant's licence does not include is a finding, not a failed read."""
+    """A report the tenant's licence does not include, or its cloud does not offer, is a
+    finding, not a failed read."""
+    if unknown.code == "notAvailable":
+        d.finding(check, "info", f"tenant:{d.name}", f"not available: {unknown.reason}")
+        return True
     if unknown.code != "needsLicence":
         d.mark_unknown(check, unknown)
         return False
@@ -125,6 +132,7 @@ def plan_actions(d: TenantDraft) -> None:
     if not actions:
         return
     ledger = d.observed.action_ledger
+    pending: list[tuple[Action, str, Resolved]] = []
     for action in actions:
         assert action.reset_password is not None
         target = norm.key(action.target)
@@ -150,6 +158,14 @@ def plan_actions(d: TenantDraft) -> None:
         )
         if resolved is None:
             continue
+        pending.append((action, target, resolved))
+    if not pending:
+        return
+    waits_for = reset_role_dependency(d, (resolved.id or "" for _, _, resolved in pending))
+    if waits_for is None:
+        return
+    for action, target, resolved in pending:
+        assert action.reset_password is not None
         force = action.reset_password.force_change_at_next_sign_in
         d.add(
             UserResetPasswordParams(
@@ -167,5 +183,5 @@ def plan_actions(d: TenantDraft) -> None:
             desired={"actionId": action.id, "user": target, "forceChange": force},
             observed={"userId": resolved.id, "done": False},
             changes=[FieldChange(field="password", after="(generated at apply)")],
-            depends_on=[resolved.created_by],
+            depends_on=[resolved.created_by, waits_for.get(resolved.id or "")],
         )

@@ -72,6 +72,7 @@ __all__ = [
     "NewUser",
     "OperationParams",
     "PasswordProfile",
+    "PasswordResetAssignRoleParams",
     "RoleAssignment",
     "SharedMailboxCreateParams",
     "SharedMailboxDeleteParams",
@@ -430,6 +431,19 @@ class ExchangeAssignRoleParams(_ParamsModel):
     body: RoleAssignment
 
 
+class PasswordResetAssignRoleParams(_ParamsModel):
+    """The directory role app-only password resets need (User Administrator, or Privileged
+    Authentication Administrator when a target holds an admin role) for the app's service
+    principal; backend ``graph`` or ``manual``. The resets that need it depend on it."""
+
+    kind: SkipJsonSchema[Literal[OperationKind.PASSWORD_RESET_ASSIGN_ROLE]] = (
+        OperationKind.PASSWORD_RESET_ASSIGN_ROLE
+    )
+    tenant_id: str
+    role: str = Field(description="The role's name, for people")
+    body: RoleAssignment
+
+
 OperationParams = Annotated[
     UserCreateParams
     | UserUpdateParams
@@ -455,7 +469,8 @@ OperationParams = Annotated[
     | MailboxPermissionAddParams
     | MailboxPermissionRemoveParams
     | ConsentGrantParams
-    | ExchangeAssignRoleParams,
+    | ExchangeAssignRoleParams
+    | PasswordResetAssignRoleParams,
     Field(discriminator="kind"),
 ]
 

@@ -21,6 +21,7 @@ _ADDS = frozenset(
         OperationKind.MAILBOX_PERMISSION_ADD,
         OperationKind.CONSENT_GRANT,
         OperationKind.EXCHANGE_ASSIGN_ROLE,
+        OperationKind.PASSWORD_RESET_ASSIGN_ROLE,
     }
 )
 _REMOVES = frozenset(

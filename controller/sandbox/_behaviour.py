@@ -117,14 +117,19 @@ class Bucket:
     updated: float
 
     def take(self, cost: float, now: float) -> float:
-        """Consume ``cost``; 0 if granted, else the seconds until it would be."""
+        """Consume ``cost``; 0 if granted, else the seconds until it would be.
+
+        A request that costs more than the whole budget runs once the bucket is full and
+        leaves it in debt (later requests wait longer): a Retry-After is always one that
+        can be met."""
         rate = self.capacity / self.window
         self.tokens = min(self.capacity, self.tokens + (now - self.updated) * rate)
         self.updated = now
-        if cost <= self.tokens:
+        needed = min(cost, self.capacity)
+        if needed <= self.tokens:
             self.tokens -= cost
             return 0.0
-        return max(1.0, math.ceil((cost - self.tokens) / rate))
+        return max(1.0, math.ceil((needed - self.tokens) / rate))
 
 
 @dataclass

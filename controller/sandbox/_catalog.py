@@ -47,7 +47,7 @@ REQUIRED_GRAPH_ROLES = (
     "User.ReadWrite.All",
     "Group.ReadWrite.All",
     "Directory.Read.All",
-    "UserAuthenticationMethod.Read.All",
+    "AuditLog.Read.All",
     "IdentityRiskyUser.Read.All",
     "User-PasswordProfile.ReadWrite.All",
 )

@@ -8,6 +8,7 @@ import json
 import ssl
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -286,7 +287,13 @@ class Sandbox:
             if fault.echo_request:
                 echoed = "; ".join(f"{k}: {v}" for k, v in request.headers.items())
                 message += f" Request: {request.method} {request.full_path}; {echoed}"
-            return self._fault_response(service, fault.status, fault.retry_after, message)
+            return self._fault_response(
+                service,
+                fault.status,
+                fault.retry_after,
+                request.headers.get("client-request-id"),
+                message,
+            )
         with self.rt.lock:
             if self.rt.consents_pending and service in ("login", "graph"):
                 settle_consents(self.rt, now)
@@ -311,15 +318,23 @@ class Sandbox:
         return response
 
     def _fault_response(
-        self, service: str, status: int, retry_after: int | None, message: str = "Injected fault."
+        self,
+        service: str,
+        status: int,
+        retry_after: int | None,
+        client_request_id: str | None,
+        message: str = "Injected fault.",
     ) -> Response:
         headers = {"Retry-After": str(retry_after or 1)} if status in (429, 503) else {}
         if service == "graph":
             code = {429: "TooManyRequests", 503: "serviceNotAvailable", 504: "gatewayTimeout"}.get(
                 status, "generalException"
             )
+            # As every Graph answer: a GUID request-id, and the client's client-request-id
+            # echoed (a new GUID when it sent none).
+            rid = str(uuid.uuid4())
             response = self.graph.error_response(
-                GraphError(status, code, message, headers), "fault", "fault"
+                GraphError(status, code, message, headers), rid, client_request_id or rid
             )
         elif service == "login":
             response = Response(

@@ -48,6 +48,9 @@ class Behaviour(_Model):
     token_lifetime_seconds: int = 3600
     # Page size Graph uses when the client gives no $top (Graph's default is 100).
     default_page_size: int = 100
+    # Which Microsoft cloud Graph behaves as: in "china" (21Vianet) Identity Protection is not
+    # available and $top is at most 500.
+    cloud: Literal["global", "usgov-high", "usgov-dod", "china"] = "global"
 
 
 class PartnerApp(_Model):
@@ -116,6 +119,9 @@ class AppConsent(_Model):
     # "all" = every required permission; or a list of permission names (Graph and Exchange).
     roles: list[str] | Literal["all"] = "all"
     exchange_administrator: ExchangeRole | None = None
+    # Other directory roles (names as in the catalogue, or template ids) the app's service
+    # principal holds, e.g. User Administrator, which password resets need.
+    directory_roles: list[str] = Field(default_factory=list)
 
 
 class Sku(_Model):

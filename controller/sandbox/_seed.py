@@ -66,6 +66,7 @@ def build_world(scenario: sc.Scenario, now: float) -> World:
         throttling=b.throttling,
         token_lifetime=b.token_lifetime_seconds,
         default_page_size=b.default_page_size,
+        cloud=b.cloud,
     )
     manages = p.cipp.manages if p.cipp else []
     tenants: dict[str, Tenant] = {}
@@ -216,6 +217,16 @@ def _build_tenant(
                     role_definition_id=EXCHANGE_ADMINISTRATOR,
                     principal_id=sp.id,
                     created_at=assigned,
+                )
+            )
+        for role in spec.app.directory_roles:
+            template = role_template(role)
+            tenant.role_assignments.append(
+                RoleAssignment(
+                    id=stable_id(tid, "roleassignment", sp.id, template),
+                    role_definition_id=template,
+                    principal_id=sp.id,
+                    created_at=long_ago,
                 )
             )
     for user in tenant.users.values():

@@ -235,6 +235,9 @@ class Settings:
     throttling: bool
     token_lifetime: int
     default_page_size: int
+    # The Microsoft cloud the sandbox stands for: "china" serves no Identity Protection and
+    # pages at most 500 items (state saved before this knob reads as "global").
+    cloud: str = "global"
 
 
 @dataclass(slots=True)

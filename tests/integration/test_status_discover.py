@@ -50,7 +50,7 @@ def test_status_of_the_demo_estate_shows_each_tenants_badges_and_the_plans_count
         "fabrikam": ("active, PRA", "granted", "working (cipp)", "complete"),
         "tailspin": (
             "active, PRA",
-            "partial (missing: UserAuthenticationMethod.Read.All)",
+            "partial (missing: AuditLog.Read.All)",
             "propagating",
             "partial",
         ),
@@ -137,8 +137,8 @@ def test_status_json_is_a_list_of_one_object_per_tenant_in_the_documented_shape(
     tailspin = rows[3]
     assert tailspin["consent"] == {
         "status": "partial",
-        "missing": ["UserAuthenticationMethod.Read.All"],
-        "detail": "missing: UserAuthenticationMethod.Read.All",
+        "missing": ["AuditLog.Read.All"],
+        "detail": "missing: AuditLog.Read.All",
     }
 
 

@@ -19,6 +19,7 @@ from controller.models.observed import (
     ObservedSharedMailbox,
     ObservedTenant,
     ObservedUser,
+    PasswordResetAccess,
     Principal,
     RiskyUser,
     Sku,
@@ -27,6 +28,7 @@ from controller.models.observed import (
 from controller.models.permissions import (
     GLOBAL_ADMINISTRATOR_ROLE,
     REQUIRED_PERMISSIONS,
+    USER_ADMINISTRATOR_ROLE,
 )
 from controller.plan import Operation, PlanContext, TenantPlan
 from controller.plan.planner import plan_tenant
@@ -243,6 +245,17 @@ def done(action_id: str) -> ActionRecord:
     return ActionRecord(action_id=action_id, done_at="2026-11-01T10:00:00Z")
 
 
+def reset_access(
+    *roles: str, admin_targets: frozenset[str] = frozenset(), can_assign: bool = False
+) -> PasswordResetAccess:
+    """The app's directory roles (User Administrator unless ``roles`` are given)."""
+    return PasswordResetAccess(
+        app_roles=frozenset(roles or (USER_ADMINISTRATOR_ROLE,)),
+        admin_targets=admin_targets,
+        can_assign_role=can_assign,
+    )
+
+
 def observed(name: str = "contoso", **areas: Any) -> ObservedTenant:
     """A fully onboarded tenant with nothing in it; ``areas`` override (users=..., ...)."""
     base: dict[str, Any] = {
@@ -258,6 +271,7 @@ def observed(name: str = "contoso", **areas: Any) -> ObservedTenant:
         "mfa": (),
         "risky_users": (),
         "action_ledger": {},
+        "password_reset": reset_access(),
     }
     base.update(areas)
     return ObservedTenant(name=name, tenant_id=TENANT_ID, observed_at=NOW, **base)

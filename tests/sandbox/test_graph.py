@@ -254,7 +254,10 @@ def test_open_extensions_and_app_role_assignments(sb: Sandbox) -> None:
         roles = g.get(
             f"/v1.0/roleManagement/directory/roleAssignments?$filter=principalId eq '{sp['id']}'"
         ).json()["value"]
-        assert [r["roleDefinitionId"] for r in roles] == ["29232cdf-9323-42fd-ade2-1d097af3e4de"]
+        assert [r["roleDefinitionId"] for r in roles] == [
+            "29232cdf-9323-42fd-ade2-1d097af3e4de",  # Exchange Administrator
+            "fe930be7-5e62-47db-91af-98c3a49a38b1",  # User Administrator
+        ]
 
 
 def test_state_survives_between_processes(tmp_path: object) -> None:

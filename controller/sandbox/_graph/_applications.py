@@ -41,14 +41,48 @@ from controller.sandbox._world import (
 
 
 def sp_json(sp: ServicePrincipal) -> dict[str, Any]:
+    """A service principal with the properties Graph returns by default
+    (api-reference/v1.0/resources/serviceprincipal.md)."""
     return {
         "id": sp.id,
-        "appId": sp.app_id,
-        "displayName": sp.display_name,
-        "appDisplayName": sp.display_name,
-        "servicePrincipalType": "Application",
+        "deletedDateTime": None,
         "accountEnabled": True,
+        "addIns": [],
+        "alternativeNames": [],
+        "appDescription": None,
+        "appDisplayName": sp.display_name,
+        "appId": sp.app_id,
+        "applicationTemplateId": None,
+        "appOwnerOrganizationId": None,
+        "appRoleAssignmentRequired": False,
         "appRoles": sp.app_roles,
+        "description": None,
+        "disabledByMicrosoftStatus": None,
+        "displayName": sp.display_name,
+        "homepage": None,
+        "info": None,
+        "keyCredentials": [],
+        "loginUrl": None,
+        "logoutUrl": None,
+        "notes": None,
+        "notificationEmailAddresses": [],
+        "oauth2PermissionScopes": [],
+        "passwordCredentials": [],
+        "preferredSingleSignOnMode": None,
+        "preferredTokenSigningKeyThumbprint": None,
+        "replyUrls": [],
+        "resourceSpecificApplicationPermissions": [],
+        "samlSingleSignOnSettings": None,
+        "servicePrincipalNames": [sp.app_id],
+        "servicePrincipalType": "Application",
+        "signInAudience": "AzureADMultipleOrgs",
+        "tags": [],
+        "tokenEncryptionKeyId": None,
+        "verifiedPublisher": {
+            "displayName": None,
+            "verifiedPublisherId": None,
+            "addedDateTime": None,
+        },
     }
 
 
@@ -60,7 +94,12 @@ def _sps(call: Call) -> Iterable[ServicePrincipal]:
 
 def list_sps(call: Call, m: re.Match[str]) -> Response:
     call.require(*READ_APPS)
-    return page(call, [sp_json(sp) for sp in _sps(call)], "servicePrincipals")
+    return page(
+        call,
+        [sp_json(sp) for sp in _sps(call)],
+        "servicePrincipals",
+        entity_type="servicePrincipal",
+    )
 
 
 def _find_sp(call: Call, key: str) -> ServicePrincipal:
@@ -72,7 +111,12 @@ def _find_sp(call: Call, key: str) -> ServicePrincipal:
 
 def get_sp(call: Call, m: re.Match[str]) -> Response:
     call.require(*READ_APPS)
-    return entity(call, sp_json(_find_sp(call, m.group(1))), "servicePrincipals")
+    return entity(
+        call,
+        sp_json(_find_sp(call, m.group(1))),
+        "servicePrincipals",
+        entity_type="servicePrincipal",
+    )
 
 
 def create_sp(call: Call, m: re.Match[str]) -> Response:
@@ -133,7 +177,9 @@ def _assignments(call: Call, key: str, relation: str, *, granted_to_it: bool) ->
         for a in tenant.app_role_assignments
         if (a.principal_id if granted_to_it else a.resource_id) == sp.id
     ]
-    return page(call, rows, f"servicePrincipals('{sp.id}')/{relation}")
+    return page(
+        call, rows, f"servicePrincipals('{sp.id}')/{relation}", entity_type="appRoleAssignment"
+    )
 
 
 def create_assigned_to(call: Call, m: re.Match[str]) -> Response:

@@ -56,13 +56,7 @@ def run_batch(outer: Call, rid: str) -> Response:
             total_units += units
             statuses[item_id] = int(answer["status"])
             answers.append(answer)
-        if not progressed:  # a dependency cycle
-            return error_response(
-                outer.rt,
-                bad_request("Batch requests have a circular dependency.", "BadRequest"),
-                rid,
-                client_rid,
-            )
+        assert progressed, "cycles are refused before the batch runs"
     # Graph answers in any order; so does the sandbox, so clients must match by id.
     outer.rt.rng.shuffle(answers)
     response = Response(200, {"responses": answers}, {"request-id": rid})
@@ -76,9 +70,10 @@ def _checked_items(request: Request) -> list[dict[str, Any]]:
     try:
         body = request.json()
         items = body["requests"]
-        if not isinstance(items, list):
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
             raise TypeError
     except (ValueError, KeyError, TypeError):
+        # A request that is not a JSON object fails the whole batch, before any item runs.
         raise bad_request("Invalid batch payload format.", "BadRequest") from None
     if len(items) > MAX_REQUESTS:
         raise bad_request(
@@ -97,7 +92,28 @@ def _checked_items(request: Request) -> list[dict[str, Any]]:
                 )
         if not item.get("method") or not item.get("url"):
             raise bad_request("Each batch request needs an id, a method and a url.", "BadRequest")
+    if _has_cycle({str(i.get("id")): [str(d) for d in i.get("dependsOn") or []] for i in items}):
+        # Found before anything runs: no item of a batch with a cycle is executed.
+        raise bad_request("Batch requests have a circular dependency.", "BadRequest")
     return items
+
+
+def _has_cycle(depends_on: dict[str, list[str]]) -> bool:
+    done: set[str] = set()
+    visiting: set[str] = set()
+
+    def visit(node: str) -> bool:
+        if node in done:
+            return False
+        if node in visiting:
+            return True
+        visiting.add(node)
+        found = any(visit(d) for d in depends_on.get(node, ()))
+        visiting.discard(node)
+        done.add(node)
+        return found
+
+    return any(visit(n) for n in depends_on)
 
 
 def _item_error(item_id: str, status: int, code: str, message: str) -> dict[str, Any]:
@@ -127,6 +143,7 @@ def _run_item(outer: Call, item: dict[str, Any]) -> tuple[dict[str, Any], float]
         "graph", str(item["method"]), target, headers, raw, outer.request.base_url
     )
     item_rid = str(uuid.uuid4())
+    item_client_rid = headers.get("client-request-id", item_rid)
     fault = rt.faults.take("graph", sub_request.method, sub_request.full_path, outer.tenant_id)
     if fault is not None and not fault.drop:
         problem = GraphError(
@@ -135,7 +152,7 @@ def _run_item(outer: Call, item: dict[str, Any]) -> tuple[dict[str, Any], float]
             "Injected fault.",
             {"Retry-After": str(fault.retry_after or 1)} if fault.status in (429, 503) else {},
         )
-        response = error_response(rt, problem, item_rid, item_rid)
+        response = error_response(rt, problem, item_rid, item_client_rid)
         response.fault = True
     else:
         call = Call(
@@ -146,6 +163,7 @@ def _run_item(outer: Call, item: dict[str, Any]) -> tuple[dict[str, Any], float]
             roles=outer.roles,
             now=outer.now,
             base=outer.base,
+            principal_id=outer.principal_id,
         )
         response = execute(
             call,
@@ -153,7 +171,7 @@ def _run_item(outer: Call, item: dict[str, Any]) -> tuple[dict[str, Any], float]
             sub_request.path,
             sub_request,
             rid=item_rid,
-            client_rid=item_rid,
+            client_rid=item_client_rid,
         )
     rt.accounting.add(
         RequestRecord(

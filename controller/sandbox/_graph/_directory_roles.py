@@ -31,7 +31,9 @@ def _role_json(a: RoleAssignment) -> dict[str, Any]:
 def role_assignments(call: Call, m: re.Match[str]) -> Response:
     call.require(*READ_ROLES)
     rows = [_role_json(a) for a in call.customer().role_assignments]
-    return page(call, rows, "roleManagement/directory/roleAssignments")
+    return page(
+        call, rows, "roleManagement/directory/roleAssignments", entity_type="unifiedRoleAssignment"
+    )
 
 
 def create_role_assignment(call: Call, m: re.Match[str]) -> Response:

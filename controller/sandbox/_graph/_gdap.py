@@ -28,7 +28,12 @@ def gdap_customers(call: Call, m: re.Match[str]) -> Response:
         for t in call.rt.world.tenants.values()
         if t.gdap is not None
     ]
-    return page(call, rows, "tenantRelationships/delegatedAdminCustomers")
+    return page(
+        call,
+        rows,
+        "tenantRelationships/delegatedAdminCustomers",
+        entity_type="delegatedAdminCustomer",
+    )
 
 
 def gdap_relationships(call: Call, m: re.Match[str]) -> Response:
@@ -56,4 +61,9 @@ def gdap_relationships(call: Call, m: re.Match[str]) -> Response:
                 "accessDetails": {"unifiedRoles": [{"roleDefinitionId": r} for r in g.roles]},
             }
         )
-    return page(call, rows, "tenantRelationships/delegatedAdminRelationships")
+    return page(
+        call,
+        rows,
+        "tenantRelationships/delegatedAdminRelationships",
+        entity_type="delegatedAdminRelationship",
+    )

@@ -35,6 +35,7 @@ from controller.sandbox._graph._permissions import (
     WRITE_MEMBERS,
     WRITE_USERS,
 )
+from controller.sandbox._graph._schema import DIRECTORY_OBJECT
 from controller.sandbox._graph._users import NICKNAME_FORBIDDEN, user_json
 from controller.sandbox._http import Response
 from controller.sandbox._world import Group, Tenant
@@ -54,7 +55,7 @@ def group_json(g: Group, clock_iso: Callable[[float], str]) -> dict[str, Any]:
         "visibility": "Private" if g.kind == "microsoft365" else None,
         "createdDateTime": clock_iso(g.created_at),
         "proxyAddresses": [f"SMTP:{g.mail}"] if g.mail else [],
-        "deletedDateTime": None,
+        "deletedDateTime": clock_iso(g.deleted_at) if g.deleted_at else None,
     }
 
 
@@ -74,12 +75,17 @@ def list_groups(call: Call, m: re.Match[str]) -> Response:
     rows = (
         group_json(g, call.rt.clock.iso) for g in tenant.groups.values() if visible(g, call.now)
     )
-    return page(call, rows, "groups")
+    return page(call, rows, "groups", entity_type="group")
 
 
 def get_group(call: Call, m: re.Match[str]) -> Response:
     call.require(*READ_GROUPS)
-    return entity(call, group_json(find_group(call, m.group(1)), call.rt.clock.iso), "groups")
+    return entity(
+        call,
+        group_json(find_group(call, m.group(1)), call.rt.clock.iso),
+        "groups",
+        entity_type="group",
+    )
 
 
 def create_group(call: Call, m: re.Match[str]) -> Response:
@@ -201,7 +207,7 @@ def list_members(call: Call, m: re.Match[str]) -> Response:
         fields = call.request.query["$select"]
         if "@odata.type" not in fields:
             call.request.query = {**call.request.query, "$select": fields + ",@odata.type"}
-    return page(call, rows, "directoryObjects")
+    return page(call, rows, "directoryObjects", entity_type=DIRECTORY_OBJECT)
 
 
 def add_member(call: Call, m: re.Match[str]) -> Response:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from controller.sandbox._graph._schema import unknown_property
 from controller.sandbox._http import Request, Response
 from controller.sandbox._runtime import Runtime
 from controller.sandbox._world import Group, ServicePrincipal, Tenant, User
@@ -84,9 +85,21 @@ class Call:
     roles: frozenset[str]
     now: float
     base: str  # {graph}/v1.0
+    principal_id: str = ""  # the calling app's service principal (the token's ``oid``)
 
     def require(self, *any_of: str) -> None:
         if not self.roles.intersection(any_of):
+            raise denied()
+
+    def require_directory_role(self, *any_of: str) -> None:
+        """403 unless the calling app's service principal holds one of these directory roles
+        (template ids) in the tenant."""
+        held = {
+            a.role_definition_id
+            for a in self.customer().role_assignments
+            if a.principal_id == self.principal_id
+        }
+        if not held.intersection(any_of):
             raise denied()
 
     def customer(self) -> Tenant:
@@ -153,10 +166,30 @@ def compile_filter(text: str) -> Callable[[dict[str, Any]], bool]:
 # --- $select, collections, entities ---------------------------------------------------------------
 
 
+EntityType = str | tuple[str, ...] | None
+
+
 def select(obj: dict[str, Any], fields: list[str] | None) -> dict[str, Any]:
     if fields is None:
         return obj
     return {f: obj.get(f) for f in fields if f in obj or f != "@odata.type"}
+
+
+def selected(call: Call, entity_type: EntityType) -> list[str] | None:
+    """The ``$select`` list, after Graph's check that ``entity_type`` has every property
+    (a 400 naming the first it lacks); None without ``$select``."""
+    q = call.request.query
+    if "$select" not in q:
+        return None
+    fields = [f.strip() for f in q["$select"].split(",") if f.strip()]
+    if entity_type is not None:
+        types = (entity_type,) if isinstance(entity_type, str) else entity_type
+        unknown = unknown_property(fields, types)
+        if unknown is not None:
+            raise bad_request(
+                f"Could not find a property named '{unknown}' on type 'microsoft.graph.{types[0]}'."
+            )
+    return fields
 
 
 def page(
@@ -164,11 +197,13 @@ def page(
     objects: Iterable[dict[str, Any]],
     context: str,
     *,
+    entity_type: EntityType,
     default_fields: tuple[str, ...] | None = None,
     page_size: int | None = None,
 ) -> Response:
-    """One page of a collection, after ``$filter``, with ``$select``, ``$top``, ``$count``,
-    ``$skiptoken`` and the ``@odata.nextLink`` to the next page."""
+    """One page of a collection, after ``$filter``, with ``$select`` (checked against
+    ``entity_type``; None for open types), ``$top``, ``$count``, ``$skiptoken`` and the
+    ``@odata.nextLink`` to the next page."""
     q = call.request.query
     items: Iterable[dict[str, Any]] = objects
     if "$filter" in q:
@@ -181,10 +216,8 @@ def page(
             "$count and $search need the ConsistencyLevel: eventual header.",
             "Request_UnsupportedQuery",
         )
-    selected = [f.strip() for f in q["$select"].split(",")] if "$select" in q else None
-    fields = (
-        selected if selected is not None else (list(default_fields) if default_fields else None)
-    )
+    chosen = selected(call, entity_type)
+    fields = chosen if chosen is not None else (list(default_fields) if default_fields else None)
     rows = list(items)
     top = page_size or call.rt.world.settings.default_page_size
     if "$top" in q:
@@ -192,9 +225,12 @@ def page(
             top = int(q["$top"])
         except ValueError:
             raise bad_request(f"Invalid page size specified: '{q['$top']}'.") from None
-        if not 1 <= top <= 999:
+        # Users and groups page at most 999 (api-reference/v1.0/api/user-list.md,
+        # group-list.md); Graph operated by 21Vianet at most 500.
+        limit = 500 if call.rt.world.settings.cloud == "china" else 999
+        if not 1 <= top <= limit:
             raise bad_request(
-                f"Invalid page size specified: '{top}'. Must be between 1 and 999 inclusive."
+                f"Invalid page size specified: '{top}'. Must be between 1 and {limit} inclusive."
             )
     offset = 0
     if "$skiptoken" in q:
@@ -221,14 +257,12 @@ def entity(
     obj: dict[str, Any],
     context: str,
     default_fields: tuple[str, ...] | None = None,
+    *,
+    entity_type: EntityType,
 ) -> Response:
     """One object, with ``$select`` (else ``default_fields``, else every property)."""
-    q = call.request.query
-    fields = (
-        [f.strip() for f in q["$select"].split(",")]
-        if "$select" in q
-        else (list(default_fields) if default_fields else None)
-    )
+    chosen = selected(call, entity_type)
+    fields = chosen if chosen is not None else (list(default_fields) if default_fields else None)
     body = {
         "@odata.context": f"{call.base}/$metadata#{context}/$entity",
         **select(obj, fields),

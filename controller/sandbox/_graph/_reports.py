@@ -2,57 +2,87 @@
 
 Graph v1.0 endpoints served:
 
-- ``GET /reports/authenticationMethods/userRegistrationDetails``: MFA registration per user;
-  P1 or P2, else 403 ``Authentication_RequestFromNonPremiumTenantOrB2CTenant``
-- ``GET /identityProtection/riskyUsers``: P1 sees ``hidden`` risk levels, P2 the real ones,
-  no premium gets 403; throttled at 1 request per second per tenant (route kind ``risky``)
+- ``GET /reports/authenticationMethods/userRegistrationDetails``: MFA registration per user.
+  Application permission AuditLog.Read.All and no other ("higher privileged: not available";
+  api-reference/v1.0/api/authenticationmethodsroot-list-userregistrationdetails.md), else 403
+  ``Authorization_RequestDenied``; then P1 or P2, else 403
+  ``Authentication_RequestFromNonPremiumTenantOrB2CTenant``. Rows carry the v1.0 properties
+  of api-reference/v1.0/resources/userregistrationdetails.md (not the beta-only
+  ``defaultMfaMethod``).
+- ``GET /identityProtection/riskyUsers``: IdentityRiskyUser.Read.All
+  (api-reference/v1.0/api/riskyuser-list.md); P1 sees ``hidden`` risk levels, P2 the real
+  ones, no premium gets the same premium-licence 403 as the report above; throttled at 1
+  request per second per tenant (route kind ``risky``). Not served in the China cloud
+  (Identity Protection is not available there): ``Resource not found for the segment``.
 """
 
 from __future__ import annotations
 
 import re
 
-from controller.sandbox._graph._odata import Call, GraphError, page
+from controller.sandbox._graph._odata import Call, GraphError, bad_request, page
 from controller.sandbox._http import Response
+from controller.sandbox._world import Tenant
+
+# Graph's code when a report needs Entra ID P1/P2 the tenant does not have.
+NON_PREMIUM = "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
+
+
+def _premium_required(tenant: Tenant) -> GraphError:
+    return GraphError(
+        403,
+        NON_PREMIUM,
+        f"Neither tenant is B2C or tenant doesn't have premium license. Tenant {tenant.tenant_id}.",
+    )
 
 
 def registration(call: Call, m: re.Match[str]) -> Response:
-    call.require("UserAuthenticationMethod.Read.All", "AuditLog.Read.All")
+    call.require("AuditLog.Read.All")
     tenant = call.customer()
     if tenant.premium not in ("P1", "P2"):
-        raise GraphError(
-            403,
-            "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
-            f"Tenant does not have a SKU required for this feature. Tenant {tenant.tenant_id}.",
+        raise _premium_required(tenant)
+    rows = []
+    for u in tenant.users.values():
+        if u.deleted_at is not None or u.visible_at > call.now:
+            continue
+        if u.recipient_type == "SharedMailbox":
+            continue
+        preferred = "push" if u.mfa_registered else "none"
+        rows.append(
+            {
+                "id": u.id,
+                "userPrincipalName": u.user_principal_name,
+                "userDisplayName": u.display_name,
+                "userType": "member",
+                "isAdmin": u.is_admin,
+                "isSsprRegistered": u.mfa_registered,
+                "isSsprEnabled": False,
+                "isSsprCapable": False,
+                "isMfaRegistered": u.mfa_registered,
+                "isMfaCapable": u.mfa_capable,
+                "isPasswordlessCapable": False,
+                "isSystemPreferredAuthenticationMethodEnabled": True,
+                "systemPreferredAuthenticationMethods": [preferred] if u.mfa_registered else [],
+                "userPreferredMethodForSecondaryAuthentication": preferred,
+                "methodsRegistered": u.methods,
+                "lastUpdatedDateTime": call.rt.clock.iso(call.now - 86400),
+            }
         )
-    rows = [
-        {
-            "id": u.id,
-            "userPrincipalName": u.user_principal_name,
-            "userDisplayName": u.display_name,
-            "userType": "member",
-            "isAdmin": u.is_admin,
-            "isSsprRegistered": u.mfa_registered,
-            "isSsprEnabled": False,
-            "isSsprCapable": False,
-            "isMfaRegistered": u.mfa_registered,
-            "isMfaCapable": u.mfa_capable,
-            "isPasswordlessCapable": False,
-            "methodsRegistered": u.methods,
-            "defaultMfaMethod": "push" if u.mfa_registered else "none",
-            "lastUpdatedDateTime": call.rt.clock.iso(call.now - 86400),
-        }
-        for u in tenant.users.values()
-        if u.deleted_at is None and u.visible_at <= call.now and u.recipient_type != "SharedMailbox"
-    ]
-    return page(call, rows, "reports/authenticationMethods/userRegistrationDetails")
+    return page(
+        call,
+        rows,
+        "reports/authenticationMethods/userRegistrationDetails",
+        entity_type="userRegistrationDetails",
+    )
 
 
 def risky_users(call: Call, m: re.Match[str]) -> Response:
+    if call.rt.world.settings.cloud == "china":
+        raise bad_request("Resource not found for the segment 'identityProtection'.", "BadRequest")
     call.require("IdentityRiskyUser.Read.All", "IdentityRiskyUser.ReadWrite.All")
     tenant = call.customer()
     if tenant.premium == "none":
-        raise GraphError(403, "Forbidden", "Your tenant is not licensed for this feature.")
+        raise _premium_required(tenant)
     hidden = tenant.premium != "P2"  # P1 tenants see that a user is risky, not how much
     rows = [
         {
@@ -69,4 +99,4 @@ def risky_users(call: Call, m: re.Match[str]) -> Response:
         for u in tenant.users.values()
         if u.risk_level != "none"
     ]
-    return page(call, rows, "identityProtection/riskyUsers")
+    return page(call, rows, "identityProtection/riskyUsers", entity_type="riskyUser")

@@ -87,7 +87,12 @@ ROUTES: tuple[Route, ...] = (
     r("GET", r"/users/([^/]+)/extensions/([^/]+)", _users.get_extension),
     r("PATCH", r"/users/([^/]+)/extensions/([^/]+)", _users.patch_extension, write=True),
     r("DELETE", r"/users/([^/]+)/extensions/([^/]+)", _users.delete_extension, write=True),
+    # The full cast segment, and the short one every generated SDK sends (graph.user).
     r("GET", r"/directory/deletedItems/microsoft\.graph\.user", _directory.deleted_users, cost=2),
+    r("GET", r"/directory/deletedItems/graph\.user", _directory.deleted_users, cost=2),
+    r("GET", r"/directory/deletedItems/microsoft\.graph\.group", _directory.deleted_groups, cost=2),
+    r("GET", r"/directory/deletedItems/graph\.group", _directory.deleted_groups, cost=2),
+    r("GET", r"/directory/deletedItems/([^/.]+)", _directory.get_deleted_item),
     r("POST", r"/directory/deletedItems/([^/]+)/restore", _directory.restore, write=True),
     r("GET", r"/subscribedSkus", _organization.subscribed_skus, cost=3),
     r("GET", r"/groups", _groups.list_groups, cost=2),
@@ -151,9 +156,12 @@ def execute(
         if rt.throttle.enabled:
             response.headers["x-ms-throttle-limit-percentage"] = "0.1"
         return response
+    # Graph's answer to a path it does not serve: 400 with the generic code BadRequest.
     return error_response(
         rt,
-        bad_request(f"Resource not found for the segment '{sub.strip('/').split('/')[0]}'."),
+        bad_request(
+            f"Resource not found for the segment '{sub.strip('/').split('/')[0]}'.", "BadRequest"
+        ),
         rid,
         client_rid,
     )

@@ -37,6 +37,7 @@ class GraphService:
             roles=frozenset(claims.get("roles") or []),
             now=now,
             base=f"{request.base_url}/v1.0",
+            principal_id=str(claims.get("oid", "")).lower(),
         )
         if request.method == "POST" and request.path == "/v1.0/$batch":
             response = run_batch(call, rid)

@@ -16,6 +16,7 @@ Graph v1.0 endpoints served (``{id}`` is an object id or a userPrincipalName):
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Callable, Iterable
@@ -25,7 +26,6 @@ from controller.sandbox._graph._odata import (
     Call,
     GraphError,
     bad_request,
-    denied,
     entity,
     literal,
     not_found,
@@ -33,7 +33,13 @@ from controller.sandbox._graph._odata import (
     replicated_at,
     select,
 )
-from controller.sandbox._graph._permissions import PASSWORD_ROLES, READ_USERS, WRITE_USERS
+from controller.sandbox._graph._permissions import (
+    PASSWORD_ROLES,
+    READ_USERS,
+    RESETS_ADMINISTRATORS,
+    RESETS_USERS,
+    WRITE_USERS,
+)
 from controller.sandbox._http import Response
 from controller.sandbox._world import Tenant, User
 
@@ -139,17 +145,23 @@ def list_users(call: Call, m: re.Match[str]) -> Response:
         q = dict(q)
         call.request.query = {k: v for k, v in q.items() if k != "$filter"}
         try:
-            return page(call, rows, "users", default_fields=DEFAULT_USER_FIELDS)
+            return page(call, rows, "users", entity_type="user", default_fields=DEFAULT_USER_FIELDS)
         finally:
             call.request.query = q
-    return page(call, _visible_users(call), "users", default_fields=DEFAULT_USER_FIELDS)
+    return page(
+        call, _visible_users(call), "users", entity_type="user", default_fields=DEFAULT_USER_FIELDS
+    )
 
 
 def get_user(call: Call, m: re.Match[str]) -> Response:
     call.require(*READ_USERS)
     user = find_user(call, m.group(1))
     return entity(
-        call, user_json(user, call.customer(), call.rt.clock.iso), "users", DEFAULT_USER_FIELDS
+        call,
+        user_json(user, call.customer(), call.rt.clock.iso),
+        "users",
+        DEFAULT_USER_FIELDS,
+        entity_type="user",
     )
 
 
@@ -245,9 +257,13 @@ def patch_user(call: Call, m: re.Match[str]) -> Response:
         call.require(*WRITE_USERS)
     if "passwordProfile" in body:
         call.require(*PASSWORD_ROLES)
-        if user.is_admin:
-            # Resetting an administrator needs a privileged role the app does not hold.
-            raise denied()
+        # "In app-only scenarios, the calling app must be assigned a supported permission and
+        # at least the User Administrator Microsoft Entra role"; Privileged Authentication
+        # Administrator is the least privileged role that may reset an administrator
+        # (api-reference/v1.0/resources/user.md, passwordProfile).
+        call.require_directory_role(
+            *(RESETS_ADMINISTRATORS if _holds_directory_role(call, user) else RESETS_USERS)
+        )
         profile = body["passwordProfile"] or {}
         if len(str(profile.get("password") or "")) < 8:
             raise bad_request(
@@ -280,6 +296,10 @@ def patch_user(call: Call, m: re.Match[str]) -> Response:
         if key in body:
             setattr(user, attr, body[key])
     return Response(204)
+
+
+def _holds_directory_role(call: Call, user: User) -> bool:
+    return user.is_admin or any(a.principal_id == user.id for a in call.customer().role_assignments)
 
 
 def delete_user(call: Call, m: re.Match[str]) -> Response:
@@ -333,7 +353,34 @@ def assign_license(call: Call, m: re.Match[str]) -> Response:
 def list_extensions(call: Call, m: re.Match[str]) -> Response:
     call.require(*READ_USERS)
     user = find_user(call, m.group(1))
-    return page(call, list(user.extensions.values()), f"users('{user.id}')/extensions")
+    return page(
+        call,
+        [_extension_json(e) for e in user.extensions.values()],
+        f"users('{user.id}')/extensions",
+        entity_type=None,  # open types: any property
+    )
+
+
+# Directory open extensions: "two open extensions per creator app and a maximum of 2 Kb of
+# data per open extension" (concepts/extensibility-open-users.md, "Considerations for using
+# open extensions"; concepts/extensibility-overview.md, limits).
+MAX_EXTENSIONS_PER_APP = 2
+MAX_EXTENSION_BYTES = 2048
+# Which app created an extension: kept with it in the world, never shown.
+_CREATOR = "@sandbox.creatorAppPrincipal"
+
+
+def _extension_json(ext: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in ext.items() if k != _CREATOR}
+
+
+def _fits(ext: dict[str, Any]) -> None:
+    size = len(json.dumps(_extension_json(ext), separators=(",", ":")).encode())
+    if size > MAX_EXTENSION_BYTES:
+        raise bad_request(
+            f"The open extension is {size} bytes; an open extension on a directory object "
+            f"holds at most {MAX_EXTENSION_BYTES}."
+        )
 
 
 def create_extension(call: Call, m: re.Match[str]) -> Response:
@@ -345,14 +392,23 @@ def create_extension(call: Call, m: re.Match[str]) -> Response:
         raise bad_request("Invalid value specified for property 'extensionName'.")
     if name in user.extensions:
         raise GraphError(409, "NameAlreadyExists", "An extension already exists with given id.")
+    mine = [e for e in user.extensions.values() if e.get(_CREATOR) == call.principal_id]
+    if len(mine) >= MAX_EXTENSIONS_PER_APP:
+        # The wording users of the API report for the third extension of one app.
+        raise bad_request(
+            "Maximum number of extensions values supported per application is "
+            f"{MAX_EXTENSIONS_PER_APP}."
+        )
     ext = {
         "@odata.type": "#microsoft.graph.openTypeExtension",
         **body,
         "id": name,
         "extensionName": name,
     }
+    _fits(ext)
+    ext[_CREATOR] = call.principal_id
     user.extensions[name] = ext
-    return Response(201, ext)
+    return Response(201, _extension_json(ext))
 
 
 def _extension(call: Call, m: re.Match[str]) -> tuple[User, dict[str, Any]]:
@@ -365,14 +421,23 @@ def _extension(call: Call, m: re.Match[str]) -> tuple[User, dict[str, Any]]:
 
 def get_extension(call: Call, m: re.Match[str]) -> Response:
     call.require(*READ_USERS)
-    return Response(200, _extension(call, m)[1])
+    return Response(200, _extension_json(_extension(call, m)[1]))
 
 
 def patch_extension(call: Call, m: re.Match[str]) -> Response:
+    """PATCH replaces the custom properties: "you must specify all properties in the request
+    body; otherwise, Microsoft Graph will delete the unspecified properties"
+    (concepts/extensibility-open-users.md)."""
     call.require(*WRITE_USERS)
-    _, ext = _extension(call, m)
+    user, ext = _extension(call, m)
     body = call.request.json() or {}
-    ext.update({k: v for k, v in body.items() if k not in ("id", "extensionName")})
+    kept = {k: ext[k] for k in ("@odata.type", "id", "extensionName", _CREATOR) if k in ext}
+    replaced = {
+        **kept,
+        **{k: v for k, v in body.items() if k not in ("id", "extensionName", "@odata.type")},
+    }
+    _fits(replaced)
+    user.extensions[m.group(2)] = replaced
     return Response(204)
 
 
