@@ -22,6 +22,11 @@ Integrity, and what it does not claim:
   something else still cannot execute anything: apply re-computes every fingerprint from the
   tenant as it is.
 
+Format: version 2 records have camelCase keys (``planId``, ``approvedBy``), like every other
+file and output of tenantctl; version 1 records (snake_case, written before) still load and
+keep counting until they expire, their digest computed over their own keys. New records are
+always version 2.
+
 Times are UTC. File I/O is limited to :func:`read_plan`, :func:`write_approval`,
 :func:`create_approval` and :func:`load_approvals`.
 """
@@ -37,14 +42,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AwareDatetime, BaseModel, Field, ValidationError, field_validator
 
 from controller.errors import ApprovalError, UsageError
 from controller.files import SHARED, write_atomically
 from controller.models import Decision
+from controller.models.common import CAMEL_CASE
 from controller.plan.types import PLAN_FORMAT_VERSION, Operation, Plan
 
-APPROVAL_FORMAT_VERSION = 1
+APPROVAL_FORMAT_VERSION: Literal[2] = 2
 DEFAULT_APPROVALS_DIR = Path("approvals")
 # A fingerprint may be given by a unique prefix this long or longer, as people copy it from
 # the terminal.
@@ -55,7 +61,7 @@ _DURATION_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 
 
 class _ApprovalModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = CAMEL_CASE
 
 
 class ApprovedOperation(_ApprovalModel):
@@ -69,7 +75,7 @@ class ApprovedOperation(_ApprovalModel):
 
 
 class ApprovalRecord(_ApprovalModel):
-    format_version: Literal[1] = 1
+    format_version: Literal[1, 2] = APPROVAL_FORMAT_VERSION
     plan_id: str
     plan_digest: str = Field(description="sha256:<hex> of the plan file's bytes as approved")
     approved_by: str = Field(min_length=1)
@@ -92,8 +98,11 @@ class ApprovalRecord(_ApprovalModel):
         return now >= self.expires_at
 
     def content_digest(self) -> str:
-        """The digest ``record_digest`` must equal: over every other field, canonically."""
-        content = self.model_dump(mode="json", exclude={"record_digest"})
+        """The digest ``record_digest`` must equal: over every other field, canonically, with
+        the keys of the record's own format version (snake_case in version 1)."""
+        content = self.model_dump(
+            mode="json", exclude={"record_digest"}, by_alias=self.format_version >= 2
+        )
         return _sha256(_canonical(content))
 
     @property
@@ -176,7 +185,14 @@ def read_plan(
         data = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as problem:
         raise ApprovalError(f"{path} is not JSON ({problem}); {redo}") from None
-    if not isinstance(data, dict) or data.get("format_version") != PLAN_FORMAT_VERSION:
+    if isinstance(data, dict) and "format_version" in data:
+        # Version 1 (snake_case keys) came before the output contract; its plan id and
+        # fingerprints are still those of its day, so the plan is made again, not converted.
+        raise ApprovalError(
+            f"{path} is a plan of format version {data['format_version']} written by an older "
+            f"tenantctl; this one approves format version {PLAN_FORMAT_VERSION} only: {redo}"
+        )
+    if not isinstance(data, dict) or data.get("formatVersion") != PLAN_FORMAT_VERSION:
         raise ApprovalError(
             f"{path} is not a tenantctl plan of format version {PLAN_FORMAT_VERSION}; {redo}"
         )
@@ -195,7 +211,7 @@ def read_plan(
         )
     if verify_plan_id is not None and verify_plan_id(plan) != plan.plan_id:
         raise ApprovalError(
-            f"{path} was edited after `tenantctl plan` wrote it: its plan_id does not match "
+            f"{path} was edited after `tenantctl plan` wrote it: its planId does not match "
             f"its content; {redo}"
         )
     return plan, _sha256(raw)
@@ -301,7 +317,8 @@ def create_approval(
 def approval_bytes(record: ApprovalRecord) -> bytes:
     """The file content of a record: indented JSON in field order, one trailing newline."""
     return (
-        json.dumps(record.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
+        json.dumps(record.model_dump(mode="json", by_alias=True), indent=2, ensure_ascii=False)
+        + "\n"
     ).encode()
 
 
@@ -333,7 +350,7 @@ def load_approvals(directory: Path, now: dt.datetime) -> ApprovalSet:
             continue
         if not record.intact:
             problems.append(
-                f"{path}: record_digest does not match the content; the record was edited "
+                f"{path}: recordDigest does not match the content; the record was edited "
                 "after `tenantctl approve` wrote it (approve again instead of editing)"
             )
             continue
