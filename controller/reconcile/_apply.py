@@ -39,11 +39,13 @@ def apply_run(
     interactive: InteractiveApproval | None = None,
     on_observed: Callable[[ObservedTenant], None] | None = None,
     on_outcome: Callable[[Operation, Outcome], None] | None = None,
+    on_execute: Callable[[int], None] | None = None,
     outputs: Outputs | None = None,
 ) -> Run[ApplyResult]:
     """Apply ``state`` to the world ``where`` points at: only what policy allows or an
-    unexpired approval under ``approvals_dir`` names, journaled in ``journal_path``."""
-    with open_world(state.msp, where) as world:
+    unexpired approval under ``approvals_dir`` names, journaled in ``journal_path``.
+    ``on_execute`` hears how many operations get an outcome, once, before the first."""
+    with open_world(state.msp, where, state.tenants) as world:
         approvals = load_approvals(approvals_dir, world.now())
         sink = SecretSink(Path(state.msp.spec.secret_sink.directory).expanduser())
 
@@ -63,10 +65,11 @@ def apply_run(
                         interactive=interactive,
                         on_observed=on_observed,
                         on_outcome=on_outcome,
+                        on_execute=on_execute,
                     )
 
         result = asyncio.run(run())
-    return Run(result, deliver_apply(result, outputs or Outputs()))
+    return Run(result, deliver_apply(result, outputs or Outputs()), world.notes)
 
 
 async def apply_estate(
@@ -83,6 +86,7 @@ async def apply_estate(
     interactive: InteractiveApproval | None = None,
     on_observed: Callable[[ObservedTenant], None] | None = None,
     on_outcome: Callable[[Operation, Outcome], None] | None = None,
+    on_execute: Callable[[int], None] | None = None,
 ) -> ApplyResult:
     """The steps after the world is open: plan as ``plan`` does, let a person approve at the
     terminal, hold what may not run, execute the rest, journal the run."""
@@ -99,6 +103,8 @@ async def apply_estate(
     if interactive is not None and plan.has_changes:
         approvals = interactive.approve(plan, approvals, now)
     gated = gate(plan, approvals)
+    if on_execute is not None:
+        on_execute(len(plan.operations))  # every operation gets an outcome, held or not
     run_id = journal.start_run("apply", plan.plan_id, host=socket.gethostname(), user=user)
     engine = ApplyEngine(
         connections,

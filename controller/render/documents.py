@@ -34,6 +34,7 @@ __all__ = [
     "render_document",
 ]
 
+
 class _Document(BaseModel):
     model_config = CAMEL_CASE
 
