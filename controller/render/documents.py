@@ -17,7 +17,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, Field, RootModel
 
-from controller.apply.outcomes import HoldReason, OutcomeStatus
+from controller.apply.outcomes import Outcome
 from controller.models.common import CAMEL_CASE
 from controller.policy.approvals import ApprovalRecord
 
@@ -82,19 +82,14 @@ class OutcomeCounts(_Document):
     skipped: int
 
 
-class OperationResult(_Document):
+class OperationResult(Outcome):
+    """One operation's outcome, with the operation it is of."""
+
     id: str
     tenant: str
     kind: str
     target: str
     fingerprint: str
-    status: OutcomeStatus
-    hold: HoldReason | None = None
-    detail: str = ""
-    error: str | None = None
-    request_id: str | None = None
-    duration_ms: int | None = None
-    approval: str | None = Field(default=None, description="The approval record that allowed it")
 
 
 APPLY_FORMAT_VERSION: Literal[2] = 2
