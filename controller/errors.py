@@ -9,6 +9,7 @@ lives in the type, so callers branch on the class, never on a message::
     ├── UsageError                  the operator asked for something impossible (bad flag, missing file)
     ├── DesiredStateError           desired state failed to load or validate; carries diagnostics
     ├── SecretError                 a {env: ...} / {file: ...} reference could not be resolved
+    │   └── MissingSecrets          every reference a run needs that could not be, at once
     ├── ApprovalError               an approval record or the plan it approves cannot be trusted
     └── ServiceError                a call to login, Graph, Exchange, CIPP or Partner Center failed
         ├── TemporaryError          retrying later may succeed; ``delay`` says when (seconds)
@@ -32,6 +33,7 @@ they build an error, and ``__str__`` only shows fields set here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -45,6 +47,7 @@ __all__ = [
     "CredentialError",
     "DesiredStateError",
     "Diagnostic",
+    "MissingSecrets",
     "NeedsHuman",
     "NotFound",
     "PermanentError",
@@ -101,6 +104,19 @@ class DesiredStateError(TenantctlError):
 
 class SecretError(TenantctlError):
     """A secret reference could not be resolved. The message names the reference, never a value."""
+
+
+class MissingSecrets(SecretError):
+    """The secrets a run needs that could not be resolved, reported together rather than one
+    variable per attempt; ``problems`` holds one message per reference."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        count = len(self.problems)
+        super().__init__(
+            f"{count} secret{'s' if count != 1 else ''} this run needs cannot be read:\n  "
+            + "\n  ".join(self.problems)
+        )
 
 
 class ApprovalError(TenantctlError):

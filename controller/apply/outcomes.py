@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, model_validator
 
 from controller.errors import ServiceError, TenantctlError
 from controller.models import Decision
+from controller.models.common import CAMEL_CASE
 from controller.plan.types import Operation, Plan, TenantPlan
 from controller.policy.approvals import ApprovalSet
 
@@ -45,7 +46,7 @@ class Outcome(BaseModel):
     """One operation's result. ``error`` is a message from the error tree, which never holds a
     secret; ``detail`` is for people (why held, what to do)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = CAMEL_CASE
 
     status: OutcomeStatus
     hold: HoldReason | None = None

@@ -19,6 +19,7 @@ from typing import Any
 import click
 
 from controller import __version__
+from controller.cli.options import common_options
 from controller.cli.terminal import Terminal
 from controller.errors import DesiredStateError, TenantctlError, UsageError
 from controller.plan.types import ExitStatus
@@ -28,6 +29,16 @@ EPILOG = """\b
 Typical flow:
   tenantctl validate                 check desired/ without touching any tenant
   tenantctl plan --sandbox           plan the demo estate against the local sandbox
+
+\b
+Where state is kept: in the desired-state repository, the parent of --desired (or
+$TENANTCTL_HOME when set), whatever the current directory:
+  .tenantctl/sandbox/          the sandbox's world (--sandbox)
+  .tenantctl/journal.sqlite    what apply did (tenantctl history)
+  approvals/                   approval records (tenantctl approve)
+
+\b
+Shell completion: eval "$(tenantctl completion bash)"   (or zsh, fish)
 """
 
 
@@ -55,7 +66,7 @@ class TenantctlGroup(click.Group):
             _exit_64(problem)
             raise
         except TenantctlError as problem:
-            raise click.exceptions.Exit(report(problem)) from problem
+            raise click.exceptions.Exit(report(problem, ctx.find_object(Terminal))) from problem
 
 
 def _exit_64(problem: click.UsageError) -> None:
@@ -63,14 +74,15 @@ def _exit_64(problem: click.UsageError) -> None:
     setattr(problem, "exit_code", int(ExitStatus.USAGE))  # noqa: B010
 
 
-def report(problem: TenantctlError) -> int:
+def report(problem: TenantctlError, terminal: Terminal | None = None) -> int:
     """Print one of tenantctl's own errors for the operator; the exit status it means."""
+    terminal = terminal or Terminal()
     if isinstance(problem, DesiredStateError):
         for diagnostic in problem.diagnostics:
-            click.echo(str(diagnostic), err=True)
-        click.echo(f"error: {problem}; fix them and run again (tenantctl validate)", err=True)
+            terminal.err(str(diagnostic))
+        terminal.error(f"{problem}; fix them and run again (tenantctl validate)")
         return ExitStatus.ERROR
-    click.echo(redact_text(f"error: {problem}"), err=True)
+    terminal.error(redact_text(str(problem)))
     return ExitStatus.USAGE if isinstance(problem, UsageError) else ExitStatus.ERROR
 
 
@@ -80,28 +92,32 @@ def report(problem: TenantctlError) -> int:
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(__version__, "--version", prog_name="tenantctl")
-@click.option("-v", "--verbose", count=True, help="More detail (repeat for debug logs).")
-@click.option("-q", "--quiet", is_flag=True, help="Only errors and the final result.")
+@common_options
 @click.pass_context
-def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
+def cli(ctx: click.Context) -> None:
     """GitOps for an MSP's Microsoft 365 customer tenants.
 
     Write the desired state of every tenant as YAML in git; tenantctl observes Microsoft Graph,
     Exchange Online and CIPP, diffs, plans, and applies exactly what was approved.
+
+    -q, -v and --color work before or after the command's name. Results go to stdout (-o json
+    or -o yaml for scripts), everything else to stderr.
     """
-    ctx.obj = Terminal(verbosity=-1 if quiet else verbose)
-    _configure_logging(-1 if quiet else verbose)
+    terminal = ctx.ensure_object(Terminal)
+    terminal.changed = _configure_logging
+    _configure_logging(terminal)
 
 
-def _configure_logging(verbosity: int) -> None:
-    """Service errors are reported in plans and results; logs are for -v and -vv."""
+def _configure_logging(terminal: Terminal) -> None:
+    """Service errors are reported in plans and results; logs are for -v and -vv, each line
+    with its UTC time, printed through the terminal (above a progress bar)."""
     import logging
 
+    verbosity = terminal.verbosity
     level = {0: logging.ERROR, 1: logging.INFO}.get(verbosity, logging.DEBUG)
     if verbosity < 0:
         level = logging.CRITICAL
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler = terminal.log_handler()
     # On the handler, not a logger: it sees every record, httpx's, httpcore's, urllib3's and
     # MSAL's included (their URLs carry webhook secrets, their debug lines headers).
     handler.addFilter(RedactingFilter())
@@ -117,6 +133,7 @@ def _configure_logging(verbosity: int) -> None:
 _COMMANDS = (
     "apply",
     "approve",
+    "completion",
     "connect",
     "discover",
     "history",
@@ -134,7 +151,17 @@ def _register() -> None:
 
     for name in _COMMANDS:
         module = importlib.import_module(f"controller.cli.{name}")
-        cli.add_command(getattr(module, name))
+        command = getattr(module, name)
+        _accept_common_options(command)
+        cli.add_command(command)
+
+
+def _accept_common_options(command: click.Command) -> None:
+    """-q, -v and --color on every command and subcommand, not only before them."""
+    common_options(command)
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _accept_common_options(sub)
 
 
 _register()

@@ -20,10 +20,12 @@ from controller.schemas import write_schemas
     type=click.Path(path_type=Path, file_okay=False),
     default=Path("schemas"),
     show_default=True,
-    help="Directory to write msp.schema.json and tenant.schema.json into.",
+    help="Directory to write the schemas into.",
 )
 @click.pass_obj
 def schema(terminal: Terminal, out: Path) -> None:
-    """Write JSON Schemas of the desired-state files (msp.yaml and tenant files)."""
+    """Write JSON Schemas: of the desired-state files (msp.yaml and tenant files), of the plan
+    file and approval records, and of each command's -o json output (validate, apply,
+    approve, history, history-run, status, discover, import, connect-check)."""
     for path in write_schemas(out):
         terminal.out(f"wrote {path}")

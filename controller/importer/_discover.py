@@ -27,7 +27,8 @@ def discover_run(
     state: DesiredState, where: Where, *, concurrency: int = 16
 ) -> list[DiscoveredCustomer]:
     """The GDAP customers no tenant file of ``state`` declares, each named for its file."""
-    with open_world(state.msp, where) as world:
+    # Discover reads the partner tenant and the customers' organization: never CIPP.
+    with open_world(state.msp, where, tenants=()) as world:
         now = world.now()
 
         async def read() -> list[DiscoveredCustomer]:

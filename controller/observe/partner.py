@@ -1,7 +1,8 @@
 """Everything tenantctl reads in the partner tenant (GDAP) and about it (CIPP), in one place.
 
 - :func:`check_connections`: what ``tenantctl connect check`` runs: an app-only token in the
-  partner tenant, the GDAP customers it can see, and CIPP's ``/api/me``;
+  partner tenant, when the app's secret or certificate expires (its own app registration),
+  the GDAP customers it can see, and CIPP's ``/api/me``;
 - :func:`read_partner_facts`: what every tenant's observation shares, read once per run (the
   GDAP relationships, CIPP's tenants and access checks);
 - :func:`gdap_customers` and :func:`read_undeclared`: the GDAP customers, and those that
@@ -26,8 +27,11 @@ from typing import Any, Literal, TypeVar
 
 from controller.connectors import (
     CheckResult,
+    ClientAssertion,
     Connections,
     ConnectionSettings,
+    CredentialExpiry,
+    credential_expiry,
     diagnose_cipp,
     diagnose_gdap,
     diagnose_partner,
@@ -66,11 +70,15 @@ T = TypeVar("T")
 
 
 async def check_connections(
-    settings: ConnectionSettings, *, connections: Connections | None = None
+    settings: ConnectionSettings,
+    *,
+    expiry: CredentialExpiry | None = None,
+    connections: Connections | None = None,
 ) -> list[CheckResult]:
-    """Run every check that the settings configure: the partner app's token, the GDAP
-    customers it sees, and CIPP when configured. Each failure is a result, never an
-    exception. Opens (and closes) its own :class:`Connections` unless one is given."""
+    """Run every check that the settings configure: the partner app's token, its credential's
+    expiry (with ``expiry``), the GDAP customers it sees, and CIPP when configured. Each
+    failure is a result, never an exception. Opens (and closes) its own
+    :class:`Connections` unless one is given."""
     owned = connections is None
     conn = connections or Connections(settings, retry=CHECK_RETRY, timeout=20.0)
     try:
@@ -89,6 +97,8 @@ async def check_connections(
                     f"(app {settings.client_id})",
                 )
             )
+            if expiry is not None:
+                results.append(await _check_credential(settings, conn, expiry))
             results.append(await _check_gdap(settings, conn))
         if settings.cipp is not None:
             results.append(await _check_cipp(settings, conn))
@@ -96,6 +106,20 @@ async def check_connections(
     finally:
         if owned:
             await conn.aclose()
+
+
+async def _check_credential(
+    settings: ConnectionSettings, conn: Connections, expiry: CredentialExpiry
+) -> CheckResult:
+    """The app reads its own registration in the partner tenant (Application.Read.All or
+    Directory.Read.All there); a federated credential has nothing to read."""
+    if isinstance(settings.credential, ClientAssertion):
+        return credential_expiry(settings, expiry, None)
+    try:
+        application = await conn.partner_graph().application(settings.client_id)
+    except ServiceError as error:
+        return credential_expiry(settings, expiry, None, error)
+    return credential_expiry(settings, expiry, application)
 
 
 async def _check_gdap(settings: ConnectionSettings, conn: Connections) -> CheckResult:

@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Protocol, TypeVar
 
+from controller.models.common import until
 from controller.models.observed import Observed, Unknown
 from controller.models.permissions import ACTION_LEDGER_EXTENSION
 from controller.models.tenant import Action
@@ -117,14 +118,8 @@ def check_risky_users(d: TenantDraft) -> None:
 
 
 def _expired(action: Action, now: dt.datetime) -> bool:
-    """Past ``notAfter``? A date alone means "until the end of that day, UTC" (a moment always
-    carries its timezone: the loader refuses one without)."""
-    limit = action.not_after
-    if limit is None:
-        return False
-    if not isinstance(limit, dt.datetime):
-        limit = dt.datetime.combine(limit, dt.time(), dt.UTC) + dt.timedelta(days=1)
-    return now >= limit
+    """Past ``notAfter``? A date alone means "until the end of that day, UTC"."""
+    return action.not_after is not None and now >= until(action.not_after)
 
 
 def plan_actions(d: TenantDraft) -> None:

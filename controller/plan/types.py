@@ -3,6 +3,10 @@
 A plan is a value: saved as JSON (the contract: ``schemas/plan.schema.json``), rendered for
 people by ``controller.render``, approved by fingerprint, and re-computed by apply to detect
 that the world changed since approval.
+
+Its JSON keys are camelCase (``planId``, ``createdAt``, ``dependsOn``), as everywhere else in
+tenantctl's output; Python code uses the field names. Format version 2 is the first with
+camelCase keys: ``approve`` refuses a version 1 file (snake_case) and says to plan again.
 """
 
 from __future__ import annotations
@@ -11,14 +15,15 @@ import datetime as dt
 from enum import IntEnum, StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, model_validator
+from pydantic import BaseModel, Field, GetJsonSchemaHandler, model_validator
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
+from controller.models.common import CAMEL_CASE
 from controller.models.operations import Decision, OperationKind
 from controller.plan.params import OperationParams
 
-PLAN_FORMAT_VERSION = 1
+PLAN_FORMAT_VERSION = 2
 
 
 class Backend(StrEnum):
@@ -29,7 +34,7 @@ class Backend(StrEnum):
 
 
 class _PlanModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = CAMEL_CASE
 
 
 class FieldChange(_PlanModel):

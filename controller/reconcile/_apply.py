@@ -41,13 +41,15 @@ def apply_run(
     on_observed: Callable[[ObservedTenant], None] | None = None,
     on_outcome: Callable[[Operation, Outcome], None] | None = None,
     on_warning: Callable[[str], None] | None = None,
+    on_execute: Callable[[int], None] | None = None,
     outputs: Outputs | None = None,
 ) -> Run[ApplyResult]:
     """Apply ``state`` to the world ``where`` points at: only what policy allows or an
     unexpired approval under ``approvals_dir`` names, journaled in ``journal_path``.
 
     Approvals are judged in operator time, the clock ``approve`` stamps them with; the plan in
-    service time (with ``--sandbox``, the sandbox's virtual clock)."""
+    service time (with ``--sandbox``, the sandbox's virtual clock). ``on_execute`` hears how
+    many operations get an outcome, once, before the first."""
     warn = on_warning or (lambda _: None)
     policy = state.msp.spec.policy
     approvals = load_approvals(approvals_dir, operator_now(), policy=policy)
@@ -57,7 +59,7 @@ def apply_run(
         # A "yes" at the terminal is not signed: it cannot stand in for an approval.
         warn("not asking: msp.yaml requires signed approvals (approve --sign-with)")
         interactive = None
-    with open_world(state.msp, where) as world:
+    with open_world(state.msp, where, state.tenants) as world:
         sink = SecretSink(Path(state.msp.spec.secret_sink.directory).expanduser())
 
         async def run() -> ApplyResult:
@@ -76,10 +78,11 @@ def apply_run(
                         interactive=interactive,
                         on_observed=on_observed,
                         on_outcome=on_outcome,
+                        on_execute=on_execute,
                     )
 
         result = asyncio.run(run())
-    return Run(result, deliver_apply(result, outputs or Outputs()))
+    return Run(result, deliver_apply(result, outputs or Outputs()), world.notes)
 
 
 async def apply_estate(
@@ -96,6 +99,7 @@ async def apply_estate(
     interactive: InteractiveApproval | None = None,
     on_observed: Callable[[ObservedTenant], None] | None = None,
     on_outcome: Callable[[Operation, Outcome], None] | None = None,
+    on_execute: Callable[[int], None] | None = None,
 ) -> ApplyResult:
     """The steps after the world is open: plan as ``plan`` does, let a person approve at the
     terminal (in operator time), hold what may not run, execute the rest, journal the run."""
@@ -111,6 +115,8 @@ async def apply_estate(
     if interactive is not None and plan.has_changes:
         approvals = interactive.approve(plan, approvals, operator_now())
     gated = gate(plan, approvals)
+    if on_execute is not None:
+        on_execute(len(plan.operations))  # every operation gets an outcome, held or not
     run_id = journal.start_run("apply", plan.plan_id, host=socket.gethostname(), user=user)
     engine = ApplyEngine(
         connections,

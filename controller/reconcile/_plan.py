@@ -17,6 +17,7 @@ from controller.connectors import Accounting, Connections
 from controller.errors import UsageError
 from controller.gitops import summarize
 from controller.models import DesiredState, Guards, MSPConfig, TenantConfig
+from controller.models.naming import unknown_tenants_message
 from controller.models.observed import ObservedTenant
 from controller.observe import PartnerFacts, observe_estate, read_partner_facts
 from controller.plan import FailedCheck, Plan
@@ -45,7 +46,7 @@ def plan_run(
     outputs: Outputs | None = None,
 ) -> Run[PlanResult]:
     """Plan ``state`` against the world ``where`` points at, and deliver the outputs."""
-    with open_world(state.msp, where) as world:
+    with open_world(state.msp, where, state.tenants) as world:
         result = asyncio.run(
             observe_and_plan(
                 state,
@@ -55,7 +56,7 @@ def plan_run(
                 on_observed=on_observed,
             )
         )
-    return Run(result, deliver_plan(result.plan, outputs or Outputs()))
+    return Run(result, deliver_plan(result.plan, outputs or Outputs()), world.notes)
 
 
 async def observe_and_plan(
@@ -72,18 +73,19 @@ async def observe_and_plan(
     msp = state.msp
     now = world.now()
     async with _connected(world, connections) as conns:
-        partner = await read_partner_facts(conns, cipp=_uses_cipp(msp))
+        partner = await read_partner_facts(conns, cipp=world.uses_cipp)
         observed = await observe_estate(
             state.tenants,
             conns,
             app_id=msp.spec.partner.client_id,
-            cipp=_uses_cipp(msp),
+            cipp=world.uses_cipp,
             now=now,
             concurrency=concurrency,
             on_done=on_observed,
             partner=partner,
         )
-    plan = plan_estate(state, observed, _plan_context(msp, now, partner), _failed_checks(partner))
+    context = _plan_context(msp, now, partner, cipp=world.uses_cipp)
+    plan = plan_estate(state, observed, context, _failed_checks(partner))
     plan = _policy(plan, state, raise_guards)
     return PlanResult(plan, observed, conns.accounting)
 
@@ -93,18 +95,17 @@ def select_tenants(
     names: Sequence[str] = (),
     predicate: Callable[[TenantConfig], bool] | None = None,
 ) -> DesiredState:
-    """The desired state restricted to the named tenants (all when none are named)."""
+    """The desired state restricted to the named tenants (all when none are named). Names
+    match in any case (tenant names are lowercase): ``--tenant Contoso`` is contoso."""
     known = {t.metadata.name for t in state.tenants}
-    unknown = sorted(set(names) - known)
+    wanted = {name.strip().lower() for name in names}
+    unknown = sorted({name.strip() for name in names if name.strip().lower() not in known})
     if unknown:
-        raise UsageError(
-            f"no tenant named {', '.join(unknown)} in the desired state "
-            f"(known: {', '.join(sorted(known))})"
-        )
+        raise UsageError(unknown_tenants_message(unknown, known, "the desired state"))
     chosen = tuple(
         t
         for t in state.tenants
-        if (not names or t.metadata.name in names) and (predicate is None or predicate(t))
+        if (not wanted or t.metadata.name in wanted) and (predicate is None or predicate(t))
     )
     return DesiredState(
         msp=state.msp,
@@ -144,17 +145,15 @@ async def _connected(world: World, given: Connections | None) -> AsyncIterator[C
         yield own
 
 
-def _uses_cipp(msp: MSPConfig) -> bool:
-    return msp.spec.cipp is not None
-
-
-def _plan_context(msp: MSPConfig, now: dt.datetime, partner: PartnerFacts) -> PlanContext:
+def _plan_context(
+    msp: MSPConfig, now: dt.datetime, partner: PartnerFacts, *, cipp: bool
+) -> PlanContext:
     return PlanContext.from_msp(
         msp,
         now=now,
         # Links in the plan use msp.yaml's login endpoint, never the sandbox's ports, so
         # the same world gives the same plan run after run.
-        cipp_connected=_uses_cipp(msp) and isinstance(partner.cipp_tenants, dict),
+        cipp_connected=cipp and isinstance(partner.cipp_tenants, dict),
     )
 
 

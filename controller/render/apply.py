@@ -6,15 +6,14 @@ Pure: functions of the plan that was applied and each operation's outcome.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from controller.apply.outcomes import Outcome, OutcomeStatus
 from controller.render import _markdown_text as md
+from controller.render.documents import ApplyReport, OperationResult, OutcomeCounts
 
 if TYPE_CHECKING:
     from controller.apply.engine import ApplyResult
-
-APPLY_FORMAT_VERSION = 1
 _MARK = {
     OutcomeStatus.SUCCEEDED: "ok",
     OutcomeStatus.FAILED: "FAILED",
@@ -58,12 +57,17 @@ def render_apply_terminal(result: ApplyResult, color: bool = False) -> str:
             if why:
                 lines.append(f"          {why}")
         lines.append("")
+    lines.append(tally_line(result))
+    return "\n".join(lines)
+
+
+def tally_line(result: ApplyResult) -> str:
+    """``run 3: 35 succeeded, 1 failed, 3 held, 0 skipped.``"""
     tally = counts(result)
-    lines.append(
+    return (
         f"run {result.run_id}: {tally['succeeded']} succeeded, {tally['failed']} failed, "
         f"{tally['held']} held, {tally['skipped']} skipped."
     )
-    return "\n".join(lines)
 
 
 def render_apply_markdown(result: ApplyResult) -> str:
@@ -91,23 +95,28 @@ def render_apply_markdown(result: ApplyResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_apply_json(result: ApplyResult) -> str:
-    document: dict[str, Any] = {
-        "formatVersion": APPLY_FORMAT_VERSION,
-        "runId": result.run_id,
-        "planId": result.plan.plan_id,
-        "counts": counts(result),
-        "operations": [
-            {
-                "id": op.id,
-                "tenant": op.tenant,
-                "kind": op.kind.value,
-                "target": op.target,
-                "fingerprint": op.fingerprint,
-                **result.outcomes[op.id].model_dump(mode="json", exclude_none=True),
-            }
+def apply_report(result: ApplyResult) -> ApplyReport:
+    """The results as the output contract's document (``schemas/apply.schema.json``)."""
+    return ApplyReport(
+        run_id=result.run_id,
+        plan_id=result.plan.plan_id,
+        counts=OutcomeCounts(**counts(result)),
+        operations=tuple(
+            OperationResult(
+                id=op.id,
+                tenant=op.tenant,
+                kind=op.kind.value,
+                target=op.target,
+                fingerprint=op.fingerprint,
+                **result.outcomes[op.id].model_dump(by_alias=False),
+            )
             for op in result.plan.operations
             if op.id in result.outcomes
-        ],
-    }
-    return json.dumps(document, indent=2, sort_keys=True) + "\n"
+        ),
+    )
+
+
+def render_apply_json(result: ApplyResult) -> str:
+    """``apply --out``: the document with its keys sorted, as the plan file is written."""
+    data = apply_report(result).model_dump(mode="json", exclude_none=True)
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"

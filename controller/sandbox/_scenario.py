@@ -58,6 +58,9 @@ class PartnerApp(_Model):
     display_name: str = "tenantctl"
     secret: str
     secret_expired: bool = False
+    # When the secret ends, counted from the world's start (the app registration's
+    # passwordCredentials[].endDateTime); Entra lets a secret live at most two years.
+    secret_ends_in_days: float = 365.0
     # Accept client assertions (certificate or federated credentials) whose iss/sub are the
     # client id; the signature is not verified (the sandbox has no key material of yours).
     accept_assertions: bool = True

@@ -52,6 +52,8 @@ def build_world(scenario: sc.Scenario, now: float) -> World:
             secret_expired=p.app.secret_expired,
             accept_assertions=p.app.accept_assertions,
             partner_roles=list(p.app.partner_roles),
+            secret_starts_at=now,
+            secret_ends_at=now + p.app.secret_ends_in_days * 86400,
         ),
         cipp=CippApp(client_id=p.cipp.client_id.lower(), secret=p.cipp.secret, role=p.cipp.role)
         if p.cipp

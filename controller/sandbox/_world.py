@@ -205,6 +205,12 @@ class PartnerApp:
     secret_expired: bool
     accept_assertions: bool
     partner_roles: list[str]
+    # Sandbox time the secret starts and ends (its app registration); None in a state saved
+    # before the app registration was served.
+    secret_starts_at: float | None = None
+    secret_ends_at: float | None = None
+    secret_key_id: str = "5f3c1d2e-7a8b-4c9d-8e0f-1a2b3c4d5e6f"
+    object_id: str = "0a9b8c7d-6e5f-4a3b-9c2d-1e0f9a8b7c6d"  # the application object's id
 
 
 @dataclass(slots=True)

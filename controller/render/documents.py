@@ -1,0 +1,262 @@
+"""The documents commands print with ``-o json`` or ``-o yaml``: the output contract.
+
+Every command that prints has one document (``history`` two: the runs, and one run), each a
+model here or elsewhere (the plan, the approval record), and ``tenantctl schema`` writes one
+JSON Schema per document under ``schemas/``. Keys are camelCase, as in the desired-state YAML.
+A view that builds its document as a dict is validated against the model before it is
+printed (:func:`render_document`), so the schema and the output cannot drift apart.
+
+Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field, RootModel
+
+from controller.apply.outcomes import Outcome
+from controller.models.common import CAMEL_CASE
+from controller.policy.approvals import ApprovalRecord
+
+__all__ = [
+    "ApplyReport",
+    "ApproveReport",
+    "ConnectCheckReport",
+    "DiscoverReport",
+    "HistoryReport",
+    "ImportReport",
+    "RunReport",
+    "StatusReport",
+    "ValidationReport",
+    "render_document",
+]
+
+
+class _Document(BaseModel):
+    model_config = CAMEL_CASE
+
+
+def render_document(document: BaseModel, output: Literal["json", "yaml"]) -> str:
+    """``document`` as indented JSON (keys in the model's order) or as YAML (block style)."""
+    data = document.model_dump(mode="json", by_alias=True)
+    if output == "yaml":
+        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def as_document(model: type[BaseModel], data: Any) -> BaseModel:
+    """``data`` checked against the document's model (a dict built by a view)."""
+    return model.model_validate(data)
+
+
+# -- validate ---------------------------------------------------------------------------------
+
+
+class Diagnostic(_Document):
+    file: str
+    line: int
+    column: int
+    path: str = Field(description="Where in the file, e.g. spec.users[0].licenses")
+    message: str
+    severity: Literal["error", "warning"]
+
+
+class ValidationReport(_Document):
+    """``tenantctl validate -o json``."""
+
+    valid: bool
+    tenants: int | None = Field(description="Tenant files loaded; null when invalid")
+    diagnostics: tuple[Diagnostic, ...]
+
+
+# -- apply ------------------------------------------------------------------------------------
+
+
+class OutcomeCounts(_Document):
+    succeeded: int
+    failed: int
+    held: int
+    skipped: int
+
+
+class OperationResult(Outcome):
+    """One operation's outcome, with the operation it is of."""
+
+    id: str
+    tenant: str
+    kind: str
+    target: str
+    fingerprint: str
+
+
+APPLY_FORMAT_VERSION: Literal[2] = 2
+
+
+class ApplyReport(_Document):
+    """``tenantctl apply -o json`` and ``apply --out``: one result per operation."""
+
+    format_version: Literal[2] = APPLY_FORMAT_VERSION
+    run_id: int
+    plan_id: str
+    counts: OutcomeCounts
+    operations: tuple[OperationResult, ...]
+
+
+# -- approve ----------------------------------------------------------------------------------
+
+
+class ApproveReport(_Document):
+    """``tenantctl approve -o json``: where the record was written, and the record."""
+
+    path: str
+    approval: ApprovalRecord
+
+
+# -- history ----------------------------------------------------------------------------------
+
+
+class RunSummary(_Document):
+    id: int
+    started_at: str
+    finished_at: str | None
+    command: str
+    plan_id: str | None
+    status: str = Field(description="running | succeeded | failed")
+    host: str | None
+    user: str | None
+    operations: int
+    interrupted: int
+
+
+class HistoryReport(_Document):
+    """``tenantctl history -o json``: every run in the journal."""
+
+    runs: tuple[RunSummary, ...]
+
+
+class RecordedOperation(_Document):
+    run_id: int
+    op_id: str
+    tenant: str
+    kind: str
+    target: str
+    fingerprint: str
+    approval: str | None
+    intent_at: str | None
+    finished_at: str | None
+    status: str | None
+    hold: str | None
+    detail: str
+    error: str | None
+    request_id: str | None
+    duration_ms: int | None
+    interrupted: bool = Field(description="Started and never finished: the run was killed")
+
+
+class RunReport(_Document):
+    """``tenantctl history --run N -o json``: one run and its operations."""
+
+    run: RunSummary
+    operations: tuple[RecordedOperation, ...]
+
+
+# -- status -----------------------------------------------------------------------------------
+
+
+class GdapBadge(_Document):
+    status: str = Field(description="active | expiring | expired | none | unknown")
+    ends: str | None = Field(description="ISO date")
+    global_administrator: bool | None
+    privileged_role_administrator: bool | None
+    detail: str | None
+
+
+class ConsentBadge(_Document):
+    status: str = Field(description="granted | partial | pending | unknown")
+    missing: tuple[str, ...]
+    detail: str | None
+
+
+class ExchangeBadge(_Document):
+    status: str = Field(
+        description="pending | propagating | working (direct) | working (cipp) | not managed "
+        "| unknown"
+    )
+    detail: str | None
+
+
+class TenantStatus(_Document):
+    name: str
+    tenant_id: str
+    source: str | None
+    gdap: GdapBadge
+    consent: ConsentBadge
+    exchange: ExchangeBadge
+    pending_changes: int
+    manual_steps: int
+    findings: int
+    problems: int
+    observation: Literal["complete", "partial", "failed"]
+    unknown: tuple[str, ...]
+
+
+class StatusReport(RootModel[tuple[TenantStatus, ...]]):
+    """``tenantctl status -o json``: one object per tenant, by name."""
+
+
+# -- discover ---------------------------------------------------------------------------------
+
+
+class CustomerGdap(_Document):
+    status: str
+    ends: str | None
+    roles: tuple[str, ...]
+
+
+class DiscoveredCustomer(_Document):
+    display_name: str
+    tenant_id: str
+    default_domain: str | None
+    domains: tuple[str, ...]
+    domains_from: Literal["organization", "partnerCenter", "unknown"]
+    gdap: CustomerGdap
+    name: str | None = Field(description="The tenant file's name (tenantctl import --tenant)")
+
+
+class DiscoverReport(RootModel[tuple[DiscoveredCustomer, ...]]):
+    """``tenantctl discover -o json``: GDAP customers no tenant file declares."""
+
+
+# -- import -----------------------------------------------------------------------------------
+
+
+class ImportedTenant(_Document):
+    name: str
+    path: str
+    status: Literal["written", "skipped", "refused"]
+    message: str
+    notes: tuple[str, ...]
+
+
+class ImportReport(RootModel[tuple[ImportedTenant, ...]]):
+    """``tenantctl import -o json``: one outcome per tenant, by name."""
+
+
+# -- connect check ----------------------------------------------------------------------------
+
+
+class ConnectionCheck(_Document):
+    name: str = Field(description="partner app | credential | GDAP | CIPP | secrets")
+    status: Literal["ok", "warning", "failed"]
+    summary: str
+    fix: str | None = None
+    code: str | None = Field(
+        default=None, description="The service's error code, e.g. AADSTS7000222"
+    )
+
+
+class ConnectCheckReport(RootModel[tuple[ConnectionCheck, ...]]):
+    """``tenantctl connect check -o json``: one result per check."""
