@@ -10,12 +10,13 @@ from typing import Any
 from pydantic import BaseModel
 
 from controller.files import SHARED, write_atomically
-from controller.models import MSPConfig, TenantConfig
+from controller.models import MSPConfig, ProfileConfig, TenantConfig
 from controller.plan.types import Plan
 
 SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "msp.schema.json": MSPConfig,
     "tenant.schema.json": TenantConfig,
+    "profile.schema.json": ProfileConfig,
     "plan.schema.json": Plan,
 }
 

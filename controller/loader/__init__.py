@@ -15,9 +15,26 @@ from pathlib import Path
 
 from controller.errors import DesiredStateError, Diagnostic, UsageError
 from controller.loader.crossref import GlobalKey, check_tenant, check_unique, tenant_keys
+from controller.loader.merge import Conflict
+from controller.loader.profiles import (
+    PROFILES_DIR,
+    Profile,
+    apply_profiles,
+    choose_profiles,
+    conflict_diagnostics,
+    provenance_entries,
+    read_profiles,
+)
 from controller.loader.shape import check_header, validate_model
 from controller.loader.source import SourceFile, parse_yaml
-from controller.models import DesiredState, MSPConfig, TenantConfig
+from controller.models import (
+    AppliedProfile,
+    DesiredState,
+    MSPConfig,
+    ProfileReport,
+    Provenance,
+    TenantConfig,
+)
 
 __all__ = ["DesiredStateError", "load_desired", "load_file", "validate_desired"]
 
@@ -91,13 +108,15 @@ def _validate(directory: Path) -> tuple[DesiredState | None, list[Diagnostic]]:
                 msp, found = validate_model(msp_source, MSPConfig)
                 problems += found
 
-    tenants: list[TenantConfig] = []
-    sources: dict[str, str] = {}
+    profile_files = _yaml_files(directory / PROFILES_DIR)
+    profile_sources = [load_file(path) for path in profile_files]
+    profiles, broken, found = read_profiles(profile_sources)
+    problems += found
+
+    estate = _Estate()
     keys: list[GlobalKey] = []
     declared_names: set[str] = set()
-    tenant_dir = directory / TENANTS_DIR
-    files = sorted(tenant_dir.glob("*.yaml")) + sorted(tenant_dir.glob("*.yml"))
-    for path in files:
+    for path in _yaml_files(directory / TENANTS_DIR):
         source = load_file(path)
         problems += source.diagnostics
         if source.data is None and source.diagnostics:
@@ -109,15 +128,10 @@ def _validate(directory: Path) -> tuple[DesiredState | None, list[Diagnostic]]:
         problems += header
         if header:
             continue
-        tenant, found = validate_model(source, TenantConfig)
-        problems += found
-        if tenant is None:
-            continue
-        problems += check_tenant(tenant, source, msp)
-        tenants.append(tenant)
-        sources[tenant.metadata.name] = source.path
+        problems += estate.add(source, msp, profiles, broken)
 
     problems += check_unique(keys)
+    problems += conflict_diagnostics(estate.conflicts)
     if msp is not None and msp_source is not None:
         for name in msp.spec.policy.tenants:
             if name not in declared_names:
@@ -128,15 +142,102 @@ def _validate(directory: Path) -> tuple[DesiredState | None, list[Diagnostic]]:
                         key=True,
                     )
                 )
+    problems = list(dict.fromkeys(problems))  # a tenant and its report view may say it twice
     errors = [p for p in problems if p.severity == "error"]
     if errors or msp is None:
         return None, sorted(problems)
     state = DesiredState(
         msp=msp,
-        tenants=tuple(sorted(tenants, key=lambda t: t.metadata.name)),
-        sources=sources,
+        tenants=tuple(sorted(estate.tenants, key=lambda t: t.metadata.name)),
+        sources=estate.sources,
+        profiles={name: profile.file for name, profile in sorted(profiles.items())},
+        applied=estate.applied,
+        provenance=estate.provenance,
+        reports=estate.reports,
     )
     return state, sorted(problems)
+
+
+def _yaml_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))
+
+
+class _Estate:
+    """The tenants validated so far, with what the plan needs besides their models."""
+
+    def __init__(self) -> None:
+        self.tenants: list[TenantConfig] = []
+        self.sources: dict[str, str] = {}
+        self.applied: dict[str, tuple[AppliedProfile, ...]] = {}
+        self.provenance: dict[str, Provenance] = {}
+        self.reports: dict[str, ProfileReport] = {}
+        self.conflicts: list[tuple[str, Conflict]] = []
+
+    def add(
+        self,
+        source: SourceFile,
+        msp: MSPConfig | None,
+        profiles: dict[str, Profile],
+        broken: set[str],
+    ) -> list[Diagnostic]:
+        """Validate one tenant file (with its profiles); every problem found."""
+        chosen = choose_profiles(source, profiles, broken)
+        problems = list(chosen.problems)
+        if chosen.broken:
+            return problems  # its profile's errors are reported; the rest waits for the fix
+        if not chosen.profiles:
+            tenant, found = validate_model(source, TenantConfig)
+            problems += found
+            if tenant is not None:
+                problems += check_tenant(tenant, source, msp)
+                self._keep(tenant, source, [], ())
+            return problems
+        applied = apply_profiles(source, chosen.profiles)
+        problems += applied.problems
+        tenant, found = validate_model(applied.enforced, TenantConfig)
+        problems += found
+        if tenant is not None:
+            problems += check_tenant(tenant, applied.enforced, msp)
+            self.conflicts += [(tenant.metadata.name, c) for c in applied.conflicts]
+        report: TenantConfig | None = None
+        if applied.full is not None:
+            report, found = validate_model(applied.full, TenantConfig)
+            problems += found
+            if report is not None:
+                problems += check_tenant(report, applied.full, msp)
+        if tenant is not None:
+            named = {n for n in tenant.spec.profiles}
+            self._keep(tenant, source, chosen.profiles, chosen.applied(named))
+            if report is not None:
+                self.reports[tenant.metadata.name] = ProfileReport(
+                    config=report,
+                    profiles=tuple(p.file.name for p in chosen.profiles if p.file.mode == "report"),
+                    provenance=self._provenance(source, chosen.profiles, enforced_only=False),
+                )
+        return problems
+
+    def _keep(
+        self,
+        tenant: TenantConfig,
+        source: SourceFile,
+        profiles: list[Profile],
+        applied: tuple[AppliedProfile, ...],
+    ) -> None:
+        name = tenant.metadata.name
+        self.tenants.append(tenant)
+        self.sources[name] = source.path
+        if applied:
+            self.applied[name] = applied
+        self.provenance[name] = self._provenance(source, profiles, enforced_only=True)
+
+    @staticmethod
+    def _provenance(
+        source: SourceFile, profiles: list[Profile], *, enforced_only: bool
+    ) -> Provenance:
+        text = source.text or ""
+        return Provenance(
+            provenance_entries(source.path, text, profiles, enforced_only=enforced_only)
+        )
 
 
 def load_desired(directory: Path) -> DesiredState:
