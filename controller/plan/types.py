@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from controller.models.operations import Decision, OperationKind
+from controller.models.provenance import Source
 
 PLAN_FORMAT_VERSION = 1
 
@@ -65,6 +66,11 @@ class Operation(_PlanModel):
     decision: Decision | None = Field(default=None, description="Filled in by policy")
     decision_reason: str | None = None
     manual: ManualStep | None = None
+    source: Source | None = Field(
+        default=None,
+        description="Where the desired value came from (tenant file or profile, and line); "
+        "not part of the fingerprint",
+    )
 
     @property
     def is_manual(self) -> bool:
@@ -77,10 +83,13 @@ Severity = Literal["info", "warning", "high"]
 class Finding(_PlanModel):
     """A result of a security check (or a licence shortage): reported, not changed."""
 
-    check: str  # mfa | riskyUsers | licences | gdap
+    check: str  # mfa | riskyUsers | licences | gdap | profile
     severity: Severity
     subject: str
     message: str
+    source: Source | None = Field(
+        default=None, description="Where what the finding checks was declared"
+    )
 
 
 class Badges(_PlanModel):
