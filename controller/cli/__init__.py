@@ -118,6 +118,7 @@ _COMMANDS = (
     "history",
     "import_",
     "plan",
+    "render",
     "sandbox",
     "schema",
     "status",
