@@ -29,6 +29,7 @@ Examples:
   tenantctl import --tenant litware                        a GDAP customer not yet in desired/
   tenantctl import --all --include users,groups --exclude-disabled
   tenantctl import --tenant fabrikam --match 'sales*' --force
+  tenantctl import --tenant contoso --force --omit-profile-objects
 
 \b
 Exit status:
@@ -67,7 +68,12 @@ Exit status:
 @click.option(
     "--force",
     is_flag=True,
-    help="Replace an existing file's spec (metadata, checks and policy are kept).",
+    help="Replace an existing file's spec (metadata, profiles, checks and policy are kept).",
+)
+@click.option(
+    "--omit-profile-objects",
+    is_flag=True,
+    help="Leave out objects the tenant's profiles already declare as the tenant has them.",
 )
 @world_options
 @click.pass_obj
@@ -80,6 +86,7 @@ def import_(
     exclude_disabled: bool,
     patterns: tuple[str, ...],
     force: bool,
+    omit_profile_objects: bool,
     world: WorldOptions,
 ) -> None:
     """Import: write tenant files from the users, groups, distribution groups and shared
@@ -98,6 +105,7 @@ def import_(
         exclude_disabled,
         patterns,
         force,
+        omit_profile_objects,
         world,
     )
     for outcome in outcomes:
@@ -121,6 +129,7 @@ def _run(
     exclude_disabled: bool,
     patterns: tuple[str, ...],
     force: bool,
+    omit_profile_objects: bool,
     world: WorldOptions,
 ) -> list[ImportOutcome]:
     if all_tenants and tenants:
@@ -133,6 +142,7 @@ def _run(
             include=parse_sections(include),
             exclude_disabled=exclude_disabled,
             match=patterns,
+            omit_profile_objects=omit_profile_objects,
         ),
     )
     state = load_desired(desired)

@@ -83,7 +83,7 @@ def build_tenant_import(
     carried: TenantSpec | None = None,
 ) -> TenantImport:
     """The tenant file for ``observed``. ``carried``: the spec of the file being replaced, whose
-    checks and policy (intent, not observable state) are kept.
+    profiles, checks and policy (intent, not observable state) are kept.
 
     Raises :class:`ImportRefused` naming every needed area that is unknown.
     """
@@ -138,7 +138,7 @@ class _Builder:
         ):
             if objects:
                 spec[name] = objects
-        for name in ("checks", "policy"):
+        for name in ("profiles", "checks", "policy"):
             if carried is not None and name in carried.model_fields_set:
                 spec[name] = getattr(carried, name)
         # A section left empty is not written: what was left out of it goes in the header.

@@ -22,6 +22,7 @@ from controller.loader.profiles import (
     apply_profiles,
     choose_profiles,
     conflict_diagnostics,
+    profile_declarations,
     provenance_entries,
     read_profiles,
 )
@@ -34,9 +35,18 @@ from controller.models import (
     ProfileReport,
     Provenance,
     TenantConfig,
+    TenantSpec,
 )
 
-__all__ = ["DesiredStateError", "load_desired", "load_file", "validate_desired"]
+__all__ = [
+    "DesiredStateError",
+    "check_tenant_text",
+    "load_desired",
+    "load_file",
+    "profile_declarations",
+    "tenant_file_spec",
+    "validate_desired",
+]
 
 MSP_FILE = "msp.yaml"
 TENANTS_DIR = "tenants"
@@ -238,6 +248,36 @@ class _Estate:
         return Provenance(
             provenance_entries(source.path, text, profiles, enforced_only=enforced_only)
         )
+
+
+def check_tenant_text(
+    text: str, path: str, state: DesiredState
+) -> tuple[TenantConfig | None, list[Diagnostic]]:
+    """The checks ``validate`` makes on one tenant file, on its text, with the estate's
+    profiles applied (the uniqueness of names, ids and domains across files is the caller's).
+    """
+    source = parse_yaml(text, path)
+    problems = list(source.diagnostics) or check_header(source, "Tenant")
+    if problems:
+        return None, problems
+    estate = _Estate()
+    profiles = {name: Profile.of(file) for name, file in state.profiles.items()}
+    problems = estate.add(source, state.msp, profiles, set())
+    errors = [p for p in problems if p.severity == "error"]
+    return (estate.tenants[0] if estate.tenants and not errors else None), problems
+
+
+def tenant_file_spec(path: Path, keep: tuple[str, ...]) -> TenantSpec | None:
+    """The ``keep`` parts of a tenant file's own spec (without its profiles), or None when
+    the file does not hold them validly."""
+    data = load_file(path).data
+    spec = data.get("spec") if isinstance(data, dict) else None
+    if not isinstance(spec, dict):
+        return None
+    try:
+        return TenantSpec.model_validate({k: spec[k] for k in keep if k in spec}, by_name=False)
+    except ValueError:
+        return None
 
 
 def load_desired(directory: Path) -> DesiredState:

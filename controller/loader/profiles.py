@@ -44,7 +44,7 @@ from controller.loader.substitution import (
     templates_in,
     tenant_facts,
 )
-from controller.models import AppliedProfile, ProfileConfig, ProfileFile, Source
+from controller.models import AppliedProfile, DesiredState, ProfileConfig, ProfileFile, Source
 from controller.models.provenance import Path as ProvenancePath
 
 PROFILES_DIR = "profiles"
@@ -323,6 +323,32 @@ def conflict_diagnostics(conflicts: Iterable[tuple[str, Conflict]]) -> list[Diag
             )
         )
     return problems
+
+
+def profile_declarations(state: DesiredState, name: str) -> dict[str, dict[str, Any]]:
+    """What the tenant's enforce-mode profiles declare for it (substituted, merged with one
+    another, without the tenant's own file): by section, then by the objects' keys."""
+    tenant = state.tenant(name)
+    profiles = [
+        Profile.of(state.profiles[p.name])
+        for p in state.applied.get(name, ())
+        if p.mode == "enforce" and p.name in state.profiles
+    ]
+    if not profiles:
+        return {}
+    metadata = tenant.metadata.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    bare = SourceFile(state.sources.get(name, name), {"metadata": metadata, "spec": {}})
+    facts = tenant_facts(bare.data)
+    spec = merge_tenant(bare, [p.for_tenant(facts) for p in profiles]).source.data["spec"]
+    return {
+        section: {
+            str(key_of(obj.get(key_field))): obj
+            for obj in spec.get(section, ())
+            if isinstance(obj, dict) and key_of(obj.get(key_field))
+        }
+        for section, (key_field, _) in KEYED_SECTIONS.items()
+        if section in spec
+    }
 
 
 # --- provenance ------------------------------------------------------------------------------
