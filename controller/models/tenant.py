@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, WithJsonSchema, model_validator
 
 from controller.models.common import (
     Boolean,
@@ -59,11 +59,17 @@ def _label_value(value: str) -> str:
     return value
 
 
+# Taken as written (``'gold '`` is not ``gold``), as the schema's pattern judges them.
+_AS_WRITTEN = StringConstraints(strip_whitespace=False)
 LabelKey = Annotated[
-    str, AfterValidator(_label_key), WithJsonSchema({"type": "string", "pattern": LABEL_PATTERN})
+    str,
+    _AS_WRITTEN,
+    AfterValidator(_label_key),
+    WithJsonSchema({"type": "string", "pattern": LABEL_PATTERN}),
 ]
 LabelValue = Annotated[
     str,
+    _AS_WRITTEN,
     AfterValidator(_label_value),
     WithJsonSchema({"type": "string", "pattern": LABEL_VALUE_PATTERN}),
 ]
