@@ -85,9 +85,14 @@ def _field_path(op: Operation, field: str, before: Any, after: Any) -> Path:
     return (field,)
 
 
+# The field of each check whose value a finding of it judges by.
+_CHECK_RULES = {"mfa": "require", "riskyUsers": "maxRiskLevel"}
+
+
 def _of(finding: Finding, provenance: Provenance) -> Source | None:
-    if finding.check in ("mfa", "riskyUsers"):
-        return provenance.find(("checks", finding.check))
+    rule = _CHECK_RULES.get(finding.check)
+    if rule is not None:
+        return provenance.find(("checks", finding.check, rule))
     return provenance.find(())
 
 

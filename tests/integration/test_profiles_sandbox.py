@@ -241,7 +241,7 @@ PROFILE_FOR_CONTOSO = """\
 apiVersion: tenantctl/v1
 kind: Profile
 metadata:
-  name: standard
+  name: contoso-baseline
 spec:
   distributionGroups:
     - name: All Staff
@@ -258,10 +258,10 @@ def test_import_leaves_out_what_the_profiles_declare_as_the_tenant_has_it(
 ) -> None:
     desired = tmp_path / "desired"
     shutil.copytree(DESIRED, desired)
-    (desired / "profiles").mkdir()
-    (desired / "profiles" / "standard.yaml").write_text(PROFILE_FOR_CONTOSO)
+    (desired / "profiles" / "contoso-baseline.yaml").write_text(PROFILE_FOR_CONTOSO)
     path = desired / "tenants" / "contoso.yaml"
-    path.write_text(path.read_text().replace("spec:\n", "spec:\n  profiles: [standard]\n", 1))
+    text = path.read_text()
+    path.write_text(text.replace("profiles: [standard]", "profiles: [standard, contoso-baseline]"))
     with Sandbox(default_scenario(), state_dir=tmp_path / "sandbox") as sandbox:
         state = load_desired(desired)
         request = ImportRequest(
@@ -277,7 +277,9 @@ def test_import_leaves_out_what_the_profiles_declare_as_the_tenant_has_it(
         (outcome,) = asyncio.run(run())  # type: ignore[misc]
         assert outcome.status == "written", outcome.message
         written = yaml.safe_load(path.read_text())
-        assert written["spec"]["profiles"] == ["standard"]
+        assert written["spec"]["profiles"] == ["standard", "contoso-baseline"]
+        # The file's own checks are kept, not the profile's: the profile goes on applying.
+        assert written["spec"]["checks"]["mfa"] == {"except": ["admin@contoso.onmicrosoft.com"]}
         # allstaff is as the profile says: left out. sales is not (its display name differs).
         assert "distributionGroups" not in written["spec"]
         assert [g["mailNickname"] for g in written["spec"]["groups"]] == ["phoenix", "sales"]
