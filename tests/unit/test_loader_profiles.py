@@ -572,3 +572,42 @@ def test_a_tenant_that_takes_a_broken_profile_waits_for_its_fix(
         f"{STANDARD}:6:13: spec.exchange: Input should be 'direct', 'cipp', 'auto', 'none' or "
         "'unmanaged'"
     ]
+
+
+def test_an_overriding_field_is_checked_where_the_tenant_wrote_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = contoso(
+        """\
+        profiles: [standard]
+        distributionGroups:
+          - primarySmtpAddress: allstaff@contoso.com
+            members: [carl@contoso.com]
+        """
+    )
+    assert problems(
+        tmp_path, monkeypatch, {"contoso": text}, {"standard": profile("standard", STANDARD_SPEC)}
+    ) == [
+        f"{CONTOSO}:12:17: spec.distributionGroups[0].members[0]: 'carl@contoso.com' is not a "
+        "declared user, distribution group or shared mailbox in this tenant; declare it, or "
+        "list it in spec.existingPrincipals if it exists and is managed elsewhere"
+    ]
+
+
+def test_removing_an_object_the_profile_still_uses_is_located_at_the_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = contoso(
+        """\
+        profiles: [standard]
+        users:
+          - {userPrincipalName: breakglass@contoso.com, ensure: absent}
+        """
+    )
+    assert problems(
+        tmp_path, monkeypatch, {"contoso": text}, {"standard": profile("standard", STANDARD_SPEC)}
+    ) == [
+        f"{STANDARD}:15:11: spec.distributionGroups[0].members[0]: 'breakglass@contoso.com' is "
+        "declared with ensure: absent and cannot be a member (profile standard, in tenant "
+        "contoso)"
+    ]
