@@ -137,7 +137,6 @@ class _Fields:
     def __init__(self) -> None:
         self.values: dict[str, tuple[Any, Piece]] = {}
         self.conflicts: dict[str, tuple[Piece, Piece]] = {}
-        self.tenant_has: set[str] = set()
 
     def from_profile(self, name: str, value: Any, piece: Piece, *, compare: bool = True) -> None:
         seen = self.values.get(name)
@@ -148,7 +147,6 @@ class _Fields:
 
     def from_tenant(self, name: str, value: Any) -> None:
         self.values[name] = (value, _TENANT)
-        self.tenant_has.add(name)
         self.conflicts.pop(name, None)
 
 

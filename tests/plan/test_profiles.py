@@ -7,7 +7,6 @@ shared by several tenants once.
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ from controller.models.observed import ObservedTenant
 from controller.plan import Plan, plan_estate
 from controller.render import render_markdown
 from tests.plan.factories import CTX, mfa, observed, user
-from tests.unit.desired_files import MSP
+from tests.unit.desired_files import MSP, tenant
 
 STANDARD = """\
 apiVersion: tenantctl/v1
@@ -38,19 +37,6 @@ spec:
   checks:
     mfa: {{require: registered}}
 """
-
-
-def tenant_file(name: str, domain: str, spec: str) -> str:
-    body = textwrap.indent(textwrap.dedent(spec).strip("\n"), "  ")
-    return (
-        "apiVersion: tenantctl/v1\n"
-        "kind: Tenant\n"
-        "metadata:\n"
-        f"  name: {name}\n"
-        f"  tenantId: {TENANT_IDS[name]}\n"
-        f"  domains: [{domain}]\n"
-        "spec:\n" + body + "\n"
-    )
 
 
 TAKES_STANDARD = """\
@@ -92,7 +78,8 @@ def estate(root: Path, monkeypatch: pytest.MonkeyPatch, *, mode: str | None) -> 
         (desired / "profiles" / "standard.yaml").write_text(STANDARD.format(mode=mode))
     for name, domain in DOMAINS.items():
         spec = (TAKES_STANDARD if mode else EXPANDED).format(domain=domain)
-        (desired / "tenants" / f"{name}.yaml").write_text(tenant_file(name, domain, spec))
+        text = tenant(name=name, tenant_id=TENANT_IDS[name], domains=f"[{domain}]", spec=spec)
+        (desired / "tenants" / f"{name}.yaml").write_text(text)
     monkeypatch.chdir(root)
     return load_desired(Path("desired"))
 
