@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from controller.files import SHARED, write_atomically
-from controller.models import MSPConfig, TenantConfig
+from controller.models import MSPConfig, ProfileConfig, TenantConfig
 from controller.plan.types import Plan
 from controller.policy.approvals import ApprovalRecord
 from controller.render.documents import (
@@ -32,6 +32,7 @@ from controller.render.documents import (
 SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "msp.schema.json": MSPConfig,
     "tenant.schema.json": TenantConfig,
+    "profile.schema.json": ProfileConfig,
     "plan.schema.json": Plan,
     "approval.schema.json": ApprovalRecord,
     # -o json of each command (plan -o json is the plan file)

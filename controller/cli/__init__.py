@@ -139,6 +139,7 @@ _COMMANDS = (
     "history",
     "import_",
     "plan",
+    "render",
     "sandbox",
     "schema",
     "status",

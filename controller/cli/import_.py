@@ -37,6 +37,7 @@ Examples:
 --force replaces the spec with what the tenant holds and keeps what observation cannot know:
 checks, policy, existingPrincipals (never imported as managed users), membership: additive,
 permissions: additive, and comments on objects that are still there.
+  tenantctl import --tenant contoso --force --omit-profile-objects
 
 \b
 Exit status:
@@ -72,8 +73,13 @@ Exit status:
 @click.option(
     "--force",
     is_flag=True,
-    help="Replace an existing file's spec from the tenant (metadata, checks, policy, "
+    help="Replace an existing file's spec from the tenant (metadata, profiles, checks, policy, "
     "existingPrincipals, additive membership and permissions, and comments are kept).",
+)
+@click.option(
+    "--omit-profile-objects",
+    is_flag=True,
+    help="Leave out objects the tenant's profiles already declare as the tenant has them.",
 )
 @output_options
 @world_options
@@ -88,6 +94,7 @@ def import_(
     patterns: tuple[str, ...],
     force: bool,
     output: OutputFormat,
+    omit_profile_objects: bool,
     world: WorldOptions,
 ) -> None:
     """Import: write tenant files from the users, groups, distribution groups and shared
@@ -106,6 +113,7 @@ def import_(
         exclude_disabled,
         patterns,
         force,
+        omit_profile_objects,
         world,
     )
     outcomes = run.result
@@ -157,6 +165,7 @@ def _run(
     exclude_disabled: bool,
     patterns: tuple[str, ...],
     force: bool,
+    omit_profile_objects: bool,
     world: WorldOptions,
 ) -> Run[list[ImportOutcome]]:
     if all_tenants and tenants:
@@ -169,6 +178,7 @@ def _run(
             include=parse_sections(include),
             exclude_disabled=exclude_disabled,
             match=patterns,
+            omit_profile_objects=omit_profile_objects,
         ),
     )
     state = load_desired(desired)

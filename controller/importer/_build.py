@@ -83,8 +83,8 @@ def build_tenant_import(
     carried: TenantSpec | None = None,
 ) -> TenantImport:
     """The tenant file for ``observed``. ``carried``: the spec of the file being replaced, whose
-    intent (what observation cannot know) is kept: checks, policy, ``existingPrincipals``
-    (never imported as managed objects), and ``membership: additive`` /
+    intent (what observation cannot know) is kept: profiles, checks, policy,
+    ``existingPrincipals`` (never imported as managed objects), and ``membership: additive`` /
     ``permissions: additive`` of the objects it still holds.
 
     Raises :class:`ImportRefused` naming every needed area that is unknown.
@@ -151,7 +151,7 @@ class _Builder:
         ):
             if objects:
                 spec[name] = objects
-        for name in ("checks", "policy"):
+        for name in ("profiles", "checks", "policy"):
             if carried is not None and name in carried.model_fields_set:
                 spec[name] = getattr(carried, name)
         # A section left empty is not written: what was left out of it goes in the header.

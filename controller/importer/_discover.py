@@ -16,11 +16,12 @@ from pathlib import Path
 from controller.connectors import Connections
 from controller.files import PRIVATE, write_atomically
 from controller.importer._run import ImportOutcome
-from controller.importer._yaml import SCHEMA_MODELINE, comment_text, scalar
+from controller.importer._yaml import SCHEMA_MODELINE
 from controller.models import DesiredState
 from controller.models.naming import tenant_slug
 from controller.observe.partner import DiscoveredCustomer, read_undeclared
 from controller.reconcile import Where, open_world
+from controller.render.yaml_text import comment_text, scalar
 
 
 def discover_run(

@@ -22,11 +22,10 @@ from controller.files import PRIVATE, write_atomically
 from controller.importer._build import build_tenant_import, skeleton_metadata
 from controller.importer._check import check_observed
 from controller.importer._comments import carry_comments
+from controller.importer._profiles import omit_profile_objects
 from controller.importer._types import ImportOptions, ImportRefused
 from controller.importer._yaml import render_tenant_yaml
-from controller.loader.crossref import check_tenant
-from controller.loader.shape import check_header, validate_model
-from controller.loader.source import parse_yaml
+from controller.loader import check_tenant_text, profile_declarations, tenant_file_spec
 from controller.models import DesiredState, TenantConfig, TenantSpec
 from controller.models.naming import tenant_slug, unknown_tenants_message
 from controller.models.observed import ObservedTenant
@@ -270,7 +269,7 @@ def _import_one(
     try:
         if target.existing is not None:
             metadata = target.existing.metadata
-            carried = target.existing.spec
+            carried = _carried(state, target)
         else:
             check_observed(observed, options, tenant=target.name, new_tenant=True)
             metadata = skeleton_metadata(
@@ -280,6 +279,8 @@ def _import_one(
         imported = build_tenant_import(
             observed, metadata, options, imported_at=imported_at, carried=carried
         )
+        if options.omit_profile_objects and target.existing is not None:
+            imported = omit_profile_objects(imported, profile_declarations(state, target.name))
         text = render_tenant_yaml(imported)
         if target.existing is not None:
             text = carry_comments(_read(target.path), text)
@@ -303,19 +304,35 @@ def _read(path: Path) -> str:
         return ""  # no comments to carry
 
 
+def _carried(state: DesiredState, target: ImportTarget) -> TenantSpec:
+    """What a replaced file keeps (profiles, checks, policy, existingPrincipals, the additive
+    switches of its objects): as the file itself declares them, not with its profiles applied,
+    so the profiles go on applying."""
+    assert target.existing is not None
+    if target.name in state.applied:
+        own = tenant_file_spec(
+            target.path,
+            (
+                "profiles",
+                "checks",
+                "policy",
+                "existingPrincipals",
+                "groups",
+                "distributionGroups",
+                "sharedMailboxes",
+            ),
+        )
+        if own is not None:
+            return own
+    return target.existing.spec
+
+
 def check_tenant_file(state: DesiredState, target: ImportTarget, text: str) -> None:
-    """The checks ``tenantctl validate`` makes on one tenant file, on the text before it is
-    written, plus uniqueness against the other tenant files. Raises ImportRefused."""
-    source = parse_yaml(text, str(target.path))
-    problems = list(source.diagnostics)
-    if not problems:
-        problems += check_header(source, "Tenant")
-    tenant: TenantConfig | None = None
-    if not problems:
-        tenant, found = validate_model(source, TenantConfig)
-        problems += found
+    """The checks ``tenantctl validate`` makes on one tenant file (with the estate's profiles
+    applied), on the text before it is written, plus uniqueness against the other tenant
+    files. Raises ImportRefused."""
+    tenant, problems = check_tenant_text(text, str(target.path), state)
     if tenant is not None:
-        problems += check_tenant(tenant, source, state.msp)
         problems += _clashes(state, target, tenant)
     errors = [str(p) for p in problems if p.severity == "error"]
     if errors:

@@ -21,6 +21,7 @@ from pydantic_core import CoreSchema
 
 from controller.models.common import CAMEL_CASE
 from controller.models.operations import Decision, OperationKind
+from controller.models.provenance import Source
 from controller.plan.params import OperationParams
 
 PLAN_FORMAT_VERSION = 2
@@ -74,6 +75,11 @@ class Operation(_PlanModel):
     decision: Decision | None = Field(default=None, description="Filled in by policy")
     decision_reason: str | None = None
     manual: ManualStep | None = None
+    source: Source | None = Field(
+        default=None,
+        description="Where the desired value came from (tenant file or profile, and line); "
+        "not part of the fingerprint",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -124,10 +130,13 @@ Severity = Literal["info", "warning", "high"]
 class Finding(_PlanModel):
     """A result of a security check (or a licence shortage): reported, not changed."""
 
-    check: str  # mfa | riskyUsers | licences | gdap
+    check: str  # mfa | riskyUsers | licences | gdap | profile
     severity: Severity
     subject: str
     message: str
+    source: Source | None = Field(
+        default=None, description="Where what the finding checks was declared"
+    )
 
 
 class GdapBadge(StrEnum):

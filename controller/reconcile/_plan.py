@@ -10,7 +10,7 @@ import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from controller.connectors import Accounting, Connections
@@ -75,7 +75,7 @@ async def observe_and_plan(
     async with _connected(world, connections) as conns:
         partner = await read_partner_facts(conns, cipp=world.uses_cipp)
         observed = await observe_estate(
-            state.tenants,
+            state.tenants_to_observe(),
             conns,
             app_id=msp.spec.partner.client_id,
             cipp=world.uses_cipp,
@@ -107,8 +107,8 @@ def select_tenants(
         for t in state.tenants
         if (not wanted or t.metadata.name in wanted) and (predicate is None or predicate(t))
     )
-    return DesiredState(
-        msp=state.msp,
+    return replace(
+        state,
         tenants=chosen,
         sources={
             t.metadata.name: state.sources[t.metadata.name]
