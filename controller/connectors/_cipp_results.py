@@ -27,6 +27,7 @@ _SUCCESS_STARTS = (
     "created",
     "set ",
     "updated",
+    "blocked",
     "queued",
     "the new password",
 )

@@ -21,7 +21,7 @@ from controller.connectors._exchange_adapter import (
 )
 from controller.connectors._principals import graph_principals, text
 from controller.connectors.cipp import CippClient
-from controller.errors import NeedsHuman, NotFound, ServiceError
+from controller.errors import NeedsHuman, NotFound, ServiceError, ServiceFault
 from controller.models import MailboxRight
 from controller.models.observed import Principal
 
@@ -82,12 +82,17 @@ class CippExchange:
         raise self._cannot("change distribution group", identity)
 
     async def delete_distribution_group(self, group: ObjectRef) -> bool:
-        await self._client.delete_group(
-            self._tenant,
-            await self._group_id(group),
-            group_type="Distribution list",
-            display_name=group.address,
-        )
+        try:
+            group_id = await self._group_id(group)
+            await self._client.delete_group(
+                self._tenant, group_id, group_type="Distribution list", display_name=group.address
+            )
+        except (NotFound, ServiceFault):
+            # ExecGroupsDelete answers 500 "Could not delete …" for a group that is gone too:
+            # the list read back decides which it was.
+            if await self._client.find_group(self._tenant, group.address) is None:
+                return False
+            raise
         return True
 
     async def add_member(self, group: ObjectRef, member: str, member_id: IdLookup) -> None:

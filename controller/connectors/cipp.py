@@ -22,7 +22,7 @@ from controller.connectors._cipp_results import (
     redact_results,
 )
 from controller.connectors._http import HttpCore, Route
-from controller.errors import PropagationPending, ServiceFault
+from controller.errors import PropagationPending, ServiceFault, Transient
 from controller.redaction import remember
 
 log = logging.getLogger("tenantctl.cipp")
@@ -73,18 +73,10 @@ class CippClient:
         *,
         tenant: str,
         idempotent: bool = False,
-        lookup: Callable[[], Awaitable[Any | None]] | None = None,
     ) -> list[CippResult]:
         response = await self._core.request(
-            self._for(tenant),
-            "POST",
-            endpoint,
-            json=dict(body),
-            idempotent=idempotent,
-            lookup=lookup,
+            self._for(tenant), "POST", endpoint, json=dict(body), idempotent=idempotent
         )
-        if response.headers.get("x-tenantctl-found-by") == "lookup":
-            return [CippResult("found by read-back after an unclear answer", "success")]
         results = parse_results(response.body)
         log.info(
             "%s: %s",
@@ -103,18 +95,27 @@ class CippClient:
         find: Callable[[str, str], Awaitable[dict[str, Any] | None]],
         address: str,
     ) -> list[CippResult]:
-        """A create: looked up, never repeated blindly, when its answer is unclear; then
-        confirmed by ``find`` finding the new object at ``address``."""
-
-        async def found() -> dict[str, Any] | None:
-            return await find(tenant, address)
-
-        results = await self._change(endpoint, body, tenant=tenant, lookup=found)
+        """A create, sent once and confirmed by ``find`` finding the new object at
+        ``address``. It is never sent twice: a CIPP endpoint runs the create and may answer
+        unclearly after it ran (a 5xx of the Functions host, a dropped connection), and a
+        second send would make a second object. After an unclear answer reading back decides;
+        if the object does not appear, the unclear error stands (the next run plans the create
+        again). A failure CIPP states (``AddGroup`` 500, ``AddSharedMailbox`` 403) is raised by
+        the HTTP core as it is (``_retry.by_cipp_body``)."""
 
         async def check() -> list[str]:
-            return [] if await found() is not None else [address]
+            return [] if await find(tenant, address) is not None else [address]
 
-        await self._confirm(f"{endpoint} {address}", tenant, check, results)
+        what = f"{endpoint} {address}"
+        try:
+            results = await self._change(endpoint, body, tenant=tenant)
+        except Transient as unclear:
+            try:
+                await self._confirm(what, tenant, check, [])
+            except PropagationPending:
+                raise unclear from None
+            return [CippResult("found by read-back after an unclear answer", "success")]
+        await self._confirm(what, tenant, check, results)
         return results
 
     async def _confirm(

@@ -1,8 +1,19 @@
 """CIPP's HTTP API (``/api/<Endpoint>``) with its own API client's token from the partner
 tenant, and CIPP's quirks: bare arrays for lists, ``{"Results": [...]}`` for changes, 200 even
 when an item failed (EditGroup's ``Error - ...`` strings, ExecEditMailboxPermissions' free
-text), 403 for tenants CIPP cannot manage. CIPP writes change the same state Graph and
-Exchange show: it calls the same operations on the same world.
+text), and the statuses CIPP's functions pick for their failures. CIPP writes change the same
+state Graph and Exchange show: it calls the same operations on the same world.
+
+Each behaviour cites the CIPP-API file it follows (KelvinTegelaar/CIPP-API; the HTTP functions
+live under ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/``, before April 2026 under
+``Modules/CIPPCore/Public/Entrypoints/HTTP Functions/``). Failures, as CIPP answers them:
+
+- its access check (``Test-CIPPAccess.ps1``, answered by ``New-CippCoreRequest.ps1``): 403 with
+  a bare text, "Access to this CIPP API endpoint is not allowed, ..." for a role that lacks
+  the endpoint, "Access to this tenant is not allowed" for a tenant not in CIPP's list;
+- ``AddGroup`` and ``ExecGroupsDelete``: 500 with their "Failed…" / "Could not delete…" text;
+- ``AddSharedMailbox``: 403 with "Failed to create shared mailbox. …";
+- ``ListGroups``, ``ListMailboxes``, ``ListmailboxPermissions``: 403 with the error's text.
 """
 
 from __future__ import annotations
@@ -18,7 +29,7 @@ from controller.sandbox._catalog import (
     REQUIRED_EXCHANGE_ROLES,
     REQUIRED_GRAPH_ROLES,
 )
-from controller.sandbox._exchange import ExchangeError, ExchangeService
+from controller.sandbox._exchange import ExchangeError, ExchangeService, not_found
 from controller.sandbox._http import Request, Response
 from controller.sandbox._runtime import AuthFailure, Runtime, authenticate
 from controller.sandbox._world import Group, PendingConsent, Tenant, User
@@ -31,6 +42,16 @@ class CippRefusal(Exception):
         super().__init__(str(body))
         self.status = status
         self.body = body
+
+
+def text(status: int, words: str) -> Response:
+    """A bare-text answer, as a CIPP function whose ``Body`` is a string sends it."""
+    return Response(status, words.encode(), content_type="text/plain; charset=utf-8")
+
+
+def refused(words: str) -> CippRefusal:
+    """CIPP's access check refusing the request (``Test-CIPPAccess.ps1``): 403, bare text."""
+    return CippRefusal(403, words.encode())
 
 
 class CippService:
@@ -86,10 +107,17 @@ class CippService:
         roles = claims.get("roles") or []
         held = max((ROLE_ORDER.get(str(r), -1) for r in roles), default=-1)
         if held < ROLE_ORDER[needed]:
-            return Response(403, {"Results": f"Access to {name} needs the {needed} role."})
+            return text(
+                403,
+                "Access to this CIPP API endpoint is not allowed, the "
+                f"'{roles[0] if roles else 'none'}' base role does not have the required "
+                f"permission: {needed}",
+            )
         try:
             result = run(request)
         except CippRefusal as refusal:
+            if isinstance(refusal.body, bytes):
+                return text(refusal.status, refusal.body.decode())
             return Response(refusal.status, refusal.body)
         if isinstance(result, Response):
             return result
@@ -112,9 +140,9 @@ class CippService:
             key = key.get("value")
         tenant = self.rt.world.tenant(str(key or ""))
         if tenant is None or not tenant.cipp_manages:
-            raise CippRefusal(
-                403, {"Results": f"Error: tenant {key} is not in the list of tenants CIPP manages."}
-            )
+            # An API client with every tenant is allowed the tenants of CIPP's list, no other
+            # (Test-CIPPAccess.ps1: "AllTenants" -> $Tenants.customerId).
+            raise refused("Access to this tenant is not allowed")
         return tenant
 
     def _now(self) -> float:
@@ -239,7 +267,12 @@ class CippService:
         if group_id:
             group = tenant.groups.get(str(group_id).lower())
             if group is None or group.deleted_at is not None:
-                return Response(404, {"Results": f"Group {group_id} not found"})
+                # Invoke-ListGroups.ps1: a failure is 403 with the (normalised) error's text.
+                return text(
+                    403,
+                    f"Resource '{group_id}' does not exist or one of its queried "
+                    "reference-property objects are not present.",
+                )
             members = []
             for oid in group.members:
                 user = tenant.users.get(oid)
@@ -284,7 +317,8 @@ class CippService:
         key = self._param(request, "userId")
         mailbox = self._user(tenant, key)
         if mailbox is None or mailbox.recipient_type is None:
-            return Response(404, {"Results": f"Mailbox {key} not found"})
+            # Invoke-ListmailboxPermissions.ps1: a failure is 403 with [the error's text].
+            return Response(403, [not_found(str(key), tenant).message])
         rows = []
         for permission, holders in (
             ("FullAccess", mailbox.full_access),
@@ -300,13 +334,16 @@ class CippService:
     # --- writes ----------------------------------------------------------------------------
 
     def add_group(self, request: Request) -> Any:
+        """Invoke-AddGroup.ps1 (through New-CIPPGroup.ps1): a distribution or mail-enabled
+        security group through New-DistributionGroup, the others through Graph; 200
+        "Successfully created group …", or 500 "Failed to create group. …" when it failed."""
         body = request.json() or {}
         tenant_key = body.get("tenantFilter")
-        if isinstance(tenant_key, list):
-            tenant_key = tenant_key[0].get("value") if tenant_key else None
+        if isinstance(tenant_key, dict):
+            tenant_key = tenant_key.get("value")
         tenant = self.rt.world.tenant(str(tenant_key or ""))
         if tenant is None or not tenant.cipp_manages:
-            raise CippRefusal(403, {"Results": f"Error: tenant {tenant_key} is not managed."})
+            raise refused("Access to this tenant is not allowed")
         name = str(body.get("displayName") or "")
         username = str(body.get("username") or "")
         prim = body.get("primDomain")
@@ -314,12 +351,13 @@ class CippService:
         group_type = str(body.get("groupType") or "generic").lower()
         now = self._now()
         try:
-            if group_type in ("distribution", "security"):
+            if "distribution" in group_type or "security" in group_type:
                 params: dict[str, Any] = {
                     "Name": name,
                     "DisplayName": name,
+                    "Alias": username,
                     "PrimarySmtpAddress": f"{username}@{domain}",
-                    "Type": "Security" if group_type == "security" else "Distribution",
+                    "Type": "Security" if "security" in group_type else "Distribution",
                     "Members": [
                         str(m.get("value") if isinstance(m, dict) else m)
                         for m in body.get("members") or []
@@ -339,7 +377,15 @@ class CippService:
                 )
                 tenant.groups[group.id] = group
         except ExchangeError as problem:
-            return {"Results": [f"Failed to create group {name}: {problem.message}"]}
+            raise CippRefusal(
+                500,
+                {
+                    "Results": [
+                        f"Failed to create group. {name} for {tenant.initial_domain} "
+                        f"{problem.message}"
+                    ]
+                },
+            ) from None
         return {"Results": [f"Successfully created group {name} for {tenant.initial_domain}"]}
 
     def edit_group(self, request: Request) -> Any:
@@ -393,37 +439,66 @@ class CippService:
         return {"Results": results}
 
     def delete_group(self, request: Request) -> Any:
-        """ExecGroupsDelete: like CIPP, 200 with the result text, 500 with the error text."""
+        """Invoke-ExecGroupsDelete.ps1 (through Remove-CIPPGroup.ps1): ``GroupType`` picks the
+        path: "Distribution List" and "Mail-Enabled Security" go to Remove-DistributionGroup
+        (with BypassSecurityGroupManagerCheck), "Microsoft 365" and "Security" to Graph, any
+        other does nothing and answers 200 with no result. A failure is 500 "Could not delete
+        …"."""
         tenant = self._tenant(request)
         key = str(self._param(request, "id") or "").lower()
-        group = tenant.groups.get(key)
-        if group is None or group.deleted_at is not None:
+        kind = str(self._param(request, "GroupType") or "").lower()
+        label = self._param(request, "displayName") or key
+        try:
+            if kind in ("distribution list", "mail-enabled security"):
+                self.exchange.remove_dg(
+                    tenant, {"Identity": key, "BypassSecurityGroupManagerCheck": True}, self._now()
+                )
+            elif kind in ("microsoft 365", "security"):
+                group = tenant.groups.get(key)
+                if group is None or group.deleted_at is not None or not group.graph_writable:
+                    raise ExchangeError(
+                        "Request_ResourceNotFound",
+                        f"Resource '{key}' does not exist or one of its queried "
+                        "reference-property objects are not present.",
+                    )
+                group.deleted_at = self._now()
+            else:
+                return {"Results": None}
+        except ExchangeError as problem:
             raise CippRefusal(
-                500, {"Results": f"Could not delete group {key}: the group was not found"}
-            )
-        group.deleted_at = self._now()
-        return {"Results": f"Successfully deleted group {group.display_name}"}
+                500, {"Results": f"Could not delete {label}. Error: {problem.message}"}
+            ) from None
+        return {
+            "Results": f"Successfully Deleted {self._param(request, 'GroupType')} group {label}"
+        }
 
     def add_shared_mailbox(self, request: Request) -> Any:
+        """Invoke-AddSharedMailbox.ps1: New-Mailbox -Shared with Name = the username, then
+        sign-in blocked; 403 "Failed to create shared mailbox. …" when it failed."""
         tenant = self._tenant(request, "tenantID")
         body = request.json() or {}
-        name = str(body.get("displayName") or "")
         address = f"{body.get('username')}@{body.get('domain') or tenant.default_domain}"
         try:
             self.exchange.new_mailbox(
                 tenant,
                 {
                     "Shared": True,
-                    "Name": name,
-                    "DisplayName": name,
-                    "Alias": body.get("username"),
+                    "Name": body.get("username"),
+                    "DisplayName": body.get("displayName"),
                     "PrimarySmtpAddress": address,
                 },
                 self._now(),
             )
         except ExchangeError as problem:
-            return {"Results": [f"Failed to create shared mailbox. Error: {problem.message}"]}
-        return {"Results": [f"Successfully created shared mailbox: {address}"]}
+            raise CippRefusal(
+                403, {"Results": [f"Failed to create shared mailbox. {problem.message}"]}
+            ) from None
+        return {
+            "Results": [
+                f"Successfully created shared mailbox: {address}.",
+                f"Blocked sign-in for shared mailbox {address}",
+            ]
+        }
 
     def edit_permissions(self, request: Request) -> Any:
         tenant = self._tenant(request)
