@@ -41,6 +41,20 @@ def not_found(identity: str, tenant: Tenant) -> ExchangeError:
     )
 
 
+def manager_check(p: dict[str, Any]) -> None:
+    """Changing a distribution group (its settings, members, or deleting it) is for the
+    managers in its ManagedBy; an app-only caller is never one, so Exchange refuses it unless
+    ``-BypassSecurityGroupManagerCheck`` is given (office-docs-powershell
+    exchange/exchange-ps/exchange/Add-DistributionGroupMember.md, Set-DistributionGroup.md,
+    Remove-DistributionGroup.md, Remove-DistributionGroupMember.md)."""
+    if p.get("BypassSecurityGroupManagerCheck") is not True:
+        raise ExchangeError(
+            "Microsoft.Exchange.Configuration.Tasks.OperationRequiresGroupManagerException",
+            "You don't have sufficient permissions. This operation can only be performed by a "
+            "manager of the group.",
+        )
+
+
 def _values(value: Any) -> tuple[list[str], list[str], list[str] | None]:
     """(add, remove, replace) of a multi-valued parameter: a GenericHashTable adds/removes,
     a plain value or list replaces the whole list."""
@@ -437,6 +451,7 @@ class ExchangeService:
 
     def set_dg(self, tenant: Tenant, p: dict[str, Any], now: float) -> Any:
         group = self._dg(tenant, p.get("Identity", ""))
+        manager_check(p)
         if "Name" in p:
             group.exchange_name = str(p["Name"])
         if "DisplayName" in p:
@@ -445,6 +460,7 @@ class ExchangeService:
 
     def remove_dg(self, tenant: Tenant, p: dict[str, Any], now: float) -> Any:
         group = self._dg(tenant, p.get("Identity", ""))
+        manager_check(p)
         group.deleted_at = now
         return None
 
@@ -454,6 +470,7 @@ class ExchangeService:
 
     def add_dg_member(self, tenant: Tenant, p: dict[str, Any], now: float) -> Any:
         group = self._dg(tenant, p.get("Identity", ""))
+        manager_check(p)
         member = self._recipient(tenant, str(p.get("Member", "")))
         if member is None:
             raise not_found(str(p.get("Member", "")), tenant)
@@ -467,6 +484,7 @@ class ExchangeService:
 
     def remove_dg_member(self, tenant: Tenant, p: dict[str, Any], now: float) -> Any:
         group = self._dg(tenant, p.get("Identity", ""))
+        manager_check(p)
         member = self._recipient(tenant, str(p.get("Member", "")))
         if member is None:
             raise not_found(str(p.get("Member", "")), tenant)

@@ -1,6 +1,9 @@
 """Exchange and CIPP as the real services behave (issue 12, items 5 to 12), against the sandbox,
 which follows the cited sources: each test here failed on the code before the fix.
 
+- Distribution groups are changed app-only: members added and removed, renamed, deleted
+  through Exchange admin REST, with the manager check bypassed as the app is never a
+  manager of the group (item 5).
 - CIPP's failures are read from their body: AddGroup's and ExecGroupsDelete's 500 "Failed…",
   AddSharedMailbox's and the lists' 403 are the endpoint's own failure (a ServiceFault with
   CIPP's words), sent once, never a missing role and never a create sent again (item 7).
@@ -12,11 +15,21 @@ from typing import Any
 
 import pytest
 
-from controller.connectors import Connections
+from controller.connectors import Connections, ObjectRef
 from controller.errors import PermissionDenied, ServiceFault
 from controller.models import DesiredState
 from controller.sandbox import Sandbox
-from tests.integration.connectors_support import CONTOSO, FABRIKAM, WOODGROVE, run
+from tests.integration.connectors_support import (
+    CONTOSO,
+    FABRIKAM,
+    WOODGROVE,
+    run,
+    user_by_upn,
+)
+
+
+def group_by_mail(sandbox: Sandbox, tenant: str, address: str) -> Any:
+    return next(g for g in sandbox.world.tenants[tenant].groups.values() if g.mail == address)
 
 
 def sent(sandbox: Sandbox, endpoint: str) -> int:
@@ -26,6 +39,31 @@ def sent(sandbox: Sandbox, endpoint: str) -> int:
         for r in sandbox.requests
         if r.service == "cipp" and r.path.partition("?")[0] == f"/api/{endpoint}"
     )
+
+
+# -- item 5: distribution groups app-only -----------------------------------------------------
+
+
+def test_direct_distribution_group_changes_pass_the_manager_check(
+    sandbox: Sandbox, demo_state: DesiredState
+) -> None:
+    allstaff = ObjectRef("allstaff@contoso.com")
+
+    async def no_id() -> str:
+        raise AssertionError("Exchange names members by address")
+
+    async def body(c: Connections) -> bool:
+        exchange = c.exchange_adapter(CONTOSO, "direct")
+        await exchange.add_member(allstaff, "dave@contoso.com", no_id)
+        await exchange.remove_member(allstaff, "eve@contoso.com", no_id)
+        await exchange.update_distribution_group(allstaff.address, {"displayName": "Everyone"})
+        return await exchange.delete_distribution_group(allstaff)
+
+    before = group_by_mail(sandbox, CONTOSO, "allstaff@contoso.com")
+    dave, eve = (user_by_upn(sandbox, CONTOSO, f"{u}@contoso.com").id for u in ("dave", "eve"))
+    assert run(sandbox, demo_state, body) is True
+    assert before.display_name == "Everyone" and before.deleted_at is not None
+    assert dave in before.members and eve not in before.members
 
 
 # -- item 7: CIPP's failure statuses ---------------------------------------------------------

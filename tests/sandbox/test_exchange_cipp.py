@@ -107,6 +107,7 @@ def test_distribution_group_members_and_error_shape(sb: Sandbox) -> None:
             "Add-DistributionGroupMember",
             Identity="allstaff@contoso.com",
             Member="alice@contoso.com",
+            BypassSecurityGroupManagerCheck=True,
         )
         assert again.status_code == 400
         error = again.json()["error"]
@@ -118,6 +119,34 @@ def test_distribution_group_members_and_error_shape(sb: Sandbox) -> None:
             ex, CONTOSO, "Get-DistributionGroupMember", Identity="allstaff@contoso.com"
         )
         assert len(members.json()["value"]) == 3
+
+
+def test_changing_a_distribution_group_app_only_needs_the_manager_check_bypassed(
+    sb: Sandbox,
+) -> None:
+    """The app is never in ManagedBy: without -BypassSecurityGroupManagerCheck Exchange
+    refuses (Add-DistributionGroupMember.md and its siblings)."""
+    changes = [
+        ("Add-DistributionGroupMember", {"Member": "dave@contoso.com"}),
+        ("Remove-DistributionGroupMember", {"Member": "alice@contoso.com", "Confirm": False}),
+        ("Set-DistributionGroup", {"DisplayName": "Everyone"}),
+        ("Remove-DistributionGroup", {"Confirm": False}),
+    ]
+    with client(sb, CONTOSO, "exchange") as ex:
+        for cmdlet, parameters in changes:
+            refused = invoke(ex, CONTOSO, cmdlet, Identity="allstaff@contoso.com", **parameters)
+            assert refused.status_code == 400, cmdlet
+            assert "can only be performed by a manager of the group" in refused.text
+        for cmdlet, parameters in changes:
+            done = invoke(
+                ex,
+                CONTOSO,
+                cmdlet,
+                Identity="allstaff@contoso.com",
+                BypassSecurityGroupManagerCheck=True,
+                **parameters,
+            )
+            assert done.status_code == 200, (cmdlet, done.text)
 
 
 def test_exchange_paging_by_re_posting_the_same_body(sb: Sandbox) -> None:
