@@ -191,6 +191,11 @@ class CippClient:
                 return row
         return None
 
+    async def _object_id(self, tenant: str, user: str) -> str | None:
+        """A user's (or a shared mailbox's) Entra object id, by UPN, or None."""
+        found = await self.get_user(tenant, user)
+        return str(found["id"]) if found and found.get("id") else None
+
     async def list_groups(self, tenant: str) -> list[dict[str, Any]]:
         return await self._rows("ListGroups", tenant)
 
@@ -364,16 +369,23 @@ class CippClient:
             "ExecEditMailboxPermissions", body, tenant=tenant, idempotent=True
         )
 
+        # SendOnBehalf comes back as Exchange's GrantSendOnBehalfTo, which names a delegate by
+        # its recipient id or name, not its UPN (CIPP-API Invoke-ListmailboxPermissions.ps1
+        # passes the values through): read back by the delegate's object id as well.
+        delegates = [*changes["AddSendOnBehalf"], *changes["RemoveSendOnBehalf"]]
+        ids = {user: await self._object_id(tenant, user) for user in delegates}
+
         async def check() -> list[str]:
             held = permissions_by_user(await self.mailbox_permissions(tenant, mailbox))
+
+            def holds(user: str, right: str) -> bool:
+                names = (user, ids.get(user) or "") if right == "SendOnBehalf" else (user,)
+                return any(right.lower() in held.get(n.lower(), set()) for n in names if n)
+
             problems: list[str] = []
             for right in ("FullAccess", "SendAs", "SendOnBehalf"):
-                for user in changes[f"Add{right}"]:
-                    if right.lower() not in held.get(user.lower(), set()):
-                        problems.append(f"+{right} {user}")
-                for user in changes[f"Remove{right}"]:
-                    if right.lower() in held.get(user.lower(), set()):
-                        problems.append(f"-{right} {user}")
+                problems += [f"+{right} {u}" for u in changes[f"Add{right}"] if not holds(u, right)]
+                problems += [f"-{right} {u}" for u in changes[f"Remove{right}"] if holds(u, right)]
             return problems
 
         await self._confirm(f"ExecEditMailboxPermissions {mailbox}", tenant, check, results)

@@ -29,7 +29,7 @@ from controller.sandbox._catalog import (
     REQUIRED_EXCHANGE_ROLES,
     REQUIRED_GRAPH_ROLES,
 )
-from controller.sandbox._exchange import ExchangeError, ExchangeService, not_found
+from controller.sandbox._exchange import ExchangeError, ExchangeService
 from controller.sandbox._http import Request, Response
 from controller.sandbox._runtime import AuthFailure, Runtime, authenticate
 from controller.sandbox._world import Group, PendingConsent, Tenant, User
@@ -313,22 +313,30 @@ class CippService:
         ]
 
     def list_permissions(self, request: Request) -> Any:
+        """Invoke-ListmailboxPermissions.ps1 (live): Get-Mailbox, Get-MailboxPermission and
+        Get-RecipientPermission of the mailbox, as ``{User, Permissions}`` rows: every
+        mailbox-permission row (SELF too) with its rights joined, every trustee with its
+        rights, and each GrantSendOnBehalfTo value as Exchange gives it (an id, not a UPN)."""
         tenant = self._tenant(request)
-        key = self._param(request, "userId")
-        mailbox = self._user(tenant, key)
-        if mailbox is None or mailbox.recipient_type is None:
-            # Invoke-ListmailboxPermissions.ps1: a failure is 403 with [the error's text].
-            return Response(403, [not_found(str(key), tenant).message])
-        rows = []
-        for permission, holders in (
-            ("FullAccess", mailbox.full_access),
-            ("SendAs", mailbox.send_as),
-            ("SendOnBehalf", mailbox.send_on_behalf),
-        ):
-            for uid in holders:
-                holder = tenant.users.get(uid)
-                if holder is not None:
-                    rows.append({"User": holder.user_principal_name, "Permissions": permission})
+        key = str(self._param(request, "userId") or "")
+        now = self._now()
+        try:
+            mailbox = self.exchange.get_mailbox(tenant, {"Identity": key}, now)
+            held = self.exchange.get_mailbox_permission(tenant, {"Identity": key}, now)
+            trustees = self.exchange.get_recipient_permission(tenant, {"Identity": key}, now)
+        except ExchangeError as problem:
+            # A failure is 403 with [the error's text].
+            return Response(403, [problem.message])
+        rows: list[dict[str, Any]] = [
+            {"User": row["Trustee"], "Permissions": row["AccessRights"]} for row in trustees
+        ]
+        rows += [
+            {"User": row["User"], "Permissions": ", ".join(row["AccessRights"])} for row in held
+        ]
+        rows += [
+            {"User": delegate, "Permissions": "SendOnBehalf"}
+            for delegate in mailbox["GrantSendOnBehalfTo"]
+        ]
         return rows
 
     # --- writes ----------------------------------------------------------------------------

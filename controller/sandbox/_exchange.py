@@ -297,7 +297,11 @@ class ExchangeService:
             "RecipientType": "UserMailbox",
             "RecipientTypeDetails": u.recipient_type,
             "EmailAddresses": [f"SMTP:{u.mail or u.user_principal_name}"],
-            "GrantSendOnBehalfTo": [self._name(tenant, i) for i in u.send_on_behalf],
+            # Exchange names the delegates by their recipient identity, not their address: the
+            # Name of a recipient created since 2022 is its Entra object id, which is what
+            # CIPP resolves them by (CIPP-API Invoke-ListUserMailboxDetails.ps1 matches them to
+            # users' ``id``; Set-CIPPDBCacheMailboxes.ps1 to mailboxes' ``id``).
+            "GrantSendOnBehalfTo": list(u.send_on_behalf),
             "AccountDisabled": not u.account_enabled,
         }
 

@@ -63,11 +63,18 @@ def test_reads(sandbox: Sandbox, demo_state: DesiredState) -> None:
         "eve@contoso.com",
     ]
     assert [m["primarySmtpAddress"] for m in got["mailboxes"]] == ["accounts@fabrikam.com"]
-    assert sorted((p["User"], p["Permissions"]) for p in got["permissions"]) == [
-        ("erin@fabrikam.com", "FullAccess"),
-        ("erin@fabrikam.com", "SendAs"),
-        ("frank@fabrikam.com", "SendOnBehalf"),
-    ]
+    # As CIPP passes them through: SELF rows, rights joined or listed, and the SendOnBehalf
+    # delegate by recipient id (GrantSendOnBehalfTo), not by UPN.
+    frank = user_by_upn(sandbox, FABRIKAM, "frank@fabrikam.com")
+    assert sorted((p["User"], str(p["Permissions"])) for p in got["permissions"]) == sorted(
+        [
+            ("NT AUTHORITY\\SELF", "FullAccess, ReadPermission"),
+            ("NT AUTHORITY\\SELF", "['SendAs']"),
+            ("erin@fabrikam.com", "FullAccess"),
+            ("erin@fabrikam.com", "['SendAs']"),
+            (frank.id, "SendOnBehalf"),
+        ]
+    )
 
 
 def test_a_tenant_cipp_does_not_manage_is_permission_denied(

@@ -4,6 +4,8 @@ which follows the cited sources: each test here failed on the code before the fi
 - Distribution groups are changed app-only: members added and removed, renamed, deleted
   through Exchange admin REST, with the manager check bypassed as the app is never a
   manager of the group (item 5).
+- Send-on-behalf delegates come back by recipient id (GrantSendOnBehalfTo), directly and
+  through CIPP: observe resolves them to addresses, and a grant reads back as done (item 6).
 - CIPP's failures are read from their body: AddGroup's and ExecGroupsDelete's 500 "Failed…",
   AddSharedMailbox's and the lists' 403 are the endpoint's own failure (a ServiceFault with
   CIPP's words), sent once, never a missing role and never a create sent again (item 7).
@@ -17,8 +19,10 @@ import pytest
 
 from controller.connectors import Connections, ObjectRef
 from controller.errors import PermissionDenied, ServiceFault
-from controller.models import DesiredState
+from controller.models import DesiredState, MailboxRight
+from controller.models.observed import ExchangeRoute
 from controller.sandbox import Sandbox
+from tests.integration.conftest import plan_against
 from tests.integration.connectors_support import (
     CONTOSO,
     FABRIKAM,
@@ -64,6 +68,45 @@ def test_direct_distribution_group_changes_pass_the_manager_check(
     assert run(sandbox, demo_state, body) is True
     assert before.display_name == "Everyone" and before.deleted_at is not None
     assert dave in before.members and eve not in before.members
+
+
+# -- item 6: GrantSendOnBehalfTo names delegates by id ---------------------------------------
+
+
+def test_send_on_behalf_delegates_named_by_id_are_observed_by_address(
+    sandbox: Sandbox, demo_state: DesiredState
+) -> None:
+    plan = plan_against(sandbox, demo_state).plan
+    fabrikam = next(t for t in plan.tenants if t.name == "fabrikam")
+    # accounts@ holds frank, named by id; the tenant file says sendOnBehalf: [] (exact).
+    removal = "mailboxPermission.remove/accounts@fabrikam.com/sendOnBehalf/frank@fabrikam.com"
+    assert f"fabrikam/{removal}" in {op.id for op in fabrikam.operations}
+
+
+@pytest.mark.parametrize("route", ["direct", "cipp"])
+def test_a_send_on_behalf_grant_reads_back_as_done(
+    sandbox: Sandbox, demo_state: DesiredState, route: ExchangeRoute
+) -> None:
+    tenant, mailbox, holder = {
+        "direct": (CONTOSO, "support@contoso.com", "alice@contoso.com"),
+        "cipp": (FABRIKAM, "accounts@fabrikam.com", "grace@fabrikam.com"),
+    }[route]
+
+    async def body(c: Connections) -> None:
+        await c.exchange_adapter(tenant, route).grant(mailbox, MailboxRight.SEND_ON_BEHALF, holder)
+
+    run(sandbox, demo_state, body)  # no PropagationPending: the id read back is the holder's
+    held = user_by_upn(sandbox, tenant, mailbox).send_on_behalf
+    assert user_by_upn(sandbox, tenant, holder).id in held
+
+    async def again(c: Connections) -> None:
+        await c.exchange_adapter(tenant, route).revoke(mailbox, MailboxRight.SEND_ON_BEHALF, holder)
+
+    run(sandbox, demo_state, again)
+    assert (
+        user_by_upn(sandbox, tenant, holder).id
+        not in user_by_upn(sandbox, tenant, mailbox).send_on_behalf
+    )
 
 
 # -- item 7: CIPP's failure statuses ---------------------------------------------------------

@@ -76,7 +76,10 @@ def test_shared_mailbox_permissions_and_send_on_behalf(sb: Sandbox) -> None:
             ex, CONTOSO, "Set-Mailbox", Identity="support@contoso.com", GrantSendOnBehalfTo=table
         )
         box = invoke(ex, CONTOSO, "Get-Mailbox", Identity="support@contoso.com").json()["value"][0]
-        assert box["GrantSendOnBehalfTo"] == ["alice@contoso.com"]
+        # Delegates come back by recipient id, never by address (as CIPP resolves them).
+        assert box["GrantSendOnBehalfTo"] == [
+            sb.world.tenants[CONTOSO].upn_index["alice@contoso.com"]
+        ]
         invoke(
             ex,
             CONTOSO,
@@ -85,7 +88,9 @@ def test_shared_mailbox_permissions_and_send_on_behalf(sb: Sandbox) -> None:
             GrantSendOnBehalfTo="eve@contoso.com",
         )
         box = invoke(ex, CONTOSO, "Get-Mailbox", Identity="support@contoso.com").json()["value"][0]
-        assert box["GrantSendOnBehalfTo"] == ["eve@contoso.com"]
+        assert box["GrantSendOnBehalfTo"] == [
+            sb.world.tenants[CONTOSO].upn_index["eve@contoso.com"]
+        ]
         assert (
             invoke(
                 ex,
