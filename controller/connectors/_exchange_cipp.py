@@ -25,6 +25,10 @@ from controller.errors import NeedsHuman, NotFound, ServiceError, ServiceFault
 from controller.models import MailboxRight
 from controller.models.observed import Principal
 
+#: How CIPP names a distribution list's type (ListGroups' ``groupType``): EditGroup and
+#: ExecGroupsDelete go through Exchange only when told so (CippClient.edit_group).
+DISTRIBUTION_LIST = "Distribution List"
+
 # ExecEditMailboxPermissions' keyword per right (see CippClient.edit_mailbox_permissions).
 _PERMISSION_KEYS = {
     MailboxRight.FULL_ACCESS: "full_access",
@@ -85,7 +89,7 @@ class CippExchange:
         try:
             group_id = await self._group_id(group)
             await self._client.delete_group(
-                self._tenant, group_id, group_type="Distribution list", display_name=group.address
+                self._tenant, group_id, group_type=DISTRIBUTION_LIST, display_name=group.address
             )
         except (NotFound, ServiceFault):
             # ExecGroupsDelete answers 500 "Could not delete …" for a group that is gone too:
@@ -97,11 +101,18 @@ class CippExchange:
 
     async def add_member(self, group: ObjectRef, member: str, member_id: IdLookup) -> None:
         group_id = await self._group_id(group)
-        await self._client.edit_group(self._tenant, group_id, add={await member_id(): member})
+        await self._client.edit_group(
+            self._tenant, group_id, add={await member_id(): member}, group_type=DISTRIBUTION_LIST
+        )
 
     async def remove_member(self, group: ObjectRef, member: str, member_id: IdLookup) -> None:
         group_id = await self._group_id(group)
-        await self._client.edit_group(self._tenant, group_id, remove={await member_id(): member})
+        await self._client.edit_group(
+            self._tenant,
+            group_id,
+            remove={await member_id(): member},
+            group_type=DISTRIBUTION_LIST,
+        )
 
     async def create_shared_mailbox(
         self, name: str, display_name: str, address: str, alias: str | None

@@ -265,14 +265,22 @@ class CippClient:
         *,
         add: Mapping[str, str] | None = None,
         remove: Mapping[str, str] | None = None,
+        group_type: str | None = None,
     ) -> list[CippResult]:
-        """Add and remove members; ``add``/``remove`` map member object id -> UPN."""
+        """Add and remove members; ``add``/``remove`` map member object id -> UPN.
+
+        ``group_type`` ("Distribution List", "Mail-Enabled Security", as ListGroups names it)
+        is required for those two: without it EditGroup sends the change to Graph, which
+        refuses it ("Cannot Update a mail-enabled security groups and or distribution list";
+        CIPP-API Invoke-EditGroup.ps1 as released until mid-2026, later releases read the
+        type off the group)."""
         add, remove = dict(add or {}), dict(remove or {})
         results = await self._change(
             "EditGroup",
             {
                 "tenantFilter": tenant,
                 "groupId": group_id,
+                **({"groupType": group_type} if group_type else {}),
                 "AddMember": [
                     {"value": i, "addedFields": {"userPrincipalName": u}} for i, u in add.items()
                 ],
@@ -305,8 +313,10 @@ class CippClient:
     async def delete_group(
         self, tenant: str, group_id: str, *, group_type: str, display_name: str
     ) -> list[CippResult]:
-        """ExecGroupsDelete (``GroupType``: "Distribution list", "Microsoft 365", "Security"),
-        confirmed by reading the group list back."""
+        """ExecGroupsDelete, confirmed by reading the group list back. ``GroupType`` picks
+        CIPP's path ("Distribution List", "Mail-Enabled Security": Remove-DistributionGroup;
+        "Microsoft 365", "Security": Graph); any other does nothing (CIPP-API
+        Remove-CIPPGroup.ps1)."""
         results = await self._change(
             "ExecGroupsDelete",
             {

@@ -397,54 +397,82 @@ class CippService:
         return {"Results": [f"Successfully created group {name} for {tenant.initial_domain}"]}
 
     def edit_group(self, request: Request) -> Any:
+        """Invoke-EditGroup.ps1 as released until mid-2026 (CIPP-API commit a89c2b933): the
+        ``groupType`` the caller posts decides the path. "Distribution List" and
+        "Mail-Enabled Security" change members through Add-/Remove-DistributionGroupMember
+        (BypassSecurityGroupManagerCheck, Member = the UPN); anything else, or none, through
+        Graph, which refuses a distribution list or a mail-enabled security group. Later
+        releases let the group's own flags settle the type; sending it suits both. Always
+        200, with "Success - " / "Error - " per member."""
         tenant = self._tenant(request)
         body = request.json() or {}
-        group = tenant.groups.get(str(body.get("groupId") or "").lower())
+        posted = body.get("groupId")
+        group_key = posted.get("value") if isinstance(posted, dict) else posted
+        added = posted.get("addedFields") if isinstance(posted, dict) else None
+        kind = str((added or {}).get("groupType") or body.get("groupType") or "").lower()
+        group = tenant.groups.get(str(group_key or "").lower())
         if group is None or group.deleted_at is not None:
-            return {"Results": [f"Error - group {body.get('groupId')} not found"]}
+            return {"Results": [f"Error - group {group_key} not found"]}
+        through_exchange = kind in ("distribution list", "mail-enabled security")
         results: list[str] = []
-        for entry in body.get("AddMember") or []:
-            value = entry.get("value") if isinstance(entry, dict) else entry
-            upn = (
-                (entry.get("addedFields") or {}).get("userPrincipalName")
-                if isinstance(entry, dict)
-                else None
-            )
-            member = self._user(tenant, value) or (self._user(tenant, upn) if upn else None)
-            label = upn or value
-            if member is None:
-                results.append(
-                    f"Error - Could not add member {label} to {group.display_name}: "
-                    f"Resource '{value}' does not exist or one of its queried reference-property "
-                    "objects are not present."
-                )
-            elif member.id in group.members:
-                results.append(
-                    f"Error - Could not add member {label} to {group.display_name}: One or more "
-                    "added object references already exist for the following modified "
-                    "properties: 'members'."
-                )
-            else:
-                group.members.append(member.id)
-                results.append(f"Success - Added member {label} to {group.display_name} group")
-        for entry in body.get("RemoveMember") or []:
-            value = entry.get("value") if isinstance(entry, dict) else entry
-            upn = (
-                (entry.get("addedFields") or {}).get("userPrincipalName")
-                if isinstance(entry, dict)
-                else None
-            )
-            member = self._user(tenant, value) or (self._user(tenant, upn) if upn else None)
-            label = upn or value
-            if member is None or member.id not in group.members:
-                results.append(
-                    f"Error - Could not remove member {label} from {group.display_name}: "
-                    "the member was not found in the group."
-                )
-            else:
-                group.members.remove(member.id)
-                results.append(f"Success - Removed member {label} from {group.display_name} group")
+        for adding, entries in ((True, body.get("AddMember")), (False, body.get("RemoveMember"))):
+            for entry in entries or []:
+                fields = (entry.get("addedFields") if isinstance(entry, dict) else None) or {}
+                value = entry.get("value") if isinstance(entry, dict) else entry
+                member = str(fields.get("userPrincipalName") or value)
+                verb = "Added member" if adding else "Removed member"
+                done = f"Success - {verb} {member} {'to' if adding else 'from'} {group.display_name} group"
+                try:
+                    if through_exchange:
+                        change = (
+                            self.exchange.add_dg_member
+                            if adding
+                            else self.exchange.remove_dg_member
+                        )
+                        params = {
+                            "Identity": group.id,
+                            "Member": member,
+                            "BypassSecurityGroupManagerCheck": True,
+                        }
+                        change(tenant, params, self._now())
+                    else:
+                        self._graph_membership(tenant, group, str(value), adding)
+                except ExchangeError as problem:
+                    results.append(f"Error - {problem.message}")
+                else:
+                    results.append(done)
         return {"Results": results}
+
+    def _graph_membership(self, tenant: Tenant, group: Group, member_id: str, adding: bool) -> None:
+        """EditGroup's Graph path: PATCH members@odata.bind / DELETE members/{id}/$ref."""
+        if not group.graph_writable:
+            raise ExchangeError(
+                "Request_BadRequest",
+                "Cannot Update a mail-enabled security groups and or distribution list.",
+            )
+        member = self._user(tenant, member_id)
+        if member is None:
+            raise ExchangeError(
+                "Request_ResourceNotFound",
+                f"Resource '{member_id}' does not exist or one of its queried "
+                "reference-property objects are not present.",
+            )
+        if adding and member.id in group.members:
+            raise ExchangeError(
+                "Request_BadRequest",
+                "One or more added object references already exist for the following "
+                "modified properties: 'members'.",
+            )
+        if not adding and member.id not in group.members:
+            raise ExchangeError(
+                "Request_ResourceNotFound",
+                f"Resource '{member_id}' does not exist or one of its queried "
+                "reference-property objects are not present.",
+            )
+        if adding:
+            group.members.append(member.id)
+        else:
+            group.members.remove(member.id)
 
     def delete_group(self, request: Request) -> Any:
         """Invoke-ExecGroupsDelete.ps1 (through Remove-CIPPGroup.ps1): ``GroupType`` picks the

@@ -145,7 +145,7 @@ def test_edit_group_with_a_bad_member_is_a_typed_failure(
         run(sandbox, demo_state, body)
     # CIPP answered 200; its own "Error - " text is the code, and the read-back agreed.
     assert caught.value.status == 200
-    assert caught.value.code and caught.value.code.startswith("Error - Could not add member")
+    assert caught.value.code and caught.value.code.startswith("Error - Resource")
     assert "+ghost@contoso.com" in caught.value.message
     assert sales.members == before
 

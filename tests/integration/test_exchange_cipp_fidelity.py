@@ -6,6 +6,8 @@ which follows the cited sources: each test here failed on the code before the fi
   manager of the group (item 5).
 - Send-on-behalf delegates come back by recipient id (GrantSendOnBehalfTo), directly and
   through CIPP: observe resolves them to addresses, and a grant reads back as done (item 6).
+- CIPP's EditGroup is told a distribution list is one (``groupType``), or it sends the
+  membership change to Graph, which refuses it (item 10).
 - CIPP's failures are read from their body: AddGroup's and ExecGroupsDelete's 500 "Failed…",
   AddSharedMailbox's and the lists' 403 are the endpoint's own failure (a ServiceFault with
   CIPP's words), sent once, never a missing role and never a create sent again (item 7).
@@ -109,6 +111,31 @@ def test_a_send_on_behalf_grant_reads_back_as_done(
     )
 
 
+# -- item 10: EditGroup needs the distribution list's type -------------------------------------
+
+
+def test_distribution_list_membership_through_cipp(
+    sandbox: Sandbox, demo_state: DesiredState
+) -> None:
+    newsletter = ObjectRef("newsletter@fabrikam.com")
+    frank, erin = (user_by_upn(sandbox, FABRIKAM, f"{u}@fabrikam.com") for u in ("frank", "erin"))
+
+    async def body(c: Connections) -> None:
+        exchange = c.exchange_adapter(FABRIKAM, "cipp")
+
+        async def frank_id() -> str:
+            return str(frank.id)
+
+        async def erin_id() -> str:
+            return str(erin.id)
+
+        await exchange.add_member(newsletter, "frank@fabrikam.com", frank_id)
+        await exchange.remove_member(newsletter, "erin@fabrikam.com", erin_id)
+
+    run(sandbox, demo_state, body)
+    assert group_by_mail(sandbox, FABRIKAM, "newsletter@fabrikam.com").members == [frank.id]
+
+
 # -- item 7: CIPP's failure statuses ---------------------------------------------------------
 
 
@@ -133,7 +160,7 @@ def test_a_failed_group_delete_is_cipps_answer_sent_once(
 
     async def body(c: Connections) -> Any:
         return await c.cipp().delete_group(
-            CONTOSO, ghost, group_type="Distribution list", display_name="ghost"
+            CONTOSO, ghost, group_type="Distribution List", display_name="ghost"
         )
 
     with pytest.raises(ServiceFault) as caught:

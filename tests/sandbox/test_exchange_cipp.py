@@ -196,6 +196,32 @@ def test_cipp_edit_group_with_a_bad_member_answers_200_with_error_string(sb: San
         assert cipp.get("/api/ListUsers", params={"tenantFilter": WOODGROVE}).status_code == 403
 
 
+def test_cipp_edit_group_changes_a_distribution_list_only_when_told_its_type(
+    sb: Sandbox,
+) -> None:
+    """Without groupType EditGroup goes to Graph, which refuses a distribution list
+    (Invoke-EditGroup.ps1, CIPP-API a89c2b933)."""
+    with client(sb, PARTNER, "cipp") as cipp:
+        groups = cipp.get("/api/ListGroups", params={"tenantFilter": "fabrikam.com"}).json()
+        newsletter = next(g for g in groups if g["mailNickname"] == "newsletter")
+        add = {
+            "value": "frank@fabrikam.com",
+            "addedFields": {"userPrincipalName": "frank@fabrikam.com"},
+        }
+        body = {"tenantFilter": "fabrikam.com", "groupId": newsletter["id"], "AddMember": [add]}
+        untyped = cipp.post("/api/EditGroup", json=body).json()["Results"]
+        assert untyped == [
+            "Error - Cannot Update a mail-enabled security groups and or distribution list."
+        ]
+        typed = cipp.post("/api/EditGroup", json={**body, "groupType": "Distribution List"})
+        assert typed.json()["Results"][0].startswith("Success - Added member frank@fabrikam.com")
+        detail = cipp.get(
+            "/api/ListGroups",
+            params={"tenantFilter": FABRIKAM, "groupID": newsletter["id"], "members": "true"},
+        ).json()
+        assert "frank@fabrikam.com" in [m["userPrincipalName"] for m in detail["members"]]
+
+
 def test_cipp_writes_show_in_the_same_state(sb: Sandbox) -> None:
     with client(sb, PARTNER, "cipp") as cipp:
         made = cipp.post(
