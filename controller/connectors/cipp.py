@@ -136,14 +136,24 @@ class CippClient:
             missing = await check()
             if not missing:
                 return
-            if any(r.outcome == "failure" for r in results):
-                break  # CIPP said it failed and the read-back agrees: no point waiting
+            if any(r.outcome in ("failure", "not-visible") for r in results):
+                break  # CIPP said it did not do it and the read-back agrees: no point waiting
             if attempt >= CONFIRM_ATTEMPTS and waited >= budget:
                 break
             pause = self._core.backoff(attempt)
             await self._core.sleep(pause)
             waited += pause
         failures = [r.text for r in redact_results(results) if r.outcome == "failure"]
+        if not failures and any(r.outcome == "not-visible" for r in results):
+            # As the Graph path does for an object created moments ago: held, a re-run does it.
+            raise PropagationPending(
+                f"{what}: not done ({', '.join(missing)}): CIPP cannot see the object yet, "
+                "created moments ago (replication delay); re-run later",
+                service="cipp",
+                tenant=tenant,
+                status=200,
+                delay=60.0,
+            )
         if failures:
             raise ServiceFault(
                 f"{what}: not done ({', '.join(missing)}): {failures[0]}",

@@ -537,52 +537,75 @@ class CippService:
         }
 
     def edit_permissions(self, request: Request) -> Any:
+        """Invoke-ExecEditMailboxPermissions.ps1 as of CIPP-API 3bbfe4435 (April 2026): the
+        mailbox's id is read from Graph (``users/{userID}``), then each change runs its
+        cmdlet with ``Identity`` = that id. A mailbox created moments ago is not in Graph yet
+        (replication), so the id is null and every change fails with "Cannot bind argument to
+        parameter 'Identity' because it is null". Always 200, a free-text result per change."""
         tenant = self._tenant(request)
         body = request.json() or {}
         key = body.get("userID") or body.get("userid")
         mailbox = self._user(tenant, key)
         if mailbox is None or mailbox.recipient_type is None:
             return {"Results": [f"Could not find mailbox {key}"]}
-        label = mailbox.mail
+        identity = mailbox.id if mailbox.visible_at <= self._now() else None
+        words = {
+            "FullAccess": ("{u} access to {m} Mailbox with automapping", "shared mailbox"),
+            "SendAs": ("{u} access to {m} with Send As permissions", "send-as"),
+            "SendOnBehalf": ("{u} access to {m} with Send On Behalf Permissions", "send on behalf"),
+        }
         results: list[str] = []
-
-        def each(name: str) -> list[str]:
-            return [str(e.get("value") if isinstance(e, dict) else e) for e in body.get(name) or []]
-
-        plan: list[tuple[str, list[str], bool]] = [
-            ("full_access", each("AddFullAccess") + each("AddFullAccessNoAutoMap"), True),
-            ("full_access", each("RemoveFullAccess"), False),
-            ("send_as", each("AddSendAs"), True),
-            ("send_as", each("RemoveSendAs"), False),
-            ("send_on_behalf", each("AddSendOnBehalf"), True),
-            ("send_on_behalf", each("RemoveSendOnBehalf"), False),
-        ]
-        words = {"full_access": "Mailbox", "send_as": "Send As", "send_on_behalf": "Send On Behalf"}
-        for attr, who, add in plan:
-            for upn in who:
-                holder = self._user(tenant, upn)
-                holders: list[str] = getattr(mailbox, attr)
-                if holder is None:
-                    results.append(
-                        f"Could not {'add' if add else 'remove'} mailbox permissions for {upn} on "
-                        f"{label}. Error: The operation couldn't be performed because object "
-                        f"'{upn}' couldn't be found."
-                    )
-                elif add:
-                    if holder.id not in holders:
-                        holders.append(holder.id)
-                    results.append(
-                        f"Granted {upn} access to {label} with {words[attr]} permissions"
-                    )
-                elif holder.id in holders:
-                    holders.remove(holder.id)
-                    results.append(f"Removed {upn} from {label} {words[attr]} permissions")
-                else:
-                    results.append(
-                        f"Could not remove mailbox permissions for {upn} on {label}. Error: "
-                        "the access control entry doesn't exist on the object."
-                    )
+        for right in ("FullAccess", "SendAs", "SendOnBehalf"):
+            granted, noun = words[right]
+            for add, bucket in ((False, f"Remove{right}"), (True, f"Add{right}")):
+                for entry in body.get(bucket) or []:
+                    user = str(entry.get("value") if isinstance(entry, dict) else entry)
+                    try:
+                        if identity is None:
+                            raise ExchangeError(
+                                "System.Management.Automation.ParameterBindingValidationException",
+                                "Cannot bind argument to parameter 'Identity' because it is null.",
+                            )
+                        self._mailbox_permission(tenant, identity, right, user, add)
+                    except ExchangeError as problem:
+                        verb = "add" if add else "remove"
+                        results.append(
+                            f"Could not {verb} {user} {noun} permissions for {key}. "
+                            f"Error: {problem.message}"
+                        )
+                    else:
+                        results.append(
+                            "Granted " + granted.format(u=user, m=key)
+                            if add
+                            else f"Removed {user} from {key} {right} permissions"
+                        )
         return {"Results": results}
+
+    def _mailbox_permission(
+        self, tenant: Tenant, identity: str, right: str, user: str, add: bool
+    ) -> None:
+        """The cmdlet CIPP runs for one change of ExecEditMailboxPermissions."""
+        now = self._now()
+        params: dict[str, Any]
+        if right == "FullAccess":
+            params = {"Identity": identity, "User": user, "AccessRights": ["FullAccess"]}
+            change = (
+                self.exchange.add_mailbox_permission
+                if add
+                else self.exchange.remove_mailbox_permission
+            )
+        elif right == "SendAs":
+            params = {"Identity": identity, "Trustee": user, "AccessRights": ["SendAs"]}
+            change = (
+                self.exchange.add_recipient_permission
+                if add
+                else self.exchange.remove_recipient_permission
+            )
+        else:
+            table = {"@odata.type": "#Exchange.GenericHashTable", "add" if add else "remove": user}
+            params = {"Identity": identity, "GrantSendOnBehalfTo": table}
+            change = self.exchange.set_mailbox
+        change(tenant, params, now)
 
     def add_multi_tenant_app(self, request: Request) -> Any:
         body = request.json() or {}

@@ -56,11 +56,14 @@ def manager_check(p: dict[str, Any]) -> None:
 
 
 def _values(value: Any) -> tuple[list[str], list[str], list[str] | None]:
-    """(add, remove, replace) of a multi-valued parameter: a GenericHashTable adds/removes,
-    a plain value or list replaces the whole list."""
-    if isinstance(value, dict) and ("Add" in value or "Remove" in value):
-        add = value.get("Add") or []
-        remove = value.get("Remove") or []
+    """(add, remove, replace) of a multi-valued parameter: a GenericHashTable adds/removes
+    (its keys in any case: CIPP sends ``add``/``remove``), a plain value or list replaces the
+    whole list."""
+    if isinstance(value, dict):
+        value = {str(k).lower(): v for k, v in value.items()}
+    if isinstance(value, dict) and ("add" in value or "remove" in value):
+        add = value.get("add") or []
+        remove = value.get("remove") or []
         return (
             [add] if isinstance(add, str) else list(add),
             [remove] if isinstance(remove, str) else list(remove),

@@ -249,6 +249,12 @@ def test_new_mailbox_lost_in_transit_is_looked_up(connect: Any) -> None:
         ("Granted alice@contoso.com access to support@contoso.com", "success"),
         ("Could not add mailbox permissions for alice on support. Error: denied", "failure"),
         ("Operation completed with notes", "unconfirmed"),
+        ("Blocked sign-in for shared mailbox returns@contoso.com", "success"),
+        (
+            "Could not add alice shared mailbox permissions for info@contoso.com. Error: "
+            "Cannot bind argument to parameter 'Identity' because it is null.",
+            "not-visible",
+        ),
     ],
 )
 def test_cipp_results_are_parsed_per_item(text: str, outcome: str) -> None:
