@@ -44,6 +44,13 @@ class CippRefusal(Exception):
         self.body = body
 
 
+# What CIPP says when its own app has no consent in a tenant it lists.
+_NO_TOKEN = (
+    "Could not get token for {tenant}: AADSTS7000229: The client application is missing "
+    "service principal in the tenant."
+)
+
+
 def text(status: int, words: str) -> Response:
     """A bare-text answer, as a CIPP function whose ``Body`` is a string sends it."""
     return Response(status, words.encode(), content_type="text/plain; charset=utf-8")
@@ -139,10 +146,13 @@ class CippService:
         if isinstance(key, dict):
             key = key.get("value")
         tenant = self.rt.world.tenant(str(key or ""))
-        if tenant is None or not tenant.cipp_manages:
+        if tenant is None or not (tenant.cipp_manages or tenant.cipp_lost):
             # An API client with every tenant is allowed the tenants of CIPP's list, no other
             # (Test-CIPPAccess.ps1: "AllTenants" -> $Tenants.customerId).
             raise refused("Access to this tenant is not allowed")
+        if tenant.cipp_lost:
+            # Listed, so allowed; but CIPP gets no token there: the endpoint fails, 403.
+            raise CippRefusal(403, [_NO_TOKEN.format(tenant=tenant.initial_domain)])
         return tenant
 
     def _now(self) -> float:
@@ -166,11 +176,12 @@ class CippService:
             }
         }
 
-    def _managed(self) -> list[Tenant]:
+    def _listed(self) -> list[Tenant]:
+        """CIPP's tenant list: its GDAP customers, reachable or not."""
         return [
             t
             for t in self.rt.world.tenants.values()
-            if t.cipp_manages and t.gdap is not None and t.gdap.status == "active"
+            if (t.cipp_manages or t.cipp_lost) and t.gdap is not None and t.gdap.status == "active"
         ]
 
     def list_tenants(self, request: Request) -> Any:
@@ -181,33 +192,56 @@ class CippService:
                 "displayName": t.display_name,
                 "delegatedPrivilegeStatus": "granularDelegatedAdminPrivileges",
                 "domains": t.domains,
-                "GraphErrorCount": 0,
-                "LastGraphError": "",
+                "GraphErrorCount": 1 if t.cipp_lost else 0,
+                "LastGraphError": _NO_TOKEN.format(tenant=t.initial_domain) if t.cipp_lost else "",
             }
-            for t in self._managed()
+            for t in self._listed()
         ]
 
     def access_checks(self, request: Request) -> Any:
-        from controller.sandbox._catalog import EXCHANGE_ADMINISTRATOR
+        """Invoke-ExecAccessChecks.ps1 ``Type=Tenants``, rows as Test-CIPPAccessTenant.ps1
+        writes them: ``GraphStatus`` and ``ExchangeStatus`` are booleans, the words are in
+        ``GraphTest`` and ``ExchangeTest``; ``AssignedRoles`` and ``MissingRoles`` list objects
+        (``{Role, Group}``, ``{Name, Type}``)."""
+        from controller.sandbox._catalog import DIRECTORY_ROLES, EXCHANGE_ADMINISTRATOR
 
+        names = {v: k for k, v in DIRECTORY_ROLES.items()}
         rows = []
-        for t in self._managed():
-            exchange_ok = t.gdap is not None and EXCHANGE_ADMINISTRATOR in t.gdap.roles
+        for t in self._listed():
+            roles = list(t.gdap.roles) if t.gdap else []
+            graph_ok = not t.cipp_lost
+            exchange_ok = graph_ok and EXCHANGE_ADMINISTRATOR in roles
+            no_token = _NO_TOKEN.format(tenant=t.initial_domain)
             rows.append(
                 {
                     "TenantId": t.tenant_id,
                     "TenantName": t.display_name,
                     "DefaultDomainName": t.initial_domain,
-                    "GraphStatus": "Successfully connected to Graph",
-                    "ExchangeStatus": "Successfully connected to Exchange"
+                    "TenantType": "GDAP",
+                    "GraphStatus": graph_ok,
+                    "GraphTest": "Successfully connected to Graph"
+                    if graph_ok
+                    else f"Failed to connect to Graph: {no_token}",
+                    "ExchangeStatus": exchange_ok,
+                    "ExchangeTest": "Successfully connected to Exchange"
                     if exchange_ok
-                    else "Failed to connect to Exchange: the GDAP relationship lacks Exchange Administrator",
-                    "GDAPRoles": list(t.gdap.roles) if t.gdap else [],
-                    "MissingRoles": [] if exchange_ok else [EXCHANGE_ADMINISTRATOR],
+                    else "Failed to connect to Exchange: "
+                    + (
+                        no_token
+                        if not graph_ok
+                        else "the GDAP relationship lacks Exchange Administrator"
+                    ),
+                    "AssignedRoles": [
+                        {"Role": names.get(r, r), "Group": "M365 GDAP " + names.get(r, r)}
+                        for r in roles
+                    ],
+                    "MissingRoles": []
+                    if EXCHANGE_ADMINISTRATOR in roles
+                    else [{"Name": "Exchange Administrator", "Type": "Tenant"}],
                     "LastRun": self.rt.clock.iso(),
                 }
             )
-        return {"Results": rows}
+        return {"Results": rows, "Metadata": {"LastRun": self.rt.clock.iso()}}
 
     def list_users(self, request: Request) -> Any:
         tenant = self._tenant(request)
@@ -622,7 +656,7 @@ class CippService:
         selection = body.get("tenantFilter")
         tenants: list[Tenant] = []
         if selection == "allTenants":
-            tenants = self._managed()
+            tenants = self._listed()
         else:
             for item in selection if isinstance(selection, list) else [selection]:
                 wanted = item.get("value") if isinstance(item, dict) else item

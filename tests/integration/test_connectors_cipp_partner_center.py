@@ -3,7 +3,8 @@
 CIPP reads answer what the world holds; every CIPP write is confirmed by reading it back
 (and the world agrees); an always-200 answer that failed (EditGroup with a member that does
 not exist, ExecEditMailboxPermissions with an unknown holder) is a typed ServiceFault
-carrying CIPP's own text; a tenant CIPP does not manage is PermissionDenied. Partner Center
+carrying CIPP's own text; a tenant CIPP does not list is PermissionDenied (its access check),
+one it lists but cannot reach a ServiceFault (the endpoint's failure). Partner Center
 lists customers."""
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from tests.integration.connectors_support import (
     CONTOSO,
     FABRIKAM,
     TAILSPIN,
+    WOODGROVE,
     group_by_nickname,
     run,
     user_by_upn,
@@ -49,9 +51,11 @@ def test_reads(sandbox: Sandbox, demo_state: DesiredState) -> None:
     got = run(sandbox, demo_state, body)
     assert "admin" in got["me"]["clientPrincipal"]["userRoles"]
     managed = {t.tenant_id for t in sandbox.world.tenants.values() if t.cipp_manages}
-    assert {t["customerId"] for t in got["tenants"]} == managed
+    # CIPP lists tailspin too, but its access check cannot reach Graph there.
+    assert {t["customerId"] for t in got["tenants"]} == managed | {TAILSPIN}
     assert CONTOSO in managed and TAILSPIN not in managed
-    assert {r["TenantId"] for r in got["access"]} == managed
+    reaches = {r["TenantId"]: r["GraphStatus"] for r in got["access"]}
+    assert reaches == {**dict.fromkeys(managed, True), TAILSPIN: False}
     assert "alice@contoso.com" in {u["userPrincipalName"] for u in got["users"]}
     assert got["alice"]["userPrincipalName"] == "alice@contoso.com"
     assert got["nobody"] is None
@@ -81,19 +85,27 @@ def test_a_tenant_cipp_does_not_manage_is_permission_denied(
     sandbox: Sandbox, demo_state: DesiredState
 ) -> None:
     async def read(c: Connections) -> None:
-        await c.cipp().list_users(TAILSPIN)
+        await c.cipp().list_users(WOODGROVE)
 
     with pytest.raises(PermissionDenied) as caught:
         run(sandbox, demo_state, read)
     assert caught.value.status == 403 and caught.value.service == "cipp"
-    assert caught.value.tenant == TAILSPIN
+    assert caught.value.tenant == WOODGROVE
 
     async def write(c: Connections) -> None:
-        await c.cipp().add_shared_mailbox(TAILSPIN, "Returns", "returns", "tailspintoys.com")
+        await c.cipp().add_shared_mailbox(WOODGROVE, "Returns", "returns", "woodgrovebank.com")
 
     with pytest.raises(PermissionDenied):
         run(sandbox, demo_state, write)
-    assert user_by_upn(sandbox, TAILSPIN, "returns@tailspintoys.com") is None
+    assert user_by_upn(sandbox, WOODGROVE, "returns@woodgrovebank.com") is None
+
+    # Tailspin is in CIPP's list, so allowed; CIPP cannot reach it, so the endpoint fails.
+    async def lost(c: Connections) -> None:
+        await c.cipp().list_users(TAILSPIN)
+
+    with pytest.raises(ServiceFault) as failed:
+        run(sandbox, demo_state, lost)
+    assert "AADSTS7000229" in failed.value.message
 
 
 def test_add_distribution_group_is_confirmed_by_reading_it_back(

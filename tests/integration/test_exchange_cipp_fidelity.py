@@ -6,6 +6,8 @@ which follows the cited sources: each test here failed on the code before the fi
   manager of the group (item 5).
 - Send-on-behalf delegates come back by recipient id (GrantSendOnBehalfTo), directly and
   through CIPP: observe resolves them to addresses, and a grant reads back as done (item 6).
+- CIPP's access check gives GraphStatus as a boolean: a tenant CIPP lists but cannot reach
+  gets the admin-consent link as a manual step, and the check's words as a note (item 9).
 - CIPP's EditGroup is told a distribution list is one (``groupType``), or it sends the
   membership change to Graph, which refuses it (item 10).
 - A permission added through CIPP right after CIPP created the mailbox finds no mailbox in
@@ -29,8 +31,10 @@ from controller.models.observed import ExchangeRoute
 from controller.sandbox import Sandbox
 from tests.integration.conftest import plan_against
 from tests.integration.connectors_support import (
+    APP,
     CONTOSO,
     FABRIKAM,
+    TAILSPIN,
     WOODGROVE,
     run,
     user_by_upn,
@@ -111,6 +115,23 @@ def test_a_send_on_behalf_grant_reads_back_as_done(
     assert (
         user_by_upn(sandbox, tenant, holder).id
         not in user_by_upn(sandbox, tenant, mailbox).send_on_behalf
+    )
+
+
+# -- item 9: ExecAccessChecks' booleans ---------------------------------------------------------
+
+
+def test_a_tenant_cipp_lists_but_cannot_reach_gets_the_consent_link(
+    sandbox: Sandbox, demo_state: DesiredState
+) -> None:
+    plan = plan_against(sandbox, demo_state).plan
+    tailspin = next(t for t in plan.tenants if t.name == "tailspin")
+    consent = next(op for op in tailspin.operations if op.kind.value == "consent.grant")
+    assert consent.backend.value == "manual"
+    assert consent.manual is not None and consent.manual.link
+    assert consent.manual.link.endswith(f"/{TAILSPIN}/adminconsent?client_id={APP}")
+    assert any(
+        n.startswith("CIPP access check: Failed to connect to Graph") for n in tailspin.notes
     )
 
 
