@@ -469,25 +469,29 @@ class CippClient:
     async def add_multi_tenant_app(
         self,
         app_id: str,
-        permission_ids: Sequence[str],
         tenants: Sequence[tuple[str, str]] | Literal["allTenants"],
     ) -> list[CippResult]:
-        """Bulk consent (needs the CIPP admin role). Queued and asynchronous in CIPP: the
-        results say "queued"; the caller re-verifies consent through Graph afterwards."""
-        target: Any = (
-            "allTenants"
-            if tenants == "allTenants"
-            else [{"value": value, "label": label} for value, label in tenants]
-        )
+        """Bulk consent of the app (needs the CIPP admin role), ``tenants`` as (tenant id,
+        label) pairs. Queued and asynchronous in CIPP: the result says "Deploying … see the
+        logbook"; the caller re-verifies consent through Graph afterwards.
+
+        ``CopyPermissions`` copies the permissions of the app's registration in the partner
+        tenant, each on its own resource (New-CIPPApplicationCopy.ps1 reads its
+        ``requiredResourceAccess``). A list of permission ids would not do: manual mode assigns
+        every one against Microsoft Graph's resource (CIPP-API Invoke-ExecAddMultiTenantApp.ps1
+        builds one ``ResourceAppId = '00000003-…'``), so Exchange.ManageAsApp fails in CIPP's
+        background job and consent stays partial. ``tenantFilter`` is read as a list of
+        ``{value, label}`` (CIPP takes ``.value``; a bare string selects no tenant)."""
+        chosen = [("allTenants", "All Tenants")] if tenants == "allTenants" else list(tenants)
         response = await self._core.request(
             self.route,
             "POST",
             "ExecAddMultiTenantApp",
             json={
                 "configMode": "manual",
+                "CopyPermissions": True,
                 "AppId": app_id,
-                "permissions": [{"id": p, "origin": "Application"} for p in permission_ids],
-                "tenantFilter": target,
+                "tenantFilter": [{"value": value, "label": label} for value, label in chosen],
             },
             idempotent=True,
         )

@@ -24,7 +24,6 @@ from collections.abc import Callable
 from typing import Any
 
 from controller.sandbox._catalog import (
-    EXCHANGE_APP_ROLES,
     GRAPH_APP_ROLES,
     REQUIRED_EXCHANGE_ROLES,
     REQUIRED_GRAPH_ROLES,
@@ -642,37 +641,58 @@ class CippService:
         change(tenant, params, now)
 
     def add_multi_tenant_app(self, request: Request) -> Any:
+        """Invoke-ExecAddMultiTenantApp.ps1, ``configMode: manual``: queues a job per tenant
+        and answers "Deploying … see the logbook" at once; what the job grants shows only
+        after ``cipp_consent_delay`` (settle_consents), what fails only in CIPP's logbook.
+
+        - ``tenantFilter`` is read as ``.value`` of a list of ``{value, label}``
+          ("allTenants" among the values: every listed tenant); a bare string selects none.
+        - ``CopyPermissions: true`` (Push-ExecApplicationCopy.ps1, New-CIPPApplicationCopy.ps1)
+          grants the permissions of the app's registration in the partner tenant, each on its
+          own resource: here what the admin-consent link grants too.
+        - Otherwise every ``permissions[]`` id of origin Application is assigned against
+          Microsoft Graph's resource (one ``ResourceAppId = '00000003-…'``; Push-
+          ExecAddMultiTenantApp.ps1 -> Add-CIPPApplicationPermission.ps1): an id that is not
+          a Graph app role (Exchange.ManageAsApp) fails in the job and is not granted.
+        - A tenant CIPP cannot reach fails in the job too."""
         body = request.json() or {}
-        app_id = str(body.get("AppId") or body.get("appId") or "").lower()
-        if app_id != self.rt.world.partner.app.client_id:
-            return {"Results": [f"Error: application {app_id} is not known to this partner."]}
-        by_id = {v: k for k, v in {**GRAPH_APP_ROLES, **EXCHANGE_APP_ROLES}.items()}
-        names: list[str] = []
-        for permission in body.get("permissions") or []:
-            key = str(permission.get("id") if isinstance(permission, dict) else permission)
-            names.append(by_id.get(key.lower(), key))
-        if not names:
-            names = [*REQUIRED_GRAPH_ROLES, *REQUIRED_EXCHANGE_ROLES]
+        app_id = str(body.get("AppId") or "").lower()
         selection = body.get("tenantFilter")
-        tenants: list[Tenant] = []
-        if selection == "allTenants":
-            tenants = self._listed()
+        values = [
+            str(item.get("value") or "")
+            for item in (selection if isinstance(selection, list) else [])
+            if isinstance(item, dict)
+        ]
+        labels = [
+            str(item.get("label") or "")
+            for item in (selection if isinstance(selection, list) else [])
+            if isinstance(item, dict)
+        ]
+        listed = self._listed()
+        if "allTenants" in values:
+            tenants = listed
         else:
-            for item in selection if isinstance(selection, list) else [selection]:
-                wanted = item.get("value") if isinstance(item, dict) else item
-                tenant = self.rt.world.tenant(str(wanted or ""))
-                if tenant is None or not tenant.cipp_manages:
-                    raise CippRefusal(403, {"Results": f"Error: tenant {wanted} is not managed."})
-                tenants.append(tenant)
+            found = (self.rt.world.tenant(v) for v in values)
+            tenants = [t for t in found if t is not None and t in listed]
+        if body.get("CopyPermissions") is True:
+            names = [*REQUIRED_GRAPH_ROLES, *REQUIRED_EXCHANGE_ROLES]
+        else:
+            graph_roles = {v: k for k, v in GRAPH_APP_ROLES.items()}
+            names = [
+                graph_roles[str(p.get("id")).lower()]
+                for p in body.get("permissions") or []
+                if isinstance(p, dict)
+                and p.get("origin") == "Application"
+                and str(p.get("id")).lower() in graph_roles
+            ]
         effective = self._now() + self.rt.world.settings.cipp_consent_delay
         for tenant in tenants:
-            tenant.pending_consents.append(PendingConsent(app_id, names, effective))
-        self.rt.consents_pending = True
+            if app_id == self.rt.world.partner.app.client_id and not tenant.cipp_lost:
+                tenant.pending_consents.append(PendingConsent(app_id, names, effective))
+                self.rt.consents_pending = True
         return {
             "Results": [
-                f"Queued consent of {app_id} for {t.display_name}; it will be added to the "
-                "tenant by the next CIPP run."
-                for t in tenants
+                f"Deploying {body.get('AppId')} to {', '.join(labels)}, see the logbook for details"
             ]
         }
 

@@ -6,6 +6,8 @@ which follows the cited sources: each test here failed on the code before the fi
   manager of the group (item 5).
 - Send-on-behalf delegates come back by recipient id (GrantSendOnBehalfTo), directly and
   through CIPP: observe resolves them to addresses, and a grant reads back as done (item 6).
+- CIPP's bulk consent copies the app registration's permissions, so Exchange.ManageAsApp
+  is granted on Exchange's resource along with Graph's, and consent ends up complete (item 8).
 - CIPP's access check gives GraphStatus as a boolean: a tenant CIPP lists but cannot reach
   gets the admin-consent link as a manual step, and the check's words as a note (item 9).
 - CIPP's EditGroup is told a distribution list is one (``groupType``), or it sends the
@@ -20,13 +22,18 @@ which follows the cited sources: each test here failed on the code before the fi
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from controller.apply import SecretSink
+from controller.apply.executors import EXECUTORS
+from controller.apply.session import TenantSession
 from controller.connectors import Connections, ObjectRef
 from controller.errors import PermissionDenied, PropagationPending, ServiceFault
-from controller.models import DesiredState, MailboxRight
+from controller.models import DesiredState, MailboxRight, OperationKind
 from controller.models.observed import ExchangeRoute
 from controller.sandbox import Sandbox
 from tests.integration.conftest import plan_against
@@ -116,6 +123,28 @@ def test_a_send_on_behalf_grant_reads_back_as_done(
         user_by_upn(sandbox, tenant, holder).id
         not in user_by_upn(sandbox, tenant, mailbox).send_on_behalf
     )
+
+
+# -- item 8: bulk consent through CIPP ------------------------------------------------------------
+
+
+def test_consent_through_cipp_grants_the_exchange_permission_too(
+    sandbox: Sandbox, demo_state: DesiredState, tmp_path: Path
+) -> None:
+    adatum = next(t for t in plan_against(sandbox, demo_state).plan.tenants if t.name == "adatum")
+    consent = next(op for op in adatum.operations if op.kind is OperationKind.CONSENT_GRANT)
+    assert consent.backend.value == "cipp"
+
+    async def body(c: Connections) -> Any:
+        now = dt.datetime.fromtimestamp(sandbox.clock.now(), dt.UTC)
+        session = TenantSession.of(adatum, c, sink=SecretSink(tmp_path), now=now, run_id=1)
+        return await EXECUTORS[consent.kind](session, consent)
+
+    queued = run(sandbox, demo_state, body)
+    assert queued.hold is not None and queued.hold.value == "propagating"
+    sandbox.clock.advance(sandbox.cipp_consent_delay + 1)
+    again = next(t for t in plan_against(sandbox, demo_state).plan.tenants if t.name == "adatum")
+    assert (again.badges.consent.value, again.badges.consent_detail) == ("granted", None)
 
 
 # -- item 9: ExecAccessChecks' booleans ---------------------------------------------------------

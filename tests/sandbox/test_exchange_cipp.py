@@ -4,8 +4,10 @@ delay) and Partner Center."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from controller.sandbox import Sandbox
-from controller.sandbox._tokens import peek
+from controller.sandbox._catalog import EXCHANGE_APP_ROLES, GRAPH_APP_ROLES
 from tests.sandbox.conftest import (
     ADATUM,
     APP,
@@ -258,25 +260,66 @@ def test_cipp_writes_show_in_the_same_state(sb: Sandbox) -> None:
         assert len(dgs) == 1 and dgs[0]["mailEnabled"]
 
 
-def test_cipp_bulk_consent_takes_effect_after_the_delay(sb: Sandbox) -> None:
+def _bulk_consent(sb: Sandbox, **body: Any) -> list[str]:
+    """Queue CIPP's bulk consent of the app for adatum, let it take effect, and return the
+    app roles adatum's token then carries."""
     with client(sb, PARTNER, "cipp") as cipp:
         queued = cipp.post(
             "/api/ExecAddMultiTenantApp",
-            json={
-                "configMode": "manual",
-                "AppId": APP,
-                "permissions": [],
-                "tenantFilter": [{"value": "adatum.com", "label": "Adatum"}],
-            },
+            json={"configMode": "manual", "AppId": APP, **body},
         )
         assert queued.status_code == 200
+        assert queued.json()["Results"][0].startswith(f"Deploying {APP} to ")
     early = msal_app(sb, ADATUM).acquire_token_for_client([f"{sb.endpoints['graph']}/.default"])
     assert early.get("error_codes") == [7000229]
     sb.clock.advance(sb.cipp_consent_delay + 1)
     # A new app: MSAL caches the earlier 400 for 60 s per identical request.
     late = msal_app(sb, ADATUM).acquire_token_for_client([f"{sb.endpoints['graph']}/.default"])
-    claims = peek(late["access_token"])
-    assert claims is not None and "User.ReadWrite.All" in claims["roles"]
+    assert "access_token" in late
+    tenant = sb.world.tenants[ADATUM]
+    app = tenant.sp_by_app_id(APP)
+    assert app is not None
+    names = {role_id: name for name, role_id in {**GRAPH_APP_ROLES, **EXCHANGE_APP_ROLES}.items()}
+    return sorted(
+        names[a.app_role_id] for a in tenant.app_role_assignments if a.principal_id == app.id
+    )
+
+
+ADATUM_ONLY = [{"value": "adatum.com", "label": "Adatum"}]
+
+
+def test_cipp_bulk_consent_copying_the_app_registration_grants_every_resource(
+    sb: Sandbox,
+) -> None:
+    roles = _bulk_consent(sb, CopyPermissions=True, tenantFilter=ADATUM_ONLY)
+    assert {"User.ReadWrite.All", "Exchange.ManageAsApp"} <= set(roles)
+
+
+def test_cipp_bulk_consent_of_permission_ids_grants_them_on_graph_only(sb: Sandbox) -> None:
+    """Manual mode assigns every id against Microsoft Graph's resource: the Exchange role
+    id fails in CIPP's job (Invoke-ExecAddMultiTenantApp.ps1)."""
+    permissions = [
+        {"id": GRAPH_APP_ROLES["User.ReadWrite.All"], "origin": "Application"},
+        {"id": EXCHANGE_APP_ROLES["Exchange.ManageAsApp"], "origin": "Application"},
+    ]
+    roles = _bulk_consent(sb, permissions=permissions, tenantFilter=ADATUM_ONLY)
+    assert roles == ["User.ReadWrite.All"]
+
+
+def test_cipp_bulk_consent_reads_tenant_filter_values_only(sb: Sandbox) -> None:
+    with client(sb, PARTNER, "cipp") as cipp:
+        cipp.post(
+            "/api/ExecAddMultiTenantApp",
+            json={
+                "configMode": "manual",
+                "AppId": APP,
+                "CopyPermissions": True,
+                "tenantFilter": "allTenants",
+            },
+        )
+    sb.clock.advance(sb.cipp_consent_delay + 1)
+    late = msal_app(sb, ADATUM).acquire_token_for_client([f"{sb.endpoints['graph']}/.default"])
+    assert late.get("error_codes") == [7000229]  # a bare string selects no tenant
 
 
 def test_partner_center_customers_and_app_only_consent_refused_unless_allowed(sb: Sandbox) -> None:
