@@ -12,6 +12,9 @@ which follows the cited sources: each test here failed on the code before the fi
   gets the admin-consent link as a manual step, and the check's words as a note (item 9).
 - CIPP's EditGroup is told a distribution list is one (``groupType``), or it sends the
   membership change to Graph, which refuses it (item 10).
+- What the tenant's route has no endpoint for (a shared-mailbox rename under ``exchange:
+  cipp``) is a manual step at plan time, with where to do it, and the tenant's other
+  Exchange operations keep their route (item 11).
 - A permission added through CIPP right after CIPP created the mailbox finds no mailbox in
   Graph yet ("Cannot bind argument to parameter 'Identity' because it is null"): held as
   not visible yet, done on a later run (item 12).
@@ -30,7 +33,7 @@ import pytest
 
 from controller.apply import SecretSink
 from controller.apply.executors import EXECUTORS
-from controller.apply.session import TenantSession
+from controller.apply.session import TenantSession, exchange_route
 from controller.connectors import Connections, ObjectRef
 from controller.errors import PermissionDenied, PropagationPending, ServiceFault
 from controller.models import DesiredState, MailboxRight, OperationKind
@@ -187,6 +190,26 @@ def test_distribution_list_membership_through_cipp(
 
     run(sandbox, demo_state, body)
     assert group_by_mail(sandbox, FABRIKAM, "newsletter@fabrikam.com").members == [frank.id]
+
+
+# -- item 11: no endpoint on the route: a manual step at plan time ---------------------------------
+
+
+def test_a_shared_mailbox_rename_through_cipp_is_a_manual_step(
+    sandbox: Sandbox, demo_state: DesiredState
+) -> None:
+    user_by_upn(sandbox, FABRIKAM, "accounts@fabrikam.com").display_name = "Accounts Team"
+    fabrikam = next(
+        t for t in plan_against(sandbox, demo_state).plan.tenants if t.name == "fabrikam"
+    )
+    rename = next(
+        op for op in fabrikam.operations if op.kind is OperationKind.SHARED_MAILBOX_UPDATE
+    )
+    assert rename.backend.value == "manual" and rename.manual is not None
+    assert 'set accounts@fabrikam.com\'s name "Accounts"' in rename.manual.instructions
+    assert rename.manual.link == "https://admin.exchange.microsoft.com/#/mailboxes"
+    # The distribution group and the permissions still go through CIPP.
+    assert exchange_route(fabrikam) == "cipp"
 
 
 # -- item 12: replication after a create through CIPP ------------------------------------------
