@@ -37,6 +37,7 @@ _SUCCESS_STARTS = (
     "updated",
     "blocked",
     "queued",
+    "deploying",
     "the new password",
 )
 

@@ -24,19 +24,19 @@ log = logging.getLogger("tenantctl.exchange")
 
 ANCHOR_MAILBOX = "APP:SystemMailbox{{bb558c35-97f1-4cb9-8ff7-d53741dc928c}}@{tenant}"
 
-#: Cmdlets that refuse anyone not in the group's ManagedBy ("…can only be performed by a
-#: manager of the group", OperationRequiresGroupManagerException) unless
-#: ``-BypassSecurityGroupManagerCheck`` is given; an app is never in ManagedBy, so the switch
-#: goes with every call (MicrosoftDocs/office-docs-powershell
-#: exchange/exchange-ps/exchange/Add-DistributionGroupMember.md, -BypassSecurityGroupManagerCheck;
-#: CIPP passes it on every call: CIPP-API Invoke-EditGroup.ps1, Remove-CIPPGroup.ps1).
+#: The cmdlets tenantctl sends that refuse anyone not in the group's ManagedBy ("…can only be
+#: performed by a manager of the group", OperationRequiresGroupManagerException) unless
+#: ``-BypassSecurityGroupManagerCheck`` is given (Update-DistributionGroupMember too, were it
+#: sent); an app is never in ManagedBy, so the switch goes with every call
+#: (MicrosoftDocs/office-docs-powershell exchange/exchange-ps/exchange/
+#: Add-DistributionGroupMember.md, -BypassSecurityGroupManagerCheck; CIPP passes it on every
+#: call: CIPP-API Invoke-EditGroup.ps1, Remove-CIPPGroup.ps1).
 MANAGER_CHECKED = frozenset(
     {
         "Set-DistributionGroup",
         "Remove-DistributionGroup",
         "Add-DistributionGroupMember",
         "Remove-DistributionGroupMember",
-        "Update-DistributionGroupMember",
     }
 )
 

@@ -697,19 +697,23 @@ class CippService:
         }
 
     def reset_password(self, request: Request) -> Any:
+        """Invoke-ExecResetPass.ps1: 200 with the result, 500 with the failure's words."""
         tenant = self._tenant(request)
         body = request.json() or {}
         user = self._user(tenant, body.get("ID") or body.get("id"))
         if user is None:
-            return {
-                "Results": [f"Failed to reset the password for {body.get('ID')}: user not found"]
-            }
+            raise CippRefusal(
+                500,
+                {"Results": f"Failed to reset the password for {body.get('ID')}: user not found"},
+            )
         if user.is_admin:
-            return {
-                "Results": [
-                    f"Failed to reset the password for {user.user_principal_name}: Insufficient privileges to complete the operation."
-                ]
-            }
+            raise CippRefusal(
+                500,
+                {
+                    "Results": f"Failed to reset the password for {user.user_principal_name}: "
+                    "Insufficient privileges to complete the operation."
+                },
+            )
         password = secrets.token_urlsafe(12)
         user.password_changed_at = self._now()
         must = body.get("MustChange")
@@ -723,16 +727,18 @@ class CippService:
         }
 
     def disable_user(self, request: Request) -> Any:
+        """Invoke-ExecDisableUser.ps1: 200 with the result, 500 with the failure's words."""
         tenant = self._tenant(request, "TenantFilter")
         key = self._param(request, "ID")
         enable = str(self._param(request, "Enable") or "false").lower() == "true"
         user = self._user(tenant, key)
         if user is None:
-            return {
-                "Results": [
-                    f"Failed to {'enable' if enable else 'disable'} user {key}: user not found"
-                ]
-            }
+            raise CippRefusal(
+                500,
+                {
+                    "Results": f"Failed to {'enable' if enable else 'disable'} user {key}: user not found"
+                },
+            )
         user.account_enabled = enable
         return {
             "Results": [

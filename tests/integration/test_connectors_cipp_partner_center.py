@@ -250,11 +250,11 @@ def test_multi_tenant_app_consent_is_queued_then_effective(
     assert litware.sp_by_app_id(APP) is None
 
     async def body(c: Connections) -> Any:
-        return await c.cipp().add_multi_tenant_app(APP, [], [(litware.tenant_id, "Litware")])
+        return await c.cipp().add_multi_tenant_app(APP, [(litware.tenant_id, "Litware")])
 
     results = run(sandbox, demo_state, body)
     assert [r.outcome for r in results] == ["success"]
-    assert "Queued" in results[0].text
+    assert results[0].text == f"Deploying {APP} to Litware, see the logbook for details"
     sandbox.clock.advance(sandbox.cipp_consent_delay + 1)
 
     async def check(c: Connections) -> Any:
