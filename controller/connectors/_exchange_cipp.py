@@ -3,7 +3,8 @@ an :class:`ExchangeAdapter`.
 
 CIPP's writes are confirmed by reading back in :class:`CippClient` itself. CIPP has no
 endpoint tenantctl can use to change a distribution group or a shared mailbox, or to delete a
-shared mailbox: those raise :class:`NeedsHuman`.
+shared mailbox: the planner plans those as manual steps (``plan/exchange.py``,
+``CIPP_CANNOT``), and an edited plan that sends them here gets :class:`NeedsHuman`.
 """
 
 from __future__ import annotations
