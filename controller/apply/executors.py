@@ -27,14 +27,8 @@ from controller.errors import (
     NotFound,
     PropagationPending,
     Service,
-    ServiceFault,
 )
 from controller.models import OperationKind
-from controller.models.permissions import (
-    EXCHANGE_APP_ID,
-    GRAPH_APP_ID,
-    REQUIRED_PERMISSIONS,
-)
 from controller.plan import Operation
 from controller.plan.params import (
     ConsentGrantParams,
@@ -287,21 +281,10 @@ async def mailbox_permission(s: TenantSession, op: Operation, p: MailboxPermissi
 
 
 async def consent_grant(s: TenantSession, op: Operation, p: ConsentGrantParams) -> Result:
-    """Bulk consent through CIPP. CIPP queues it: the outcome is held until a later plan
-    sees the consent (never reported as done before it is)."""
-    partner = s.connections.partner_graph()
-    roles = {
-        **await partner.resource_app_roles(GRAPH_APP_ID),
-        **await partner.resource_app_roles(EXCHANGE_APP_ID),
-    }
-    ids = sorted(roles[name] for name in REQUIRED_PERMISSIONS if name in roles)
-    if not ids:
-        raise ServiceFault(
-            "consent: the app roles of Microsoft Graph and Exchange could not be read",
-            service="graph",
-            tenant=s.tenant_id,
-        )
-    await s.cipp.add_multi_tenant_app(p.app_id, ids, [(s.tenant_id, s.tenant)])
+    """Bulk consent through CIPP, copying the permissions of the app's registration (each on
+    its own resource: CippClient.add_multi_tenant_app). CIPP queues it: the outcome is held
+    until a later plan sees the consent (never reported as done before it is)."""
+    await s.cipp.add_multi_tenant_app(p.app_id, [(s.tenant_id, s.tenant)])
     return Outcome.held(
         HoldReason.PROPAGATING,
         "bulk consent queued in CIPP; it takes effect within minutes: run plan again to verify",

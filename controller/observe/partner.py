@@ -165,6 +165,52 @@ class PartnerFacts:
     cipp_access: dict[str, dict[str, Any]] | Unknown | None  # tenant id -> ExecAccessChecks row
     failed_checks: tuple[CheckResult, ...] = ()
 
+    def cipp_manageable(self, tenant_id: str) -> bool | None:
+        """Can CIPP manage the tenant? None without CIPP; False when CIPP's tenants could not
+        be read, when CIPP does not list it, or when its access check could not reach Graph
+        there (:func:`cipp_reaches`)."""
+        tenants = self.cipp_tenants
+        if tenants is None:
+            return None
+        if isinstance(tenants, Unknown) or tenant_id.lower() not in tenants:
+            return False
+        return cipp_reaches(self._access_row(tenant_id))
+
+    def cipp_notes(self, tenant_id: str) -> tuple[str, ...]:
+        """What CIPP's access check says is wrong in the tenant (:func:`cipp_access_notes`)."""
+        return cipp_access_notes(self._access_row(tenant_id))
+
+    def _access_row(self, tenant_id: str) -> Mapping[str, Any] | None:
+        access = self.cipp_access
+        return access.get(tenant_id.lower()) if isinstance(access, dict) else None
+
+
+def cipp_reaches(row: Mapping[str, Any] | None) -> bool:
+    """Does CIPP's access check (an ``ExecAccessChecks?Type=Tenants`` row) say it reaches the
+    tenant? ``GraphStatus`` is a boolean (CIPP-API Test-CIPPAccessTenant.ps1; the words are in
+    ``GraphTest``), or the text "Not run yet" before the first check (Invoke-ExecAccessChecks.ps1):
+    only a check that ran and failed says no."""
+    status = (row or {}).get("GraphStatus")
+    return status is not False and str(status).lower() != "false"
+
+
+def cipp_access_notes(row: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """The access check's failure and the roles it misses, as plan notes. ``MissingRoles``
+    lists ``{Name, Type, Optional}`` objects (Test-CIPPAccessTenant.ps1)."""
+    if not row:
+        return ()
+    notes: list[str] = []
+    if not cipp_reaches(row):
+        notes.append(f"CIPP access check: {row.get('GraphTest') or 'CIPP cannot reach Graph'}")
+    missing = row.get("MissingRoles") or []
+    names = [
+        str(role.get("Name") or role.get("name") or "") if isinstance(role, Mapping) else str(role)
+        for role in (missing if isinstance(missing, list) else [missing])
+    ]
+    if any(names):
+        notes.append(f"CIPP access check: missing roles {', '.join(n for n in names if n)}")
+    return tuple(notes)
+
 
 async def read_partner_facts(connections: Connections, *, cipp: bool) -> PartnerFacts:
     settings = connections.settings

@@ -218,27 +218,10 @@ class TenantObserver:
         return translate.gdap_state(rels, tenant_id, self.now)
 
     def _cipp_manageable(self, tenant_id: str) -> bool | None:
-        tenants = self.partner.cipp_tenants
-        if tenants is None:
-            return None
-        if isinstance(tenants, Unknown):
-            return False
-        if tenant_id.lower() not in tenants:
-            return False
-        access = self.partner.cipp_access
-        if isinstance(access, dict) and tenant_id.lower() in access:
-            status = str(access[tenant_id.lower()].get("GraphStatus", ""))
-            return not status.lower().startswith(("error", "failed", "no "))
-        return True
+        return self.partner.cipp_manageable(tenant_id)
 
     def _notes(self, tenant_id: str) -> tuple[str, ...]:
-        access = self.partner.cipp_access
-        if isinstance(access, dict) and tenant_id.lower() in access:
-            row = access[tenant_id.lower()]
-            missing = row.get("MissingRoles") or []
-            if missing:
-                return (f"CIPP access check: missing roles {', '.join(map(str, missing))}",)
-        return ()
+        return self.partner.cipp_notes(tenant_id)
 
     def _unreachable(
         self,

@@ -148,6 +148,7 @@ class TenantDraft:
         section: int,
         existing_id: str,
         note: str | None = None,
+        manual: ManualStep | None = None,
     ) -> str:
         """Delete an object declared ``ensure: absent``. Fingerprinted on the id of the object
         found, so an approval goes stale when the key comes to name another object."""
@@ -161,6 +162,7 @@ class TenantDraft:
             desired={"ensure": "absent"},
             observed={"id": existing_id},
             changes=[FieldChange(field="exists", before=True, after=False)],
+            manual=manual,
         )
 
     def operations(self) -> tuple[Operation, ...]:

@@ -76,6 +76,9 @@ class CippApp(_Model):
     role: Literal["readonly", "editor", "admin"] = "admin"
     # Tenant names or ids that CIPP can manage; "all" for every customer with active GDAP.
     manages: list[str] | Literal["all"] = "all"
+    # Tenant names or ids that CIPP lists but cannot reach: its access check answers
+    # GraphStatus false (its own app lost its consent there), and its endpoints fail for them.
+    lost: list[str] = Field(default_factory=list)
 
 
 class PartnerCenterBehaviour(_Model):

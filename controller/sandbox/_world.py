@@ -153,6 +153,8 @@ class Tenant:
     gdap: Gdap | None
     cipp_manages: bool
     users: dict[str, User] = field(default_factory=dict)
+    # CIPP lists the tenant but cannot reach it (its access check fails Graph).
+    cipp_lost: bool = False
     groups: dict[str, Group] = field(default_factory=dict)
     service_principals: dict[str, ServicePrincipal] = field(default_factory=dict)
     app_role_assignments: list[AppRoleAssignment] = field(default_factory=list)
@@ -320,6 +322,7 @@ def _tenant_from_json(data: dict[str, Any]) -> Tenant:
         premium=data["premium"],
         gdap=Gdap(**data["gdap"]) if data["gdap"] else None,
         cipp_manages=data["cipp_manages"],
+        cipp_lost=data.get("cipp_lost", False),
         users={u["id"]: User(**u) for u in data["users"]},
         groups={g["id"]: Group(**g) for g in data["groups"]},
         service_principals={s["id"]: ServicePrincipal(**s) for s in data["service_principals"]},
