@@ -52,7 +52,16 @@ from controller.plan.types import Backend, FieldChange, ManualStep
 
 ExchangeObject = DistributionGroup | SharedMailbox
 
-EXCHANGE_ADMIN_CENTER = "https://admin.exchange.microsoft.com/"
+
+def exchange_admin_center(domain: str, page: str) -> str:
+    """A page of the Exchange admin center in the customer tenant: ``delegatedOrg`` names the
+    customer's default domain, as partner tools open a customer's Exchange (CIPP's tenant
+    links, CIPP-API Modules/CIPPCore/Public/Entrypoints/HTTP Functions/Invoke-ListTenants)."""
+    return (
+        "https://admin.exchange.microsoft.com/?landingpage=homepage&form=mac_sidebar"
+        f"&delegatedOrg={domain}{page}"
+    )
+
 
 #: What CIPP has no endpoint tenantctl can use for (CippExchange refuses them too), with where
 #: a person does it in the Exchange admin center instead: a manual step at plan time.
@@ -78,7 +87,7 @@ def _route(
             f"tenant {d.tenant_id}, {change}. Or give the app the Exchange Administrator role "
             "there (exchange: direct) and tenantctl does it."
         ),
-        link=EXCHANGE_ADMIN_CENTER + page,
+        link=exchange_admin_center(d.desired.metadata.domains[0], page),
     )
     return Backend.MANUAL, step
 

@@ -207,7 +207,10 @@ def test_a_shared_mailbox_rename_through_cipp_is_a_manual_step(
     )
     assert rename.backend.value == "manual" and rename.manual is not None
     assert 'set accounts@fabrikam.com\'s name "Accounts"' in rename.manual.instructions
-    assert rename.manual.link == "https://admin.exchange.microsoft.com/#/mailboxes"
+    assert rename.manual.link == (
+        "https://admin.exchange.microsoft.com/?landingpage=homepage&form=mac_sidebar"
+        "&delegatedOrg=fabrikam.com#/mailboxes"
+    )
     # The distribution group and the permissions still go through CIPP.
     assert exchange_route(fabrikam) == "cipp"
 

@@ -359,7 +359,11 @@ def test_what_cipp_cannot_do_is_a_manual_step_at_plan_time() -> None:
     assert rename is not None
     assert rename.title.startswith("Change shared mailbox support@contoso.com in ")
     assert 'set support@contoso.com\'s name "Help Desk"' in rename.instructions
-    assert rename.link == "https://admin.exchange.microsoft.com/#/mailboxes"
+    # The customer's own Exchange admin center: delegatedOrg names its default domain.
+    assert rename.link == (
+        "https://admin.exchange.microsoft.com/?landingpage=homepage&form=mac_sidebar"
+        "&delegatedOrg=contoso.com#/mailboxes"
+    )
     # The same changes through Exchange directly are plain writes.
     direct = plan(tenant(exchange="direct", **declared), observed(**objects))
     assert {op.backend.value for op in direct.operations} == {"exchange"}
