@@ -6,6 +6,7 @@ Pure: functions of the plan that was applied and each operation's outcome.
 from __future__ import annotations
 
 import json
+import signal
 from typing import TYPE_CHECKING, Any
 
 from controller.apply.outcomes import Outcome, OutcomeStatus
@@ -29,6 +30,21 @@ def _why(outcome: Outcome) -> str:
     if outcome.status is OutcomeStatus.HELD and outcome.hold is not None:
         return f"{outcome.hold.value}: {outcome.detail}"
     return outcome.detail
+
+
+def run_notes(result: ApplyResult) -> list[str]:
+    """What a reader must know about the run as a whole: that it was cancelled, and where the
+    journal does not hold all of it."""
+    notes: list[str] = []
+    if result.cancelled_by is not None:
+        name = signal.Signals(result.cancelled_by).name
+        notes.append(
+            f"cancelled by {name}: no operation was started after it; run apply again to finish"
+        )
+    for tenant, problem in sorted(result.journal_problems.items()):
+        where = f"tenant {tenant}" if tenant else "the run"
+        notes.append(f"journal incomplete for {where}: {problem}")
+    return notes
 
 
 def counts(result: ApplyResult) -> dict[str, int]:
@@ -63,6 +79,7 @@ def render_apply_terminal(result: ApplyResult, color: bool = False) -> str:
         f"run {result.run_id}: {tally['succeeded']} succeeded, {tally['failed']} failed, "
         f"{tally['held']} held, {tally['skipped']} skipped."
     )
+    lines.extend(run_notes(result))
     return "\n".join(lines)
 
 
@@ -75,6 +92,8 @@ def render_apply_markdown(result: ApplyResult) -> str:
         f"**{tally['succeeded']}** succeeded, **{tally['failed']}** failed, "
         f"**{tally['held']}** held, **{tally['skipped']}** skipped.",
         "",
+        *(f"> {md.text(note)}" for note in run_notes(result)),
+        *([""] if run_notes(result) else []),
         "| tenant | operation | target | result | detail |",
         "|---|---|---|---|---|",
     ]
@@ -97,6 +116,11 @@ def render_apply_json(result: ApplyResult) -> str:
         "runId": result.run_id,
         "planId": result.plan.plan_id,
         "counts": counts(result),
+        "cancelledBy": (
+            signal.Signals(result.cancelled_by).name if result.cancelled_by is not None else None
+        ),
+        "journalComplete": result.journal_complete,
+        "journalProblems": dict(sorted(result.journal_problems.items())),
         "operations": [
             {
                 "id": op.id,
