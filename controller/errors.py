@@ -12,6 +12,7 @@ lives in the type, so callers branch on the class, never on a message::
     ├── ApprovalError               an approval record or the plan it approves cannot be trusted
     ├── JournalError                the apply journal could not record a write (locked, full, read-only)
     ├── ApplyLocked                 another apply holds this journal's lock
+    ├── SecretNotStored             a generated password could not be written to the secret sink
     └── ServiceError                a call to login, Graph, Exchange, CIPP or Partner Center failed
         ├── TemporaryError          retrying later may succeed; ``delay`` says when (seconds)
         │   ├── Throttled           429 / Retry-After
@@ -55,6 +56,7 @@ __all__ = [
     "PermissionDenied",
     "PropagationPending",
     "SecretError",
+    "SecretNotStored",
     "Service",
     "ServiceError",
     "ServiceFault",
@@ -132,6 +134,11 @@ class JournalError(TenantctlError):
 class ApplyLocked(TenantctlError):
     """Another ``tenantctl apply`` holds the lock of this journal; the message names its pid,
     host and start time."""
+
+
+class SecretNotStored(TenantctlError):
+    """A generated password could not be written whole to the secret sink (full, read-only,
+    ...). Nothing was sent to a service: the operation is held, not failed."""
 
 
 class ServiceError(TenantctlError):

@@ -38,6 +38,7 @@ from controller.errors import (
     JournalError,
     NeedsHuman,
     PropagationPending,
+    SecretNotStored,
     ServiceError,
     TemporaryError,
     TenantctlError,
@@ -280,6 +281,8 @@ class ApplyEngine:
 
     @staticmethod
     def _failure(error: BaseException, elapsed: int, approval: str | None) -> Outcome:
+        if isinstance(error, SecretNotStored):
+            return Outcome.held(HoldReason.SECRET_SINK, str(error))
         if isinstance(error, PropagationPending):
             # The service has not caught up yet: a write not visible yet, or Exchange refusing
             # the app while its role propagates (the connectors say which). A re-run finds the

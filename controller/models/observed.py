@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias, TypeVar
 
+from controller.models.ledger import ActionState
+
 T = TypeVar("T")
 
 UnknownCode = Literal[
@@ -213,11 +215,11 @@ class RiskyUser:
 
 @dataclass(frozen=True, slots=True)
 class ActionRecord:
-    """A one-shot action that already ran, as recorded with the tenant (open extension)."""
+    """A one-shot action the ledger on its user knows: ``started`` (it may have run: an apply
+    began it and did not record the end) or ``done``."""
 
     action_id: str
-    done_at: str  # ISO 8601
-    run_id: str | None = None
+    state: ActionState = ActionState.DONE
 
 
 def _unknown(reason: str = "not observed") -> Unknown:

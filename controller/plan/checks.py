@@ -1,7 +1,9 @@
 """Security checks and one-shot actions.
 
 Checks produce findings (reported, never changed). Actions produce ``user.resetPassword``
-operations at most once: the ledger observe reads from the tenant says which already ran.
+operations at most once: the ledger observe reads from the tenant says which already ran
+(``done``: a note) and which may have (``started`` without ``done``: the action is unknown,
+"may have run: verify", until a person checks and re-arms it with a new id).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Protocol, TypeVar
 
+from controller.models.ledger import ActionState, prune_day
 from controller.models.observed import Observed, Unknown
 from controller.models.permissions import ACTION_LEDGER_EXTENSION
 from controller.models.tenant import Action
@@ -138,8 +141,22 @@ def plan_actions(d: TenantDraft) -> None:
             d.mark_unknown(f"actions/{action.id}", ledger)
             continue
         if action.id in ledger:
-            done = ledger[action.id]
-            d.notes.append(f"action {action.id}: already done at {done.done_at}")
+            if ledger[action.id].state is ActionState.DONE:
+                d.notes.append(
+                    f"action {action.id}: already done (recorded on {target}); nothing to run"
+                )
+            else:
+                d.mark_unknown(
+                    f"actions/{action.id}",
+                    code="error",
+                    reason=(
+                        f"may have run: verify. An apply started it and did not record the end "
+                        f"(it was killed, or the ledger on {target} could not be updated). Check "
+                        f"whether the password of {target} was reset (Entra audit log: Reset "
+                        "password); to run it again, give the action a new id in the tenant file "
+                        f"(for example {action.id}-again), which re-arms it"
+                    ),
+                )
             continue
         resolved = d.resolve_or_hold(
             target,
@@ -158,6 +175,7 @@ def plan_actions(d: TenantDraft) -> None:
                 user_principal_name=action.target,
                 force_change_password_next_sign_in=force,
                 ledger_extension=ACTION_LEDGER_EXTENSION,
+                prune_after=prune_day(action.not_after),
             ),
             f"user:{target}",
             f"{target}/{action.id}",

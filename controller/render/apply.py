@@ -60,9 +60,11 @@ def render_apply_terminal(result: ApplyResult, color: bool = False) -> str:
     lines: list[str] = []
     for tenant in result.plan.tenants:
         ops = [op for op in tenant.operations if op.id in result.outcomes]
-        if not ops:
+        if not ops and not tenant.notes:
             continue
         lines.append(f"{tenant.name} ({tenant.tenant_id})")
+        # What needed no operation is said too (a one-shot action already done, ...).
+        lines.extend(f"  note    {note}" for note in tenant.notes)
         for op in ops:
             outcome = result.outcomes[op.id]
             mark = f"{_MARK[outcome.status]:<8}"
@@ -107,6 +109,10 @@ def render_apply_markdown(result: ApplyResult) -> str:
                 f"| {md.text(tenant.name)} | `{op.kind.value}` | {target} | "
                 f"{_MARK[outcome.status]} | {md.text(_why(outcome))} |"
             )
+    notes = [(t.name, note) for t in result.plan.tenants for note in t.notes]
+    if notes:
+        lines += ["", "Notes:", ""]
+        lines += [f"- {md.text(name)}: {md.text(note)}" for name, note in notes]
     return "\n".join(lines) + "\n"
 
 
@@ -121,6 +127,7 @@ def render_apply_json(result: ApplyResult) -> str:
         ),
         "journalComplete": result.journal_complete,
         "journalProblems": dict(sorted(result.journal_problems.items())),
+        "notes": {t.name: list(t.notes) for t in result.plan.tenants if t.notes},
         "operations": [
             {
                 "id": op.id,

@@ -146,6 +146,7 @@ def _run_item(outer: Call, item: dict[str, Any]) -> tuple[dict[str, Any], float]
             roles=outer.roles,
             now=outer.now,
             base=outer.base,
+            app_id=outer.app_id,
         )
         response = execute(
             call,

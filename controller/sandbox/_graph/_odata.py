@@ -84,6 +84,7 @@ class Call:
     roles: frozenset[str]
     now: float
     base: str  # {graph}/v1.0
+    app_id: str = ""  # the calling app (the token's appid)
 
     def require(self, *any_of: str) -> None:
         if not self.roles.intersection(any_of):

@@ -37,6 +37,7 @@ class GraphService:
             roles=frozenset(claims.get("roles") or []),
             now=now,
             base=f"{request.base_url}/v1.0",
+            app_id=str(claims.get("appid") or claims.get("azp") or ""),
         )
         if request.method == "POST" and request.path == "/v1.0/$batch":
             response = run_batch(call, rid)

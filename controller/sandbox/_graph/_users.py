@@ -16,6 +16,7 @@ Graph v1.0 endpoints served (``{id}`` is an object id or a userPrincipalName):
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Callable, Iterable
@@ -336,6 +337,39 @@ def list_extensions(call: Call, m: re.Match[str]) -> Response:
     return page(call, list(user.extensions.values()), f"users('{user.id}')/extensions")
 
 
+# Open extensions on directory objects, as the Graph docs give them
+# (microsoftgraph/microsoft-graph-docs-contrib, concepts/extensibility-overview.md, "Comparison
+# of extension types", and api-reference/v1.0/api/opentypeextension-update.md):
+# - "Two open extensions per creator app per resource instance", "Max. of 2 Kb per open
+#   extension" (for user, group, device and organization);
+# - "The data in an extension can be primitive types, or arrays of primitive types";
+# - PATCH: "you must specify *all* properties in the request body; otherwise, Microsoft Graph
+#   will delete the unspecified properties" -- an update replaces the whole set.
+# The docs give the limits, not the error Graph answers past them: the sandbox answers 400.
+MAX_EXTENSIONS_PER_APP = 2
+MAX_EXTENSION_BYTES = 2048
+_EXTENSION_META = ("@odata.type", "@odata.context", "id", "extensionName")
+
+
+def _custom_properties(body: dict[str, Any]) -> dict[str, Any]:
+    """The extension's own data, checked against the limits above."""
+    data = {k: v for k, v in body.items() if k not in _EXTENSION_META}
+    for name, value in data.items():
+        items = value if isinstance(value, list) else [value]
+        if any(isinstance(item, dict | list) for item in items):
+            raise bad_request(
+                f"The value of property '{name}' is not supported: an open extension holds "
+                "primitive types or arrays of primitive types."
+            )
+    size = len(json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    if size > MAX_EXTENSION_BYTES:
+        raise bad_request(
+            f"The open extension is {size} bytes; at most {MAX_EXTENSION_BYTES} bytes of "
+            "properties are allowed per open extension."
+        )
+    return data
+
+
 def create_extension(call: Call, m: re.Match[str]) -> Response:
     call.require(*WRITE_USERS)
     user = find_user(call, m.group(1))
@@ -345,13 +379,21 @@ def create_extension(call: Call, m: re.Match[str]) -> Response:
         raise bad_request("Invalid value specified for property 'extensionName'.")
     if name in user.extensions:
         raise GraphError(409, "NameAlreadyExists", "An extension already exists with given id.")
+    data = _custom_properties(body)
+    mine = [n for n, owner in user.extension_owners.items() if owner == call.app_id]
+    if len(mine) >= MAX_EXTENSIONS_PER_APP:
+        raise bad_request(
+            f"The app already has {len(mine)} open extensions on this object; at most "
+            f"{MAX_EXTENSIONS_PER_APP} are allowed per app."
+        )
     ext = {
         "@odata.type": "#microsoft.graph.openTypeExtension",
-        **body,
+        **data,
         "id": name,
         "extensionName": name,
     }
     user.extensions[name] = ext
+    user.extension_owners[name] = call.app_id
     return Response(201, ext)
 
 
@@ -370,9 +412,15 @@ def get_extension(call: Call, m: re.Match[str]) -> Response:
 
 def patch_extension(call: Call, m: re.Match[str]) -> Response:
     call.require(*WRITE_USERS)
-    _, ext = _extension(call, m)
-    body = call.request.json() or {}
-    ext.update({k: v for k, v in body.items() if k not in ("id", "extensionName")})
+    user, ext = _extension(call, m)
+    data = _custom_properties(call.request.json() or {})
+    # The properties given replace all of them (see the note above create_extension).
+    user.extensions[m.group(2)] = {
+        "@odata.type": ext.get("@odata.type", "#microsoft.graph.openTypeExtension"),
+        **data,
+        "id": ext["id"],
+        "extensionName": ext["extensionName"],
+    }
     return Response(204)
 
 
@@ -380,4 +428,5 @@ def delete_extension(call: Call, m: re.Match[str]) -> Response:
     call.require(*WRITE_USERS)
     user, _ = _extension(call, m)
     del user.extensions[m.group(2)]
+    user.extension_owners.pop(m.group(2), None)
     return Response(204)
