@@ -183,7 +183,8 @@ def plan_actions(d: TenantDraft) -> None:
             section=SECTION_ACTIONS,
             reason=f"one-shot action {action.id}",
             desired={"actionId": action.id, "user": target, "forceChange": force},
-            observed={"userId": resolved.id, "done": False},
+            # By UPN, not id: the user may be created by this plan (see plan/fingerprint.py).
+            observed={"user": target, "ledger": None},
             changes=[FieldChange(field="password", after="(generated at apply)")],
             depends_on=[resolved.created_by],
         )
