@@ -29,6 +29,7 @@ UnknownCode = Literal[
     "throttled",  # still throttled after retries
     "unavailable",  # 5xx, timeout, dropped connection after retries
     "notManaged",  # no route: Exchange mode none/unmanaged, or no CIPP and no role
+    "notVisibleYet",  # an earlier create was interrupted: the object may exist unlisted
     "error",  # anything else
 ]
 
@@ -222,6 +223,20 @@ class ActionRecord:
     state: ActionState = ActionState.DONE
 
 
+@dataclass(frozen=True, slots=True)
+class EarlierCreate:
+    """A create an earlier apply called and never saw answered (killed, or cancelled at its
+    deadline), from the journal: the object may exist while no list shows it yet (directory
+    replication). ``found``: what a direct lookup by the natural key said (True: it exists;
+    False: nothing; None: not looked up, or the lookup failed)."""
+
+    kind: str  # the create's operation kind, e.g. "user.create"
+    key: str  # the natural key, lowercase: UPN, mailNickname or primary SMTP address
+    intent_at: dt.datetime
+    run_id: int
+    found: bool | None = None
+
+
 def _unknown(reason: str = "not observed") -> Unknown:
     return Unknown("error", reason)
 
@@ -250,6 +265,8 @@ class ObservedTenant:
     action_ledger: Observed[Mapping[str, ActionRecord]] = field(default_factory=_unknown)
     # Free-form notes observe wants the plan to show (e.g. CIPP access-check errors).
     notes: tuple[str, ...] = ()
+    # Creates the journal says were interrupted, with what a direct lookup found.
+    earlier_creates: tuple[EarlierCreate, ...] = ()
 
     @classmethod
     def unreachable(

@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from controller.models import Group, User, address_domain
+from controller.models import Group, OperationKind, User, address_domain
 from controller.models.observed import ObservedGroup, ObservedUser, Sku, Unknown
 from controller.plan import normalise as norm
 from controller.plan._draft import (
@@ -150,6 +150,8 @@ def _upn(user: User | ObservedUser) -> str:
 
 
 def _create_user(d: TenantDraft, user: User, upn: str, subject: str) -> str | None:
+    if d.earlier_create_may_exist(OperationKind.USER_CREATE, upn, f"users/{upn}"):
+        return None
     why = verified_domain_problem(d, upn, subject)
     if why is None:
         owner = d.address_owners.get(upn)
@@ -431,6 +433,8 @@ def plan_groups(d: TenantDraft) -> None:
 
 
 def _create_group(d: TenantDraft, group: Group, nick: str, subject: str) -> None:
+    if d.earlier_create_may_exist(OperationKind.GROUP_CREATE, nick, f"groups/{nick}"):
+        return
     unified = group.type == "microsoft365"
     assert group.display_name is not None  # the model requires it of a present group
     new_group = NewGroup(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
-from controller.models import DistributionGroup, SharedMailbox
+from controller.models import DistributionGroup, OperationKind, SharedMailbox
 from controller.models.observed import (
     ObservedDistributionGroup,
     ObservedSharedMailbox,
@@ -133,6 +133,7 @@ class _Names:
     update: type[DistributionGroupUpdateParams | SharedMailboxUpdateParams]
     delete: type[DistributionGroupDeleteParams | SharedMailboxDeleteParams]
     section: int
+    create_kind: OperationKind
 
 
 _DISTRIBUTION_GROUP = _Names(
@@ -141,6 +142,7 @@ _DISTRIBUTION_GROUP = _Names(
     DistributionGroupUpdateParams,
     DistributionGroupDeleteParams,
     SECTION_DISTRIBUTION_GROUPS,
+    OperationKind.DISTRIBUTION_GROUP_CREATE,
 )
 _SHARED_MAILBOX = _Names(
     "sharedMailbox",
@@ -148,6 +150,7 @@ _SHARED_MAILBOX = _Names(
     SharedMailboxUpdateParams,
     SharedMailboxDeleteParams,
     SECTION_SHARED_MAILBOXES,
+    OperationKind.SHARED_MAILBOX_CREATE,
 )
 
 
@@ -197,6 +200,11 @@ def _create_object(
     names = _names(obj)
     subject = f"{names.prefix}:{address}"
     what = _what(obj)
+    area = (
+        f"{'distributionGroups' if names is _DISTRIBUTION_GROUP else 'sharedMailboxes'}/{address}"
+    )
+    if d.earlier_create_may_exist(names.create_kind, address, area):
+        return []
     why = verified_domain_problem(d, address, subject)
     if why is None and address in d.address_owners:
         why = f"{address} is already the address of {d.address_owners[address]}"

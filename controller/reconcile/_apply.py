@@ -29,7 +29,7 @@ from controller.policy.approvals import operator_now
 from controller.reconcile._approval import InteractiveApproval
 from controller.reconcile._cancel import Cancellation, RunCancelled
 from controller.reconcile._outputs import Delivered, Outputs, Run, notify, write_output
-from controller.reconcile._plan import observe_and_plan
+from controller.reconcile._plan import earlier_creates_of, observe_and_plan
 from controller.reconcile._world import Where, World, open_world
 from controller.render.apply import render_apply_json, render_apply_markdown
 
@@ -160,6 +160,7 @@ async def apply_estate(
         raise_guards=raise_guards,
         on_observed=on_observed,
         connections=connections,
+        earlier_creates=earlier_creates_of(journal),
     )
     plan = planned.plan
     if interactive is not None and plan.has_changes and not cancellation.requested:
