@@ -268,6 +268,15 @@ def test_killed_after_user_create_the_licence_runs_unless_someone_changed_the_us
     work = matrix.root / "after-create"
     matrix.start(work)
     assert matrix.killed_after(work, 1, path=r"^/v1\.0/users$") == -signal.SIGKILL
+    # What the journal knows, plan --journal knows too; without it, zed looks absent.
+    blind = plan_run(matrix.state, Where()).result.plan
+    seeing = plan_run(matrix.state, Where(), journal_path=work / "journal.sqlite").result.plan
+    create = "contoso/user.create/zed@contoso.com"
+    assert create in {op.id for op in blind.operations}
+    assert create not in {op.id for op in seeing.operations}
+    assert [u.code for u in seeing.tenants[0].unknown if u.area == "users/zed@contoso.com"] == [
+        "notVisibleYet"
+    ]
     results, _ = matrix.rerun_until_settled(work)
     licence = "contoso/user.assignLicenses/zed@contoso.com"
     ran = [r.outcomes[licence] for r in results if licence in r.outcomes]
