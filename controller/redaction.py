@@ -112,8 +112,13 @@ _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 
 
 def remember(value: str | None) -> None:
-    """From now on, ``value`` is replaced by ``***`` wherever :func:`redact_text` sees it."""
-    if value and len(value) >= MIN_REMEMBERED:
+    """From now on, ``value`` is replaced by ``***`` wherever :func:`redact_text` sees it.
+
+    A JSON Web Token (every access token Entra issues) is redacted by its shape wherever it
+    stands, so it is not kept: a long-running ``tenantctl controller`` gets a new token per
+    tenant and scope every cycle, and remembering each would grow this set (and the work of
+    every redaction) without bound."""
+    if value and len(value) >= MIN_REMEMBERED and not _JWT.fullmatch(value):
         _known.add(value)
 
 

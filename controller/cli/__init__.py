@@ -104,7 +104,7 @@ def cli(ctx: click.Context) -> None:
     Write the desired state of every tenant as YAML in git; tenantctl observes Microsoft Graph,
     Exchange Online and CIPP, diffs, plans, and applies exactly what was approved.
 
-    -q, -v and --color work before or after the command's name. Results go to stdout (-o json
+    -q, -v, --color and --log-format work before or after the command's name. Results go to stdout (-o json
     or -o yaml for scripts), everything else to stderr.
     """
     terminal = ctx.ensure_object(Terminal)
@@ -114,7 +114,9 @@ def cli(ctx: click.Context) -> None:
 
 def _configure_logging(terminal: Terminal) -> None:
     """Service errors are reported in plans and results; logs are for -v and -vv, each line
-    with its UTC time, printed through the terminal (above a progress bar)."""
+    with its UTC time (or one JSON object each, ``--log-format json``), printed through the
+    terminal (above a progress bar). The redacting filter is on the handler, so it runs
+    before the handler's formatter sees a record."""
     import logging
 
     verbosity = terminal.verbosity
@@ -162,7 +164,8 @@ def _register() -> None:
 
 
 def _accept_common_options(command: click.Command) -> None:
-    """-q, -v and --color on every command and subcommand, not only before them."""
+    """-q, -v, --color and --log-format on every command and subcommand, not only before
+    them."""
     common_options(command)
     if isinstance(command, click.Group):
         for sub in command.commands.values():

@@ -1,5 +1,5 @@
 """Options shared by several commands: where the desired state is, how output looks, and the
-options every command accepts before or after its name (-q, -v, --color)."""
+options every command accepts before or after its name (-q, -v, --color, --log-format)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any, Literal, TypeVar, cast
 
 import click
 
-from controller.cli.terminal import COLOR_MODES, ColorMode, Terminal
+from controller.cli.terminal import COLOR_MODES, LOG_FORMATS, ColorMode, LogFormat, Terminal
 from controller.errors import UsageError
 from controller.state_paths import DEFAULT_DESIRED
 
@@ -113,10 +113,23 @@ def _color(ctx: click.Context, param: click.Parameter, value: str | None) -> Non
         _terminal(ctx).set_color(cast(ColorMode, value))
 
 
+def _log_format(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        _terminal(ctx).set_log_format(cast(LogFormat, value))
+
+
 def common_options(command: F) -> F:
-    """``-q``, ``-v`` and ``--color``: on the root command and on every subcommand, so
-    ``tenantctl -q plan`` and ``tenantctl plan -q`` mean the same."""
+    """``-q``, ``-v``, ``--color`` and ``--log-format``: on the root command and on every
+    subcommand, so ``tenantctl -q plan`` and ``tenantctl plan -q`` mean the same."""
     for decorator in (
+        click.option(
+            "--log-format",
+            type=click.Choice(LOG_FORMATS),
+            default=None,
+            expose_value=False,
+            callback=_log_format,
+            help="Log lines as text (with their UTC time) or as one JSON object each.",
+        ),
         click.option(
             "--color",
             type=click.Choice(COLOR_MODES),

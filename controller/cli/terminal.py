@@ -19,10 +19,13 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.text import Text
 
+from controller.cli.log_json import JsonLogFormatter
 from controller.render.documents import render_document
 
 ColorMode = Literal["auto", "always", "never"]
 COLOR_MODES: tuple[ColorMode, ...] = ("auto", "always", "never")
+LogFormat = Literal["text", "json"]
+LOG_FORMATS: tuple[LogFormat, ...] = ("text", "json")
 
 # ISO 8601 in UTC, to the second: log lines of a CI run line up with the services' own logs.
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -30,9 +33,12 @@ LOG_DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 class Terminal:
-    def __init__(self, verbosity: int = 0, color_mode: ColorMode = "auto") -> None:
+    def __init__(
+        self, verbosity: int = 0, color_mode: ColorMode = "auto", log_format: LogFormat = "text"
+    ) -> None:
         self.verbosity = verbosity
         self.color_mode: ColorMode = color_mode
+        self.log_format: LogFormat = log_format
         self.live: Console | None = None  # the progress bar's console while a bar is shown
         # -q and -v are accepted before and after the subcommand: each adds to these, and
         # ``changed`` (set by the root command) re-applies them, e.g. to the log level.
@@ -50,6 +56,10 @@ class Terminal:
 
     def set_color(self, mode: ColorMode) -> None:
         self.color_mode = mode
+        self._update()
+
+    def set_log_format(self, log_format: LogFormat) -> None:
+        self.log_format = log_format
         self._update()
 
     def _update(self) -> None:
@@ -110,7 +120,8 @@ class Terminal:
         raise click.exceptions.Exit(code)
 
     def log_handler(self) -> logging.Handler:
-        """A logging handler that writes through this terminal (above a live progress bar)."""
+        """A logging handler that writes through this terminal (above a live progress bar):
+        one line per record, text with its UTC time, or one JSON object (``--log-format``)."""
         return _TerminalLogHandler(self)
 
 
@@ -118,8 +129,12 @@ class _TerminalLogHandler(logging.Handler):
     def __init__(self, terminal: Terminal) -> None:
         super().__init__()
         self.terminal = terminal
-        formatter = logging.Formatter(LOG_FORMAT, LOG_DATE_FORMAT)
-        formatter.converter = time.gmtime
+        formatter: logging.Formatter
+        if terminal.log_format == "json":
+            formatter = JsonLogFormatter()
+        else:
+            formatter = logging.Formatter(LOG_FORMAT, LOG_DATE_FORMAT)
+            formatter.converter = time.gmtime
         self.setFormatter(formatter)
 
     def emit(self, record: logging.LogRecord) -> None:

@@ -59,6 +59,18 @@ def test_a_remembered_secret_is_replaced_wherever_it_appears() -> None:
     assert redact_text(repr(secret.encode())) == "b'***'"
 
 
+def test_tokens_are_redacted_by_their_shape_and_not_kept() -> None:
+    """A long-running controller gets new tokens every cycle: the remembered set must not
+    grow with them, and each is hidden all the same."""
+    from controller import redaction
+
+    token = "eyJ0eXAiOiJKV1QifQ.eyJ0aWQiOiJjb250b3NvIn0.c2lnbmF0dXJlLTE"
+    before = len(redaction._known.ordered)
+    remember(token)
+    assert len(redaction._known.ordered) == before
+    assert redact_text(f"echoed: {token}") == "echoed: ***"
+
+
 def test_short_values_are_not_remembered() -> None:
     remember("abc")
     assert redact_text("abcdef abc") == "abcdef abc"

@@ -23,7 +23,7 @@ GUIDE = REPO / "docs" / "operator-guide.md"
 README = REPO / "README.md"
 CHECKLIST = re.compile(r"<!-- cli-checklist -->\n(?P<body>.*?)<!-- /cli-checklist -->", re.S)
 # Accepted by every command, before or after its name; listed once in the checklist.
-COMMON = ("-q", "--quiet", "-v", "--verbose", "--color", "-h", "--help")
+COMMON = ("-q", "--quiet", "-v", "--verbose", "--color", "--log-format", "-h", "--help")
 
 
 def commands(
@@ -56,7 +56,7 @@ def checklist() -> str:
         "| command | arguments and flags |",
         "| --- | --- |",
         "| every command | "
-        + ", ".join(f"`{f}`" for f in ("-q", "-v", "--color", "-h/--help"))
+        + ", ".join(f"`{f}`" for f in ("-q", "-v", "--color", "--log-format", "-h/--help"))
         + " |",
         "| `tenantctl` | `--version` |",
     ]
