@@ -13,6 +13,7 @@ lives in the type, so callers branch on the class, never on a message::
     ├── ApprovalError               an approval record or the plan it approves cannot be trusted
     ├── JournalError                the apply journal could not record a write (locked, full, read-only)
     ├── ApplyLocked                 another apply holds this journal's lock
+    ├── SourceError                 the desired-state repository could not be fetched (git)
     ├── SecretNotStored             a generated password could not be written to the secret sink
     └── ServiceError                a call to login, Graph, Exchange, CIPP or Partner Center failed
         ├── TemporaryError          retrying later may succeed; ``delay`` says when (seconds)
@@ -63,6 +64,7 @@ __all__ = [
     "Service",
     "ServiceError",
     "ServiceFault",
+    "SourceError",
     "TemporaryError",
     "TenantctlError",
     "Throttled",
@@ -150,6 +152,13 @@ class JournalError(TenantctlError):
 class ApplyLocked(TenantctlError):
     """Another ``tenantctl apply`` holds the lock of this journal; the message names its pid,
     host and start time."""
+
+
+class SourceError(TenantctlError):
+    """``tenantctl controller --git-url``: the repository could not be cloned, fetched or
+    checked out (unreachable, refused, timed out, no such branch). The controller keeps the
+    last desired state it read and tries again at the next refresh; the message shows the
+    URL's scheme and host only."""
 
 
 class SecretNotStored(TenantctlError):

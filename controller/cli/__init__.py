@@ -141,6 +141,7 @@ _COMMANDS = (
     "approve",
     "completion",
     "connect",
+    "controller",
     "discover",
     "history",
     "import_",

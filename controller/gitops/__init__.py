@@ -2,12 +2,14 @@
 
 - :mod:`~controller.gitops.shard`: ``--shard K/N``, a deterministic split of the estate (pure);
 - :mod:`~controller.gitops.changes`: ``--changed-since REF``, the tenants a branch touched (runs git);
+- :mod:`~controller.gitops.checkout`: ``controller --git-url``, a branch kept checked out (runs git);
 - :mod:`~controller.gitops.notify`: ``--notify URL``, a run's summary to Teams or Slack (HTTP);
 - :mod:`~controller.gitops.templates`: checks that CI templates call only commands and flags
   that exist.
 """
 
 from controller.gitops.changes import ChangeSet, changed_tenants
+from controller.gitops.checkout import DEFAULT_GIT_TIMEOUT, sync_checkout
 from controller.gitops.notify import (
     Flavour,
     RunSummary,
@@ -33,6 +35,7 @@ from controller.gitops.templates import (
 )
 
 __all__ = [
+    "DEFAULT_GIT_TIMEOUT",
     "ChangeSet",
     "Flavour",
     "Invocation",
@@ -55,6 +58,7 @@ __all__ = [
     "shard_of",
     "slack_message",
     "summarize",
+    "sync_checkout",
     "teams_message",
     "tenant_outcomes",
 ]

@@ -29,8 +29,11 @@ from controller.reconcile._world import (
     DEFAULT_SANDBOX_STATE,
     Where,
     World,
+    WorldFor,
+    Worlds,
     open_world,
     sandbox_settings,
+    worlds,
 )
 
 __all__ = [
@@ -42,6 +45,8 @@ __all__ = [
     "Run",
     "Where",
     "World",
+    "WorldFor",
+    "Worlds",
     "apply_estate",
     "apply_run",
     "awaiting_approval",
@@ -52,4 +57,5 @@ __all__ = [
     "plan_run",
     "sandbox_settings",
     "select_tenants",
+    "worlds",
 ]

@@ -153,9 +153,11 @@ async def apply_estate(
     on_outcome: Callable[[Operation, Outcome], None] | None = None,
     on_execute: Callable[[int], None] | None = None,
     cancellation: Cancellation | None = None,
+    command: str = "apply",
 ) -> ApplyResult:
     """The steps after the world is open: plan as ``plan`` does, let a person approve at the
-    terminal (in operator time), hold what may not run, execute the rest, journal the run."""
+    terminal (in operator time), hold what may not run, execute the rest, journal the run
+    (as ``command``: ``apply``, or ``controller`` for a controller's cycle)."""
     cancellation = cancellation or Cancellation()
     main = asyncio.current_task()
     if main is not None:
@@ -177,7 +179,7 @@ async def apply_estate(
     if on_execute is not None:
         on_execute(len(plan.operations))  # every operation gets an outcome, held or not
     try:
-        run_id = journal.start_run("apply", plan.plan_id, host=socket.gethostname(), user=user)
+        run_id = journal.start_run(command, plan.plan_id, host=socket.gethostname(), user=user)
     except JournalError as problem:
         cancellation.detach()
         return _not_journaled(plan, problem, on_outcome)

@@ -57,6 +57,10 @@ class Cancellation:
         self._timer: asyncio.TimerHandle | None = None
         self._expired = False
         self._prompting = False
+        #: Called (from the signal handler) when a stop is first requested: a controller
+        #: sleeping between cycles wakes up through it. It must only do what a signal
+        #: handler may (write to a pipe), never take a lock.
+        self.on_request: Callable[[], None] | None = None
 
     @property
     def requested(self) -> bool:
@@ -80,6 +84,8 @@ class Cancellation:
         first = self.signum is None
         if first:
             self.signum = signum
+            if self.on_request is not None:
+                self.on_request()
         loop = self._loop
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(self._start_deadline if first else self._expire)

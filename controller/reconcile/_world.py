@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,9 +65,31 @@ def open_world(
 ) -> Iterator[World]:
     """The world a run talks to, for as long as the block lasts. ``tenants``: those the run
     selected (what decides whether CIPP's secret is needed); ``None``: every connection."""
+    with worlds(where) as source:
+        yield source.world_for(msp, tenants)
+
+
+#: The world for an ``msp.yaml`` and the tenants a run selected (``None``: all).
+WorldFor = Callable[[MSPConfig, Sequence[TenantConfig] | None], World]
+
+
+@dataclass(frozen=True)
+class Worlds:
+    """The worlds of a process that reads ``msp.yaml`` more than once, and their clock
+    (seconds since 1970, as the services see it: the sandbox's virtual clock)."""
+
+    world_for: WorldFor
+    clock: Callable[[], float]
+
+
+@contextmanager
+def worlds(where: Where = Where()) -> Iterator[Worlds]:
+    """For a process that reads ``msp.yaml`` more than once (``tenantctl controller``): the
+    world of each version it reads, for as long as the block lasts. Real tenants: settings
+    built (and secrets checked) from that version. The sandbox: started once for the block,
+    every version pointed at it."""
     if not where.sandbox:
-        usable, notes = msp_for_run(msp, tenants)
-        yield World(settings_from_msp(usable), notes=notes)
+        yield Worlds(real_world, time.time)
         return
     from controller.sandbox import Sandbox, default_scenario, load_scenario
 
@@ -74,7 +97,17 @@ def open_world(
     # Leaving the block stops the sandbox, which saves its state even when the command
     # failed: real tenants keep what was already written.
     with Sandbox(scenario, state_dir=where.state_dir) as running:
-        yield World(sandbox_settings(msp, running), running)
+        yield Worlds(
+            lambda msp, tenants: World(sandbox_settings(msp, running), running),
+            running.clock.now,
+        )
+
+
+def real_world(msp: MSPConfig, tenants: Sequence[TenantConfig] | None = None) -> World:
+    """The world of real tenants: ``msp.yaml``'s settings, with every secret the selected
+    tenants need checked first (all missing ones reported at once)."""
+    usable, notes = msp_for_run(msp, tenants)
+    return World(settings_from_msp(usable), notes=notes)
 
 
 def sandbox_settings(msp: MSPConfig, running: Sandbox) -> ConnectionSettings:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from controller import gitops
-from controller.gitops import changes, notify, shard, templates
+from controller.gitops import changes, checkout, notify, shard, templates
 
 
 def test_the_package_exports_each_module_public_names() -> None:
-    modules = (changes, notify, shard, templates)
+    modules = (changes, checkout, notify, shard, templates)
     assert sorted(gitops.__all__) == sorted(name for m in modules for name in m.__all__)
     for name in gitops.__all__:
         assert getattr(gitops, name) is not None

@@ -34,6 +34,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("gitops",),
     ("reconcile",),
     ("importer",),
+    ("loop",),  # tenantctl controller: the runs on a schedule, health and metrics
     ("cli",),
 )
 SANDBOX = "sandbox"
