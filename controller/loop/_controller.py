@@ -173,12 +173,14 @@ class Controller:
                 except RunCancelled:
                     break
                 if not self.cancellation.requested:
-                    self.sleep(self._until_next())
+                    self.sleep(self.until_next())
         signum = self.cancellation.signum or signal.SIGTERM
         log.info("stopped by %s", signal.Signals(signum).name)
         return int(ExitStatus.MATCHES)
 
-    def _until_next(self) -> float:
+    def until_next(self) -> float:
+        """Seconds until the next cycle: the next tenant's due time or the next refresh of
+        the desired state, whichever comes first."""
         now = self.clock()
         wake = now + self.options.refresh
         due = self.schedule.next_due()
