@@ -1,11 +1,13 @@
-"""The CI templates and the Kubernetes manifest in ``examples/``.
+"""The CI templates and the Kubernetes manifests in ``examples/``, and the Dockerfile.
 
 Covers: every file parses as YAML; every ``tenantctl`` call in them uses only the commands and
 flags the CLI promises (checked against a stand-in click tree written from the agreed flag
 list, until the real ``plan``/``approve``/``apply``/``status`` commands exist: then the same
 check runs against ``controller.cli.cli``); and the properties the GitOps flow depends on
 (full history for ``--changed-since``, the comment marker, one apply at a time, shards that
-cover the matrix, Indexed Job wiring).
+cover the matrix, Indexed Job wiring; the controller's StatefulSet: a shard per pod
+ordinal, probes on the paths the controller serves, the scrape annotation, writable volumes
+where the image keeps its state; the image: non-root, tenantctl as its entry point).
 """
 
 from __future__ import annotations
@@ -83,6 +85,21 @@ def status(**_: object) -> None:
     """status"""
 
 
+@agreed_cli.command()
+@click.option("--desired")
+@click.option("--git-url")
+@click.option("--branch")
+@click.option("--interval")
+@click.option("--jitter")
+@click.option("--listen")
+@click.option("--shard")
+@click.option("--notify")
+@click.option("--once", is_flag=True)
+@click.option("--log-format")
+def controller(**_: object) -> None:
+    """controller (issue 18)"""
+
+
 def load_all(path: Path) -> list[Any]:
     return [doc for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if doc is not None]
 
@@ -95,6 +112,7 @@ def test_the_expected_templates_exist() -> None:
         "ci/github/tenantctl-drift.yml",
         "ci/github/tenantctl-plan.yml",
         "ci/github/tenantctl-shard.yml",
+        "kubernetes/controller.yaml",
         "kubernetes/cronjob.yaml",
     ]
 
@@ -270,3 +288,62 @@ def test_the_kubernetes_cronjob_runs_an_indexed_job() -> None:
     assert commands(path) == [
         "apply --desired desired --approvals approvals --shard $K/$SHARDS --notify $TENANTCTL_WEBHOOK"
     ]
+
+
+def test_the_kubernetes_controller_runs_a_shard_per_pod_with_probes() -> None:
+    from controller.loop._serve import HEALTH_PATH, METRICS_PATH, READY_PATH
+
+    path = EXAMPLES / "kubernetes" / "controller.yaml"
+    service, statefulset = load_all(path)
+    assert service["kind"] == "Service" and service["spec"]["clusterIP"] == "None"
+    assert statefulset["kind"] == "StatefulSet"
+    spec = statefulset["spec"]
+    assert spec["serviceName"] == service["metadata"]["name"]
+    pod = spec["template"]
+    annotations = pod["metadata"]["annotations"]
+    assert annotations["prometheus.io/scrape"] == "true"
+    assert annotations["prometheus.io/path"] == METRICS_PATH
+    [container] = pod["spec"]["containers"]
+    script = container["args"][0]
+    assert f"SHARDS={spec['replicas']}" in script
+    assert "K=$((${HOSTNAME##*-} + 1))" in script  # the pod's ordinal, counted from 1
+    [invocation] = commands(path)
+    assert invocation.startswith("controller --git-url $GIT_URL --branch main")
+    assert "--shard $K/$SHARDS" in invocation and "--listen :9090" in invocation
+    port = int(annotations["prometheus.io/port"])
+    [named] = container["ports"]
+    assert named["containerPort"] == port
+    assert container["livenessProbe"]["httpGet"] == {"path": HEALTH_PATH, "port": named["name"]}
+    assert container["readinessProbe"]["httpGet"] == {"path": READY_PATH, "port": named["name"]}
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
+    env = {e["name"]: e["value"] for e in container["env"]}
+    mounts = {m["mountPath"] for m in container["volumeMounts"]}
+    assert {env["TENANTCTL_HOME"], env["HOME"], "/tmp"} <= mounts  # all it writes
+    claims = {c["metadata"]["name"] for c in spec["volumeClaimTemplates"]}
+    assert {m["name"] for m in container["volumeMounts"]} - claims == {"tmp"}
+
+
+def test_the_image_runs_tenantctl_as_a_user_with_its_state_on_volumes() -> None:
+    text = (EXAMPLES.parent / "Dockerfile").read_text(encoding="utf-8")
+    lines = [line.strip() for line in text.replace("\\\n", " ").splitlines()]
+    instructions = [line for line in lines if line and not line.startswith("#")]
+    assert instructions[0] == "FROM python:3.11-slim"
+    [user] = [line.split()[1] for line in instructions if line.startswith("USER ")]
+    assert user.split(":")[0] not in ("root", "0")
+    assert instructions.count('ENTRYPOINT ["tenantctl"]') == 1
+    assert "pip install --no-cache-dir --constraint constraints.txt ." in text
+    [volumes] = [line for line in instructions if line.startswith("VOLUME ")]
+    env = " ".join(line for line in instructions if "HOME=" in line)
+    for variable, directory in (
+        ("TENANTCTL_HOME", "/var/lib/tenantctl"),
+        ("HOME", "/home/tenantctl"),
+    ):
+        assert f"{variable}={directory}" in env
+        assert f'"{directory}"' in volumes
+    # The controller's image also lives in the manifest: the same user id.
+    manifest = load_all(EXAMPLES / "kubernetes" / "controller.yaml")[1]
+    assert (
+        str(manifest["spec"]["template"]["spec"]["securityContext"]["runAsUser"])
+        == user.split(":")[0]
+    )
