@@ -5,7 +5,7 @@ a careless operator would find them:
 
 - the partner secret in the environment, the CIPP secret in a file (with its newline);
 - a webhook URL with a user name and password, a secret path and a ``sig=`` query, posted to
-  by ``plan`` and ``apply`` (``--notify``) and answering 500 with the request echoed back,
+  by ``plan``, ``apply`` and ``controller --once --log-format json`` (``--notify``) and answering 500 with the request echoed back,
   its ``Authorization: Basic`` header included;
 - a Graph read answering 400 with a message that echoes the request's headers, the bearer
   token included (as a misbehaving proxy does).
@@ -132,6 +132,7 @@ def test_no_command_leaks_a_secret_at_debug_verbosity(
         (["approve", "plan.json", "--by", "Dana Reviewer"], {0}),
         (["apply", *d, "--out", "result.json", "--markdown", "result.md", "--notify", hook,
           "--no-interactive"], {0, 1, 2}),
+        (["controller", *d, "--once", "--notify", hook, "--log-format", "json"], {0, 1, 2}),
         (["history"], {0}),
         (["history", "--run", "1", "--format", "json"], {0}),
         (["status", *d], {0, 1, 2}),
