@@ -46,6 +46,7 @@ from controller.errors import (
     ApplyLocked,
     ApprovalError,
     DesiredStateError,
+    JournalError,
     SecretError,
     Service,
     SourceError,
@@ -209,7 +210,7 @@ class Controller:
                 world = self.worlds(chosen.msp, chosen.tenants)
                 self._note_world(world)
                 result, usage = self._reconcile(chosen, world, approvals)
-        except (ApplyLocked, SecretError, ApprovalError) as problem:
+        except (ApplyLocked, SecretError, ApprovalError, JournalError) as problem:
             if strict:
                 raise
             self._credentials_problem(problem)
