@@ -334,7 +334,8 @@ class Controller:
         for name, tenant_keys in keys.items():
             if name not in news or delivered:
                 self._reported.remember(name, tenant_keys)
-        return tuple(sorted(news)) if delivered else ()
+        sent = delivered and self.options.webhook is not None
+        return tuple(sorted(news)) if sent else ()
 
     def _notify(self, plan: Plan, result: ApplyResult, news: tuple[str, ...]) -> bool:
         """Send the tenants with news (nothing to send counts as delivered)."""
