@@ -10,6 +10,7 @@ from typing import Any, Literal, TypeVar, cast
 
 import click
 
+from controller.apply.journal import JournalLocation
 from controller.cli.terminal import COLOR_MODES, ColorMode, Terminal
 from controller.errors import UsageError
 from controller.state_paths import DEFAULT_DESIRED
@@ -46,6 +47,36 @@ def tenant_option(help_text: str, metavar: str = "NAME") -> Callable[[F], F]:
         multiple=True,
         metavar=metavar,
         shell_complete=_tenant_names,
+        help=help_text,
+    )
+
+
+# -- --journal: a SQLite file or a PostgreSQL URL -------------------------------------------
+
+
+class JournalParam(click.ParamType[JournalLocation, str]):
+    """``--journal``: a ``postgresql://`` URL (a shared journal) or a SQLite file's path."""
+
+    name = "journal"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> JournalLocation:
+        if isinstance(value, JournalLocation):
+            return value
+        try:
+            return JournalLocation.parse(str(value))
+        except UsageError as problem:
+            self.fail(str(problem), param, ctx)
+
+
+def journal_option(help_text: str) -> Callable[[F], F]:
+    return click.option(
+        "--journal",
+        "journal",
+        type=JournalParam(),
+        default=None,
+        metavar="PATH|URL",
         help=help_text,
     )
 

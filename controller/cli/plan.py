@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from controller.cli.options import OutputFormat, desired_option, output_options, tenant_option
+from controller.apply.journal import JournalLocation
+from controller.cli.options import (
+    OutputFormat,
+    desired_option,
+    journal_option,
+    output_options,
+    tenant_option,
+)
 from controller.cli.progress import RunProgress
 from controller.cli.selection import chosen_tenants
 from controller.cli.terminal import Terminal
@@ -67,13 +74,9 @@ Exit status (as terraform plan -detailed-exitcode):
     metavar="NAME=COUNT",
     help="Raise a guard for this run, e.g. maxDeletions=12.",
 )
-@click.option(
-    "--journal",
-    "journal_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Apply's journal: creates its killed runs left unanswered are looked up before "
-    "being planned again (as apply does).",
+@journal_option(
+    "Apply's journal (a SQLite file or a postgresql:// URL): creates its killed runs left "
+    "unanswered are looked up before being planned again (as apply does).",
 )
 @world_options
 @click.pass_obj
@@ -89,7 +92,7 @@ def plan(
     drift: bool,
     notify: str | None,
     allow_guard: tuple[str, ...],
-    journal_path: Path | None,
+    journal: JournalLocation | None,
     world: WorldOptions,
 ) -> None:
     """Plan: observe every tenant, diff it against the desired state, and show the operations.
@@ -111,7 +114,7 @@ def plan(
             raise_guards=raise_guards,
             on_observed=lambda o: progress.advance(o.name),
             outputs=outputs,
-            journal_path=journal_path,
+            journal=journal,
         )
     the_plan = run.result.plan
     for note in run.notes:

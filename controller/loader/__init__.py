@@ -44,6 +44,7 @@ __all__ = [
     "check_tenant_text",
     "load_desired",
     "load_file",
+    "load_msp",
     "profile_declarations",
     "tenant_file_spec",
     "validate_desired",
@@ -286,6 +287,26 @@ def tenant_file_spec(path: Path, keep: tuple[str, ...]) -> TenantSpec | None:
         return TenantSpec.model_validate({k: spec[k] for k in keep if k in spec}, by_name=False)
     except ValueError:
         return None
+
+
+def load_msp(directory: Path) -> MSPConfig | None:
+    """Only ``msp.yaml`` of a desired-state directory (``history`` needs no tenant to find
+    the journal): None when there is none; a :class:`DesiredStateError` when it is invalid."""
+    path = directory / MSP_FILE
+    if not path.is_file():
+        return None
+    source = load_file(path, within=directory)
+    problems = list(source.diagnostics)
+    msp: MSPConfig | None = None
+    if source.data is not None or not problems:
+        problems += check_header(source, "MSP")
+        if not problems:
+            msp, found = validate_model(source, MSPConfig)
+            problems += found
+    errors = [p for p in problems if p.severity == "error"]
+    if errors or msp is None:
+        raise DesiredStateError(sorted(problems))
+    return msp
 
 
 def load_desired(directory: Path) -> DesiredState:

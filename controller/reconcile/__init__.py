@@ -18,6 +18,7 @@ what comes back; tests that open the world themselves call :func:`observe_and_pl
 from controller.reconcile._apply import apply_estate, apply_run
 from controller.reconcile._approval import InteractiveApproval, awaiting_approval, local_user
 from controller.reconcile._connect import connect_check
+from controller.reconcile._journal import journal_location
 from controller.reconcile._outputs import Delivered, Outputs, Run
 from controller.reconcile._plan import (
     PlanResult,
@@ -46,6 +47,7 @@ __all__ = [
     "apply_run",
     "awaiting_approval",
     "connect_check",
+    "journal_location",
     "local_user",
     "observe_and_plan",
     "open_world",

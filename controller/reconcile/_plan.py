@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from controller.apply import Journal
+from controller.apply.journal import JournalLocation, journal_exists
 from controller.connectors import Accounting, Connections
 from controller.errors import UsageError
 from controller.gitops import summarize
@@ -46,12 +47,13 @@ def plan_run(
     raise_guards: Guards | None = None,
     on_observed: Callable[[ObservedTenant], None] | None = None,
     outputs: Outputs | None = None,
-    journal_path: Path | None = None,
+    journal: Path | JournalLocation | None = None,
 ) -> Run[PlanResult]:
     """Plan ``state`` against the world ``where`` points at, and deliver the outputs. With a
-    ``journal_path`` (that exists), the creates its killed runs left unanswered are looked up
-    before anything is planned to be created again, as apply does."""
-    earlier = interrupted_creates(journal_path) if journal_path is not None else {}
+    ``journal`` (a SQLite file's path or a location, that exists), the creates its killed runs
+    left unanswered are looked up before anything is planned to be created again, as apply
+    does."""
+    earlier = interrupted_creates(journal) if journal is not None else {}
     with open_world(state.msp, where, state.tenants) as world:
         result = asyncio.run(
             observe_and_plan(
@@ -157,13 +159,14 @@ async def _connected(world: World, given: Connections | None) -> AsyncIterator[C
         yield own
 
 
-def interrupted_creates(journal_path: Path) -> dict[str, list[EarlierCreate]]:
+def interrupted_creates(journal: Path | JournalLocation) -> dict[str, list[EarlierCreate]]:
     """The journal's creates that were called and never answered, by tenant (none when there
     is no journal: a fresh machine knows nothing of earlier runs)."""
-    if not journal_path.exists():
+    location = journal if isinstance(journal, JournalLocation) else JournalLocation(path=journal)
+    if not journal_exists(location):
         return {}
-    with Journal.open(journal_path, create=False) as journal:
-        return earlier_creates_of(journal)
+    with Journal.open(location, create=False) as opened:
+        return earlier_creates_of(opened)
 
 
 def earlier_creates_of(journal: Journal) -> dict[str, list[EarlierCreate]]:
