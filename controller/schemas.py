@@ -24,6 +24,7 @@ from controller.render.documents import (
     DiscoverReport,
     HistoryReport,
     ImportReport,
+    JournalExportLine,
     RunReport,
     StatusReport,
     ValidationReport,
@@ -45,6 +46,7 @@ SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "discover.schema.json": DiscoverReport,
     "import.schema.json": ImportReport,
     "connect-check.schema.json": ConnectCheckReport,
+    "journal-export.schema.json": JournalExportLine,
 }
 
 #: Which schema each command's ``-o json`` output follows.
@@ -59,6 +61,7 @@ COMMAND_SCHEMAS: dict[str, str] = {
     "discover": "discover.schema.json",
     "import": "import.schema.json",
     "connect check": "connect-check.schema.json",
+    "journal export": "journal-export.schema.json",
 }
 
 

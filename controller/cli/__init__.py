@@ -34,7 +34,8 @@ Typical flow:
 Where state is kept: in the desired-state repository, the parent of --desired (or
 $TENANTCTL_HOME when set), whatever the current directory:
   .tenantctl/sandbox/          the sandbox's world (--sandbox)
-  .tenantctl/journal.sqlite    what apply did (tenantctl history)
+  .tenantctl/journal.sqlite    what apply did (tenantctl history; or a shared PostgreSQL
+                               journal: msp.yaml journal.postgres, --journal postgresql://...)
   approvals/                   approval records (tenantctl approve)
 
 \b
@@ -142,6 +143,7 @@ _COMMANDS = (
     "discover",
     "history",
     "import_",
+    "journal",
     "plan",
     "render",
     "sandbox",

@@ -28,6 +28,7 @@ __all__ = [
     "DiscoverReport",
     "HistoryReport",
     "ImportReport",
+    "JournalExportLine",
     "RunReport",
     "StatusReport",
     "ValidationReport",
@@ -174,6 +175,23 @@ class RunReport(_Document):
 
     run: RunSummary
     operations: tuple[RecordedOperation, ...]
+
+
+# -- journal export ---------------------------------------------------------------------------
+
+
+class ExportedRun(RunSummary):
+    record: Literal["run"] = Field(default="run", description="What this line is")
+    journal: str = Field(description="The journal it was read from (a DSN without password)")
+
+
+class ExportedOperation(RecordedOperation):
+    record: Literal["operation"] = Field(default="operation", description="What this line is")
+
+
+class JournalExportLine(RootModel[ExportedRun | ExportedOperation]):
+    """``tenantctl journal export``: each line of its JSON Lines, one object per run (its
+    operations follow it) and one per operation, for a SIEM."""
 
 
 # -- status -----------------------------------------------------------------------------------
