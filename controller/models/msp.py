@@ -32,12 +32,17 @@ class Metadata(Strict):
 
 
 class Endpoints(Strict):
-    """Per-service base URLs. Each overrides the cloud's default; the sandbox uses all four."""
+    """Per-service base URLs. Each overrides the cloud's default; the sandbox uses them all."""
 
     login: HttpsUrl | None = None
     graph: HttpsUrl | None = None
     exchange: HttpsUrl | None = None
     partner_center: HttpsUrl | None = None
+    key_vault: HttpsUrl | None = Field(
+        default=None,
+        description="Where secretSink.keyVault's requests go instead of its url (the sandbox's "
+        "vault); the SDK's check that the host is a vault's is then off",
+    )
 
 
 class CertificateCredential(Strict):

@@ -31,6 +31,7 @@ from controller.reconcile._approval import InteractiveApproval
 from controller.reconcile._cancel import Cancellation, RunCancelled
 from controller.reconcile._outputs import Delivered, Outputs, Run, notify, write_output
 from controller.reconcile._plan import earlier_creates_of, observe_and_plan
+from controller.reconcile._sink import secret_sink
 from controller.reconcile._world import Where, World, open_world
 from controller.render.apply import render_apply_json, render_apply_markdown
 
@@ -115,7 +116,7 @@ def _apply_locked(
         warn("not asking: msp.yaml requires signed approvals (approve --sign-with)")
         interactive = None
     with open_world(state.msp, where, state.tenants) as world:
-        sink = SecretSink(Path(state.msp.spec.secret_sink.directory).expanduser())
+        sink = secret_sink(state.msp, world)
 
         async def run() -> ApplyResult:
             async with Connections(world.settings) as connections:

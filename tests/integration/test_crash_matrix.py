@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from controller.apply import HoldReason, Journal, SecretSink
+from controller.apply import DirectorySink, HoldReason, Journal
 from controller.apply.engine import ApplyResult
 from controller.apply.lock import apply_lock
 from controller.connectors import Connections, settings_from_msp
@@ -114,7 +114,7 @@ class Case:
                         world,
                         approvals=approvals,
                         journal=journal,
-                        sink=SecretSink(self.root / "secrets"),
+                        sink=DirectorySink(self.root / "secrets"),
                         connections=connections,
                         user="ci",
                     )

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from controller.apply import HoldReason, Journal, OutcomeStatus, SecretSink
+from controller.apply import DirectorySink, HoldReason, Journal, OutcomeStatus
 from controller.apply._journal_sqlite import SqliteDatabase
 from controller.apply.engine import ApplyResult
 from controller.models import DesiredState
@@ -105,7 +105,7 @@ def _apply(sandbox: Sandbox, state: DesiredState, tmp_path: Path, journal: Journ
                 world_of(sandbox, state),
                 approvals=approvals,
                 journal=journal,
-                sink=SecretSink(tmp_path / "secrets"),
+                sink=DirectorySink(tmp_path / "secrets"),
                 connections=connections,
             )
 
