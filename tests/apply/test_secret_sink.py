@@ -181,3 +181,14 @@ def test_a_voided_password_file_is_gone(tmp_path: Path) -> None:
     sink.void(stored)
     assert not path.exists()
     assert [p.name for p in path.parent.iterdir()] == []  # no temporary file either
+
+
+def test_a_sink_that_cannot_be_a_directory_holds_instead_of_crashing(tmp_path: Path) -> None:
+    """A read-only root file system with HOME at a file (a container without a writable HOME):
+    ``~/.tenantctl/secrets`` cannot be made. The operation is held with the reason, never an
+    internal NotADirectoryError."""
+    home = tmp_path / "home"
+    home.write_text("not a directory")
+    sink = DirectorySink(home / ".tenantctl" / "secrets")
+    with pytest.raises(SecretNotStored, match=r"Not a directory; nothing was sent"):
+        sink.store(tenant="contoso", upn="a@contoso.example", purpose="p", secret="s", now=NOW)

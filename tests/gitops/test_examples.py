@@ -72,6 +72,7 @@ def approve(**_: object) -> None:
 @click.option("--shard")
 @click.option("--notify")
 @click.option("--journal")
+@click.option("--lock-timeout")
 def apply(**_: object) -> None:
     """apply"""
 
@@ -189,7 +190,7 @@ def test_the_apply_workflow_never_overlaps_and_covers_every_shard() -> None:
     shard = GITHUB / "tenantctl-shard.yml"
     assert commands(shard) == [
         "apply --approvals approvals --shard $SHARD/$SHARDS --notify $TENANTCTL_WEBHOOK "
-        "--journal journal-$SHARD.sqlite",
+        "--lock-timeout 600",
         "plan --drift --shard $SHARD/$SHARDS --out drift.json --markdown drift.md --notify "
         "$TENANTCTL_WEBHOOK",
     ]
@@ -268,5 +269,36 @@ def test_the_kubernetes_cronjob_runs_an_indexed_job() -> None:
     assert "SHARDS=4" in script
     assert "K=$((JOB_COMPLETION_INDEX + 1))" in script
     assert commands(path) == [
-        "apply --desired desired --approvals approvals --shard $K/$SHARDS --notify $TENANTCTL_WEBHOOK"
+        "apply --desired desired --approvals approvals --shard $K/$SHARDS --notify "
+        "$TENANTCTL_WEBHOOK --lock-timeout 600"
     ]
+
+
+def test_the_kubernetes_cronjob_keeps_a_read_only_root_and_a_writable_home() -> None:
+    """readOnlyRootFilesystem stays on; HOME (~/.tenantctl/secrets) and /tmp are volumes, so the
+    first create never fails on a read-only ~/.tenantctl; the DSN comes from the Secret."""
+    [cronjob] = load_all(EXAMPLES / "kubernetes" / "cronjob.yaml")
+    pod = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    home = {e["name"]: e["value"] for e in container["env"]}["HOME"]
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    for path in (home, "/tmp"):
+        volume = volumes[mounts[path]]
+        assert "emptyDir" in volume or "persistentVolumeClaim" in volume, path
+    text = (EXAMPLES / "kubernetes" / "cronjob.yaml").read_text(encoding="utf-8")
+    assert "TENANTCTL_JOURNAL_DSN" in text and "keyVault" in text
+
+
+@pytest.mark.parametrize(
+    "path", [GITHUB / "tenantctl-shard.yml", EXAMPLES / "ci" / "azure-pipelines.yml"]
+)
+def test_the_ci_templates_keep_state_off_the_runner(path: Path) -> None:
+    """The apply jobs hand msp.yaml's journal its DSN and say how to keep passwords in Key
+    Vault; the journal file is kept only when no shared journal is configured."""
+    text = re.sub(r"\s*\n#\s*", " ", path.read_text(encoding="utf-8"))  # comments as prose
+    assert "TENANTCTL_JOURNAL_DSN" in text
+    assert "keyVault: {url: https://NAME.vault.azure.net" in text
+    assert "Key Vault Secrets Officer" in text
+    assert "--journal journal-" not in text
