@@ -36,8 +36,12 @@ from azure.core.exceptions import AzureError, HttpResponseError
 from azure.keyvault.secrets import SecretClient
 
 from controller.apply.secret_sink import StoredSecret
-from controller.connectors import ConnectionSettings
-from controller.connectors._settings import ClientAssertion, ClientCertificate, ClientSecret
+from controller.connectors import (
+    ClientAssertion,
+    ClientCertificate,
+    ClientSecret,
+    ConnectionSettings,
+)
 from controller.errors import SecretNotStored
 from controller.models.msp import KeyVaultSink as KeyVaultConfig
 from controller.models.naming import key_vault_secret_name as secret_name
