@@ -14,6 +14,9 @@ readable by whoever the vault's access lets read it (docs/security.md).
   generated password.
 - **Credential**: the partner app's own (a client secret, a certificate, or a federated
   assertion), in the partner tenant, through azure-identity; or the runner's managed identity.
+- **Trust**: the SDK and the credential send through :func:`vault_transport`, the HTTP client
+  MSAL uses for the connectors: the public roots plus ``spec.caBundle``, no proxy or CA from
+  the environment, so the vault is trusted exactly as Graph is.
   The SDK's challenge authentication asks the credential for ``https://vault.azure.net/.default``
   in the tenant the vault names.
 - **Failures** (a 403 without access, a vault that cannot be reached, a credential refused)
@@ -33,6 +36,7 @@ from typing import Any
 
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import AzureError, HttpResponseError
+from azure.core.pipeline.transport import RequestsTransport
 from azure.keyvault.secrets import SecretClient
 
 from controller.apply.secret_sink import StoredSecret
@@ -46,7 +50,7 @@ from controller.errors import SecretNotStored
 from controller.models.msp import KeyVaultSink as KeyVaultConfig
 from controller.models.naming import key_vault_secret_name as secret_name
 
-__all__ = ["API_VERSION", "KeyVaultSink", "key_vault_credential", "secret_name"]
+__all__ = ["API_VERSION", "KeyVaultSink", "key_vault_credential", "secret_name", "vault_transport"]
 
 #: The Key Vault REST version tenantctl speaks (generally available everywhere).
 API_VERSION = "7.5"
@@ -150,6 +154,16 @@ def _advice(problem: AzureError) -> str:
     return "Check that the vault can be reached, then run apply again"
 
 
+def vault_transport(ca_bundle: str | None) -> RequestsTransport:
+    """An azure-core transport over the connectors' requests session (certifi plus the CA
+    bundle, ``trust_env`` off)."""
+    from controller.connectors._auth import requests_session
+
+    return RequestsTransport(
+        session=requests_session(ca_bundle), session_owner=False, use_env_settings=False
+    )
+
+
 def key_vault_credential(
     settings: ConnectionSettings, config: KeyVaultConfig, *, managed_identity: bool = True
 ) -> TokenCredential:
@@ -165,9 +179,11 @@ def key_vault_credential(
 
     if config.credential == "managedIdentity" and managed_identity:
         return ManagedIdentityCredential(client_id=config.managed_identity_client_id)
-    options: dict[str, Any] = {"authority": settings.endpoints.login}
-    if settings.ca_bundle is not None:
-        options["connection_verify"] = str(settings.ca_bundle)
+    bundle = str(settings.ca_bundle) if settings.ca_bundle is not None else None
+    options: dict[str, Any] = {
+        "authority": settings.endpoints.login,
+        "transport": vault_transport(bundle),
+    }
     credential = settings.credential
     tenant, client = settings.partner_tenant_id, settings.client_id
     if isinstance(credential, ClientSecret):

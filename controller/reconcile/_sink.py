@@ -24,7 +24,7 @@ def secret_sink(msp: MSPConfig, world: World) -> SecretSink:
     vault = config.key_vault
     if vault is None:
         return DirectorySink(Path(config.directory).expanduser())
-    from controller.apply._key_vault import KeyVaultSink, key_vault_credential
+    from controller.apply._key_vault import KeyVaultSink, key_vault_credential, vault_transport
 
     sandbox = world.sandbox
     target = sandbox.endpoints["keyVault"] if sandbox is not None else None
@@ -32,8 +32,8 @@ def secret_sink(msp: MSPConfig, world: World) -> SecretSink:
     options: dict[str, Any] = {}
     if target.rstrip("/") != vault.url.rstrip("/"):
         options["verify_challenge_resource"] = False
-    if world.settings.ca_bundle is not None:
-        options["connection_verify"] = str(world.settings.ca_bundle)
+    bundle = world.settings.ca_bundle
+    options["transport"] = vault_transport(str(bundle) if bundle is not None else None)
     credential = key_vault_credential(world.settings, vault, managed_identity=sandbox is None)
     return KeyVaultSink(
         target,
