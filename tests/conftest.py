@@ -15,7 +15,8 @@ from tests.postgres_support import REQUIRE, PostgresServer, binaries, required, 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
     """A PostgreSQL server on 127.0.0.1. Skipped only where no binary exists and the run does
-    not require it (CI sets TENANTCTL_REQUIRE_POSTGRES=1: there a missing server fails)."""
+    not require it (CI: TENANTCTL_REQUIRE_POSTGRES=1 or CI=true; there a missing server
+    fails)."""
     found = binaries()
     if found is None:
         if required():
