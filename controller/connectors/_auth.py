@@ -1,9 +1,19 @@
-"""App-only tokens for every tenant, through MSAL.
+"""App-only tokens for every tenant: cached in-process, through MSAL on a miss.
 
-One :class:`msal.ConfidentialClientApplication` per (client, authority ``{login}/{tenant}``),
-all sharing one :class:`msal.TokenCache`, so a token is reused until it expires. MSAL is
-synchronous: every call into it (construction does OIDC discovery over the network) runs in a
-worker thread, never on the event loop.
+A token is kept per (client, tenant, scope) until five minutes before it expires (MSAL's own
+refresh margin), so the hot path is one dictionary look-up on the event loop: no thread hop, no
+MSAL, no scan of a shared cache. Only a miss goes to MSAL, in a worker thread (MSAL is
+synchronous and does network I/O), and concurrent misses for one key share one call.
+
+MSAL keeps one :class:`msal.ConfidentialClientApplication` per (client, authority
+``{login}/{tenant}``), each with its own small :class:`msal.TokenCache`: one cache shared by
+a thousand apps is scanned on every look-up (``is_subdict_of`` in profiles, an upturn above
+500 tenants). The apps share one HTTP client, :class:`DiscoveryOncePerCloud`, which fetches
+the OIDC discovery document once per login host and answers the other tenants' discovery
+from it, their tenant in place of the first one's: MSAL's constructor otherwise asks for it
+once per tenant (one extra round trip each). MSAL's documented extension point is that HTTP
+client (``http_client=``); its ``http_cache`` keys discovery by the tenant's URL, so it saves
+nothing within a run.
 
 MSAL reports failures as dicts (``error``, ``error_codes``, ``correlation_id``), not
 exceptions; :func:`token_error` is the one place they become the error tree.
@@ -12,12 +22,18 @@ exceptions; :func:`token_error` is the one place they become the error tree.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import re
 import ssl
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import msal
 import requests
@@ -45,6 +61,11 @@ from controller.redaction import redact_text, remember
 Resource = Literal["graph", "exchange", "partnerCenter", "cipp"]
 
 log = logging.getLogger("tenantctl.auth")
+
+# MSAL treats a token that expires within five minutes as expired; so does the cache here.
+REFRESH_MARGIN = 300.0
+# Threads for token requests that miss the cache: as many as tenants observed at once.
+TOKEN_WORKERS = 16
 
 # AADSTS codes that mean a person has to act (API-NOTES.md, "Tokens").
 CONSENT_MISSING = {7000229, 65001}
@@ -124,9 +145,9 @@ class _Client:
 class _TrustAdapter(requests.adapters.HTTPAdapter):
     """Verifies TLS with the same context as the HTTP core (:func:`ssl_context`)."""
 
-    def __init__(self, context: ssl.SSLContext) -> None:
+    def __init__(self, context: ssl.SSLContext, pool_size: int) -> None:
         self._context = context
-        super().__init__()
+        super().__init__(pool_maxsize=pool_size)
 
     def init_poolmanager(
         self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
@@ -135,37 +156,126 @@ class _TrustAdapter(requests.adapters.HTTPAdapter):
         super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
 
 
-def requests_session(ca_bundle: str | None) -> requests.Session:
+def requests_session(ca_bundle: str | None, *, pool_size: int = TOKEN_WORKERS) -> requests.Session:
     """The HTTP client MSAL uses, trusting exactly what the HTTP core trusts: the public roots
     (certifi) plus ``spec.caBundle``'s extra CAs, as the README says. Before, MSAL trusted only
     the bundle when one was set (and the environment's ``REQUESTS_CA_BUNDLE`` when not), so
     login and Graph could disagree about the same host. ``trust_env`` is off, as for httpx:
-    no CA bundle or proxy comes in from the environment behind the configuration's back."""
+    no CA bundle or proxy comes in from the environment behind the configuration's back.
+    ``pool_size`` keeps a connection per token thread (requests keeps 10 by default and
+    drops the others after each use)."""
     session = requests.Session()
     session.trust_env = False
-    session.mount("https://", _TrustAdapter(ssl_context(Path(ca_bundle) if ca_bundle else None)))
+    adapter = _TrustAdapter(ssl_context(Path(ca_bundle) if ca_bundle else None), pool_size)
+    session.mount("https://", adapter)
     return session
+
+
+_DISCOVERY = re.compile(r"^(https://[^/]+)/([^/]+)/v2\.0/\.well-known/openid-configuration$")
+
+
+class DiscoveryOncePerCloud:
+    """The HTTP client MSAL is given: ``session``, except that OIDC discovery goes to the
+    network once per login host. The first tenant's document is the cloud's template; another
+    tenant's is the template with that tenant in place of the first (Entra's documents differ
+    only in the tenant segment of their endpoints and issuer). A tenant that does not exist is
+    then found by its token request (AADSTS90002), which :func:`token_error` translates as
+    discovery did. MSAL's cache stays right: each token endpoint keeps the tenant as its first
+    path segment (API-NOTES.md, "Tokens")."""
+
+    def __init__(self, session: requests.Session) -> None:
+        self.session = session
+        self._templates: dict[str, tuple[str, str]] = {}  # login -> (tenant segment, document)
+        self.fetched = 0  # discovery documents fetched from the network
+
+    def get(self, url: str, **kwargs: Any) -> requests.Response:
+        found = _DISCOVERY.match(url)
+        if found is None:
+            return self.session.get(url, **kwargs)
+        login, tenant = found.groups()
+        template = self._templates.get(login)
+        if template is not None:
+            return _answer(url, _for_tenant(template, tenant))
+        self.fetched += 1
+        response = self.session.get(url, **kwargs)
+        if response.status_code == 200:
+            segment = _token_tenant(response.text)
+            if segment is not None:
+                self._templates.setdefault(login, (segment, response.text))
+        return response
+
+    def post(self, url: str, **kwargs: Any) -> requests.Response:
+        return self.session.post(url, **kwargs)
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def _token_tenant(document: str) -> str | None:
+    """The tenant segment of a discovery document's token endpoint, when it has one."""
+    try:
+        endpoint = json.loads(document).get("token_endpoint")
+    except (ValueError, AttributeError):
+        return None
+    if not isinstance(endpoint, str):
+        return None
+    parts = urlsplit(endpoint).path.split("/")
+    return parts[1] if len(parts) > 2 and parts[1] else None
+
+
+def _for_tenant(template: tuple[str, str], tenant: str) -> str:
+    segment, document = template
+    return document.replace(f"/{segment}/", f"/{tenant}/")
+
+
+def _answer(url: str, text: str) -> requests.Response:
+    response = requests.Response()
+    response.status_code = 200
+    response.url = url
+    response.encoding = "utf-8"
+    response.headers["Content-Type"] = "application/json"
+    response._content = text.encode("utf-8")
+    return response
+
+
+@dataclass(frozen=True)
+class _Held:
+    token: str
+    fresh_until: float  # by the provider's clock
 
 
 class TokenProvider:
     """``await tokens.token(tenant_id, "graph")`` -> an access token, cached until expiry."""
 
     def __init__(
-        self, settings: ConnectionSettings, *, session: requests.Session | None = None
+        self,
+        settings: ConnectionSettings,
+        *,
+        session: requests.Session | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        workers: int = TOKEN_WORKERS,
     ) -> None:
         self.settings = settings
         self._endpoints = settings.endpoints
-        self._cache = msal.TokenCache()
-        self._session = session or requests_session(
-            str(settings.ca_bundle) if settings.ca_bundle else None
+        self._http = DiscoveryOncePerCloud(
+            session
+            or requests_session(
+                str(settings.ca_bundle) if settings.ca_bundle else None, pool_size=workers
+            )
         )
+        self._clock = clock
+        self._workers = workers
+        self._executor: ThreadPoolExecutor | None = None
         self._partner = _Client(settings.client_id, settings.credential)
         self._cipp = (
             _Client(settings.cipp.client_id, settings.cipp.secret) if settings.cipp else None
         )
+        self._held: dict[tuple[str, str, str], _Held] = {}
+        self._pending: dict[tuple[str, str, str], asyncio.Future[tuple[str, float]]] = {}
         self._apps: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
         self._building: dict[tuple[str, str], threading.Lock] = {}
+        self.misses = 0  # token requests that went to MSAL (the bench reads it)
 
     # -- public ---------------------------------------------------------------------------
 
@@ -184,15 +294,75 @@ class TokenProvider:
     async def token(self, tenant_id: str, resource: Resource) -> str:
         """An app-only access token for ``resource`` in ``tenant_id``. CIPP tokens always come
         from CIPP's own tenant, whatever ``tenant_id`` says."""
-        return await asyncio.to_thread(self.token_sync, tenant_id, resource)
+        client, tenant_id = self._client(tenant_id, resource)
+        scope = self.scope(resource)
+        key = (client.client_id, tenant_id, scope)
+        held = self._held.get(key)
+        if held is not None and held.fresh_until > self._clock():
+            return held.token
+        pending = self._pending.get(key)
+        if pending is None:
+            self.misses += 1
+            pending = asyncio.get_running_loop().run_in_executor(
+                self._pool(), self._acquire, client, tenant_id, scope, resource
+            )
+            self._pending[key] = pending
+            pending.add_done_callback(lambda _: self._pending.pop(key, None))
+        # Shielded: one waiter cancelled does not cancel the others' token request.
+        token, expires_in = await asyncio.shield(pending)
+        fresh_until = self._clock() + expires_in - REFRESH_MARGIN
+        self._held[key] = _Held(token, fresh_until)
+        return token
 
     def token_sync(self, tenant_id: str, resource: Resource) -> str:
-        client = self._partner
-        if resource == "cipp":
-            if self.settings.cipp is None or self._cipp is None:
-                raise UsageError("CIPP is not configured: add spec.cipp to msp.yaml")
-            tenant_id, client = self.settings.cipp.tenant_id, self._cipp
-        scope = self.scope(resource)
+        """The same token, from a thread without an event loop (MSAL's cache still applies)."""
+        client, tenant_id = self._client(tenant_id, resource)
+        return self._acquire(client, tenant_id, self.scope(resource), resource)[0]
+
+    def forget(self, tenant_id: str) -> None:
+        """Drop the tokens and apps for ``tenant_id``. MSAL remembers a token endpoint's HTTP
+        400 answer for 60 s per app: after consent was granted, a fresh app sees the new state
+        at once (and a token issued before carries none of the new roles)."""
+        with self._lock:
+            for key in [k for k in self._apps if k[1] == tenant_id]:
+                del self._apps[key]
+        for held in [k for k in self._held if k[1] == tenant_id]:
+            del self._held[held]
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+        self._http.close()
+
+    @property
+    def discoveries(self) -> int:
+        """OIDC discovery documents fetched from the network (one per cloud, normally)."""
+        return self._http.fetched
+
+    # -- internals ------------------------------------------------------------------------
+
+    @property
+    def _login(self) -> str:
+        return self._endpoints.login
+
+    def _client(self, tenant_id: str, resource: Resource) -> tuple[_Client, str]:
+        if resource != "cipp":
+            return self._partner, tenant_id
+        if self.settings.cipp is None or self._cipp is None:
+            raise UsageError("CIPP is not configured: add spec.cipp to msp.yaml")
+        return self._cipp, self.settings.cipp.tenant_id
+
+    def _pool(self) -> ThreadPoolExecutor:
+        # Its own threads, as many as tenants are observed at once: the loop's default pool
+        # (cores + 4 threads) queued the first token of each tenant behind the others'.
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(self._workers, thread_name_prefix="tenantctl-token")
+        return self._executor
+
+    def _acquire(
+        self, client: _Client, tenant_id: str, scope: str, resource: Resource
+    ) -> tuple[str, float]:
+        """MSAL, in a worker thread: the token and its seconds to live."""
         app = self._app(client, tenant_id)
         try:
             result = app.acquire_token_for_client(scopes=[scope])
@@ -214,24 +384,11 @@ class TokenProvider:
         token = str(result["access_token"])
         # A service or proxy that echoes the request must not put the token in a message.
         remember(token)
-        return token
-
-    def forget(self, tenant_id: str) -> None:
-        """Drop the apps for ``tenant_id`` (tokens stay in the shared cache). MSAL remembers a
-        token endpoint's HTTP 400 answer for 60 s per app: after consent was granted, a fresh
-        app sees the new state at once."""
-        with self._lock:
-            for key in [k for k in self._apps if k[1] == tenant_id]:
-                del self._apps[key]
-
-    def close(self) -> None:
-        self._session.close()
-
-    # -- internals ------------------------------------------------------------------------
-
-    @property
-    def _login(self) -> str:
-        return self._endpoints.login
+        try:
+            expires_in = float(result.get("expires_in") or 0)
+        except (TypeError, ValueError):
+            expires_in = 0.0
+        return token, expires_in
 
     def _app(self, client: _Client, tenant_id: str) -> Any:
         key = (client.client_id, tenant_id)
@@ -240,7 +397,7 @@ class TokenProvider:
             if app is not None:
                 return app
             building = self._building.setdefault(key, threading.Lock())
-        # Construction does OIDC discovery over the network: one tenant at a time per key, but
+        # Construction reads the OIDC discovery document: one tenant at a time per key, but
         # different tenants in parallel.
         with building:
             with self._lock:
@@ -261,8 +418,9 @@ class TokenProvider:
                 client.client_id,
                 client_credential=client.msal_credential(),
                 authority=f"{self._login}/{tenant_id}",
-                token_cache=self._cache,
-                http_client=self._session,
+                # Its own cache: a shared one is scanned whole on every look-up.
+                token_cache=msal.TokenCache(),
+                http_client=self._http,
                 **options,
             )
         except requests.RequestException as problem:

@@ -6,6 +6,7 @@ that ``REQUESTS_CA_BUNDLE`` cannot override."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime
 import json
@@ -372,3 +373,74 @@ def test_the_http_core_trusts_the_private_ca_bundle_too(tmp_path: Path) -> None:
     subjects = [str(c.get("subject")) for c in ssl_context(bundle).get_ca_certs()]
     assert any("tenantctl private CA" in s for s in subjects)
     assert len(subjects) > 1  # the public roots stay trusted as well
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@responses.activate
+def test_a_held_token_is_served_without_msal_until_five_minutes_before_it_expires() -> None:
+    discovery()
+    token_ok(token="at-1", expires_in=3599)
+    clock = Clock()
+    tokens = TokenProvider(make_settings(), clock=clock)
+    assert run(tokens.token(TENANT, "graph")) == "at-1"
+    clock.now += 3599 - 300 - 1  # still fresh
+    assert run(tokens.token(TENANT, "graph")) == "at-1"
+    assert tokens.misses == 1  # the second came from the provider's own cache, not MSAL
+    responses.replace(
+        responses.POST,
+        f"{LOGIN}/{TENANT}/oauth2/v2.0/token",
+        json={"access_token": "at-2", "token_type": "Bearer", "expires_in": 3599},
+    )
+    clock.now += 2  # inside the refresh margin: MSAL is asked again
+    run(tokens.token(TENANT, "graph"))
+    assert tokens.misses == 2
+
+
+@responses.activate
+def test_discovery_is_read_once_per_cloud_and_each_tenant_keeps_its_token_endpoint() -> None:
+    other = "6f1c0d4e-0000-4000-8000-000000000002"
+    discovery()
+    token_ok(token="first")
+    token_ok(tenant=other, token="second")
+    tokens = TokenProvider(make_settings())
+    assert run(tokens.token(TENANT, "graph")) == "first"
+    assert run(tokens.token(other, "graph")) == "second"
+    discovered = [c for c in responses.calls if "openid-configuration" in c.request.url]
+    assert len(discovered) == 1 and tokens.discoveries == 1
+    posted = [c.request.url for c in responses.calls if c.request.method == "POST"]
+    assert posted == [
+        f"{LOGIN}/{TENANT}/oauth2/v2.0/token",
+        f"{LOGIN}/{other}/oauth2/v2.0/token",
+    ]
+
+
+@responses.activate
+def test_an_unknown_tenant_after_the_first_is_found_by_its_token_request() -> None:
+    other = "6f1c0d4e-0000-4000-8000-000000000003"
+    discovery()
+    token_ok()
+    token_error(90002, status=400, tenant=other)
+    tokens = TokenProvider(make_settings())
+    run(tokens.token(TENANT, "graph"))
+    with pytest.raises(UnknownTenant):
+        run(tokens.token(other, "graph"))
+
+
+@responses.activate
+def test_concurrent_requests_for_one_token_share_one_msal_call() -> None:
+    discovery()
+    token_ok()
+    tokens = TokenProvider(make_settings())
+
+    async def many() -> list[str]:
+        return list(await asyncio.gather(*(tokens.token(TENANT, "graph") for _ in range(8))))
+
+    assert run(many()) == ["at-1"] * 8
+    assert tokens.misses == 1 and len(token_requests()) == 1
