@@ -22,7 +22,6 @@ it, and at most 6 Graph round trips per tenant (the Connectors target).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import cProfile
 import dataclasses
 import datetime as dt
@@ -35,6 +34,7 @@ from typing import Any
 
 import yaml
 
+from controller import event_loop
 from controller.connectors import Connections
 from controller.loader import load_desired
 from controller.models import TenantConfig
@@ -276,7 +276,7 @@ def sandbox_part(
             cpu = time.process_time()
             if profiler is not None:
                 profiler.enable()
-            result, wall = asyncio.run(run())
+            result, wall = event_loop.run(run())
             if profiler is not None:
                 profiler.disable()
                 profiler.dump_stats(str(profile))

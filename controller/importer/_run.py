@@ -9,13 +9,13 @@ imported is an outcome, not an exception: the other tenants go on.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from controller import event_loop
 from controller.connectors import Connections
 from controller.errors import Diagnostic, ServiceError, UsageError
 from controller.files import PRIVATE, write_atomically
@@ -82,7 +82,7 @@ def import_run(
 ) -> list[ImportOutcome]:
     """Open the world ``where`` points at and import the requested tenants into ``desired``."""
     with open_world(state.msp, where) as world:
-        return asyncio.run(
+        return event_loop.run(
             import_tenants(
                 state,
                 desired,

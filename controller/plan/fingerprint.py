@@ -38,7 +38,9 @@ def plain(value: Any) -> Any:
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     if isinstance(value, BaseModel):
-        return plain(value.model_dump(mode="json", by_alias=True))
+        # JSON mode gives JSON-ready data already (str keys, lists, primitives): walking it
+        # again changed nothing and was most of a plan's hashing time.
+        return value.model_dump(mode="json", by_alias=True)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     raise TypeError(f"cannot fingerprint a {type(value).__name__}")

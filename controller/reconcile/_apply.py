@@ -7,11 +7,11 @@ The ``apply`` command calls :func:`apply_run` and the integration tests :func:`a
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from collections.abc import Callable
 from pathlib import Path
 
+from controller import event_loop
 from controller.apply import Journal, Outcome, RunStatus, SecretSink, gate
 from controller.apply.engine import ApplyEngine, ApplyResult
 from controller.connectors import Connections
@@ -78,7 +78,7 @@ def apply_run(
                         on_outcome=on_outcome,
                     )
 
-        result = asyncio.run(run())
+        result = event_loop.run(run())
     return Run(result, deliver_apply(result, outputs or Outputs()))
 
 

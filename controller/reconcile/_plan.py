@@ -6,13 +6,13 @@ its own run, so apply re-observes and re-plans exactly as plan did.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from controller import event_loop
 from controller.connectors import Accounting, Connections
 from controller.errors import UsageError
 from controller.gitops import summarize
@@ -46,7 +46,7 @@ def plan_run(
 ) -> Run[PlanResult]:
     """Plan ``state`` against the world ``where`` points at, and deliver the outputs."""
     with open_world(state.msp, where) as world:
-        result = asyncio.run(
+        result = event_loop.run(
             observe_and_plan(
                 state,
                 world,
