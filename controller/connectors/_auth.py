@@ -22,24 +22,21 @@ exceptions; :func:`token_error` is the one place they become the error tree.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import re
-import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
+import httpx
 import msal
 import requests
-import requests.adapters
 
 from controller.connectors._http import ssl_context
+from controller.connectors._msal_http import DiscoveryOncePerCloud, OnTheLoop
+from controller.connectors._pool import KeepAliveTransport
 from controller.connectors._settings import (
     ClientAssertion,
     ClientCertificate,
@@ -142,102 +139,6 @@ class _Client:
         return {"client_assertion": credential.read}
 
 
-class _TrustAdapter(requests.adapters.HTTPAdapter):
-    """Verifies TLS with the same context as the HTTP core (:func:`ssl_context`)."""
-
-    def __init__(self, context: ssl.SSLContext, pool_size: int) -> None:
-        self._context = context
-        super().__init__(pool_maxsize=pool_size)
-
-    def init_poolmanager(
-        self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
-    ) -> None:
-        pool_kwargs["ssl_context"] = self._context
-        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
-
-
-def requests_session(ca_bundle: str | None, *, pool_size: int = TOKEN_WORKERS) -> requests.Session:
-    """The HTTP client MSAL uses, trusting exactly what the HTTP core trusts: the public roots
-    (certifi) plus ``spec.caBundle``'s extra CAs, as the README says. Before, MSAL trusted only
-    the bundle when one was set (and the environment's ``REQUESTS_CA_BUNDLE`` when not), so
-    login and Graph could disagree about the same host. ``trust_env`` is off, as for httpx:
-    no CA bundle or proxy comes in from the environment behind the configuration's back.
-    ``pool_size`` keeps a connection per token thread (requests keeps 10 by default and
-    drops the others after each use)."""
-    session = requests.Session()
-    session.trust_env = False
-    adapter = _TrustAdapter(ssl_context(Path(ca_bundle) if ca_bundle else None), pool_size)
-    session.mount("https://", adapter)
-    return session
-
-
-_DISCOVERY = re.compile(r"^(https://[^/]+)/([^/]+)/v2\.0/\.well-known/openid-configuration$")
-
-
-class DiscoveryOncePerCloud:
-    """The HTTP client MSAL is given: ``session``, except that OIDC discovery goes to the
-    network once per login host. The first tenant's document is the cloud's template; another
-    tenant's is the template with that tenant in place of the first (Entra's documents differ
-    only in the tenant segment of their endpoints and issuer). A tenant that does not exist is
-    then found by its token request (AADSTS90002), which :func:`token_error` translates as
-    discovery did. MSAL's cache stays right: each token endpoint keeps the tenant as its first
-    path segment (API-NOTES.md, "Tokens")."""
-
-    def __init__(self, session: requests.Session) -> None:
-        self.session = session
-        self._templates: dict[str, tuple[str, str]] = {}  # login -> (tenant segment, document)
-        self.fetched = 0  # discovery documents fetched from the network
-
-    def get(self, url: str, **kwargs: Any) -> requests.Response:
-        found = _DISCOVERY.match(url)
-        if found is None:
-            return self.session.get(url, **kwargs)
-        login, tenant = found.groups()
-        template = self._templates.get(login)
-        if template is not None:
-            return _answer(url, _for_tenant(template, tenant))
-        self.fetched += 1
-        response = self.session.get(url, **kwargs)
-        if response.status_code == 200:
-            segment = _token_tenant(response.text)
-            if segment is not None:
-                self._templates.setdefault(login, (segment, response.text))
-        return response
-
-    def post(self, url: str, **kwargs: Any) -> requests.Response:
-        return self.session.post(url, **kwargs)
-
-    def close(self) -> None:
-        self.session.close()
-
-
-def _token_tenant(document: str) -> str | None:
-    """The tenant segment of a discovery document's token endpoint, when it has one."""
-    try:
-        endpoint = json.loads(document).get("token_endpoint")
-    except (ValueError, AttributeError):
-        return None
-    if not isinstance(endpoint, str):
-        return None
-    parts = urlsplit(endpoint).path.split("/")
-    return parts[1] if len(parts) > 2 and parts[1] else None
-
-
-def _for_tenant(template: tuple[str, str], tenant: str) -> str:
-    segment, document = template
-    return document.replace(f"/{segment}/", f"/{tenant}/")
-
-
-def _answer(url: str, text: str) -> requests.Response:
-    response = requests.Response()
-    response.status_code = 200
-    response.url = url
-    response.encoding = "utf-8"
-    response.headers["Content-Type"] = "application/json"
-    response._content = text.encode("utf-8")
-    return response
-
-
 @dataclass(frozen=True)
 class _Held:
     token: str
@@ -252,17 +153,19 @@ class TokenProvider:
         settings: ConnectionSettings,
         *,
         session: requests.Session | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
         workers: int = TOKEN_WORKERS,
     ) -> None:
+        """MSAL's requests go through ``session`` when given, else on the event loop through
+        ``transport`` (default: a keep-alive transport trusting what the HTTP core trusts)."""
         self.settings = settings
         self._endpoints = settings.endpoints
-        self._http = DiscoveryOncePerCloud(
-            session
-            or requests_session(
-                str(settings.ca_bundle) if settings.ca_bundle else None, pool_size=workers
-            )
-        )
+        self._session = session
+        self._transport = transport
+        self._http = DiscoveryOncePerCloud(session) if session is not None else None
+        self._login_http: httpx.AsyncClient | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._clock = clock
         self._workers = workers
         self._executor: ThreadPoolExecutor | None = None
@@ -303,7 +206,9 @@ class TokenProvider:
         pending = self._pending.get(key)
         if pending is None:
             self.misses += 1
-            pending = asyncio.get_running_loop().run_in_executor(
+            loop = asyncio.get_running_loop()
+            self._connect(loop)
+            pending = loop.run_in_executor(
                 self._pool(), self._acquire, client, tenant_id, scope, resource
             )
             self._pending[key] = pending
@@ -313,11 +218,6 @@ class TokenProvider:
         fresh_until = self._clock() + expires_in - REFRESH_MARGIN
         self._held[key] = _Held(token, fresh_until)
         return token
-
-    def token_sync(self, tenant_id: str, resource: Resource) -> str:
-        """The same token, from a thread without an event loop (MSAL's cache still applies)."""
-        client, tenant_id = self._client(tenant_id, resource)
-        return self._acquire(client, tenant_id, self.scope(resource), resource)[0]
 
     def forget(self, tenant_id: str) -> None:
         """Drop the tokens and apps for ``tenant_id``. MSAL remembers a token endpoint's HTTP
@@ -329,15 +229,23 @@ class TokenProvider:
         for held in [k for k in self._held if k[1] == tenant_id]:
             del self._held[held]
 
+    async def aclose(self) -> None:
+        """Close MSAL's HTTP client (on this loop) and the token threads."""
+        client, self._login_http = self._login_http, None
+        if client is not None:
+            await client.aclose()
+        self.close()
+
     def close(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
-        self._http.close()
+        if self._session is not None:
+            self._session.close()
 
     @property
     def discoveries(self) -> int:
         """OIDC discovery documents fetched from the network (one per cloud, normally)."""
-        return self._http.fetched
+        return self._http.fetched if self._http is not None else 0
 
     # -- internals ------------------------------------------------------------------------
 
@@ -351,6 +259,27 @@ class TokenProvider:
         if self.settings.cipp is None or self._cipp is None:
             raise UsageError("CIPP is not configured: add spec.cipp to msp.yaml")
         return self._cipp, self.settings.cipp.tenant_id
+
+    def _connect(self, loop: asyncio.AbstractEventLoop) -> None:
+        """MSAL's HTTP client on ``loop`` (made on the first miss; again on another loop)."""
+        if self._session is not None or (self._loop is loop and self._login_http is not None):
+            return
+        self._loop = loop
+        self._login_http = httpx.AsyncClient(
+            transport=self._transport
+            or KeepAliveTransport(
+                ssl_context=ssl_context(self.settings.ca_bundle), per_host=self._workers
+            ),
+            trust_env=False,
+            timeout=30.0,
+            headers={"User-Agent": "tenantctl"},
+            follow_redirects=False,
+        )
+        on_the_loop = OnTheLoop(self._login_http, loop)
+        if self._http is None:
+            self._http = DiscoveryOncePerCloud(on_the_loop)
+        else:
+            self._http.inner = on_the_loop  # the apps built before keep their client object
 
     def _pool(self) -> ThreadPoolExecutor:
         # Its own threads, as many as tenants are observed at once: the loop's default pool
@@ -366,7 +295,7 @@ class TokenProvider:
         app = self._app(client, tenant_id)
         try:
             result = app.acquire_token_for_client(scopes=[scope])
-        except requests.RequestException as problem:
+        except (requests.RequestException, httpx.TransportError) as problem:
             raise self._unreachable(tenant_id, problem) from None
         if not result or "access_token" not in result:
             error = token_error(
@@ -423,7 +352,7 @@ class TokenProvider:
                 http_client=self._http,
                 **options,
             )
-        except requests.RequestException as problem:
+        except (requests.RequestException, httpx.TransportError) as problem:
             raise self._unreachable(tenant_id, problem) from None
         except ValueError as problem:
             # MSAL raises ValueError when OIDC discovery fails: an unknown tenant answers 400
@@ -443,9 +372,12 @@ class TokenProvider:
             ) from None
 
     def _unreachable(
-        self, tenant_id: str, problem: requests.RequestException
+        self, tenant_id: str, problem: requests.RequestException | httpx.TransportError
     ) -> Transient | ServiceFault:
-        if isinstance(problem, requests.exceptions.SSLError):
+        tls = isinstance(problem, requests.exceptions.SSLError) or (
+            isinstance(problem, httpx.ConnectError) and "CERTIFICATE_VERIFY_FAILED" in str(problem)
+        )
+        if tls:
             return ServiceFault(
                 f"TLS verification of {self._login} failed: check spec.caBundle",
                 service="login",

@@ -118,7 +118,7 @@ class Connections:
 
     async def aclose(self) -> None:
         await self.core.aclose()
-        await asyncio.to_thread(self.tokens.close)
+        await self.tokens.aclose()
 
     async def __aenter__(self) -> Connections:
         return self

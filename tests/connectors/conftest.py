@@ -85,6 +85,9 @@ class FakeTokens:
     def close(self) -> None:
         pass
 
+    async def aclose(self) -> None:
+        pass
+
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
