@@ -115,7 +115,10 @@ def http_part(world: World, tenant_id: str, token: str, requests: int, repeat: i
     figures = {}
     for name, transport in (
         ("KeepAliveTransport", None),
-        ("httpx default", lambda: httpx.AsyncHTTPTransport(verify=ssl_context(world.settings.ca_bundle))),
+        (
+            "httpx default",
+            lambda: httpx.AsyncHTTPTransport(verify=ssl_context(world.settings.ca_bundle)),
+        ),
     ):
 
         async def work(make: Any = transport) -> int:
