@@ -71,6 +71,13 @@ Exit status (as terraform plan -detailed-exitcode):
     metavar="NAME=COUNT",
     help="Raise a guard for this run, e.g. maxDeletions=12.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Processes that observe tenants, each with its own connections "
+    "[default: one per 100 tenants, at most one per CPU core].",
+)
 @world_options
 @click.pass_obj
 def plan(
@@ -85,6 +92,7 @@ def plan(
     drift: bool,
     notify: str | None,
     allow_guard: tuple[str, ...],
+    workers: int | None,
     world: WorldOptions,
 ) -> None:
     """Plan: observe every tenant, diff it against the desired state, and show the operations.
@@ -102,6 +110,7 @@ def plan(
             state,
             world.where,
             concurrency=world.concurrency,
+            workers=workers,
             raise_guards=raise_guards,
             on_observed=lambda o: progress.advance(o.name),
             outputs=outputs,

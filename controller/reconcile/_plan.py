@@ -24,6 +24,7 @@ from controller.plan.context import PlanContext
 from controller.plan.planner import plan_estate
 from controller.policy import decide
 from controller.reconcile._outputs import Delivered, Outputs, Run, notify, write_output
+from controller.reconcile._workers import PER_TENANT, default_workers, observe_in_workers
 from controller.reconcile._world import Where, World, open_world
 from controller.render import render_json, render_markdown
 
@@ -40,17 +41,20 @@ def plan_run(
     where: Where,
     *,
     concurrency: int = 16,
+    workers: int | None = None,
     raise_guards: Guards | None = None,
     on_observed: Callable[[ObservedTenant], None] | None = None,
     outputs: Outputs | None = None,
 ) -> Run[PlanResult]:
-    """Plan ``state`` against the world ``where`` points at, and deliver the outputs."""
+    """Plan ``state`` against the world ``where`` points at, and deliver the outputs.
+    ``workers``: processes that observe (``None``: from the estate's size and the cores)."""
     with open_world(state.msp, where) as world:
         result = event_loop.run(
             observe_and_plan(
                 state,
                 world,
                 concurrency=concurrency,
+                workers=default_workers(len(state.tenants)) if workers is None else workers,
                 raise_guards=raise_guards,
                 on_observed=on_observed,
             )
@@ -63,26 +67,42 @@ async def observe_and_plan(
     world: World,
     *,
     concurrency: int = 16,
+    workers: int = 1,
     raise_guards: Guards | None = None,
     on_observed: Callable[[ObservedTenant], None] | None = None,
     connections: Connections | None = None,
 ) -> PlanResult:
     """Read the partner facts, observe every tenant, plan, and decide by policy. Uses
-    ``connections`` when given (and leaves them open), else opens its own."""
+    ``connections`` when given (and leaves them open), else opens its own. With ``workers``
+    above 1 the tenants are observed in that many processes (same plan, every core)."""
     msp = state.msp
     now = world.now()
-    async with _connected(world, connections) as conns:
+    async with _connected(world, connections, concurrency) as conns:
         partner = await read_partner_facts(conns, cipp=_uses_cipp(msp))
-        observed = await observe_estate(
-            state.tenants,
-            conns,
-            app_id=msp.spec.partner.client_id,
-            cipp=_uses_cipp(msp),
-            now=now,
-            concurrency=concurrency,
-            on_done=on_observed,
-            partner=partner,
-        )
+        if workers > 1:
+            observed, accounting = await observe_in_workers(
+                state.tenants,
+                conns.settings,
+                workers=workers,
+                app_id=msp.spec.partner.client_id,
+                cipp=_uses_cipp(msp),
+                now=now,
+                concurrency=concurrency,
+                partner=partner,
+                on_done=on_observed,
+            )
+            conns.accounting.add(accounting)
+        else:
+            observed = await observe_estate(
+                state.tenants,
+                conns,
+                app_id=msp.spec.partner.client_id,
+                cipp=_uses_cipp(msp),
+                now=now,
+                concurrency=concurrency,
+                on_done=on_observed,
+                partner=partner,
+            )
     plan = plan_estate(state, observed, _plan_context(msp, now, partner), _failed_checks(partner))
     plan = _policy(plan, state, raise_guards)
     return PlanResult(plan, observed, conns.accounting)
@@ -136,11 +156,14 @@ def deliver_plan(plan: Plan, outputs: Outputs) -> Delivered:
 
 
 @asynccontextmanager
-async def _connected(world: World, given: Connections | None) -> AsyncIterator[Connections]:
+async def _connected(
+    world: World, given: Connections | None, concurrency: int
+) -> AsyncIterator[Connections]:
     if given is not None:
         yield given
         return
-    async with Connections(world.settings) as own:
+    # Keep-alive connections sized to the requests in flight: tenants at once x per tenant.
+    async with Connections(world.settings, connections_per_host=concurrency * PER_TENANT) as own:
         yield own
 
 
