@@ -14,7 +14,7 @@ from controller.cli.world_options import WorldOptions, world_options
 from controller.gitops import parse_webhook
 from controller.policy import parse_guard_override, policy_failures
 from controller.reconcile import Outputs, plan_run
-from controller.render import render_json, render_terminal
+from controller.render import render_accounting, render_json, render_terminal
 
 EPILOG = """\b
 Examples:
@@ -128,4 +128,7 @@ def plan(
         terminal.error(f"policy: {failure}")
     for warning in run.delivered.warnings:
         terminal.info(f"warning: {warning}")
+    cost = render_accounting(the_plan)
+    if cost:
+        terminal.detail(cost.rstrip("\n"))
     raise click.exceptions.Exit(the_plan.exit_status)

@@ -112,14 +112,18 @@ def desired_digest(state: DesiredState) -> str:
 def plan_id_of(plan: Plan) -> str:
     """A plan's id from its content: everything a reviewer reads, decisions, their reasons and
     guard violations included (policy sets them, then :func:`~controller.policy.decide`
-    computes the id again), everything but ``created_at``. An edited plan file, one turned
-    from deny to approve included, no longer matches its ``plan_id``."""
+    computes the id again), everything but ``created_at`` and the accounting. An edited plan
+    file, one turned from deny to approve included, no longer matches its ``plan_id``."""
     return digest(
         {
             "formatVersion": plan.format_version,
             "desiredDigest": plan.desired_digest,
             "failedChecks": plan.failed_checks,
-            "tenants": plan.tenants,
+            # What observing cost varies with retries and throttling, not with the plan.
+            "tenants": [
+                t.model_dump(mode="json", by_alias=True, exclude={"accounting"})
+                for t in plan.tenants
+            ],
         }
     )
 
@@ -142,18 +146,12 @@ def plan_estate(
         name = desired.metadata.name
         seen = observed.get(name) or not_observed(desired, ctx, "the tenant was not observed")
         tenants.append(plan_tenant(desired, seen, ctx, source=state.sources.get(name)))
-    checks = tuple(failed_checks)
-    content = {
-        "formatVersion": PLAN_FORMAT_VERSION,
-        "desiredDigest": desired_digest(state),
-        "failedChecks": checks,
-        "tenants": tenants,
-    }
-    return Plan(
+    plan = Plan(
         format_version=PLAN_FORMAT_VERSION,
-        plan_id=digest(content),
+        plan_id="",
         created_at=ctx.now,
-        desired_digest=str(content["desiredDigest"]),
-        failed_checks=checks,
+        desired_digest=desired_digest(state),
+        failed_checks=tuple(failed_checks),
         tenants=tuple(tenants),
     )
+    return plan.model_copy(update={"plan_id": plan_id_of(plan)})

@@ -7,19 +7,19 @@ its own run, so apply re-observes and re-plans exactly as plan did.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from controller import event_loop
-from controller.connectors import Accounting, Connections
+from controller.connectors import Accounting, Connections, ConnectionSettings
 from controller.errors import UsageError
 from controller.gitops import summarize
 from controller.models import DesiredState, Guards, MSPConfig, TenantConfig
 from controller.models.observed import ObservedTenant
 from controller.observe import PartnerFacts, observe_estate, read_partner_facts
-from controller.plan import FailedCheck, Plan
+from controller.plan import FailedCheck, Plan, ServiceUsage
 from controller.plan.context import PlanContext
 from controller.plan.planner import plan_estate
 from controller.policy import decide
@@ -105,7 +105,24 @@ async def observe_and_plan(
             )
     plan = plan_estate(state, observed, _plan_context(msp, now, partner), _failed_checks(partner))
     plan = _policy(plan, state, raise_guards)
+    plan = with_accounting(plan, conns.accounting, partner_ids=_partner_ids(conns.settings))
     return PlanResult(plan, observed, conns.accounting)
+
+
+def with_accounting(
+    plan: Plan, accounting: Accounting, *, partner_ids: Collection[str] = ()
+) -> Plan:
+    """``plan`` with what observing cost: each tenant's usage per service, and the partner
+    tenant's (``partner_ids``: the partner's and CIPP's tenant) at the plan's level. Neither
+    the plan id nor a fingerprint covers it: it varies with retries and throttling."""
+    tenants = tuple(
+        t.model_copy(update={"accounting": _usage(accounting, t.tenant_id)}) for t in plan.tenants
+    )
+    partner: dict[str, ServiceUsage] = {}
+    for tenant_id in dict.fromkeys(partner_ids):
+        for service, usage in _usage(accounting, tenant_id).items():
+            partner[service] = _sum(partner[service], usage) if service in partner else usage
+    return plan.model_copy(update={"tenants": tenants, "accounting": partner})
 
 
 def select_tenants(
@@ -165,6 +182,37 @@ async def _connected(
     # Keep-alive connections sized to the requests in flight: tenants at once x per tenant.
     async with Connections(world.settings, connections_per_host=concurrency * PER_TENANT) as own:
         yield own
+
+
+def _usage(accounting: Accounting, tenant_id: str) -> dict[str, ServiceUsage]:
+    found: dict[str, ServiceUsage] = {}
+    for (tenant, service), usage in sorted(accounting.snapshot().items()):
+        if tenant.lower() != tenant_id.lower() or not usage.round_trips:
+            continue
+        counted = ServiceUsage(
+            round_trips=usage.round_trips,
+            requests=usage.requests,
+            retries=usage.retries,
+            throttles=usage.throttles,
+            resource_units=usage.resource_units,
+        )
+        found[service] = _sum(found[service], counted) if service in found else counted
+    return found
+
+
+def _sum(a: ServiceUsage, b: ServiceUsage) -> ServiceUsage:
+    return ServiceUsage(
+        round_trips=a.round_trips + b.round_trips,
+        requests=a.requests + b.requests,
+        retries=a.retries + b.retries,
+        throttles=a.throttles + b.throttles,
+        resource_units=a.resource_units + b.resource_units,
+    )
+
+
+def _partner_ids(settings: ConnectionSettings) -> tuple[str, ...]:
+    cipp = settings.cipp.tenant_id if settings.cipp is not None else None
+    return (settings.partner_tenant_id, *([cipp] if cipp else []))
 
 
 def _uses_cipp(msp: MSPConfig) -> bool:
