@@ -197,12 +197,34 @@ class TokenProvider:
     async def token(self, tenant_id: str, resource: Resource) -> str:
         """An app-only access token for ``resource`` in ``tenant_id``. CIPP tokens always come
         from CIPP's own tenant, whatever ``tenant_id`` says."""
+        key, held, pending = self._look_up(tenant_id, resource)
+        if held is not None:
+            return held
+        assert pending is not None
+        # Shielded: one waiter cancelled does not cancel the others' token request.
+        token, expires_in = await asyncio.shield(pending)
+        fresh_until = self._clock() + expires_in - REFRESH_MARGIN
+        self._held[key] = _Held(token, fresh_until)
+        return token
+
+    def prefetch(self, tenant_id: str, resource: Resource) -> None:
+        """Start getting the token now, so that it is there when asked for: the run asks for
+        it later and waits for this same request. A failure surfaces when it is asked for."""
+        _, _, pending = self._look_up(tenant_id, resource)
+        if pending is not None:
+            # Read here too, so that an unused failure is not reported as never retrieved.
+            pending.add_done_callback(lambda done: done.cancelled() or done.exception())
+
+    def _look_up(
+        self, tenant_id: str, resource: Resource
+    ) -> tuple[tuple[str, str, str], str | None, asyncio.Future[tuple[str, float]] | None]:
+        """The held token, or the request under way for it (started here when none is)."""
         client, tenant_id = self._client(tenant_id, resource)
         scope = self.scope(resource)
         key = (client.client_id, tenant_id, scope)
         held = self._held.get(key)
         if held is not None and held.fresh_until > self._clock():
-            return held.token
+            return key, held.token, None
         pending = self._pending.get(key)
         if pending is None:
             self.misses += 1
@@ -213,11 +235,7 @@ class TokenProvider:
             )
             self._pending[key] = pending
             pending.add_done_callback(lambda _: self._pending.pop(key, None))
-        # Shielded: one waiter cancelled does not cancel the others' token request.
-        token, expires_in = await asyncio.shield(pending)
-        fresh_until = self._clock() + expires_in - REFRESH_MARGIN
-        self._held[key] = _Held(token, fresh_until)
-        return token
+        return key, None, pending
 
     def forget(self, tenant_id: str) -> None:
         """Drop the tokens and apps for ``tenant_id``. MSAL remembers a token endpoint's HTTP

@@ -74,6 +74,10 @@ class Connections:
 
         return token
 
+    def prefetch_token(self, tenant_id: str, resource: Resource) -> None:
+        """Get ``resource``'s token for ``tenant_id`` under way while other reads run."""
+        self.tokens.prefetch(tenant_id, resource)
+
     def graph(self, tenant_id: str) -> GraphClient:
         base = self.settings.endpoints.graph
         route = Route("graph", tenant_id, f"{base}/v1.0", self._token(tenant_id, "graph"))

@@ -88,6 +88,10 @@ class TenantObserver:
         cipp_manageable = self._cipp_manageable(tenant_id)
         graph = self.connections.graph(tenant_id)
         spec = tenant.spec
+        if spec.exchange == "direct":
+            # Exchange is read after Graph: its token arrives meanwhile, one round trip less
+            # on the tenant's way (a tenant without the role gets a token it does not use).
+            self.connections.prefetch_token(tenant_id, "exchange")
 
         first = {
             "organization": GraphUrls.organization(),

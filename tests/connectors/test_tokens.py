@@ -508,3 +508,32 @@ def test_an_unreachable_login_on_the_loop_is_transient() -> None:
 
     with pytest.raises(Transient, match="cannot reach"):
         run(one())
+
+
+@responses.activate
+def test_a_prefetched_token_is_the_one_handed_out_later() -> None:
+    discovery()
+    token_ok(token="early")
+    tokens = provider(make_settings())
+
+    async def prefetch_then_ask() -> str:
+        tokens.prefetch(TENANT, "exchange")
+        return await tokens.token(TENANT, "exchange")
+
+    assert run(prefetch_then_ask()) == "early"
+    assert tokens.misses == 1 and len(token_requests()) == 1
+
+
+@responses.activate
+def test_a_prefetch_that_failed_surfaces_only_when_the_token_is_asked_for() -> None:
+    discovery()
+    token_error(7000215)
+    tokens = provider(make_settings())
+
+    async def prefetch_then_ask() -> str:
+        tokens.prefetch(TENANT, "graph")
+        await asyncio.sleep(0.05)  # let it fail before anyone asks
+        return await tokens.token(TENANT, "graph")
+
+    with pytest.raises(CredentialError, match="is wrong"):
+        run(prefetch_then_ask())
