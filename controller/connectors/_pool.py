@@ -239,15 +239,16 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
         try:
             async with asyncio.timeout(timeout):
                 return await waiter
-        except TimeoutError as problem:
-            raise httpx.PoolTimeout("no connection free in time") from problem
-        except asyncio.CancelledError:
+        except BaseException as problem:
             if waiter.done() and not waiter.cancelled():
-                self._hand_on(origin, waiter.result())  # handed over as this one gave up
-            raise
-        finally:
-            if not waiter.done():
+                # Handed over just as this request gave up (timed out or was cancelled):
+                # pass it on, or the place would be lost for good.
+                self._hand_on(origin, waiter.result())
+            else:
                 waiter.cancel()
+            if isinstance(problem, TimeoutError):
+                raise httpx.PoolTimeout("no connection free in time") from problem
+            raise
 
     async def _open(
         self, origin: _Origin, key: tuple[bytes, bytes, int], timeout: float | None

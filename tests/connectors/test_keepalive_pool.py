@@ -7,6 +7,7 @@ exceptions (what the HTTP core's retry decision reads)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -187,3 +188,20 @@ def test_waiting_for_a_connection_has_the_pool_timeout() -> None:
 
     with pytest.raises(httpx.PoolTimeout):
         asyncio.run(scenario())
+
+
+def test_a_request_cancelled_as_a_connection_is_handed_to_it_passes_the_connection_on() -> None:
+    async def scenario() -> int:
+        async with Server(ok(delay=0.05)) as server, client(per_host=1) as http:
+            first = asyncio.create_task(http.get(server.url))
+            await asyncio.sleep(0.01)  # the only connection is busy
+            second = asyncio.create_task(http.get(server.url))
+            await asyncio.sleep(0.01)  # the second waits for it
+            await first  # the connection is handed to the second, which has not run yet
+            second.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await second
+            third = await asyncio.wait_for(http.get(server.url), timeout=5)
+            return third.status_code
+
+    assert asyncio.run(scenario()) == 200
