@@ -115,14 +115,28 @@ def with_accounting(
     """``plan`` with what observing cost: each tenant's usage per service, and the partner
     tenant's (``partner_ids``: the partner's and CIPP's tenant) at the plan's level. Neither
     the plan id nor a fingerprint covers it: it varies with retries and throttling."""
+    by_tenant: dict[str, dict[str, ServiceUsage]] = {}
+    for (tenant, service), usage in accounting.snapshot().items():
+        if not usage.round_trips:
+            continue
+        counted = ServiceUsage(
+            round_trips=usage.round_trips,
+            requests=usage.requests,
+            retries=usage.retries,
+            throttles=usage.throttles,
+            resource_units=usage.resource_units,
+        )
+        services = by_tenant.setdefault(tenant.lower(), {})
+        services[service] = _sum(services[service], counted) if service in services else counted
     tenants = tuple(
-        t.model_copy(update={"accounting": _usage(accounting, t.tenant_id)}) for t in plan.tenants
+        t.model_copy(update={"accounting": _sorted(by_tenant.get(t.tenant_id.lower(), {}))})
+        for t in plan.tenants
     )
     partner: dict[str, ServiceUsage] = {}
-    for tenant_id in dict.fromkeys(partner_ids):
-        for service, usage in _usage(accounting, tenant_id).items():
-            partner[service] = _sum(partner[service], usage) if service in partner else usage
-    return plan.model_copy(update={"tenants": tenants, "accounting": partner})
+    for tenant_id in dict.fromkeys(p.lower() for p in partner_ids):
+        for name, used in by_tenant.get(tenant_id, {}).items():
+            partner[name] = _sum(partner[name], used) if name in partner else used
+    return plan.model_copy(update={"tenants": tenants, "accounting": _sorted(partner)})
 
 
 def select_tenants(
@@ -184,20 +198,8 @@ async def _connected(
         yield own
 
 
-def _usage(accounting: Accounting, tenant_id: str) -> dict[str, ServiceUsage]:
-    found: dict[str, ServiceUsage] = {}
-    for (tenant, service), usage in sorted(accounting.snapshot().items()):
-        if tenant.lower() != tenant_id.lower() or not usage.round_trips:
-            continue
-        counted = ServiceUsage(
-            round_trips=usage.round_trips,
-            requests=usage.requests,
-            retries=usage.retries,
-            throttles=usage.throttles,
-            resource_units=usage.resource_units,
-        )
-        found[service] = _sum(found[service], counted) if service in found else counted
-    return found
+def _sorted(services: dict[str, ServiceUsage]) -> dict[str, ServiceUsage]:
+    return dict(sorted(services.items()))
 
 
 def _sum(a: ServiceUsage, b: ServiceUsage) -> ServiceUsage:
