@@ -22,7 +22,7 @@ from controller.plan.checks import check_mfa, check_risky_users, plan_actions
 from controller.plan.context import PlanContext
 from controller.plan.directory import plan_groups, plan_users
 from controller.plan.exchange import index_exchange, plan_exchange
-from controller.plan.fingerprint import digest
+from controller.plan.fingerprint import digest_with_list
 from controller.plan.onboarding import (
     badges,
     gdap_warnings,
@@ -101,11 +101,8 @@ def not_observed(desired: TenantConfig, ctx: PlanContext, reason: str) -> Observ
 
 def desired_digest(state: DesiredState) -> str:
     """Hash of the desired models (MSP and tenants, in name order)."""
-    return digest(
-        {
-            "msp": state.msp,
-            "tenants": sorted(state.tenants, key=lambda t: t.metadata.name),
-        }
+    return digest_with_list(
+        {"msp": state.msp}, "tenants", sorted(state.tenants, key=lambda t: t.metadata.name)
     )
 
 
@@ -114,17 +111,15 @@ def plan_id_of(plan: Plan) -> str:
     guard violations included (policy sets them, then :func:`~controller.policy.decide`
     computes the id again), everything but ``created_at`` and the accounting. An edited plan
     file, one turned from deny to approve included, no longer matches its ``plan_id``."""
-    return digest(
+    return digest_with_list(
         {
             "formatVersion": plan.format_version,
             "desiredDigest": plan.desired_digest,
             "failedChecks": plan.failed_checks,
-            # What observing cost varies with retries and throttling, not with the plan.
-            "tenants": [
-                t.model_dump(mode="json", by_alias=True, exclude={"accounting"})
-                for t in plan.tenants
-            ],
-        }
+        },
+        "tenants",
+        # What observing cost varies with retries and throttling, not with the plan.
+        (t.model_dump(mode="json", by_alias=True, exclude={"accounting"}) for t in plan.tenants),
     )
 
 
