@@ -11,7 +11,7 @@ Two things :func:`asyncio.run` alone gets wrong for tenantctl:
 - The cyclic garbage collector runs every 700 allocations and, as the observations pile up,
   walks them again and again: 26 % of the CPU of a 600-tenant plan, and more the larger the
   estate (``bench/README.md``, "Scale"). During a run it collects the young generations every
-  50,000 allocations instead, and what existed before the run (modules, the desired state)
+  20,000 allocations instead, and what existed before the run (modules, the desired state)
   is frozen out of its walks; both are restored afterwards.
 """
 
@@ -26,7 +26,7 @@ T = TypeVar("T")
 
 # Allocations between collections of the youngest generation, and collections of each
 # generation between collections of the next (CPython's defaults: 700, 10, 10).
-RUN_GC_THRESHOLDS = (50_000, 20, 100)
+RUN_GC_THRESHOLDS = (20_000, 10, 100)
 
 
 def run(main: Coroutine[Any, Any, T]) -> T:
