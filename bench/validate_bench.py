@@ -5,10 +5,16 @@ total (plus groups with members, distribution groups, shared mailboxes and actio
 loads and validates it once and prints the time and the rate. Not a test: run it by hand::
 
     .venv/bin/python bench/validate_bench.py                     # 1,000 tenants, 100,000 users
+    .venv/bin/python bench/validate_bench.py --profiles 5        # ... taking 5 profiles
     .venv/bin/python bench/validate_bench.py --tenants 10 --users 500
-    .venv/bin/python bench/validate_bench.py --profile           # where the time goes
+    .venv/bin/python bench/validate_bench.py --cprofile          # where the time goes
 
-Target on a developer machine: under 10 s for the default size.
+With ``--profiles N`` (up to 5) the tenants take profiles as an MSP's would: a baseline and a
+security profile named by every tenant, one selected by label (every third tenant), one named
+by every fourth tenant, one in report mode named by every tenth; every fifth tenant overrides
+a field of the baseline's helpdesk mailbox.
+
+Target on a developer machine: under 10 s for the default size, with or without profiles.
 """
 
 from __future__ import annotations
@@ -46,10 +52,94 @@ spec:
 
 DEPARTMENTS = ("Sales", "Support", "Finance", "Engineering", "Operations")
 
+_HEAD = "# yaml-language-server: $schema=../../schemas/profile.schema.json\n"
+# (name, how tenants take it, the profile's file after its metadata)
+PROFILES = (
+    (
+        "baseline",
+        "named",
+        """\
+spec:
+  users:
+    - userPrincipalName: breakglass@${tenant.primaryDomain}
+      displayName: Break Glass (${tenant.displayName})
+      accountEnabled: true
+      usageLocation: US
+  sharedMailboxes:
+    - name: Helpdesk
+      primarySmtpAddress: helpdesk@${tenant.primaryDomain}
+      fullAccess: ["user00000@${tenant.primaryDomain}"]
+  policy:
+    kinds: {user.delete: approve, group.addMember: allow}
+""",
+    ),
+    (
+        "security",
+        "named",
+        """\
+spec:
+  checks:
+    mfa: {require: registered, except: ["breakglass@${tenant.primaryDomain}"]}
+    riskyUsers: {maxRiskLevel: low}
+""",
+    ),
+    (
+        "gold",
+        "label",
+        """\
+selector:
+  matchLabels: {tier: gold}
+spec:
+  groups:
+    - mailNickname: vip
+      displayName: VIP desk of ${tenant.displayName}
+      members: ["user00001@${tenant.primaryDomain}", "user00002@${tenant.primaryDomain}"]
+""",
+    ),
+    (
+        "healthcare",
+        "every 4th",
+        """\
+spec:
+  distributionGroups:
+    - name: Clinical Staff
+      primarySmtpAddress: clinical@${tenant.primaryDomain}
+      members: ["user00000@${tenant.primaryDomain}", "breakglass@${tenant.primaryDomain}"]
+""",
+    ),
+    (
+        "pilot",
+        "every 10th, report mode",
+        """\
+mode: report
+spec:
+  sharedMailboxes:
+    - name: IT Desk
+      primarySmtpAddress: itdesk@${tenant.primaryDomain}
+      fullAccess: ["user00000@${tenant.primaryDomain}"]
+""",
+    ),
+)
 
-def tenant_yaml(index: int, users: int) -> str:
+
+def profile_yaml(name: str, body: str) -> str:
+    return f"{_HEAD}apiVersion: tenantctl/v1\nkind: Profile\nmetadata:\n  name: {name}\n{body}"
+
+
+def takes(index: int, profiles: int) -> tuple[list[str], bool]:
+    """The profiles tenant ``index`` names, and whether it carries the gold label."""
+    named = [name for name, how, _ in PROFILES[:profiles] if how == "named"]
+    if profiles >= 4 and index % 4 == 0:
+        named.append("healthcare")
+    if profiles >= 5 and index % 10 == 0:
+        named.append("pilot")
+    return named, profiles >= 3 and index % 3 == 0
+
+
+def tenant_yaml(index: int, users: int, profiles: int = 0) -> str:
     """One tenant file, written the way people write them (block style, some comments)."""
     name = f"tenant{index:05d}"
+    named, gold = takes(index, profiles)
     domain = f"{name}.example.com"
     tenant_id = uuid.UUID(int=index + 1, version=4)
     lines = [
@@ -61,7 +151,9 @@ def tenant_yaml(index: int, users: int) -> str:
         f"  displayName: Tenant {index}",
         f"  tenantId: {tenant_id}",
         f"  domains: [{domain}, {name}.onmicrosoft.com]",
+        *(["  labels: {tier: gold}"] if gold else []),
         "spec:",
+        *([f"  profiles: [{', '.join(named)}]"] if named else []),
         "  consent: granted",
         f"  exchange: {'cipp' if index % 2 else 'direct'}",
         "  users:",
@@ -98,6 +190,14 @@ def tenant_yaml(index: int, users: int) -> str:
         f"      primarySmtpAddress: support@{domain}",
         f"      fullAccess: [{', '.join(upns[:3])}]",
         f"      sendAs: [{upns[0]}]",
+        *(
+            [
+                f"    - primarySmtpAddress: helpdesk@{domain}",
+                f"      fullAccess: [{', '.join(upns[:2])}]",
+            ]
+            if profiles and index % 5 == 0
+            else []
+        ),
         "  actions:",
         f"    - id: {name}-reset-1",
         f"      resetPassword: {{user: {upns[0]}}}",
@@ -107,15 +207,19 @@ def tenant_yaml(index: int, users: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def generate(root: Path, tenants: int, users: int) -> Path:
+def generate(root: Path, tenants: int, users: int, profiles: int = 0) -> Path:
     desired = root / "desired"
     (desired / "tenants").mkdir(parents=True)
     (desired / "msp.yaml").write_text(MSP, encoding="utf-8")
+    if profiles:
+        (desired / "profiles").mkdir()
+    for name, _, body in PROFILES[:profiles]:
+        (desired / "profiles" / f"{name}.yaml").write_text(profile_yaml(name, body))
     per_tenant, extra = divmod(users, tenants)
     for index in range(tenants):
         count = per_tenant + (1 if index < extra else 0)
         path = desired / "tenants" / f"tenant{index:05d}.yaml"
-        path.write_text(tenant_yaml(index, max(count, 1)), encoding="utf-8")
+        path.write_text(tenant_yaml(index, max(count, 3), profiles), encoding="utf-8")
     return desired
 
 
@@ -123,13 +227,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tenants", type=int, default=1_000)
     parser.add_argument("--users", type=int, default=100_000, help="users in total")
-    parser.add_argument("--profile", action="store_true", help="print the top of a profile")
+    parser.add_argument(
+        "--profiles", type=int, default=0, choices=range(len(PROFILES) + 1), help="0 to 5"
+    )
+    parser.add_argument("--cprofile", action="store_true", help="print where the time goes")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="tenantctl-bench-") as tmp:
-        desired = generate(Path(tmp), args.tenants, args.users)
+        desired = generate(Path(tmp), args.tenants, args.users, args.profiles)
         size = sum(p.stat().st_size for p in desired.rglob("*.yaml"))
-        profiler = cProfile.Profile() if args.profile else None
+        profiler = cProfile.Profile() if args.cprofile else None
         start, start_cpu = time.perf_counter(), time.process_time()
         if profiler:
             profiler.enable()
@@ -145,8 +252,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"the generated estate is invalid ({len(problems)} problems)", file=sys.stderr)
         return 1
     users = sum(len(t.spec.users) for t in state.tenants)
+    with_profiles = f", {len(state.profiles)} profiles" if state.profiles else ""
     print(
-        f"validated {len(state.tenants):,} tenants, {users:,} users "
+        f"validated {len(state.tenants):,} tenants{with_profiles}, {users:,} users "
         f"({size / 1e6:.1f} MB of YAML) in {elapsed:.2f} s ({cpu:.2f} s CPU): "
         f"{users / elapsed:,.0f} users/s"
     )

@@ -18,7 +18,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["PRIVATE", "SHARED", "write_atomically"]
+__all__ = ["PRIVATE", "SHARED", "private_directory", "write_atomically"]
 
 PRIVATE = 0o600
 SHARED = 0o644
@@ -50,6 +50,15 @@ def write_atomically(
         temporary.unlink(missing_ok=True)
         raise
     _fsync_directory(path.parent)
+
+
+def private_directory(directory: Path) -> None:
+    """Create ``directory`` and its missing parents readable by their owner only (0700,
+    whatever the umask); an existing directory is left as it is."""
+    missing = [d for d in (directory, *directory.parents) if not d.exists()]
+    directory.mkdir(parents=True, exist_ok=True)
+    for made in missing:
+        made.chmod(0o700)
 
 
 def _fsync_directory(directory: Path) -> None:

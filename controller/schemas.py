@@ -1,5 +1,9 @@
 """JSON Schemas generated from the models. ``schemas/`` in the repository holds their output;
-a test fails when it is stale."""
+a test fails when it is stale.
+
+Two kinds: the desired-state files (``msp``, ``tenant``), which editors validate as they are
+typed, and the output contract: the plan file, approval records, and one document per
+command that prints (``-o json``), named after the command."""
 
 from __future__ import annotations
 
@@ -10,13 +14,51 @@ from typing import Any
 from pydantic import BaseModel
 
 from controller.files import SHARED, write_atomically
-from controller.models import MSPConfig, TenantConfig
+from controller.models import MSPConfig, ProfileConfig, TenantConfig
 from controller.plan.types import Plan
+from controller.policy.approvals import ApprovalRecord
+from controller.render.documents import (
+    ApplyReport,
+    ApproveReport,
+    ConnectCheckReport,
+    DiscoverReport,
+    HistoryReport,
+    ImportReport,
+    RunReport,
+    StatusReport,
+    ValidationReport,
+)
 
 SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "msp.schema.json": MSPConfig,
     "tenant.schema.json": TenantConfig,
+    "profile.schema.json": ProfileConfig,
     "plan.schema.json": Plan,
+    "approval.schema.json": ApprovalRecord,
+    # -o json of each command (plan -o json is the plan file)
+    "validate.schema.json": ValidationReport,
+    "apply.schema.json": ApplyReport,
+    "approve.schema.json": ApproveReport,
+    "history.schema.json": HistoryReport,
+    "history-run.schema.json": RunReport,
+    "status.schema.json": StatusReport,
+    "discover.schema.json": DiscoverReport,
+    "import.schema.json": ImportReport,
+    "connect-check.schema.json": ConnectCheckReport,
+}
+
+#: Which schema each command's ``-o json`` output follows.
+COMMAND_SCHEMAS: dict[str, str] = {
+    "validate": "validate.schema.json",
+    "plan": "plan.schema.json",
+    "apply": "apply.schema.json",
+    "approve": "approve.schema.json",
+    "history": "history.schema.json",
+    "history --run": "history-run.schema.json",
+    "status": "status.schema.json",
+    "discover": "discover.schema.json",
+    "import": "import.schema.json",
+    "connect check": "connect-check.schema.json",
 }
 
 

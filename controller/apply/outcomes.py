@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, model_validator
 
 from controller.errors import ServiceError, TenantctlError
 from controller.models import Decision
+from controller.models.common import CAMEL_CASE
 from controller.plan.types import Operation, Plan, TenantPlan
 from controller.policy.approvals import ApprovalSet
 
@@ -39,13 +40,16 @@ class HoldReason(StrEnum):
     PROPAGATING = "propagating"
     BLOCKED = "blocked"  # a dependency failed or was held
     GUARD = "guard"
+    JOURNAL = "journal"  # the journal could not record it, so it was not called
+    SECRET_SINK = "secret-sink"  # the password could not be stored, so it was not called
+    CANCELLED = "cancelled"  # the run was cancelled (SIGTERM, SIGINT) before it started
 
 
 class Outcome(BaseModel):
     """One operation's result. ``error`` is a message from the error tree, which never holds a
     secret; ``detail`` is for people (why held, what to do)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = CAMEL_CASE
 
     status: OutcomeStatus
     hold: HoldReason | None = None
@@ -119,6 +123,10 @@ class Outcome(BaseModel):
             request_id=error.request_id if error else None,
             duration_ms=duration_ms,
         )
+
+    @classmethod
+    def cancelled(cls, detail: str = "not started: the run was cancelled") -> Outcome:
+        return cls.held(HoldReason.CANCELLED, detail)
 
     @classmethod
     def skipped(cls, detail: str) -> Outcome:

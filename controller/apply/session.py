@@ -26,9 +26,14 @@ _ROUTES: dict[Backend, ExchangeRoute] = {Backend.EXCHANGE: "direct", Backend.CIP
 
 def exchange_route(tenant: TenantPlan) -> ExchangeRoute | None:
     """The route of the tenant's Exchange operations. The planner gives them all the route
-    observe read Exchange through; a plan whose Exchange operations name none, or several
-    (an edited plan), has none, and those operations fail."""
-    routes = {_ROUTES.get(op.backend) for op in tenant.operations if op.kind in EXCHANGE_KINDS}
+    observe read Exchange through (but the manual steps, which a person does); a plan whose
+    Exchange operations name none, or several (an edited plan), has none, and those
+    operations fail."""
+    routes = {
+        _ROUTES.get(op.backend)
+        for op in tenant.operations
+        if op.kind in EXCHANGE_KINDS and not op.is_manual
+    }
     return routes.pop() if len(routes) == 1 else None
 
 

@@ -9,11 +9,6 @@ so no traceback ever reaches an operator.
 Exit statuses: 0 success (for commands that observe: everything seen and matching), 1 an
 error, 2 changes, manual steps or unknown areas (plan, apply), 64 a usage error (sysexits'
 EX_USAGE), 130 / 143 interrupted by SIGINT / SIGTERM.
-
-Startup is lazy (``--version``, ``--help`` and ``validate`` start in under 0.3 s): a command's
-module is imported only when that command runs (click's ``LazyGroup`` pattern), ``--help``
-lists the commands from :data:`COMMANDS` without importing them, and nothing here imports
-the models, the connectors, MSAL, httpx or rich at module level.
 """
 
 from __future__ import annotations
@@ -24,6 +19,7 @@ from typing import Any
 
 import click
 
+from controller.cli.options import common_options
 from controller.cli.terminal import Terminal
 from controller.errors import DesiredStateError, TenantctlError, UsageError
 from controller.redaction import RedactingFilter, redact_text
@@ -42,6 +38,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "names.",
     ),
     "approve": ("approve", "Approve the operations of a saved plan by their fingerprints."),
+    "completion": ("completion", "Print the shell completion script for bash, zsh or fish."),
     "connect": ("connect", "Check the connections to Microsoft 365 and CIPP."),
     "discover": (
         "discover",
@@ -57,6 +54,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "plan",
         "Plan: observe every tenant, diff it against the desired state, and show the operations.",
     ),
+    "render": (
+        "render",
+        "Print a tenant's effective document: its file with its profiles applied, each object "
+        "and field commented with the file and line it came from.",
+    ),
     "sandbox": (
         "sandbox",
         "Run the local sandbox: Entra login, Graph, Exchange, CIPP and Partner Center on "
@@ -64,7 +66,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "schema": (
         "schema",
-        "Write JSON Schemas of the desired-state files (msp.yaml and tenant files).",
+        "Write JSON Schemas: of the desired-state files (msp.yaml, tenant and profile files), of "
+        "the plan file and approval records, and of each command's -o json output (validate, "
+        "apply, approve, history, history-run, status, discover, import, connect-check).",
     ),
     "status": (
         "status",
@@ -80,6 +84,16 @@ EPILOG = """\b
 Typical flow:
   tenantctl validate                 check desired/ without touching any tenant
   tenantctl plan --sandbox           plan the demo estate against the local sandbox
+
+\b
+Where state is kept: in the desired-state repository, the parent of --desired (or
+$TENANTCTL_HOME when set), whatever the current directory:
+  .tenantctl/sandbox/          the sandbox's world (--sandbox)
+  .tenantctl/journal.sqlite    what apply did (tenantctl history)
+  approvals/                   approval records (tenantctl approve)
+
+\b
+Shell completion: eval "$(tenantctl completion bash)"   (or zsh, fish)
 """
 
 
@@ -97,6 +111,7 @@ class TenantctlGroup(click.Group):
         module_name = COMMANDS[cmd_name][0]
         command = getattr(importlib.import_module(f"controller.cli.{module_name}"), module_name)
         assert isinstance(command, click.Command) and command.name == cmd_name
+        _accept_common_options(command)
         self.add_command(command)
         return command
 
@@ -132,7 +147,7 @@ class TenantctlGroup(click.Group):
             _exit_64(problem)
             raise
         except TenantctlError as problem:
-            raise click.exceptions.Exit(report(problem)) from problem
+            raise click.exceptions.Exit(report(problem, ctx.find_object(Terminal))) from problem
 
 
 def _exit_64(problem: click.UsageError) -> None:
@@ -140,14 +155,19 @@ def _exit_64(problem: click.UsageError) -> None:
     setattr(problem, "exit_code", _USAGE)  # noqa: B010
 
 
-def report(problem: TenantctlError) -> int:
+def report(problem: TenantctlError, terminal: Terminal | None = None) -> int:
     """Print one of tenantctl's own errors for the operator; the exit status it means."""
+    terminal = terminal or Terminal()
+    exit_status = getattr(problem, "exit_status", None)
+    if isinstance(exit_status, int):  # a run cancelled by a signal: 128 + the signal
+        terminal.error(redact_text(str(problem)))
+        return exit_status
     if isinstance(problem, DesiredStateError):
         for diagnostic in problem.diagnostics:
-            click.echo(str(diagnostic), err=True)
-        click.echo(f"error: {problem}; fix them and run again (tenantctl validate)", err=True)
+            terminal.err(str(diagnostic))
+        terminal.error(f"{problem}; fix them and run again (tenantctl validate)")
         return _ERROR
-    click.echo(redact_text(f"error: {problem}"), err=True)
+    terminal.error(redact_text(str(problem)))
     return _USAGE if isinstance(problem, UsageError) else _ERROR
 
 
@@ -164,17 +184,20 @@ def report(problem: TenantctlError) -> int:
     callback=lambda ctx, _, asked: _print_version(ctx) if asked else None,
     help="Show the version and exit.",
 )
-@click.option("-v", "--verbose", count=True, help="More detail (repeat for debug logs).")
-@click.option("-q", "--quiet", is_flag=True, help="Only errors and the final result.")
+@common_options
 @click.pass_context
-def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
+def cli(ctx: click.Context) -> None:
     """GitOps for an MSP's Microsoft 365 customer tenants.
 
     Write the desired state of every tenant as YAML in git; tenantctl observes Microsoft Graph,
     Exchange Online and CIPP, diffs, plans, and applies exactly what was approved.
+
+    -q, -v and --color work before or after the command's name. Results go to stdout (-o json
+    or -o yaml for scripts), everything else to stderr.
     """
-    ctx.obj = Terminal(verbosity=-1 if quiet else verbose)
-    _configure_logging(-1 if quiet else verbose)
+    terminal = ctx.ensure_object(Terminal)
+    terminal.changed = _configure_logging
+    _configure_logging(terminal)
 
 
 def _print_version(ctx: click.Context) -> None:
@@ -184,15 +207,16 @@ def _print_version(ctx: click.Context) -> None:
     ctx.exit()
 
 
-def _configure_logging(verbosity: int) -> None:
-    """Service errors are reported in plans and results; logs are for -v and -vv."""
+def _configure_logging(terminal: Terminal) -> None:
+    """Service errors are reported in plans and results; logs are for -v and -vv, each line
+    with its UTC time, printed through the terminal (above a progress bar)."""
     import logging
 
+    verbosity = terminal.verbosity
     level = {0: logging.ERROR, 1: logging.INFO}.get(verbosity, logging.DEBUG)
     if verbosity < 0:
         level = logging.CRITICAL
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler = terminal.log_handler()
     # On the handler, not a logger: it sees every record, httpx's, httpcore's, urllib3's and
     # MSAL's included (their URLs carry webhook secrets, their debug lines headers).
     handler.addFilter(RedactingFilter())
@@ -201,6 +225,14 @@ def _configure_logging(verbosity: int) -> None:
     root.setLevel(level)
     # MSAL logs every token request at INFO; only -vv shows it.
     logging.getLogger("msal").setLevel(logging.DEBUG if verbosity >= 2 else logging.WARNING)
+
+
+def _accept_common_options(command: click.Command) -> None:
+    """-q, -v and --color on every command and subcommand, not only before them."""
+    common_options(command)
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _accept_common_options(sub)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -215,7 +247,10 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as problem:
         problem.show()
         sys.exit(problem.exit_code)
-    except click.Abort:
+    except click.Abort as aborted:
+        if isinstance(aborted.__context__, KeyboardInterrupt):  # Ctrl-C: click says Abort
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
         click.echo("Aborted.", err=True)
         sys.exit(1)
     except TenantctlError as problem:  # raised outside a command (while registering them)

@@ -11,17 +11,24 @@ from pathlib import Path
 
 import click
 
+from controller.cli.options import OutputFormat, desired_option, output_options
 from controller.cli.terminal import Terminal
 from controller.plan.planner import plan_id_of
-from controller.policy import DEFAULT_APPROVALS_DIR, create_approval, parse_duration, signatures
+from controller.policy import create_approval, parse_duration, signatures
 from controller.policy.approvals import operator_now
 from controller.policy.signatures import load_signing_key
+from controller.render.documents import ApproveReport
+from controller.state_paths import StatePaths
 
 EPILOG = """\b
 Examples:
   tenantctl approve plan.json --by alice
   tenantctl approve plan.json --by alice --only 3b42808021ca --expires 12h --reason 'ticket 4711'
   tenantctl approve plan.json --by alice --sign-with ~/.ssh/id_ed25519
+  git add "$(tenantctl approve plan.json --by alice -q)"     -q prints only the record's path
+
+\b
+A plan file of an older format (format version 1, snake_case keys) is refused: plan again.
 """
 
 
@@ -60,10 +67,12 @@ def _now() -> dt.datetime:
     "--approvals",
     "approvals",
     type=click.Path(path_type=Path, file_okay=False),
-    default=DEFAULT_APPROVALS_DIR,
-    show_default=True,
-    help="Directory the record is written to.",
+    default=None,
+    help="Directory the record is written to  "
+    "[default: approvals/ in the desired-state repository].",
 )
+@desired_option
+@output_options
 @click.pass_obj
 def approve(
     terminal: Terminal,
@@ -74,7 +83,9 @@ def approve(
     expires: str,
     reason: str | None,
     sign_with: Path | None,
-    approvals: Path,
+    approvals: Path | None,
+    desired: Path,
+    output: OutputFormat,
 ) -> None:
     """Approve the operations of a saved plan by their fingerprints.
 
@@ -96,11 +107,17 @@ def approve(
         expires=parse_duration(expires),
         reason=reason,
         now=_now(),
-        directory=approvals,
+        directory=approvals or StatePaths.of(desired).approvals,
         verify_plan_id=plan_id_of,
         sign=sign,
     )
     record = stored.record
+    if output != "table":
+        terminal.document(ApproveReport(path=str(stored.path), approval=record), output)
+        return
+    if terminal.quiet:
+        terminal.out(str(stored.path))
+        return
     count = len(record.operations)
     already = "already " if stored.existing else ""
     terminal.out(

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
-from controller.cli.options import desired_option, format_option
+from controller.cli.options import OutputFormat, desired_option, output_options
 from controller.cli.terminal import Terminal
 from controller.cli.world_options import WorldOptions, world_options
 from controller.importer import discover_run, write_skeletons
 from controller.loader import TENANTS_DIR, load_desired
 from controller.observe.partner import DiscoveredCustomer
+from controller.render.documents import DiscoverReport
 
 EPILOG = """\b
 Examples:
   tenantctl discover --sandbox                 the sandbox has one undeclared customer
   tenantctl discover --write                   create desired/tenants/<name>.yaml for each
-  tenantctl discover --format json
+  tenantctl discover -o json
+  tenantctl discover -q | xargs -n1 tenantctl import --tenant     each one's name, then import
 
 \b
 Customers are matched with desired/ by tenant id. --write never overwrites a file; each
@@ -34,28 +35,33 @@ Exit status: 0 when read (and written), 1 on error or when a file could not be w
     is_flag=True,
     help="Write a skeleton tenant file per customer under DESIRED/tenants/ (never overwrites).",
 )
-@format_option
+@output_options
 @world_options
 @click.pass_obj
 def discover(
     terminal: Terminal,
     desired: Path,
     write: bool,
-    output_format: str,
+    output: OutputFormat,
     world: WorldOptions,
 ) -> None:
     """Discover: GDAP customers of the partner tenant that no tenant file declares yet.
 
     Lists each with its name, tenant id, default domain, GDAP status and end, and the roles
-    the relationship grants. Reads the partner tenant's delegatedAdminCustomers and
+    the relationship grants (Partner Center calls this "Sync tenants"; CIPP's tenant list
+    is the same list). With -q: each customer's name, for `tenantctl import --tenant`.
+    Reads the partner tenant's delegatedAdminCustomers and
     delegatedAdminRelationships; domains come from the customer's organization when the app
     can read it there, else from the Partner Center customer record.
     """
     state = load_desired(desired)
     found = discover_run(state, world.where, concurrency=world.concurrency)
 
-    if output_format == "json":
-        terminal.out(json.dumps([c.as_json() for c in found], indent=2))
+    if output != "table":
+        terminal.document(DiscoverReport.model_validate([c.as_json() for c in found]), output)
+    elif terminal.quiet:
+        for customer in found:
+            terminal.out(customer.name or customer.tenant_id)
     else:
         _print(terminal, found, desired, write)
     if write:

@@ -6,17 +6,19 @@ from pathlib import Path
 
 import click
 
-from controller.apply import DEFAULT_JOURNAL, Journal
-from controller.cli.options import format_option
+from controller.apply import Journal
+from controller.cli.options import OutputFormat, desired_option, output_options
 from controller.cli.terminal import Terminal
 from controller.errors import UsageError
-from controller.render.history import render_run, render_run_json, render_runs, render_runs_json
+from controller.render.history import history_report, render_run, render_runs, run_report
+from controller.state_paths import StatePaths
 
 EPILOG = """\b
 Examples:
   tenantctl history
   tenantctl history --run 3
-  tenantctl history --journal ci/journal.sqlite --format json
+  tenantctl history --journal ci/journal.sqlite -o json
+  tenantctl history -q                          the run ids, one per line
 """
 
 
@@ -33,38 +35,53 @@ Examples:
     "--journal",
     "journal_path",
     type=click.Path(path_type=Path, dir_okay=False),
-    default=DEFAULT_JOURNAL,
-    show_default=True,
-    help="The journal database.",
+    default=None,
+    help="The journal database  [default: .tenantctl/journal.sqlite in the desired-state "
+    "repository].",
 )
-@format_option
+@desired_option
+@output_options
 @click.pass_obj
-def history(terminal: Terminal, run_id: int | None, journal_path: Path, output_format: str) -> None:
+def history(
+    terminal: Terminal,
+    run_id: int | None,
+    journal_path: Path | None,
+    desired: Path,
+    output: OutputFormat,
+) -> None:
     """Show what apply did: every run, or with --run one run's operations.
 
     An operation marked INTERRUPTED was started and never finished: the run was killed during
     the call. Re-running apply converges; it observes the tenant again rather than trusting
-    the journal.
+    the journal. With -q: the run ids, or with --run the run's status.
     """
+    journal_path = journal_path or StatePaths.of(desired).journal
     if not journal_path.exists():
         if run_id is not None:
             raise UsageError(f"no journal at {journal_path}; point --journal at apply's journal")
-        if output_format == "json":
-            terminal.out(render_runs_json([]))
-        else:
+        if output != "table":
+            terminal.document(history_report([]), output)
+        elif not terminal.quiet:
             terminal.out(f"no runs recorded (no journal at {journal_path})")
         return
     with Journal.open(journal_path, create=False) as journal:
         if run_id is None:
             runs = journal.runs()
-            terminal.out(render_runs_json(runs) if output_format == "json" else render_runs(runs))
+            if output != "table":
+                terminal.document(history_report(runs), output)
+            elif terminal.quiet:
+                for run_record in runs:
+                    terminal.out(str(run_record.id))
+            else:
+                terminal.out(render_runs(runs))
             return
         run = journal.run(run_id)
         if run is None:
             raise UsageError(f"no run {run_id} in {journal_path}; `tenantctl history` lists them")
         operations = journal.operations(run_id)
-        terminal.out(
-            render_run_json(run, operations)
-            if output_format == "json"
-            else render_run(run, operations)
-        )
+    if output != "table":
+        terminal.document(run_report(run, operations), output)
+    elif terminal.quiet:
+        terminal.out("unfinished" if run.unfinished else run.status)
+    else:
+        terminal.out(render_run(run, operations))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from controller.cli.options import desired_option
+from controller.cli.options import OutputFormat, desired_option, output_options, tenant_option
 from controller.cli.terminal import Terminal
 from controller.cli.world_options import WorldOptions, world_options
 from controller.errors import UsageError
@@ -22,6 +22,8 @@ from controller.importer import (
     import_run,
 )
 from controller.loader import load_desired
+from controller.reconcile import Run
+from controller.render.documents import ImportReport
 
 EPILOG = """\b
 Examples:
@@ -29,6 +31,13 @@ Examples:
   tenantctl import --tenant litware                        a GDAP customer not yet in desired/
   tenantctl import --all --include users,groups --exclude-disabled
   tenantctl import --tenant fabrikam --match 'sales*' --force
+  tenantctl import --all -q                                the files written, one per line
+
+\b
+--force replaces the spec with what the tenant holds and keeps what observation cannot know:
+checks, policy, existingPrincipals (never imported as managed users), membership: additive,
+permissions: additive, and comments on objects that are still there.
+  tenantctl import --tenant contoso --force --omit-profile-objects
 
 \b
 Exit status:
@@ -39,12 +48,9 @@ Exit status:
 
 @click.command("import", epilog=EPILOG)
 @desired_option
-@click.option(
-    "--tenant",
-    "tenants",
-    multiple=True,
-    metavar="NAME",
-    help="A tenant file's name, a GDAP customer's name (as a slug) or a tenant id (repeatable).",
+@tenant_option(
+    "A tenant file's name, a GDAP customer's name (as a slug) or a tenant id (repeatable; any "
+    "case)."
 )
 @click.option(
     "--all", "all_tenants", is_flag=True, help="Every tenant file and every GDAP customer."
@@ -67,8 +73,15 @@ Exit status:
 @click.option(
     "--force",
     is_flag=True,
-    help="Replace an existing file's spec (metadata, checks and policy are kept).",
+    help="Replace an existing file's spec from the tenant (metadata, profiles, checks, policy, "
+    "existingPrincipals, additive membership and permissions, and comments are kept).",
 )
+@click.option(
+    "--omit-profile-objects",
+    is_flag=True,
+    help="Leave out objects the tenant's profiles already declare as the tenant has them.",
+)
+@output_options
 @world_options
 @click.pass_obj
 def import_(
@@ -80,6 +93,8 @@ def import_(
     exclude_disabled: bool,
     patterns: tuple[str, ...],
     force: bool,
+    output: OutputFormat,
+    omit_profile_objects: bool,
     world: WorldOptions,
 ) -> None:
     """Import: write tenant files from the users, groups, distribution groups and shared
@@ -89,7 +104,7 @@ def import_(
     area it needs was observed and the result validates; `plan` right after reports no
     changes for the tenant.
     """
-    outcomes = _run(
+    run = _run(
         terminal,
         desired,
         tenants,
@@ -98,8 +113,39 @@ def import_(
         exclude_disabled,
         patterns,
         force,
+        omit_profile_objects,
         world,
     )
+    outcomes = run.result
+    for note in run.notes:
+        terminal.info(f"note: {note}")
+    if output != "table":
+        report = ImportReport.model_validate(
+            [
+                {
+                    "name": o.name,
+                    "path": str(o.path),
+                    "status": o.status,
+                    "message": o.message,
+                    "notes": o.notes,
+                }
+                for o in outcomes
+            ]
+        )
+        terminal.document(report, output)
+    elif terminal.quiet:
+        for outcome in outcomes:
+            if outcome.status == "written":
+                terminal.out(str(outcome.path))
+            elif outcome.status == "refused":
+                terminal.error(outcome.message)
+    else:
+        _print(terminal, outcomes)
+    if not all(o.ok for o in outcomes):
+        raise click.exceptions.Exit(1)
+
+
+def _print(terminal: Terminal, outcomes: list[ImportOutcome]) -> None:
     for outcome in outcomes:
         if outcome.status == "refused":
             terminal.error(outcome.message)
@@ -108,8 +154,6 @@ def import_(
         terminal.out(shown)
         for note in outcome.notes:
             terminal.info(f"  note: {note}")
-    if not all(o.ok for o in outcomes):
-        raise click.exceptions.Exit(1)
 
 
 def _run(
@@ -121,8 +165,9 @@ def _run(
     exclude_disabled: bool,
     patterns: tuple[str, ...],
     force: bool,
+    omit_profile_objects: bool,
     world: WorldOptions,
-) -> list[ImportOutcome]:
+) -> Run[list[ImportOutcome]]:
     if all_tenants and tenants:
         raise UsageError("use --tenant NAME or --all, not both")
     request = ImportRequest(
@@ -133,6 +178,7 @@ def _run(
             include=parse_sections(include),
             exclude_disabled=exclude_disabled,
             match=patterns,
+            omit_profile_objects=omit_profile_objects,
         ),
     )
     state = load_desired(desired)

@@ -1,25 +1,146 @@
-"""Options shared by several commands."""
+"""Options shared by several commands: where the desired state is, how output looks, and the
+options every command accepts before or after its name (-q, -v, --color)."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, Literal, TypeVar, cast
 
 import click
+
+from controller.cli.terminal import COLOR_MODES, ColorMode, Terminal
+from controller.errors import UsageError
+from controller.state_paths import DEFAULT_DESIRED
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+OutputFormat = Literal["table", "json", "yaml"]
+OUTPUT_FORMATS: tuple[OutputFormat, ...] = ("table", "json", "yaml")
 
 desired_option = click.option(
     "--desired",
     "desired",
     type=click.Path(path_type=Path, file_okay=False),
-    default=Path("desired"),
+    default=DEFAULT_DESIRED,
     show_default=True,
-    help="Desired-state directory (holds msp.yaml and tenants/).",
+    help="Desired-state directory (holds msp.yaml and tenants/); its parent is the "
+    "repository where state is kept (or $TENANTCTL_HOME).",
 )
 
-format_option = click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for scripts.",
-)
+
+def _tenant_names(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """Shell completion for --tenant: the tenant files' names (no YAML is parsed)."""
+    desired = Path(ctx.params.get("desired") or DEFAULT_DESIRED)
+    names = sorted(
+        {p.stem for pattern in ("*.yaml", "*.yml") for p in (desired / "tenants").glob(pattern)}
+    )
+    return [name for name in names if name.startswith(incomplete.lower())]
+
+
+def tenant_option(help_text: str, metavar: str = "NAME") -> Callable[[F], F]:
+    return click.option(
+        "--tenant",
+        "tenants",
+        multiple=True,
+        metavar=metavar,
+        shell_complete=_tenant_names,
+        help=help_text,
+    )
+
+
+# -- -o / --output, and --format (deprecated) ------------------------------------------------
+
+
+def output_options(command: F) -> F:
+    """Adds ``-o/--output table|json|yaml`` and the deprecated ``--format text|json``; the
+    command receives ``output``."""
+
+    @click.option(
+        "-o",
+        "--output",
+        "output",
+        type=click.Choice(OUTPUT_FORMATS),
+        default=None,
+        help="table for people (the default), json or yaml for scripts: the JSON is described "
+        "by a schema in schemas/ (camelCase keys).",
+    )
+    @click.option(
+        "--format",
+        "legacy_format",
+        type=click.Choice(["text", "json"]),
+        default=None,
+        help="Deprecated alias of -o/--output (text is table).",
+    )
+    @functools.wraps(command)
+    def wrapper(*args: Any, output: str | None, legacy_format: str | None, **kwargs: Any) -> Any:
+        kwargs["output"] = chosen_output(output, legacy_format)
+        return command(*args, **kwargs)
+
+    return cast(F, wrapper)
+
+
+def chosen_output(output: str | None, legacy_format: str | None) -> OutputFormat:
+    if legacy_format is None:
+        return cast(OutputFormat, output or "table")
+    legacy = "table" if legacy_format == "text" else "json"
+    if output is not None and output != legacy:
+        raise UsageError(f"--format {legacy_format} and -o {output} disagree; use -o only")
+    click.echo(f"warning: --format is deprecated; use -o {legacy}", err=True)
+    return cast(OutputFormat, legacy)
+
+
+# -- -q, -v and --color, accepted anywhere ---------------------------------------------------
+
+
+def _terminal(ctx: click.Context) -> Terminal:
+    return ctx.ensure_object(Terminal)
+
+
+def _quiet(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        _terminal(ctx).set_quiet()
+
+
+def _verbose(ctx: click.Context, param: click.Parameter, value: int) -> None:
+    if value:
+        _terminal(ctx).add_verbose(value)
+
+
+def _color(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        _terminal(ctx).set_color(cast(ColorMode, value))
+
+
+def common_options(command: F) -> F:
+    """``-q``, ``-v`` and ``--color``: on the root command and on every subcommand, so
+    ``tenantctl -q plan`` and ``tenantctl plan -q`` mean the same."""
+    for decorator in (
+        click.option(
+            "--color",
+            type=click.Choice(COLOR_MODES),
+            default=None,
+            expose_value=False,
+            callback=_color,
+            help="Colour: auto (on a terminal, unless NO_COLOR is set), always or never.",
+        ),
+        click.option(
+            "-q",
+            "--quiet",
+            is_flag=True,
+            expose_value=False,
+            callback=_quiet,
+            help="Print only what a script needs (no progress, notes or logs).",
+        ),
+        click.option(
+            "-v",
+            "--verbose",
+            count=True,
+            expose_value=False,
+            callback=_verbose,
+            help="More detail (repeat for debug logs).",
+        ),
+    ):
+        command = decorator(command)
+    return command

@@ -6,15 +6,16 @@ from pathlib import Path
 
 import click
 
-from controller.cli.options import desired_option
-from controller.cli.progress import TenantProgress
+from controller.cli.options import OutputFormat, desired_option, output_options, tenant_option
+from controller.cli.progress import RunProgress
 from controller.cli.selection import chosen_tenants
 from controller.cli.terminal import Terminal
 from controller.cli.world_options import WorldOptions, world_options
 from controller.gitops import parse_webhook
 from controller.policy import parse_guard_override, policy_failures
 from controller.reconcile import Outputs, plan_run
-from controller.render import render_accounting, render_json, render_terminal
+from controller.render import render_accounting, render_json, render_terminal, summary_line
+from controller.render.documents import render_document
 
 EPILOG = """\b
 Examples:
@@ -22,6 +23,8 @@ Examples:
   tenantctl plan --tenant contoso --out plan.json --markdown plan.md
   tenantctl plan --changed-since origin/main   only tenants whose files changed (pull requests)
   tenantctl plan --shard 2/4                   the second of four shards (CI matrix)
+  tenantctl plan -o json | jq '.tenants[].operations[].fingerprint'
+  tenantctl plan -q                            only the summary line
 
 \b
 Exit status (as terraform plan -detailed-exitcode):
@@ -35,7 +38,7 @@ Exit status (as terraform plan -detailed-exitcode):
 
 @click.command(epilog=EPILOG)
 @desired_option
-@click.option("--tenant", "tenants", multiple=True, help="Plan only this tenant (repeatable).")
+@tenant_option("Plan only this tenant (repeatable; any case).")
 @click.option(
     "--changed-since",
     metavar="REF",
@@ -50,14 +53,7 @@ Exit status (as terraform plan -detailed-exitcode):
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write the plan as Markdown for a pull-request comment.",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="What to print on stdout.",
-)
+@output_options
 @click.option(
     "--drift",
     is_flag=True,
@@ -70,6 +66,14 @@ Exit status (as terraform plan -detailed-exitcode):
     multiple=True,
     metavar="NAME=COUNT",
     help="Raise a guard for this run, e.g. maxDeletions=12.",
+)
+@click.option(
+    "--journal",
+    "journal_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Apply's journal: creates its killed runs left unanswered are looked up before "
+    "being planned again (as apply does).",
 )
 @click.option(
     "--workers",
@@ -88,10 +92,11 @@ def plan(
     shard: str | None,
     out: Path | None,
     markdown: Path | None,
-    output_format: str,
+    output: OutputFormat,
     drift: bool,
     notify: str | None,
     allow_guard: tuple[str, ...],
+    journal_path: Path | None,
     workers: int | None,
     world: WorldOptions,
 ) -> None:
@@ -105,7 +110,8 @@ def plan(
     state = chosen_tenants(terminal, desired, tenants, changed_since=changed_since, shard=shard)
     outputs = Outputs(json=out, markdown=markdown, webhook=webhook, drift=drift, shard=shard)
 
-    with TenantProgress(terminal, len(state.tenants), "observing") as progress:
+    with RunProgress(terminal) as progress:
+        progress.phase("observing", len(state.tenants), "tenants")
         run = plan_run(
             state,
             world.where,
@@ -114,12 +120,19 @@ def plan(
             raise_guards=raise_guards,
             on_observed=lambda o: progress.advance(o.name),
             outputs=outputs,
+            journal_path=journal_path,
         )
     the_plan = run.result.plan
+    for note in run.notes:
+        terminal.info(f"note: {note}")
     for path in run.delivered.written:
         terminal.info(f"wrote {path}")
-    if output_format == "json":
+    if output == "json":
         terminal.out(render_json(the_plan), nl=False)
+    elif output == "yaml":
+        terminal.out(render_document(the_plan, "yaml"), nl=False)
+    elif terminal.quiet:
+        terminal.out(summary_line(the_plan))
     else:
         terminal.out(render_terminal(the_plan, color=terminal.color))
     for check in the_plan.failed_checks:

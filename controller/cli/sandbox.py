@@ -12,13 +12,13 @@ from typing import Any
 import click
 import yaml
 
+from controller.cli.options import desired_option
 from controller.cli.terminal import Terminal
 from controller.errors import UsageError
 from controller.files import SHARED, write_atomically
 from controller.models.msp import MSPConfig
 from controller.sandbox import Sandbox, Scenario, default_scenario, load_scenario
-
-DEFAULT_STATE = Path(".tenantctl/sandbox")
+from controller.state_paths import StatePaths
 
 scenario_option = click.option(
     "--scenario",
@@ -29,9 +29,9 @@ scenario_option = click.option(
 state_option = click.option(
     "--state",
     type=click.Path(path_type=Path, file_okay=False),
-    default=DEFAULT_STATE,
-    show_default=True,
-    help="Directory where the sandbox keeps its state (and CA) between runs.",
+    default=None,
+    help="Directory where the sandbox keeps its state (and CA) between runs  [default: "
+    ".tenantctl/sandbox in the desired-state repository, where --sandbox looks too].",
 )
 
 
@@ -102,6 +102,7 @@ def sandbox() -> None:
     help="First port (login); the other services take the next four. 0 = free ports.",
 )
 @state_option
+@desired_option
 @click.option(
     "--write-msp",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -121,7 +122,8 @@ def serve(
     terminal: Terminal,
     scenario: Path | None,
     port: int,
-    state: Path,
+    state: Path | None,
+    desired: Path,
     write_msp: Path | None,
     epoch: str,
 ) -> None:
@@ -129,6 +131,7 @@ def serve(
 
     State is saved to --state on exit, so the next serve continues where this one stopped.
     """
+    state = state or StatePaths.of(desired).sandbox
     start = time.time() if epoch == "now" else None
     sb = Sandbox(_scenario(scenario), state_dir=state, port=port, epoch=start)
     try:
@@ -161,9 +164,11 @@ def serve(
 )
 @scenario_option
 @state_option
+@desired_option
 @click.pass_obj
-def reset(terminal: Terminal, scenario: Path | None, state: Path) -> None:
+def reset(terminal: Terminal, scenario: Path | None, state: Path | None, desired: Path) -> None:
     """Return the sandbox's saved state to the scenario (tenants, clock, everything)."""
+    state = state or StatePaths.of(desired).sandbox
     sb = Sandbox(_scenario(scenario), state_dir=state)
     sb.reset()
     terminal.info(f"sandbox state in {state} reset to the scenario")

@@ -7,16 +7,17 @@ from pathlib import Path
 
 import click
 
-from controller.cli.options import desired_option, format_option
-from controller.cli.progress import TenantProgress
+from controller.cli.options import OutputFormat, desired_option, output_options, tenant_option
+from controller.cli.progress import RunProgress
 from controller.cli.selection import chosen_tenants
 from controller.cli.terminal import Terminal
 from controller.cli.world_options import WorldOptions, world_options
 from controller.reconcile import plan_run
 from controller.render.status import (
-    render_status_json,
+    needs_attention,
     render_status_rich,
     render_status_text,
+    status_report,
     status_rows,
 )
 
@@ -24,7 +25,8 @@ EPILOG = """\b
 Examples:
   tenantctl status --sandbox                   the demo estate against the local sandbox
   tenantctl status --tenant contoso --tenant fabrikam
-  tenantctl status --format json | jq '.[] | select(.consent.status != "granted") | .name'
+  tenantctl status -o json | jq '.[] | select(.consent.status != "granted") | .name'
+  tenantctl status -q                          the tenants that need attention, one per line
 
 \b
 Columns:
@@ -47,9 +49,9 @@ Exit status (the same rule as `tenantctl plan`):
 
 @click.command(epilog=EPILOG)
 @desired_option
-@click.option("--tenant", "tenants", multiple=True, help="Only this tenant (repeatable).")
+@tenant_option("Only this tenant (repeatable; any case).")
 @click.option("--shard", metavar="K/N", help="Only shard K of N (stable split of tenants).")
-@format_option
+@output_options
 @world_options
 @click.pass_obj
 def status(
@@ -57,7 +59,7 @@ def status(
     desired: Path,
     tenants: tuple[str, ...],
     shard: str | None,
-    output_format: str,
+    output: OutputFormat,
     world: WorldOptions,
 ) -> None:
     """Status: the onboarding badges and pending work of every customer tenant.
@@ -68,7 +70,8 @@ def status(
     """
     state = chosen_tenants(terminal, desired, tenants, shard=shard)
 
-    with TenantProgress(terminal, len(state.tenants), "observing") as progress:
+    with RunProgress(terminal) as progress:
+        progress.phase("observing", len(state.tenants), "tenants")
         run = plan_run(
             state,
             world.where,
@@ -76,9 +79,15 @@ def status(
             on_observed=lambda o: progress.advance(o.name),
         )
     result = run.result
+    for note in run.notes:
+        terminal.info(f"note: {note}")
     rows = status_rows(result.plan, result.observed)
-    if output_format == "json":
-        terminal.out(render_status_json(rows), nl=False)
+    if output != "table":
+        terminal.document(status_report(rows), output)
+    elif terminal.quiet:
+        for row in rows:
+            if needs_attention(row):
+                terminal.out(row.name)
     elif terminal.is_tty:
         width = shutil.get_terminal_size().columns
         terminal.out(render_status_rich(rows, color=terminal.color, width=width), nl=False)

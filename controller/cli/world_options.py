@@ -10,7 +10,8 @@ from typing import Any, TypeVar
 
 import click
 
-from controller.reconcile import DEFAULT_SANDBOX_STATE, Where
+from controller.reconcile import Where
+from controller.state_paths import DEFAULT_DESIRED, StatePaths
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -38,9 +39,9 @@ def world_options(command: F) -> F:
     @click.option(
         "--sandbox-state",
         type=click.Path(path_type=Path, file_okay=False),
-        default=DEFAULT_SANDBOX_STATE,
-        show_default=True,
-        help="Where the sandbox keeps its state between commands.",
+        default=None,
+        help="Where the sandbox keeps its state between commands  "
+        "[default: .tenantctl/sandbox in the desired-state repository].",
     )
     @click.option(
         "--concurrency",
@@ -51,9 +52,10 @@ def world_options(command: F) -> F:
     )
     @functools.wraps(command)
     def wrapper(
-        *args: Any, sandbox: bool, sandbox_state: Path, concurrency: int, **kwargs: Any
+        *args: Any, sandbox: bool, sandbox_state: Path | None, concurrency: int, **kwargs: Any
     ) -> Any:
-        kwargs["world"] = WorldOptions(sandbox, sandbox_state, concurrency)
+        state = sandbox_state or StatePaths.of(kwargs.get("desired", DEFAULT_DESIRED)).sandbox
+        kwargs["world"] = WorldOptions(sandbox, state, concurrency)
         return command(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]

@@ -19,7 +19,10 @@ the public surface.
 from controller.connectors._accounting import Accounting, Usage, estimate_graph_units
 from controller.connectors._auth import Resource, TokenProvider, admin_consent_url, token_error
 from controller.connectors._check import (
+    EXPIRY_WARNING,
     CheckResult,
+    CredentialExpiry,
+    credential_expiry,
     diagnose_cipp,
     diagnose_gdap,
     diagnose_partner,
@@ -72,6 +75,7 @@ __all__ = [
     "CLOUD_ENDPOINTS",
     "EXCHANGE_ADMINISTRATOR",
     "EXCHANGE_APP_ID",
+    "EXPIRY_WARNING",
     "GLOBAL_ADMINISTRATOR",
     "GRAPH_APP_ID",
     "LICENCE_REQUIRED",
@@ -90,6 +94,7 @@ __all__ = [
     "ConnectionSettings",
     "Connections",
     "Credential",
+    "CredentialExpiry",
     "DirectExchange",
     "ExchangeAdapter",
     "ExchangeClient",
@@ -114,6 +119,7 @@ __all__ = [
     "Usage",
     "admin_consent_url",
     "app_role_ids",
+    "credential_expiry",
     "diagnose_cipp",
     "diagnose_gdap",
     "diagnose_partner",

@@ -9,7 +9,13 @@ a partner-level read fails while observing. Nothing here calls a service.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import datetime as dt
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from controller.connectors._auth import (
     APP_NOT_FOUND,
@@ -18,7 +24,12 @@ from controller.connectors._auth import (
     admin_consent_url,
 )
 from controller.connectors._retry import RetryPolicy
-from controller.connectors._settings import ConnectionSettings
+from controller.connectors._settings import (
+    ClientAssertion,
+    ClientCertificate,
+    ClientSecret,
+    ConnectionSettings,
+)
 from controller.errors import (
     ConsentMissing,
     CredentialError,
@@ -32,6 +43,10 @@ from controller.errors import (
 CHECK_RETRY = RetryPolicy(max_attempts=2, max_throttled_attempts=3, backoff_cap=5.0)
 
 
+#: How long before the partner credential expires ``connect check`` starts to warn.
+EXPIRY_WARNING = dt.timedelta(days=30)
+
+
 @dataclass(frozen=True)
 class CheckResult:
     name: str
@@ -39,12 +54,142 @@ class CheckResult:
     summary: str
     fix: str | None = None
     code: str | None = None
+    warning: bool = False  # works, but needs a person soon (a secret about to expire)
+
+    @property
+    def status(self) -> str:
+        """``ok``, ``warning`` or ``failed``: the ``status`` of ``connect check -o json``."""
+        if not self.ok:
+            return "failed"
+        return "warning" if self.warning else "ok"
 
     def line(self) -> str:
-        """One line: ``ok   NAME  summary`` or ``FAIL NAME  summary; fix: ...``."""
-        mark = "ok  " if self.ok else "FAIL"
+        """One line: ``ok   NAME  summary``, ``WARN NAME  summary; fix: ...`` or
+        ``FAIL NAME  summary; fix: ...``."""
+        mark = {"ok": "ok  ", "warning": "WARN", "failed": "FAIL"}[self.status]
         text = f"{mark}  {self.name:<12}  {self.summary}"
         return f"{text}; fix: {self.fix}" if self.fix else text
+
+
+@dataclass(frozen=True)
+class CredentialExpiry:
+    """What the credential check needs besides the app registration: the time as the services
+    see it, and ``spec.partner.credential.notAfter`` for an app that may not read itself."""
+
+    now: dt.datetime
+    declared: dt.datetime | None = None
+    warn_within: dt.timedelta = EXPIRY_WARNING
+
+
+def credential_expiry(
+    settings: ConnectionSettings,
+    expiry: CredentialExpiry,
+    application: Mapping[str, Any] | None,
+    error: ServiceError | None = None,
+) -> CheckResult:
+    """When the partner app's secret or certificate expires, from its app registration
+    (``GET /applications(appId='...')``: ``passwordCredentials`` / ``keyCredentials``), or from
+    ``notAfter`` in msp.yaml when that read failed (``error``). Warns ``warn_within`` ahead."""
+    credential = settings.credential
+    if isinstance(credential, ClientAssertion):
+        return CheckResult("credential", True, "federated credential: no secret to expire")
+    what = "client secret" if isinstance(credential, ClientSecret) else "certificate"
+    if application is not None:
+        ends = _credential_ends(credential, application)
+        if not ends:
+            return CheckResult(
+                "credential",
+                True,
+                f"the app registration lists no {what}, so its expiry is unknown",
+                warning=True,
+            )
+        return _expiry_result(settings, expiry, what, max(ends), "app registration")
+    if expiry.declared is not None:
+        return _expiry_result(settings, expiry, what, expiry.declared, "msp.yaml notAfter")
+    why = (
+        "the app may not read its own registration"
+        if isinstance(error, PermissionDenied)
+        else f"its app registration could not be read ({_short(error) if error else 'no answer'})"
+    )
+    return CheckResult(
+        "credential",
+        True,
+        f"when the {what} expires is unknown: {why}",
+        f"grant app {settings.client_id} Application.Read.All in the partner tenant, or set "
+        "spec.partner.credential.notAfter in msp.yaml to the expiry shown in Entra",
+        error.code if error else None,
+        warning=True,
+    )
+
+
+def _credential_ends(
+    credential: ClientSecret | ClientCertificate, application: Mapping[str, Any]
+) -> list[dt.datetime]:
+    """The end of the credential in use (several when it cannot be told apart, e.g. a secret
+    rotated in place), else of every credential of its kind."""
+    if isinstance(credential, ClientSecret):
+        listed = _listed(application.get("passwordCredentials"))
+        # Graph shows a secret's first three characters as its hint.
+        in_use = [c for c in listed if c.get("hint") and credential.value.startswith(c["hint"])]
+    else:
+        listed = [
+            c for c in _listed(application.get("keyCredentials")) if c.get("usage") != "Encrypt"
+        ]
+        wanted = credential.thumbprint.lower()
+        in_use = [c for c in listed if _thumbprint(c.get("customKeyIdentifier")) == wanted]
+    ends = [_moment(c.get("endDateTime")) for c in (in_use or listed)]
+    return [end for end in ends if end is not None]
+
+
+def _expiry_result(
+    settings: ConnectionSettings,
+    expiry: CredentialExpiry,
+    what: str,
+    ends: dt.datetime,
+    source: str,
+) -> CheckResult:
+    left = ends - expiry.now
+    when = f"{ends.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
+    rotate = (
+        f"create a new {what} for app {settings.client_id} (Entra > App registrations > "
+        f"Certificates & secrets), update {settings.credential.source or 'the credential'}, "
+        "run `tenantctl connect check`, then delete the old one"
+    )
+    if left <= dt.timedelta(0):
+        return CheckResult("credential", False, f"the {what} expired on {when} ({source})", rotate)
+    days = math.ceil(left / dt.timedelta(days=1))
+    summary = f"the {what} expires on {when}, in {days} day{'s' if days != 1 else ''} ({source})"
+    if left <= expiry.warn_within:
+        return CheckResult("credential", True, summary, rotate, warning=True)
+    return CheckResult("credential", True, summary)
+
+
+def _listed(value: Any) -> list[Mapping[str, Any]]:
+    return [c for c in value if isinstance(c, Mapping)] if isinstance(value, Sequence) else []
+
+
+def _moment(value: Any) -> dt.datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
+def _thumbprint(custom_key_identifier: Any) -> str | None:
+    """A certificate's ``customKeyIdentifier`` is its SHA-1 thumbprint, base64-encoded (Graph's
+    Binary type); the portal's hex form is accepted too."""
+    if not isinstance(custom_key_identifier, str):
+        return None
+    text = custom_key_identifier.strip()
+    if len(text) == 40 and all(c in "0123456789abcdefABCDEF" for c in text):
+        return text.lower()
+    try:
+        return base64.b64decode(text, validate=True).hex()
+    except (binascii.Error, ValueError):
+        return None
 
 
 def diagnose_gdap(settings: ConnectionSettings, error: ServiceError) -> CheckResult:

@@ -14,7 +14,15 @@ from typing import Any, Literal
 
 from controller.redaction import redact_text
 
-Outcome = Literal["success", "failure", "unconfirmed"]
+#: ``not-visible``: CIPP could not find the object it was to change because it was created
+#: moments ago and has not replicated yet; the change did not run, and will once it has.
+Outcome = Literal["success", "failure", "unconfirmed", "not-visible"]
+
+# ExecEditMailboxPermissions reads the mailbox's id from Graph first and passes it as
+# -Identity; for a mailbox CIPP created seconds ago Graph has no user yet, the id is null and
+# each change fails with this text (CIPP-API Invoke-ExecEditMailboxPermissions.ps1 as of
+# 3bbfe4435: ``$userid = (New-GraphGetRequest .../users/$username).id``).
+_NOT_VISIBLE_YET = ("cannot bind argument to parameter 'identity' because it is null",)
 
 _FAILURE_STARTS = ("error", "failed", "could not", "unable", "cannot", "we could not")
 _FAILURE_WORDS = ("could not", "failed to", "error:", "exception", "not found", "denied")
@@ -27,7 +35,9 @@ _SUCCESS_STARTS = (
     "created",
     "set ",
     "updated",
+    "blocked",
     "queued",
+    "deploying",
     "the new password",
 )
 
@@ -41,9 +51,12 @@ class CippResult:
 
 
 def classify(text: str) -> Outcome:
-    """``Error - ...`` and free-text failures ("Could not add ...") are failures; known
-    success wording is success; anything else is unconfirmed (a read-back decides)."""
+    """``Error - ...`` and free-text failures ("Could not add ...") are failures, but those
+    that say the object has not replicated yet are ``not-visible``; known success wording is
+    success; anything else is unconfirmed (a read-back decides)."""
     lowered = text.strip().lower()
+    if any(words in lowered for words in _NOT_VISIBLE_YET):
+        return "not-visible"
     if lowered.startswith(_FAILURE_STARTS) or any(word in lowered for word in _FAILURE_WORDS):
         return "failure"
     if lowered.startswith(_SUCCESS_STARTS):

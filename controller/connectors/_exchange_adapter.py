@@ -12,7 +12,8 @@ picks one for a tenant from its route. Both keep the same promises:
   addresses, since it knows the tenant's users.
 - A write returns once reading back shows it. A write the service accepted but does not show
   yet raises :class:`~controller.errors.PropagationPending` (held; a re-run finds it).
-- What a route cannot do raises :class:`~controller.errors.NeedsHuman`, saying what to do.
+- What a route cannot do raises :class:`~controller.errors.NeedsHuman`, saying what to do
+  (the planner plans it as a manual step in the first place).
 - "The Exchange role is not effective yet" (Exchange answers 401/403 for 30 minutes to 2
   hours after the role is assigned) is :class:`~controller.errors.PropagationPending` too,
   decided once, in ``DirectExchange``: observe shows it as the "propagating" badge, apply as

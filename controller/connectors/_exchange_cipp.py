@@ -3,7 +3,8 @@ an :class:`ExchangeAdapter`.
 
 CIPP's writes are confirmed by reading back in :class:`CippClient` itself. CIPP has no
 endpoint tenantctl can use to change a distribution group or a shared mailbox, or to delete a
-shared mailbox: those raise :class:`NeedsHuman`.
+shared mailbox: the planner plans those as manual steps (``plan/exchange.py``,
+``CIPP_CANNOT``), and an edited plan that sends them here gets :class:`NeedsHuman`.
 """
 
 from __future__ import annotations
@@ -21,9 +22,13 @@ from controller.connectors._exchange_adapter import (
 )
 from controller.connectors._principals import graph_principals, text
 from controller.connectors.cipp import CippClient
-from controller.errors import NeedsHuman, NotFound, ServiceError
+from controller.errors import NeedsHuman, NotFound, ServiceError, ServiceFault
 from controller.models import MailboxRight
 from controller.models.observed import Principal
+
+#: How CIPP names a distribution list's type (ListGroups' ``groupType``): EditGroup and
+#: ExecGroupsDelete go through Exchange only when told so (CippClient.edit_group).
+DISTRIBUTION_LIST = "Distribution List"
 
 # ExecEditMailboxPermissions' keyword per right (see CippClient.edit_mailbox_permissions).
 _PERMISSION_KEYS = {
@@ -82,21 +87,33 @@ class CippExchange:
         raise self._cannot("change distribution group", identity)
 
     async def delete_distribution_group(self, group: ObjectRef) -> bool:
-        await self._client.delete_group(
-            self._tenant,
-            await self._group_id(group),
-            group_type="Distribution list",
-            display_name=group.address,
-        )
+        try:
+            group_id = await self._group_id(group)
+            await self._client.delete_group(
+                self._tenant, group_id, group_type=DISTRIBUTION_LIST, display_name=group.address
+            )
+        except (NotFound, ServiceFault):
+            # ExecGroupsDelete answers 500 "Could not delete …" for a group that is gone too:
+            # the list read back decides which it was.
+            if await self._client.find_group(self._tenant, group.address) is None:
+                return False
+            raise
         return True
 
     async def add_member(self, group: ObjectRef, member: str, member_id: IdLookup) -> None:
         group_id = await self._group_id(group)
-        await self._client.edit_group(self._tenant, group_id, add={await member_id(): member})
+        await self._client.edit_group(
+            self._tenant, group_id, add={await member_id(): member}, group_type=DISTRIBUTION_LIST
+        )
 
     async def remove_member(self, group: ObjectRef, member: str, member_id: IdLookup) -> None:
         group_id = await self._group_id(group)
-        await self._client.edit_group(self._tenant, group_id, remove={await member_id(): member})
+        await self._client.edit_group(
+            self._tenant,
+            group_id,
+            remove={await member_id(): member},
+            group_type=DISTRIBUTION_LIST,
+        )
 
     async def create_shared_mailbox(
         self, name: str, display_name: str, address: str, alias: str | None

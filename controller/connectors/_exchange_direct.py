@@ -48,7 +48,15 @@ ROLE_PROPAGATION_DELAY = 30 * 60.0
 # The plan's names of what Set-DistributionGroup / Set-Mailbox change -> the cmdlets' own.
 _PARAMETERS = {"name": "Name", "displayName": "DisplayName", "alias": "Alias"}
 # Exchange's names of an object that may stand for it as a permission holder.
-_KNOWN_AS = ("PrimarySmtpAddress", "Alias", "Name", "DisplayName", "Identity")
+_KNOWN_AS = (
+    "PrimarySmtpAddress",
+    "Alias",
+    "Name",
+    "DisplayName",
+    "Identity",
+    "ExternalDirectoryObjectId",
+    "Guid",
+)
 
 
 def _until_role_effective(
@@ -230,8 +238,18 @@ class DirectExchange:
         except Conflict:
             pass  # already granted: the state we want
         names = await self._holder_names(identity, right)
-        if any(names_holder(name, holder) for name in names) != adding:
+        known_as = await self._names_of(holder) if right is MailboxRight.SEND_ON_BEHALF else ()
+        if any(names_holder(name, holder, known_as) for name in names) != adding:
             raise self._not_visible(f"{identity}: the {right.value} change for {holder}")
+
+    async def _names_of(self, holder: str) -> tuple[str, ...]:
+        """The names Exchange may give ``holder`` (an address) as a delegate: GrantSendOnBehalfTo
+        holds recipient names or ids, not addresses (Get-Recipient has them all)."""
+        try:
+            found = await self._client.invoke("Get-Recipient", {"Identity": holder})
+        except NotFound:
+            return ()
+        return recipient(found[0]).known_as if found else ()
 
     def _not_visible(self, what: str) -> PropagationPending:
         """A write Exchange accepted but does not show on reading back: held, re-run later."""
@@ -311,8 +329,9 @@ def send_on_behalf_names(mailbox: Json) -> tuple[str, ...]:
     return tuple(str(v) for v in values)
 
 
-def names_holder(name: str, holder: str) -> bool:
+def names_holder(name: str, holder: str, known_as: Iterable[str] = ()) -> bool:
     """Does Exchange's ``name`` for a holder stand for ``holder`` (an address)? Exchange names
-    holders by UPN, alias or name; the holder's own local part is enough to recognise it."""
+    holders by UPN, alias or name; the holder's own local part is enough to recognise it, or
+    one of the names it is ``known_as`` (lowercase: its id, its Name, ...)."""
     wanted = holder.lower()
-    return name.strip().lower() in (wanted, wanted.partition("@")[0])
+    return name.strip().lower() in (wanted, wanted.partition("@")[0], *known_as)

@@ -48,7 +48,7 @@ from controller.connectors._retry import (
     RetryPolicy,
     Return,
     batch_round,
-    by_status,
+    classifier,
     decide,
     is_safe,
 )
@@ -162,7 +162,7 @@ class HttpCore:
             can_look_up=lookup is not None,
             expect_new=expect_new,
         )
-        classify = by_status(route.service, route.tenant)
+        classify = classifier(route.service, route.tenant)
         started = self._clock()
         attempts = Attempts()
         while True:

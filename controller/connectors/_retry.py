@@ -27,8 +27,10 @@ answer                                        decision
 no connection made (connect error or          Retry with backoff, whatever the method (nothing
 timeout, no pooled connection free)           reached the service); at ``max_attempts`` raise
                                               :class:`~controller.errors.Transient`.
-500, 502, 503, 504, 408, or a connection      Retry after Retry-After (else backoff); at
-lost after sending, when the request is safe  ``max_attempts`` raise the error.
+500, 502, 503, 504, 408 (read as unclear:     Retry after Retry-After (else backoff); at
+not CIPP's 5xx with its own Results), or a    ``max_attempts`` raise the error.
+connection lost after sending, when the
+request is safe
 the same, when it is not safe (a create)      LookUp when the caller can look up, otherwise
                                               Raise: a create is never repeated blindly.
                                               If the look-up finds nothing it is re-sent (or
@@ -50,12 +52,13 @@ anything else                                 Raise the service's typed error.
 whose read-back judges the write may mark a POST safe.
 
 Whether a failed answer is throttled, unclear or a plain answer is its :class:`Reading`;
-with it comes the typed error. :func:`by_status` reads both from the status (and the
-service's error translation), for every service today. So a CIPP 500 is unclear like any
-other: a create answered so is looked up and, if the look-up finds nothing, sent again. CIPP
-answers 500 with "Failed…" text when ``AddGroup`` ran and failed (API-NOTES.md), which is not
-unclear at all; a service whose failures must be read from the body plugs in its own
-:data:`Classify` and ``decide`` stays as it is.
+with it comes the typed error; :func:`classifier` picks the reading of each service.
+:func:`by_status` reads both from the status (and the service's error translation): Graph,
+Exchange, Partner Center. CIPP's failures must be read from the body (:func:`by_cipp_body`):
+its endpoints catch what failed and answer with their own words and a status of their
+choosing, so a CIPP 500 that carries them (``AddGroup``, ``ExecGroupsDelete``) is the
+endpoint's answer, not an unclear one, and a create so answered is neither looked up nor
+sent again.
 
 ``$batch`` items have their own, smaller rule (:func:`retry_item`, :func:`batch_round`):
 an item answered 429, or 500/502/503/504 when its method is safe, is sent again in the next
@@ -71,14 +74,16 @@ from enum import Enum
 
 from controller.connectors._headers import retry_after
 from controller.connectors._messages import BatchOutcome, BatchRequest, ServiceResponse
-from controller.connectors._translate import TRANSIENT_STATUSES, translate
+from controller.connectors._translate import TRANSIENT_STATUSES, cipp_text, translate
 from controller.errors import (
     BadRequest,
     Conflict,
     PropagationPending,
     Service,
     ServiceError,
+    ServiceFault,
 )
+from controller.redaction import redact_text
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "PATCH"})
 
@@ -185,6 +190,57 @@ def by_status(service: Service, tenant: str | None) -> Classify:
         return Verdict(error, read_status(answer.status))
 
     return classify
+
+
+#: How CIPP's own access check begins when it refuses the API client (the ``throw`` texts of
+#: CIPP-API ``Modules/CIPPCore/Public/Authentication/Test-CIPPAccess.ps1``, answered 403 by
+#: ``New-CippCoreRequest.ps1``), and the 403 CIPP answers once its subscription has ended.
+CIPP_ACCESS_REFUSED = ("access to this", "access denied", "your cipp subscription has ended")
+
+
+def by_cipp_body(tenant: str | None) -> Classify:
+    """CIPP's failures, read from the body as well as the status (API-NOTES.md, "CIPP API").
+
+    - A 403 whose words are not CIPP's access check is the endpoint reporting that the call it
+      made for us failed (``AddSharedMailbox`` and every ``List*`` answer their failures 403):
+      a :class:`~controller.errors.ServiceFault` with CIPP's words, not a missing role.
+    - A 5xx carrying CIPP's ``Results`` is the endpoint's own answer (``AddGroup`` and
+      ``ExecGroupsDelete`` answer 500 "Failed…" / "Could not delete…"): answered, never
+      unclear, so a create is neither looked up nor sent again.
+    - Anything else reads as every service's does (:func:`by_status`): a 403 of the access
+      check is :class:`~controller.errors.PermissionDenied`, a 5xx without CIPP's words (the
+      Functions host, a proxy) is unclear.
+    """
+    plain = by_status("cipp", tenant)
+
+    def classify(answer: ServiceResponse) -> Verdict:
+        text = cipp_text(answer.body)
+        if text is None:
+            return plain(answer)
+        body = answer.body
+        results = isinstance(body, list) or (isinstance(body, dict) and "Results" in body)
+        refused = text.lower().startswith(CIPP_ACCESS_REFUSED)
+        if not (
+            (answer.status == 403 and not refused)
+            or (answer.status in TRANSIENT_STATUSES and results)
+        ):
+            return plain(answer)
+        words = redact_text(text)
+        fault = ServiceFault(
+            words,
+            service="cipp",
+            tenant=tenant,
+            status=answer.status,
+            code=words[:200],
+        )
+        return Verdict(fault, Reading.ANSWERED)
+
+    return classify
+
+
+def classifier(service: Service, tenant: str | None) -> Classify:
+    """How failed answers of ``service`` are read: CIPP's by its body, the others' by status."""
+    return by_cipp_body(tenant) if service == "cipp" else by_status(service, tenant)
 
 
 # -- the decisions --------------------------------------------------------------------------

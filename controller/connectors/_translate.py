@@ -156,28 +156,35 @@ def exchange_error(
     )
 
 
+def cipp_text(body: Any) -> str | None:
+    """CIPP's own words in an answer, or None. CIPP answers ``{"Results": str | [str | {...}]}``
+    from its change endpoints, a list of strings or a bare string from its lists and its access
+    check (the ``Body`` of each function's ``HttpResponseContext``, CIPP-API
+    ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/``)."""
+    if isinstance(body, dict):
+        body = body.get("Results", body.get("error"))
+    if isinstance(body, list):
+        body = next((item for item in body if item), None)
+    if isinstance(body, dict):
+        body = body.get("resultText") or body.get("message")
+    if isinstance(body, str) and body.strip():
+        return body.strip()[:300]
+    return None
+
+
 def cipp_error(
     status: int, headers: Mapping[str, str], body: Any, *, tenant: str | None
 ) -> ServiceError:
-    """CIPP answers ``{"Results": "..."}`` (or a list of strings) on failure; the first
-    result string is the code observe and apply can show."""
-    message = f"HTTP {status}"
-    if isinstance(body, dict):
-        results = body.get("Results", body.get("error"))
-        if isinstance(results, list) and results:
-            results = results[0]
-        if isinstance(results, dict):
-            results = results.get("resultText") or results.get("message")
-        if results:
-            message = str(results)
-    elif isinstance(body, str) and body.strip():
-        message = body.strip()[:300]
+    """CIPP's first result string (:func:`cipp_text`) is the message and the code observe and
+    apply can show. Which class a CIPP failure is, beyond its status, is read from its body
+    in ``_retry.by_cipp_body``."""
+    text = cipp_text(body)
     return _by_status(
         status,
-        message,
+        text or f"HTTP {status}",
         service="cipp",
         tenant=tenant,
-        code=message if message != f"HTTP {status}" else None,
+        code=text,
         request_id=header(headers, "x-ms-request-id") or header(headers, "request-id"),
         headers=headers,
     )

@@ -22,7 +22,7 @@ from controller.connectors._cipp_results import (
     redact_results,
 )
 from controller.connectors._http import HttpCore, Route
-from controller.errors import PropagationPending, ServiceFault
+from controller.errors import PropagationPending, ServiceFault, Transient
 from controller.redaction import remember
 
 log = logging.getLogger("tenantctl.cipp")
@@ -73,18 +73,10 @@ class CippClient:
         *,
         tenant: str,
         idempotent: bool = False,
-        lookup: Callable[[], Awaitable[Any | None]] | None = None,
     ) -> list[CippResult]:
         response = await self._core.request(
-            self._for(tenant),
-            "POST",
-            endpoint,
-            json=dict(body),
-            idempotent=idempotent,
-            lookup=lookup,
+            self._for(tenant), "POST", endpoint, json=dict(body), idempotent=idempotent
         )
-        if response.headers.get("x-tenantctl-found-by") == "lookup":
-            return [CippResult("found by read-back after an unclear answer", "success")]
         results = parse_results(response.body)
         log.info(
             "%s: %s",
@@ -103,18 +95,27 @@ class CippClient:
         find: Callable[[str, str], Awaitable[dict[str, Any] | None]],
         address: str,
     ) -> list[CippResult]:
-        """A create: looked up, never repeated blindly, when its answer is unclear; then
-        confirmed by ``find`` finding the new object at ``address``."""
-
-        async def found() -> dict[str, Any] | None:
-            return await find(tenant, address)
-
-        results = await self._change(endpoint, body, tenant=tenant, lookup=found)
+        """A create, sent once and confirmed by ``find`` finding the new object at
+        ``address``. It is never sent twice: a CIPP endpoint runs the create and may answer
+        unclearly after it ran (a 5xx of the Functions host, a dropped connection), and a
+        second send would make a second object. After an unclear answer reading back decides;
+        if the object does not appear, the unclear error stands (the next run plans the create
+        again). A failure CIPP states (``AddGroup`` 500, ``AddSharedMailbox`` 403) is raised by
+        the HTTP core as it is (``_retry.by_cipp_body``)."""
 
         async def check() -> list[str]:
-            return [] if await found() is not None else [address]
+            return [] if await find(tenant, address) is not None else [address]
 
-        await self._confirm(f"{endpoint} {address}", tenant, check, results)
+        what = f"{endpoint} {address}"
+        try:
+            results = await self._change(endpoint, body, tenant=tenant)
+        except Transient as unclear:
+            try:
+                await self._confirm(what, tenant, check, [])
+            except PropagationPending:
+                raise unclear from None
+            return [CippResult("found by read-back after an unclear answer", "success")]
+        await self._confirm(what, tenant, check, results)
         return results
 
     async def _confirm(
@@ -135,14 +136,24 @@ class CippClient:
             missing = await check()
             if not missing:
                 return
-            if any(r.outcome == "failure" for r in results):
-                break  # CIPP said it failed and the read-back agrees: no point waiting
+            if any(r.outcome in ("failure", "not-visible") for r in results):
+                break  # CIPP said it did not do it and the read-back agrees: no point waiting
             if attempt >= CONFIRM_ATTEMPTS and waited >= budget:
                 break
             pause = self._core.backoff(attempt)
             await self._core.sleep(pause)
             waited += pause
         failures = [r.text for r in redact_results(results) if r.outcome == "failure"]
+        if not failures and any(r.outcome == "not-visible" for r in results):
+            # As the Graph path does for an object created moments ago: held, a re-run does it.
+            raise PropagationPending(
+                f"{what}: not done ({', '.join(missing)}): CIPP cannot see the object yet, "
+                "created moments ago (replication delay); re-run later",
+                service="cipp",
+                tenant=tenant,
+                status=200,
+                delay=60.0,
+            )
         if failures:
             raise ServiceFault(
                 f"{what}: not done ({', '.join(missing)}): {failures[0]}",
@@ -189,6 +200,11 @@ class CippClient:
             ):
                 return row
         return None
+
+    async def _object_id(self, tenant: str, user: str) -> str | None:
+        """A user's (or a shared mailbox's) Entra object id, by UPN, or None."""
+        found = await self.get_user(tenant, user)
+        return str(found["id"]) if found and found.get("id") else None
 
     async def list_groups(self, tenant: str) -> list[dict[str, Any]]:
         return await self._rows("ListGroups", tenant)
@@ -259,14 +275,22 @@ class CippClient:
         *,
         add: Mapping[str, str] | None = None,
         remove: Mapping[str, str] | None = None,
+        group_type: str | None = None,
     ) -> list[CippResult]:
-        """Add and remove members; ``add``/``remove`` map member object id -> UPN."""
+        """Add and remove members; ``add``/``remove`` map member object id -> UPN.
+
+        ``group_type`` ("Distribution List", "Mail-Enabled Security", as ListGroups names it)
+        is required for those two: without it EditGroup sends the change to Graph, which
+        refuses it ("Cannot Update a mail-enabled security groups and or distribution list";
+        CIPP-API Invoke-EditGroup.ps1 as released until mid-2026, later releases read the
+        type off the group)."""
         add, remove = dict(add or {}), dict(remove or {})
         results = await self._change(
             "EditGroup",
             {
                 "tenantFilter": tenant,
                 "groupId": group_id,
+                **({"groupType": group_type} if group_type else {}),
                 "AddMember": [
                     {"value": i, "addedFields": {"userPrincipalName": u}} for i, u in add.items()
                 ],
@@ -299,8 +323,10 @@ class CippClient:
     async def delete_group(
         self, tenant: str, group_id: str, *, group_type: str, display_name: str
     ) -> list[CippResult]:
-        """ExecGroupsDelete (``GroupType``: "Distribution list", "Microsoft 365", "Security"),
-        confirmed by reading the group list back."""
+        """ExecGroupsDelete, confirmed by reading the group list back. ``GroupType`` picks
+        CIPP's path ("Distribution List", "Mail-Enabled Security": Remove-DistributionGroup;
+        "Microsoft 365", "Security": Graph); any other does nothing (CIPP-API
+        Remove-CIPPGroup.ps1)."""
         results = await self._change(
             "ExecGroupsDelete",
             {
@@ -363,16 +389,23 @@ class CippClient:
             "ExecEditMailboxPermissions", body, tenant=tenant, idempotent=True
         )
 
+        # SendOnBehalf comes back as Exchange's GrantSendOnBehalfTo, which names a delegate by
+        # its recipient id or name, not its UPN (CIPP-API Invoke-ListmailboxPermissions.ps1
+        # passes the values through): read back by the delegate's object id as well.
+        delegates = [*changes["AddSendOnBehalf"], *changes["RemoveSendOnBehalf"]]
+        ids = {user: await self._object_id(tenant, user) for user in delegates}
+
         async def check() -> list[str]:
             held = permissions_by_user(await self.mailbox_permissions(tenant, mailbox))
+
+            def holds(user: str, right: str) -> bool:
+                names = (user, ids.get(user) or "") if right == "SendOnBehalf" else (user,)
+                return any(right.lower() in held.get(n.lower(), set()) for n in names if n)
+
             problems: list[str] = []
             for right in ("FullAccess", "SendAs", "SendOnBehalf"):
-                for user in changes[f"Add{right}"]:
-                    if right.lower() not in held.get(user.lower(), set()):
-                        problems.append(f"+{right} {user}")
-                for user in changes[f"Remove{right}"]:
-                    if right.lower() in held.get(user.lower(), set()):
-                        problems.append(f"-{right} {user}")
+                problems += [f"+{right} {u}" for u in changes[f"Add{right}"] if not holds(u, right)]
+                problems += [f"-{right} {u}" for u in changes[f"Remove{right}"] if holds(u, right)]
             return problems
 
         await self._confirm(f"ExecEditMailboxPermissions {mailbox}", tenant, check, results)
@@ -436,25 +469,29 @@ class CippClient:
     async def add_multi_tenant_app(
         self,
         app_id: str,
-        permission_ids: Sequence[str],
         tenants: Sequence[tuple[str, str]] | Literal["allTenants"],
     ) -> list[CippResult]:
-        """Bulk consent (needs the CIPP admin role). Queued and asynchronous in CIPP: the
-        results say "queued"; the caller re-verifies consent through Graph afterwards."""
-        target: Any = (
-            "allTenants"
-            if tenants == "allTenants"
-            else [{"value": value, "label": label} for value, label in tenants]
-        )
+        """Bulk consent of the app (needs the CIPP admin role), ``tenants`` as (tenant id,
+        label) pairs. Queued and asynchronous in CIPP: the result says "Deploying … see the
+        logbook"; the caller re-verifies consent through Graph afterwards.
+
+        ``CopyPermissions`` copies the permissions of the app's registration in the partner
+        tenant, each on its own resource (New-CIPPApplicationCopy.ps1 reads its
+        ``requiredResourceAccess``). A list of permission ids would not do: manual mode assigns
+        every one against Microsoft Graph's resource (CIPP-API Invoke-ExecAddMultiTenantApp.ps1
+        builds one ``ResourceAppId = '00000003-…'``), so Exchange.ManageAsApp fails in CIPP's
+        background job and consent stays partial. ``tenantFilter`` is read as a list of
+        ``{value, label}`` (CIPP takes ``.value``; a bare string selects no tenant)."""
+        chosen = [("allTenants", "All Tenants")] if tenants == "allTenants" else list(tenants)
         response = await self._core.request(
             self.route,
             "POST",
             "ExecAddMultiTenantApp",
             json={
                 "configMode": "manual",
+                "CopyPermissions": True,
                 "AppId": app_id,
-                "permissions": [{"id": p, "origin": "Application"} for p in permission_ids],
-                "tenantFilter": target,
+                "tenantFilter": [{"value": value, "label": label} for value, label in chosen],
             },
             idempotent=True,
         )

@@ -24,6 +24,22 @@ log = logging.getLogger("tenantctl.exchange")
 
 ANCHOR_MAILBOX = "APP:SystemMailbox{{bb558c35-97f1-4cb9-8ff7-d53741dc928c}}@{tenant}"
 
+#: The cmdlets tenantctl sends that refuse anyone not in the group's ManagedBy ("…can only be
+#: performed by a manager of the group", OperationRequiresGroupManagerException) unless
+#: ``-BypassSecurityGroupManagerCheck`` is given (Update-DistributionGroupMember too, were it
+#: sent); an app is never in ManagedBy, so the switch goes with every call
+#: (MicrosoftDocs/office-docs-powershell exchange/exchange-ps/exchange/
+#: Add-DistributionGroupMember.md, -BypassSecurityGroupManagerCheck; CIPP passes it on every
+#: call: CIPP-API Invoke-EditGroup.ps1, Remove-CIPPGroup.ps1).
+MANAGER_CHECKED = frozenset(
+    {
+        "Set-DistributionGroup",
+        "Remove-DistributionGroup",
+        "Add-DistributionGroupMember",
+        "Remove-DistributionGroupMember",
+    }
+)
+
 
 def generic_hashtable(add: Sequence[str] = (), remove: Sequence[str] = ()) -> dict[str, Any]:
     """A multi-valued change that adds and removes, leaving the other values alone."""
@@ -33,6 +49,15 @@ def generic_hashtable(add: Sequence[str] = (), remove: Sequence[str] = ()) -> di
     if remove:
         table["Remove"] = list(remove)
     return table
+
+
+def _parameters(cmdlet: str, given: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The parameters sent with ``cmdlet``: ``given``, and the manager-check switch where the
+    cmdlet needs it (:data:`MANAGER_CHECKED`)."""
+    parameters = dict(given or {})
+    if cmdlet in MANAGER_CHECKED:
+        parameters["BypassSecurityGroupManagerCheck"] = True
+    return parameters
 
 
 class ExchangeClient:
@@ -58,7 +83,9 @@ class ExchangeClient:
     ) -> list[dict[str, Any]]:
         """Run one cmdlet; every page of its output. ``Get-*`` cmdlets are safe to repeat;
         others are sent once unless ``idempotent=True``."""
-        body = {"CmdletInput": {"CmdletName": cmdlet, "Parameters": dict(parameters or {})}}
+        body = {
+            "CmdletInput": {"CmdletName": cmdlet, "Parameters": _parameters(cmdlet, parameters)}
+        }
         safe = cmdlet.startswith("Get-") if idempotent is None else idempotent
         items: list[dict[str, Any]] = []
         async for page in self._core.pages(

@@ -96,6 +96,12 @@ class GraphUrls:
         return _url("/servicePrincipals", params)
 
     @staticmethod
+    def application_by_app_id(app_id: str) -> str:
+        # No $select: selecting keyCredentials returns every certificate's public key (and
+        # is throttled to 150 requests a minute per tenant); without it ``key`` is null.
+        return _url(f"/applications(appId={_literal(app_id)})")
+
+    @staticmethod
     def app_role_assignments(service_principal_id: str) -> str:
         return _url(f"/servicePrincipals/{service_principal_id}/appRoleAssignments")
 
@@ -232,6 +238,11 @@ class GraphClient:
         """The service principal of ``app_id`` in this tenant, or None (consent missing)."""
         items = await self.collect(GraphUrls.service_principal_by_app_id(app_id))
         return items[0] if items else None
+
+    async def application(self, app_id: str) -> dict[str, Any]:
+        """The app registration of ``app_id`` (in its home tenant): its credentials' dates.
+        Needs Application.Read.All (or Directory.Read.All) in that tenant."""
+        return await self.get(GraphUrls.application_by_app_id(app_id))
 
     async def app_role_assignments(self, service_principal_id: str) -> list[dict[str, Any]]:
         return await self.collect(GraphUrls.app_role_assignments(service_principal_id))

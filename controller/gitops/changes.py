@@ -11,7 +11,9 @@ file for added, modified and renamed files, the file as it was at the merge base
 ones. A tenant whose name no longer appears in any changed file is reported as removed.
 
 The selection errs towards planning more, never less: a change to ``msp.yaml`` (connections,
-policy, defaults) affects every tenant, and so does a changed tenant file whose name cannot be
+policy, defaults) affects every tenant, so does a change to a profile (it applies to the
+tenants that name it or that its selector matches, before and after the change: planning
+them all is the simple sure answer), and so does a changed tenant file whose name cannot be
 read (it will fail validation anyway, with its location).
 """
 
@@ -30,6 +32,7 @@ __all__ = ["ChangeSet", "changed_tenants"]
 
 MSP_FILE = "msp.yaml"
 TENANTS_DIR = "tenants"
+PROFILES_DIR = "profiles"
 TENANT_SUFFIXES = (".yaml", ".yml")  # what the loader reads: tenants/*.yaml and tenants/*.yml
 
 
@@ -180,9 +183,12 @@ def changed_tenants(desired_dir: Path, ref: str) -> ChangeSet:
     msp_path = str(desired / MSP_FILE)
     tenants_dir = desired / TENANTS_DIR
 
-    def is_tenant_file(path: str) -> bool:
+    def is_tenant_file(path: str, folder: PurePosixPath = tenants_dir) -> bool:
         pure = PurePosixPath(path)
-        return pure.parent == tenants_dir and pure.suffix in TENANT_SUFFIXES
+        return pure.parent == folder and pure.suffix in TENANT_SUFFIXES
+
+    def is_profile(path: str | None) -> bool:
+        return path is not None and is_tenant_file(path, desired / PROFILES_DIR)
 
     files: set[str] = set()
     changed: set[str] = set()
@@ -192,6 +198,12 @@ def changed_tenants(desired_dir: Path, ref: str) -> ChangeSet:
         if msp_path in (change.old, change.new):
             files.add(msp_path)
             all_reason = all_reason or f"{MSP_FILE} changed: it applies to every tenant"
+            continue
+        profile = next((p for p in (change.new, change.old) if is_profile(p)), None)
+        if profile is not None:
+            files.add(profile)
+            shown = PurePosixPath(profile).relative_to(desired)
+            all_reason = all_reason or f"{shown} changed: a profile may apply to any tenant"
             continue
         relevant = [p for p in (change.old, change.new) if p is not None and is_tenant_file(p)]
         if not relevant:

@@ -83,21 +83,33 @@ def build_tenant_import(
     carried: TenantSpec | None = None,
 ) -> TenantImport:
     """The tenant file for ``observed``. ``carried``: the spec of the file being replaced, whose
-    checks and policy (intent, not observable state) are kept.
+    intent (what observation cannot know) is kept: profiles, checks, policy,
+    ``existingPrincipals`` (never imported as managed objects), and ``membership: additive`` /
+    ``permissions: additive`` of the objects it still holds.
 
     Raises :class:`ImportRefused` naming every needed area that is unknown.
     """
     check_observed(observed, options, tenant=metadata.name)
-    return _Builder(observed, metadata, options).build(imported_at, carried)
+    return _Builder(observed, metadata, options, carried).build(imported_at, carried)
 
 
 class _Builder:
     def __init__(
-        self, observed: ObservedTenant, metadata: TenantMetadata, options: ImportOptions
+        self,
+        observed: ObservedTenant,
+        metadata: TenantMetadata,
+        options: ImportOptions,
+        carried: TenantSpec | None = None,
     ) -> None:
         self.observed = observed
         self.metadata = metadata
         self.options = options
+        # What a person declared in the file being replaced: principals that exist but are
+        # managed elsewhere (the customer's own admin), and the objects kept additive.
+        self.kept_existing = {
+            a.lower(): a for a in (carried.existing_principals if carried else ())
+        }
+        self.additive = _additive_objects(carried)
         self.comments: dict[Loc, list[str]] = {}
         self.notes: list[str] = []
         self.domains = {d.lower() for d in metadata.domains}
@@ -124,8 +136,9 @@ class _Builder:
             "consent": self._consent(),
             "exchange": self._exchange_mode(),
         }
-        if self.existing:
-            spec["existing_principals"] = sorted(self.existing.values(), key=str.lower)
+        existing = {**self.kept_existing, **self.existing}
+        if existing:
+            spec["existing_principals"] = sorted(existing.values(), key=str.lower)
             self.comments[("spec", "existingPrincipals")] = [
                 "Members and permission holders that exist in the tenant but are not "
                 "declared in this file"
@@ -138,7 +151,7 @@ class _Builder:
         ):
             if objects:
                 spec[name] = objects
-        for name in ("checks", "policy"):
+        for name in ("profiles", "checks", "policy"):
             if carried is not None and name in carried.model_fields_set:
                 spec[name] = getattr(carried, name)
         # A section left empty is not written: what was left out of it goes in the header.
@@ -239,6 +252,8 @@ class _Builder:
                 continue
             if not self.options.selects(user.user_principal_name):
                 continue
+            if self._kept_existing(user.key, user.user_principal_name):
+                continue
             if user.key.rpartition("@")[2] not in self.domains:
                 skipped.append(f"{user.user_principal_name} (domain not in metadata.domains)")
                 continue
@@ -327,7 +342,9 @@ class _Builder:
         assert isinstance(members, tuple), "members of imported groups are read"
         # Entra group members are users: other objects are existing principals.
         listed, comments = self._addresses(members, self.user_addresses)
-        if comments and any(c.startswith("membership") for c in comments):
+        if any(c.startswith("membership") for c in comments) or (
+            ("groups", group.mail_nickname.lower()) in self.additive
+        ):
             group = group.model_copy(update={"membership": "additive"})
         return _with(group, members=listed), comments
 
@@ -340,6 +357,8 @@ class _Builder:
         skipped: list[str] = []
         for dg in sorted(dgs, key=lambda d: d.key):
             if not self.options.selects(dg.primary_smtp_address):
+                continue
+            if self._kept_existing(dg.key, dg.primary_smtp_address):
                 continue
             made = self._exchange_object(DistributionGroup, dg)
             if isinstance(made, str):
@@ -358,6 +377,8 @@ class _Builder:
         skipped: list[str] = []
         for mailbox in sorted(mailboxes, key=lambda m: m.key):
             if not self.options.selects(mailbox.primary_smtp_address):
+                continue
+            if self._kept_existing(mailbox.key, mailbox.primary_smtp_address):
                 continue
             made = self._exchange_object(SharedMailbox, mailbox)
             if isinstance(made, str):
@@ -392,7 +413,9 @@ class _Builder:
         assert isinstance(members, tuple), "members of imported distribution groups are read"
         declared = {**self.user_addresses, **self.dg_addresses, **self.mailbox_addresses}
         listed, comments = self._addresses(members, declared)
-        if any(c.startswith("membership") for c in comments):
+        if any(c.startswith("membership") for c in comments) or (
+            ("distributionGroups", dg.primary_smtp_address.lower()) in self.additive
+        ):
             dg = dg.model_copy(update={"membership": "additive"})
         return _with(dg, members=listed), comments
 
@@ -408,7 +431,9 @@ class _Builder:
             principals = [Principal(id=h, address=h) for h in holders]
             lists[attr], found = self._addresses(principals, declared)
             comments += found
-        if any(c.startswith("membership") for c in comments):
+        if any(c.startswith("membership") for c in comments) or (
+            ("sharedMailboxes", mailbox.primary_smtp_address.lower()) in self.additive
+        ):
             mailbox = mailbox.model_copy(update={"permissions": "additive"})
         return _with(mailbox, **lists), comments
 
@@ -432,6 +457,9 @@ class _Builder:
                 continue
             if p.key in declared:
                 listed[p.key] = declared[p.key]
+            elif p.key in self.kept_existing:
+                self.existing.setdefault(p.key, self.kept_existing[p.key])
+                listed[p.key] = self.existing[p.key]
             elif p.key in self.existing or _is_address(p.address):
                 self.existing.setdefault(p.key, p.address or p.key)
                 listed[p.key] = self.existing[p.key]
@@ -450,6 +478,14 @@ class _Builder:
             )
         return sorted(listed.values(), key=str.lower), comments
 
+    def _kept_existing(self, key: str, address: str) -> bool:
+        """An object the replaced file lists in existingPrincipals stays an existing
+        principal: import never turns it into a managed (and deletable) object."""
+        if key not in self.kept_existing:
+            return False
+        self.notes.append(f"{address}: listed in existingPrincipals, kept there (not managed)")
+        return True
+
     def _left_out(self, loc: Loc, what: str, items: list[str]) -> None:
         self.comments.setdefault(loc, []).append(f"Not imported ({what}): " + "; ".join(items))
         self.notes.append(f"{what} not imported: " + "; ".join(items))
@@ -460,6 +496,25 @@ class _Builder:
         for i, (_, comments) in enumerate(objects):
             if comments:
                 self.comments[("spec", section, i)] = comments
+
+
+def _additive_objects(carried: TenantSpec | None) -> frozenset[tuple[str, str]]:
+    """(section, identity) of the objects a person made additive in the replaced file."""
+    if carried is None:
+        return frozenset()
+    return frozenset(
+        [("groups", g.mail_nickname.lower()) for g in carried.groups if g.membership == "additive"]
+        + [
+            ("distributionGroups", d.primary_smtp_address.lower())
+            for d in carried.distribution_groups
+            if d.membership == "additive"
+        ]
+        + [
+            ("sharedMailboxes", m.primary_smtp_address.lower())
+            for m in carried.shared_mailboxes
+            if m.permissions == "additive"
+        ]
+    )
 
 
 def _text(value: str | None) -> str | None:

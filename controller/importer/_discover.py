@@ -16,18 +16,20 @@ from controller import event_loop
 from controller.connectors import Connections
 from controller.files import PRIVATE, write_atomically
 from controller.importer._run import ImportOutcome
-from controller.importer._yaml import SCHEMA_MODELINE, comment_text, scalar
+from controller.importer._yaml import SCHEMA_MODELINE
 from controller.models import DesiredState
 from controller.models.naming import tenant_slug
 from controller.observe.partner import DiscoveredCustomer, read_undeclared
 from controller.reconcile import Where, open_world
+from controller.render.yaml_text import comment_text, scalar
 
 
 def discover_run(
     state: DesiredState, where: Where, *, concurrency: int = 16
 ) -> list[DiscoveredCustomer]:
     """The GDAP customers no tenant file of ``state`` declares, each named for its file."""
-    with open_world(state.msp, where) as world:
+    # Discover reads the partner tenant and the customers' organization: never CIPP.
+    with open_world(state.msp, where, tenants=()) as world:
         now = world.now()
 
         async def read() -> list[DiscoveredCustomer]:

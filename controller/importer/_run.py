@@ -21,18 +21,18 @@ from controller.errors import Diagnostic, ServiceError, UsageError
 from controller.files import PRIVATE, write_atomically
 from controller.importer._build import build_tenant_import, skeleton_metadata
 from controller.importer._check import check_observed
+from controller.importer._comments import carry_comments
+from controller.importer._profiles import omit_profile_objects
 from controller.importer._types import ImportOptions, ImportRefused
 from controller.importer._yaml import render_tenant_yaml
-from controller.loader.crossref import check_tenant
-from controller.loader.shape import check_header, validate_model
-from controller.loader.source import parse_yaml
+from controller.loader import check_tenant_text, profile_declarations, tenant_file_spec
 from controller.models import DesiredState, TenantConfig, TenantSpec
-from controller.models.naming import tenant_slug
+from controller.models.naming import tenant_slug, unknown_tenants_message
 from controller.models.observed import ObservedTenant
 from controller.models.tenant import TenantMetadata
 from controller.observe import observe_estate, read_partner_facts
 from controller.observe.partner import customer_identity, gdap_customers
-from controller.reconcile import Where, World, open_world
+from controller.reconcile import Delivered, Run, Where, World, open_world
 
 TENANTS_DIR = "tenants"
 
@@ -79,10 +79,13 @@ def import_run(
     *,
     concurrency: int = 16,
     on_observed: Callable[[ObservedTenant], None] | None = None,
-) -> list[ImportOutcome]:
-    """Open the world ``where`` points at and import the requested tenants into ``desired``."""
-    with open_world(state.msp, where) as world:
-        return event_loop.run(
+) -> Run[list[ImportOutcome]]:
+    """Open the world ``where`` points at and import the requested tenants into ``desired``.
+    CIPP's secret is needed only when a named tenant file sends Exchange through CIPP."""
+    named = {n.strip().lower() for n in request.names}
+    files = [t for t in state.tenants if request.all_tenants or t.metadata.name in named]
+    with open_world(state.msp, where, files) as world:
+        outcomes = event_loop.run(
             import_tenants(
                 state,
                 desired,
@@ -92,6 +95,7 @@ def import_run(
                 on_observed=on_observed,
             )
         )
+    return Run(outcomes, Delivered(), world.notes)
 
 
 async def import_tenants(
@@ -151,18 +155,20 @@ async def find_targets(
     found: dict[str, ImportTarget] = {}
     missing: list[str] = []
     for name in wanted:
-        target = files.get(name) or by_id.get(name.lower())
+        target = files.get(name.lower()) or by_id.get(name.lower())
         if target is None:
             missing.append(name)
         else:
             found[target.name] = target
     if missing or request.all_tenants:
         customers = await _gdap_customers(connections)
+        slugs: set[str] = set(files)
         for customer in customers:
             tenant_id, display = customer_identity(customer)
             if not tenant_id or tenant_id in by_id:
                 continue
             slug = tenant_slug(display or tenant_id, tenant_id=tenant_id)
+            slugs.add(slug)
             named = [n for n in missing if n.lower() in (slug, tenant_id)]
             if not named and not request.all_tenants:
                 continue
@@ -181,8 +187,9 @@ async def find_targets(
             missing = [n for n in missing if n not in named]
         if missing:
             raise UsageError(
-                f"no tenant file and no GDAP customer named {', '.join(missing)} "
-                "(name a tenant file's metadata.name, a customer's name as a slug, or a tenant id)"
+                unknown_tenants_message(missing, slugs, "the tenant files or GDAP customers")
+                + " (name a tenant file's metadata.name, a customer's name as a slug, or a "
+                "tenant id)"
             )
     if request.all_tenants:
         found = {**files, **found}
@@ -217,7 +224,7 @@ async def _observe(
     if not targets:
         return {}
     msp = state.msp
-    cipp = msp.spec.cipp is not None
+    cipp = world.uses_cipp
     partner = await read_partner_facts(connections, cipp=cipp)
     return await observe_estate(
         [_observation_config(t) for t in targets],
@@ -262,7 +269,7 @@ def _import_one(
     try:
         if target.existing is not None:
             metadata = target.existing.metadata
-            carried = target.existing.spec
+            carried = _carried(state, target)
         else:
             check_observed(observed, options, tenant=target.name, new_tenant=True)
             metadata = skeleton_metadata(
@@ -272,7 +279,11 @@ def _import_one(
         imported = build_tenant_import(
             observed, metadata, options, imported_at=imported_at, carried=carried
         )
+        if options.omit_profile_objects and target.existing is not None:
+            imported = omit_profile_objects(imported, profile_declarations(state, target.name))
         text = render_tenant_yaml(imported)
+        if target.existing is not None:
+            text = carry_comments(_read(target.path), text)
         check_tenant_file(state, target, text)
     except ImportRefused as refused:
         return ImportOutcome(target.name, target.path, "refused", str(refused))
@@ -286,19 +297,42 @@ def _import_one(
     )
 
 
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""  # no comments to carry
+
+
+def _carried(state: DesiredState, target: ImportTarget) -> TenantSpec:
+    """What a replaced file keeps (profiles, checks, policy, existingPrincipals, the additive
+    switches of its objects): as the file itself declares them, not with its profiles applied,
+    so the profiles go on applying."""
+    assert target.existing is not None
+    if target.name in state.applied:
+        own = tenant_file_spec(
+            target.path,
+            (
+                "profiles",
+                "checks",
+                "policy",
+                "existingPrincipals",
+                "groups",
+                "distributionGroups",
+                "sharedMailboxes",
+            ),
+        )
+        if own is not None:
+            return own
+    return target.existing.spec
+
+
 def check_tenant_file(state: DesiredState, target: ImportTarget, text: str) -> None:
-    """The checks ``tenantctl validate`` makes on one tenant file, on the text before it is
-    written, plus uniqueness against the other tenant files. Raises ImportRefused."""
-    source = parse_yaml(text, str(target.path))
-    problems = list(source.diagnostics)
-    if not problems:
-        problems += check_header(source, "Tenant")
-    tenant: TenantConfig | None = None
-    if not problems:
-        tenant, found = validate_model(source, TenantConfig)
-        problems += found
+    """The checks ``tenantctl validate`` makes on one tenant file (with the estate's profiles
+    applied), on the text before it is written, plus uniqueness against the other tenant
+    files. Raises ImportRefused."""
+    tenant, problems = check_tenant_text(text, str(target.path), state)
     if tenant is not None:
-        problems += check_tenant(tenant, source, state.msp)
         problems += _clashes(state, target, tenant)
     errors = [str(p) for p in problems if p.severity == "error"]
     if errors:
@@ -341,5 +375,5 @@ def _exists(target: ImportTarget, *, skip: bool) -> ImportOutcome:
         target.path,
         "refused",
         f"{target.name}: {target.path} exists; not overwritten (--force replaces its spec, "
-        "keeping metadata, checks and policy)",
+        "keeping metadata, checks, policy, existingPrincipals and additive lists)",
     )

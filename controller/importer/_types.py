@@ -32,11 +32,14 @@ class ImportRefused(TenantctlError):
 
 @dataclass(frozen=True)
 class ImportOptions:
-    """What to import. ``match``: globs on UPN / address / mailNickname (any of them)."""
+    """What to import. ``match``: globs on UPN / address / mailNickname (any of them);
+    ``omit_profile_objects``: leave out objects the tenant's profiles already declare as
+    they are."""
 
     include: frozenset[Section] = frozenset(SECTIONS)
     exclude_disabled: bool = False
     match: tuple[str, ...] = ()
+    omit_profile_objects: bool = False
 
     def selects(self, *names: str | None) -> bool:
         if not self.match:
@@ -53,6 +56,8 @@ class ImportOptions:
         if self.exclude_disabled:
             parts.append("--exclude-disabled")
         parts += [f"--match {pattern}" for pattern in self.match]
+        if self.omit_profile_objects:
+            parts.append("--omit-profile-objects")
         return "; ".join(parts)
 
 

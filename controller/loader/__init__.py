@@ -15,12 +15,39 @@ from pathlib import Path
 
 from controller.errors import DesiredStateError, Diagnostic, UsageError
 from controller.loader.crossref import GlobalKey, check_tenant, check_unique, tenant_keys
+from controller.loader.merge import Conflict
+from controller.loader.profiles import (
+    PROFILES_DIR,
+    Profile,
+    apply_profiles,
+    choose_profiles,
+    conflict_diagnostics,
+    profile_declarations,
+    provenance_entries,
+    read_profiles,
+)
 from controller.loader.shape import check_header, validate_model
 from controller.loader.source import SourceFile, parse_yaml
-from controller.models import DesiredState, MSPConfig, TenantConfig
+from controller.models import (
+    AppliedProfile,
+    DesiredState,
+    MSPConfig,
+    ProfileReport,
+    Provenance,
+    TenantConfig,
+    TenantSpec,
+)
 from controller.regular_files import MIB, FileRefused, read_regular
 
-__all__ = ["DesiredStateError", "load_desired", "load_file", "validate_desired"]
+__all__ = [
+    "DesiredStateError",
+    "check_tenant_text",
+    "load_desired",
+    "load_file",
+    "profile_declarations",
+    "tenant_file_spec",
+    "validate_desired",
+]
 
 MSP_FILE = "msp.yaml"
 TENANTS_DIR = "tenants"
@@ -99,13 +126,15 @@ def _validate(directory: Path) -> tuple[DesiredState | None, list[Diagnostic]]:
                 msp, found = validate_model(msp_source, MSPConfig)
                 problems += found
 
-    tenants: list[TenantConfig] = []
-    sources: dict[str, str] = {}
+    profile_files = _yaml_files(directory / PROFILES_DIR)
+    profile_sources = [load_file(path, within=directory) for path in profile_files]
+    profiles, broken, found = read_profiles(profile_sources)
+    problems += found
+
+    estate = _Estate()
     keys: list[GlobalKey] = []
     declared_names: set[str] = set()
-    tenant_dir = directory / TENANTS_DIR
-    files = sorted(tenant_dir.glob("*.yaml")) + sorted(tenant_dir.glob("*.yml"))
-    for path in files:
+    for path in _yaml_files(directory / TENANTS_DIR):
         source = load_file(path, within=directory)
         problems += source.diagnostics
         if source.data is None and source.diagnostics:
@@ -117,15 +146,10 @@ def _validate(directory: Path) -> tuple[DesiredState | None, list[Diagnostic]]:
         problems += header
         if header:
             continue
-        tenant, found = validate_model(source, TenantConfig)
-        problems += found
-        if tenant is None:
-            continue
-        problems += check_tenant(tenant, source, msp)
-        tenants.append(tenant)
-        sources[tenant.metadata.name] = source.path
+        problems += estate.add(source, msp, profiles, broken)
 
     problems += check_unique(keys)
+    problems += conflict_diagnostics(estate.conflicts)
     if msp is not None and msp_source is not None:
         for name in msp.spec.policy.tenants:
             if name not in declared_names:
@@ -136,15 +160,132 @@ def _validate(directory: Path) -> tuple[DesiredState | None, list[Diagnostic]]:
                         key=True,
                     )
                 )
+    problems = list(dict.fromkeys(problems))  # a tenant and its report view may say it twice
     errors = [p for p in problems if p.severity == "error"]
     if errors or msp is None:
         return None, sorted(problems)
     state = DesiredState(
         msp=msp,
-        tenants=tuple(sorted(tenants, key=lambda t: t.metadata.name)),
-        sources=sources,
+        tenants=tuple(sorted(estate.tenants, key=lambda t: t.metadata.name)),
+        sources=estate.sources,
+        profiles={name: profile.file for name, profile in sorted(profiles.items())},
+        applied=estate.applied,
+        provenance=estate.provenance,
+        reports=estate.reports,
     )
     return state, sorted(problems)
+
+
+def _yaml_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))
+
+
+class _Estate:
+    """The tenants validated so far, with what the plan needs besides their models."""
+
+    def __init__(self) -> None:
+        self.tenants: list[TenantConfig] = []
+        self.sources: dict[str, str] = {}
+        self.applied: dict[str, tuple[AppliedProfile, ...]] = {}
+        self.provenance: dict[str, Provenance] = {}
+        self.reports: dict[str, ProfileReport] = {}
+        self.conflicts: list[tuple[str, Conflict]] = []
+
+    def add(
+        self,
+        source: SourceFile,
+        msp: MSPConfig | None,
+        profiles: dict[str, Profile],
+        broken: set[str],
+    ) -> list[Diagnostic]:
+        """Validate one tenant file (with its profiles); every problem found."""
+        chosen = choose_profiles(source, profiles, broken)
+        problems = list(chosen.problems)
+        if chosen.broken:
+            return problems  # its profile's errors are reported; the rest waits for the fix
+        if not chosen.profiles:
+            tenant, found = validate_model(source, TenantConfig)
+            problems += found
+            if tenant is not None:
+                problems += check_tenant(tenant, source, msp)
+                self._keep(tenant, source, [], ())
+            return problems
+        applied = apply_profiles(source, chosen.profiles)
+        problems += applied.problems
+        tenant, found = validate_model(applied.enforced, TenantConfig)
+        problems += found
+        if tenant is not None:
+            problems += check_tenant(tenant, applied.enforced, msp)
+            self.conflicts += [(tenant.metadata.name, c) for c in applied.conflicts]
+        report: TenantConfig | None = None
+        if applied.full is not None:
+            report, found = validate_model(applied.full, TenantConfig)
+            problems += found
+            if report is not None:
+                problems += check_tenant(report, applied.full, msp)
+        if tenant is not None:
+            named = {n for n in tenant.spec.profiles}
+            self._keep(tenant, source, chosen.profiles, chosen.applied(named))
+            if report is not None:
+                self.reports[tenant.metadata.name] = ProfileReport(
+                    config=report,
+                    profiles=tuple(p.file.name for p in chosen.profiles if p.file.mode == "report"),
+                    provenance=self._provenance(source, chosen.profiles, enforced_only=False),
+                )
+        return problems
+
+    def _keep(
+        self,
+        tenant: TenantConfig,
+        source: SourceFile,
+        profiles: list[Profile],
+        applied: tuple[AppliedProfile, ...],
+    ) -> None:
+        name = tenant.metadata.name
+        self.tenants.append(tenant)
+        self.sources[name] = source.path
+        if applied:
+            self.applied[name] = applied
+        self.provenance[name] = self._provenance(source, profiles, enforced_only=True)
+
+    @staticmethod
+    def _provenance(
+        source: SourceFile, profiles: list[Profile], *, enforced_only: bool
+    ) -> Provenance:
+        text = source.text or ""
+        return Provenance(
+            provenance_entries(source.path, text, profiles, enforced_only=enforced_only)
+        )
+
+
+def check_tenant_text(
+    text: str, path: str, state: DesiredState
+) -> tuple[TenantConfig | None, list[Diagnostic]]:
+    """The checks ``validate`` makes on one tenant file, on its text, with the estate's
+    profiles applied (the uniqueness of names, ids and domains across files is the caller's).
+    """
+    source = parse_yaml(text, path)
+    problems = list(source.diagnostics) or check_header(source, "Tenant")
+    if problems:
+        return None, problems
+    estate = _Estate()
+    profiles = {name: Profile.of(file) for name, file in state.profiles.items()}
+    problems = estate.add(source, state.msp, profiles, set())
+    errors = [p for p in problems if p.severity == "error"]
+    return (estate.tenants[0] if estate.tenants and not errors else None), problems
+
+
+def tenant_file_spec(path: Path, keep: tuple[str, ...]) -> TenantSpec | None:
+    """The ``keep`` parts of a tenant file's own spec (without its profiles), or None when
+    the file does not hold them validly."""
+    data = load_file(path).data
+    spec = data.get("spec") if isinstance(data, dict) else None
+    if not isinstance(spec, dict):
+        return None
+    try:
+        return TenantSpec.model_validate({k: spec[k] for k in keep if k in spec}, by_name=False)
+    except ValueError:
+        return None
 
 
 def load_desired(directory: Path) -> DesiredState:

@@ -60,10 +60,9 @@ def check_tenant(
 
     # --- addresses and duplicates -----------------------------------------------------
     def duplicate(loc: Loc, first: Loc, what: str, value: str) -> None:
-        line, column = source.locate(first)
         report(
             loc,
-            f"duplicate {what} {value!r}: also declared at {source.path}:{line}:{column} "
+            f"duplicate {what} {value!r}: also declared at {source.where(first)} "
             f"({source.path_text(first)})",
         )
 

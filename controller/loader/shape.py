@@ -13,12 +13,16 @@ from pydantic_core import ErrorDetails
 
 from controller.errors import Diagnostic
 from controller.loader.source import SourceFile
-from controller.models import API_VERSION, MSPConfig, TenantConfig
+from controller.models import API_VERSION, MSPConfig, ProfileConfig, TenantConfig
 from controller.models.common import shown_value
 
 M = TypeVar("M", bound=BaseModel)
 
-KINDS: dict[str, type[BaseModel]] = {"MSP": MSPConfig, "Tenant": TenantConfig}
+KINDS: dict[str, type[BaseModel]] = {
+    "MSP": MSPConfig,
+    "Tenant": TenantConfig,
+    "Profile": ProfileConfig,
+}
 
 
 _WHAT = {list: "a list", str: "a string", int: "a number", float: "a number", bool: "true/false"}

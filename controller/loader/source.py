@@ -109,6 +109,11 @@ class SourceFile:
         line, column = self.locate(loc, key=key)
         return Diagnostic(self.path, line, column, self.path_text(loc), message)
 
+    def where(self, loc: Loc) -> str:
+        """``file:line:col`` of the value at ``loc``, for a message that names a second place."""
+        line, column = self.locate(loc)
+        return f"{self.path}:{line}:{column}"
+
 
 def _child(node: Node, element: str | int) -> tuple[Node, Node] | None:
     if isinstance(node, MappingNode):

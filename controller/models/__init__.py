@@ -9,7 +9,7 @@ from controller.models.common import (
     SecretRef,
     address_domain,
 )
-from controller.models.estate import DesiredState
+from controller.models.estate import DesiredState, ProfileReport
 from controller.models.msp import (
     DEFAULT_GUARDS,
     Approver,
@@ -30,6 +30,14 @@ from controller.models.operations import (
     OperationKind,
     kinds_matching,
 )
+from controller.models.profile import (
+    PLACEHOLDERS,
+    AppliedProfile,
+    ProfileConfig,
+    ProfileFile,
+    ProfileMode,
+)
+from controller.models.provenance import Provenance, Source
 from controller.models.tenant import (
     EXCHANGE_MANAGING_MODES,
     Action,
@@ -51,7 +59,9 @@ __all__ = [
     "EXCHANGE_MANAGING_MODES",
     "LITERAL_SECRET",
     "MEMBER_REMOVALS",
+    "PLACEHOLDERS",
     "Action",
+    "AppliedProfile",
     "Approver",
     "Checks",
     "CippConnection",
@@ -66,8 +76,14 @@ __all__ = [
     "PartnerConnection",
     "Policy",
     "PolicyRules",
+    "ProfileConfig",
+    "ProfileFile",
+    "ProfileMode",
+    "ProfileReport",
+    "Provenance",
     "SecretRef",
     "SharedMailbox",
+    "Source",
     "TenantConfig",
     "TenantSpec",
     "User",

@@ -32,18 +32,22 @@ Ensure = Literal["present", "absent"]
 Membership = Literal["exact", "additive"]
 
 
+#: What tenantctl writes (plans, approval records, outcomes, the documents of ``-o json``):
+#: camelCase keys in JSON, as in the YAML; field names in Python. Unknown keys are errors.
+CAMEL_CASE = ConfigDict(
+    extra="forbid",
+    alias_generator=to_camel,
+    validate_by_name=True,
+    validate_by_alias=True,
+    serialize_by_alias=True,
+    frozen=True,
+)
+
+
 class Strict(BaseModel):
     """Base of every desired-state model: unknown fields are errors, YAML keys are camelCase."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        alias_generator=to_camel,
-        validate_by_name=True,
-        validate_by_alias=True,
-        serialize_by_alias=True,
-        frozen=True,
-        str_strip_whitespace=True,
-    )
+    model_config = ConfigDict(**CAMEL_CASE, str_strip_whitespace=True)
 
 
 # --- formats -----------------------------------------------------------------------------
@@ -292,6 +296,14 @@ DateOrMoment = Annotated[
         }
     ),
 ]
+
+
+def until(limit: dt.datetime | dt.date) -> dt.datetime:
+    """The moment a :data:`DateOrMoment` ends: a date alone means "until the end of that day,
+    UTC" (a moment always carries its time zone: the loader refuses one without)."""
+    if isinstance(limit, dt.datetime):
+        return limit
+    return dt.datetime.combine(limit, dt.time(), dt.UTC) + dt.timedelta(days=1)
 
 
 # --- secrets -----------------------------------------------------------------------------

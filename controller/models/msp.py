@@ -15,6 +15,7 @@ from controller.models.common import (
     Boolean,
     Count,
     CountryCode,
+    DateOrMoment,
     Guid,
     HttpsUrl,
     SecretRef,
@@ -53,6 +54,13 @@ class PartnerCredential(Strict):
     secret: SecretRef | None = None
     certificate: CertificateCredential | None = None
     assertion: SecretRef | None = None
+    not_after: DateOrMoment | None = Field(
+        default=None,
+        description="When the secret or certificate expires, as the app registration shows it "
+        "(a date means the end of that day, UTC). `tenantctl connect check` warns 30 days ahead "
+        "from the app registration itself when the app may read it (Application.Read.All); "
+        "this date is for an app that may not.",
+    )
 
     @model_validator(mode="after")
     def _exactly_one(self) -> PartnerCredential:

@@ -1,5 +1,6 @@
 """Tenant names from display names: the one slug function (``discover`` and ``import`` both
-name a GDAP customer with it, so "Müller GmbH" is ``muller`` in both).
+name a GDAP customer with it, so "Müller GmbH" is ``muller`` in both); and the hint for a
+tenant name an operator mistyped (:func:`unknown_tenants_message`).
 
 Pure. The result is always a valid tenant name (:data:`~controller.models.common.Slug`):
 lowercase ASCII letters, digits and single hyphens, at most 63 characters.
@@ -7,11 +8,19 @@ lowercase ASCII letters, digits and single hyphens, at most 63 characters.
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 
-__all__ = ["LEGAL_FORMS", "MAX_NAME", "tenant_slug", "transliterate"]
+__all__ = [
+    "LEGAL_FORMS",
+    "MAX_NAME",
+    "did_you_mean",
+    "tenant_slug",
+    "transliterate",
+    "unknown_tenants_message",
+]
 
 MAX_NAME = 63
 
@@ -79,3 +88,24 @@ def _fit(words: list[str], limit: int) -> str:
     while len(kept) > 1 and kept[-1] in LEGAL_FORMS:
         kept.pop()
     return "-".join(kept)
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str | None:
+    """The known tenant name closest to a mistyped ``name`` (any case), if one is close."""
+    close = difflib.get_close_matches(name.lower(), sorted(set(known)), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def unknown_tenants_message(unknown: Iterable[str], known: Collection[str], where: str) -> str:
+    """``no tenant named 'contso' in <where>; did you mean 'contoso'?``: one hint per name,
+    and the known names when there are few enough to read."""
+    parts = []
+    for name in unknown:
+        hint = did_you_mean(name, known)
+        parts.append(f"{name!r}" + (f" (did you mean {hint!r}?)" if hint else ""))
+    text = f"no tenant named {', '.join(parts)} in {where}"
+    if known and len(known) <= 12:
+        text += f"; known: {', '.join(sorted(known))}"
+    elif known:
+        text += f"; {len(known)} tenants are known (tenantctl status lists them)"
+    return text

@@ -7,9 +7,10 @@ A field left out is not managed: tenantctl neither compares nor changes it. A li
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, WithJsonSchema, model_validator
 
 from controller.models.common import (
     Boolean,
@@ -36,6 +37,56 @@ EXCHANGE_MANAGING_MODES = ("direct", "cipp", "auto")
 Address = SmtpAddress
 
 
+# Labels, as Kubernetes spells them without a prefix: profiles select tenants by them.
+LABEL_PATTERN = "^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$"
+LABEL_VALUE_PATTERN = "^(?:[A-Za-z0-9](?:[A-Za-z0-9._-]{0,61}[A-Za-z0-9])?)?$"
+_LABEL = re.compile(LABEL_PATTERN)
+_LABEL_VALUE = re.compile(LABEL_VALUE_PATTERN)
+_LABEL_RULE = (
+    "letters, digits, '.', '_' and '-', at most 63, starting and ending with a letter or digit"
+)
+
+
+def _label_key(value: str) -> str:
+    if not _LABEL.fullmatch(value):
+        raise ValueError(f"{value!r} is not a label name: use {_LABEL_RULE}")
+    return value
+
+
+def _label_value(value: str) -> str:
+    if not _LABEL_VALUE.fullmatch(value):
+        raise ValueError(f"{value!r} is not a label value: use {_LABEL_RULE} (or nothing)")
+    return value
+
+
+# Taken as written (``'gold '`` is not ``gold``), as the schema's pattern judges them.
+_AS_WRITTEN = StringConstraints(strip_whitespace=False)
+LabelKey = Annotated[
+    str,
+    _AS_WRITTEN,
+    AfterValidator(_label_key),
+    WithJsonSchema({"type": "string", "pattern": LABEL_PATTERN}),
+]
+LabelValue = Annotated[
+    str,
+    _AS_WRITTEN,
+    AfterValidator(_label_value),
+    WithJsonSchema({"type": "string", "pattern": LABEL_VALUE_PATTERN}),
+]
+# Stated whole for the JSON Schema: pydantic would write patternProperties, which lets a key
+# that matches no pattern through.
+Labels = Annotated[
+    dict[LabelKey, LabelValue],
+    WithJsonSchema(
+        {
+            "type": "object",
+            "propertyNames": {"pattern": LABEL_PATTERN},
+            "additionalProperties": {"type": "string", "pattern": LABEL_VALUE_PATTERN},
+        }
+    ),
+]
+
+
 class TenantMetadata(Strict):
     name: Slug = Field(description="Short name, unique across the estate (e.g. contoso)")
     tenant_id: Guid
@@ -43,6 +94,10 @@ class TenantMetadata(Strict):
         min_length=1, description="Verified domains; addresses must use one of them"
     )
     display_name: str | None = None
+    labels: Labels = Field(
+        default_factory=dict,
+        description="name: value pairs that profiles select tenants by (e.g. tier: gold)",
+    )
 
 
 def _require_when_present(obj: Strict, ensure: str, *fields: str) -> None:
@@ -167,19 +222,40 @@ class Action(Strict):
 class MfaCheck(Strict):
     require: Literal["registered", "capable"] = "registered"
     except_: list[Address] = Field(default_factory=list, alias="except")
+    ensure: Ensure = Field(
+        default="present", description="absent: not checked (e.g. a profile's check, removed)"
+    )
 
 
 class RiskyUsersCheck(Strict):
     max_risk_level: Literal["none", "low", "medium", "high"] = "low"
     except_: list[Address] = Field(default_factory=list, alias="except")
+    ensure: Ensure = Field(
+        default="present", description="absent: not checked (e.g. a profile's check, removed)"
+    )
 
 
 class Checks(Strict):
     mfa: MfaCheck | None = None
     risky_users: RiskyUsersCheck | None = None
 
+    @model_validator(mode="after")
+    def _absent_is_unchecked(self) -> Checks:
+        # ``ensure: absent`` removes a check (one a profile declares): the planner then sees
+        # no check at all, exactly as if none had been declared.
+        for name in ("mfa", "risky_users"):
+            check = getattr(self, name)
+            if check is not None and check.ensure == "absent":
+                object.__setattr__(self, name, None)
+                self.model_fields_set.discard(name)
+        return self
+
 
 class TenantSpec(Strict):
+    profiles: list[Slug] = Field(
+        default_factory=list,
+        description="Profiles (desired/profiles/*.yaml) this tenant takes, applied in this order",
+    )
     consent: ConsentMode = Field(
         default="granted", description="granted: plan consent when the app lacks it"
     )

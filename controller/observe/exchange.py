@@ -128,7 +128,7 @@ class _Reader:
         listed_dgs = await exchange.distribution_groups() if read_dgs else []
         for listed in [*listed_mailboxes, *listed_dgs]:
             if listed.address:
-                for name in listed.known_as:
+                for name in (listed.id.lower(), *listed.known_as):
                     self.directory.setdefault(name, listed.address)
         declared_dgs = {d.primary_smtp_address.lower(): d for d in spec.distribution_groups}
         declared_mbx = {m.primary_smtp_address.lower(): m for m in spec.shared_mailboxes}
@@ -195,14 +195,24 @@ def _permission_reads(declared: SharedMailbox | None) -> frozenset[MailboxRight]
 
 
 def _directory(users: tuple[ObservedUser, ...] | Unknown) -> dict[str, str]:
-    """Lowercase identity (UPN, mail, alias, display name) -> lowercase address, so Exchange's
-    permission holders (which it names in several ways) resolve to the addresses git uses."""
+    """Lowercase identity (object id, UPN, mail, alias, display name) -> lowercase address, so
+    Exchange's permission holders (which it names in several ways) resolve to the addresses
+    git uses. GrantSendOnBehalfTo names them by recipient name or id, never by address, and a
+    newer recipient's Name is its Entra object id (CIPP resolves them by id too: CIPP-API
+    Invoke-ListUserMailboxDetails.ps1)."""
     directory: dict[str, str] = {}
     if isinstance(users, Unknown):
         return directory
     for user in users:
         address = user.key
-        for name in (user.user_principal_name, user.mail, user.mail_nickname, user.display_name):
+        names = (
+            user.id,
+            user.user_principal_name,
+            user.mail,
+            user.mail_nickname,
+            user.display_name,
+        )
+        for name in names:
             if name:
                 directory.setdefault(name.lower(), address)
     return directory

@@ -1,7 +1,8 @@
 """Everything tenantctl reads in the partner tenant (GDAP) and about it (CIPP), in one place.
 
 - :func:`check_connections`: what ``tenantctl connect check`` runs: an app-only token in the
-  partner tenant, the GDAP customers it can see, and CIPP's ``/api/me``;
+  partner tenant, when the app's secret or certificate expires (its own app registration),
+  the GDAP customers it can see, and CIPP's ``/api/me``;
 - :func:`read_partner_facts`: what every tenant's observation shares, read once per run (the
   GDAP relationships, CIPP's tenants and access checks);
 - :func:`gdap_customers` and :func:`read_undeclared`: the GDAP customers, and those that
@@ -26,8 +27,11 @@ from typing import Any, Literal, TypeVar
 
 from controller.connectors import (
     CheckResult,
+    ClientAssertion,
     Connections,
     ConnectionSettings,
+    CredentialExpiry,
+    credential_expiry,
     diagnose_cipp,
     diagnose_gdap,
     diagnose_partner,
@@ -66,11 +70,15 @@ T = TypeVar("T")
 
 
 async def check_connections(
-    settings: ConnectionSettings, *, connections: Connections | None = None
+    settings: ConnectionSettings,
+    *,
+    expiry: CredentialExpiry | None = None,
+    connections: Connections | None = None,
 ) -> list[CheckResult]:
-    """Run every check that the settings configure: the partner app's token, the GDAP
-    customers it sees, and CIPP when configured. Each failure is a result, never an
-    exception. Opens (and closes) its own :class:`Connections` unless one is given."""
+    """Run every check that the settings configure: the partner app's token, its credential's
+    expiry (with ``expiry``), the GDAP customers it sees, and CIPP when configured. Each
+    failure is a result, never an exception. Opens (and closes) its own
+    :class:`Connections` unless one is given."""
     owned = connections is None
     conn = connections or Connections(settings, retry=CHECK_RETRY, timeout=20.0)
     try:
@@ -89,6 +97,8 @@ async def check_connections(
                     f"(app {settings.client_id})",
                 )
             )
+            if expiry is not None:
+                results.append(await _check_credential(settings, conn, expiry))
             results.append(await _check_gdap(settings, conn))
         if settings.cipp is not None:
             results.append(await _check_cipp(settings, conn))
@@ -96,6 +106,20 @@ async def check_connections(
     finally:
         if owned:
             await conn.aclose()
+
+
+async def _check_credential(
+    settings: ConnectionSettings, conn: Connections, expiry: CredentialExpiry
+) -> CheckResult:
+    """The app reads its own registration in the partner tenant (Application.Read.All or
+    Directory.Read.All there); a federated credential has nothing to read."""
+    if isinstance(settings.credential, ClientAssertion):
+        return credential_expiry(settings, expiry, None)
+    try:
+        application = await conn.partner_graph().application(settings.client_id)
+    except ServiceError as error:
+        return credential_expiry(settings, expiry, None, error)
+    return credential_expiry(settings, expiry, application)
 
 
 async def _check_gdap(settings: ConnectionSettings, conn: Connections) -> CheckResult:
@@ -140,6 +164,52 @@ class PartnerFacts:
     cipp_tenants: dict[str, dict[str, Any]] | Unknown | None  # tenant id -> row; None: no CIPP
     cipp_access: dict[str, dict[str, Any]] | Unknown | None  # tenant id -> ExecAccessChecks row
     failed_checks: tuple[CheckResult, ...] = ()
+
+    def cipp_manageable(self, tenant_id: str) -> bool | None:
+        """Can CIPP manage the tenant? None without CIPP; False when CIPP's tenants could not
+        be read, when CIPP does not list it, or when its access check could not reach Graph
+        there (:func:`cipp_reaches`)."""
+        tenants = self.cipp_tenants
+        if tenants is None:
+            return None
+        if isinstance(tenants, Unknown) or tenant_id.lower() not in tenants:
+            return False
+        return cipp_reaches(self._access_row(tenant_id))
+
+    def cipp_notes(self, tenant_id: str) -> tuple[str, ...]:
+        """What CIPP's access check says is wrong in the tenant (:func:`cipp_access_notes`)."""
+        return cipp_access_notes(self._access_row(tenant_id))
+
+    def _access_row(self, tenant_id: str) -> Mapping[str, Any] | None:
+        access = self.cipp_access
+        return access.get(tenant_id.lower()) if isinstance(access, dict) else None
+
+
+def cipp_reaches(row: Mapping[str, Any] | None) -> bool:
+    """Does CIPP's access check (an ``ExecAccessChecks?Type=Tenants`` row) say it reaches the
+    tenant? ``GraphStatus`` is a boolean (CIPP-API Test-CIPPAccessTenant.ps1; the words are in
+    ``GraphTest``), or the text "Not run yet" before the first check (Invoke-ExecAccessChecks.ps1):
+    only a check that ran and failed says no."""
+    status = (row or {}).get("GraphStatus")
+    return status is not False and str(status).lower() != "false"
+
+
+def cipp_access_notes(row: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """The access check's failure and the roles it misses, as plan notes. ``MissingRoles``
+    lists ``{Name, Type, Optional}`` objects (Test-CIPPAccessTenant.ps1)."""
+    if not row:
+        return ()
+    notes: list[str] = []
+    if not cipp_reaches(row):
+        notes.append(f"CIPP access check: {row.get('GraphTest') or 'CIPP cannot reach Graph'}")
+    missing = row.get("MissingRoles") or []
+    names = [
+        str(role.get("Name") or role.get("name") or "") if isinstance(role, Mapping) else str(role)
+        for role in (missing if isinstance(missing, list) else [missing])
+    ]
+    if any(names):
+        notes.append(f"CIPP access check: missing roles {', '.join(n for n in names if n)}")
+    return tuple(notes)
 
 
 async def read_partner_facts(connections: Connections, *, cipp: bool) -> PartnerFacts:

@@ -2,8 +2,9 @@
 
 Graph cannot write these. They go through Exchange admin REST (``exchange``) when observe
 reached Exchange directly, or through CIPP (``cipp``); the planner takes the route observe
-used and never knows more about it. When Exchange could not be read the objects are unknown
-and nothing is planned for them.
+used. What a route has no endpoint for (:data:`CIPP_CANNOT`) is planned as a manual step with
+instructions, not as an approvable write that would fail at every apply. When Exchange could
+not be read the objects are unknown and nothing is planned for them.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
-from controller.models import DistributionGroup, SharedMailbox
+from controller.models import DistributionGroup, OperationKind, SharedMailbox
 from controller.models.observed import (
     ObservedDistributionGroup,
     ObservedSharedMailbox,
@@ -47,9 +48,48 @@ from controller.plan.params import (
     SharedMailboxDeleteParams,
     SharedMailboxUpdateParams,
 )
-from controller.plan.types import Backend, FieldChange
+from controller.plan.types import Backend, FieldChange, ManualStep
 
 ExchangeObject = DistributionGroup | SharedMailbox
+
+
+def exchange_admin_center(domain: str, page: str) -> str:
+    """A page of the Exchange admin center in the customer tenant: ``delegatedOrg`` names the
+    customer's default domain, as partner tools open a customer's Exchange (CIPP's tenant
+    links, CIPP-API Modules/CIPPCore/Public/Entrypoints/HTTP Functions/Invoke-ListTenants)."""
+    return (
+        "https://admin.exchange.microsoft.com/?landingpage=homepage&form=mac_sidebar"
+        f"&delegatedOrg={domain}{page}"
+    )
+
+
+#: What CIPP has no endpoint tenantctl can use for (CippExchange refuses them too), with where
+#: a person does it in the Exchange admin center instead: a manual step at plan time.
+CIPP_CANNOT: dict[OperationKind, tuple[str, str]] = {
+    OperationKind.DISTRIBUTION_GROUP_UPDATE: ("Change distribution group", "#/groups"),
+    OperationKind.SHARED_MAILBOX_UPDATE: ("Change shared mailbox", "#/mailboxes"),
+    OperationKind.SHARED_MAILBOX_DELETE: ("Delete shared mailbox", "#/mailboxes"),
+}
+
+
+def _route(
+    d: TenantDraft, backend: Backend, kind: OperationKind, address: str, change: str
+) -> tuple[Backend, ManualStep | None]:
+    """The operation's backend, or a manual step when the route cannot do ``kind``."""
+    if backend is not Backend.CIPP or kind not in CIPP_CANNOT:
+        return backend, None
+    title, page = CIPP_CANNOT[kind]
+    where = d.desired.metadata.display_name or d.name
+    step = ManualStep(
+        title=f"{title} {address} in {where}",
+        instructions=(
+            f"CIPP has no endpoint tenantctl can use for this. In the Exchange admin center of "
+            f"tenant {d.tenant_id}, {change}. Or give the app the Exchange Administrator role "
+            "there (exchange: direct) and tenantctl does it."
+        ),
+        link=exchange_admin_center(d.desired.metadata.domains[0], page),
+    )
+    return Backend.MANUAL, step
 
 
 def index_exchange(d: TenantDraft) -> None:
@@ -133,6 +173,7 @@ class _Names:
     update: type[DistributionGroupUpdateParams | SharedMailboxUpdateParams]
     delete: type[DistributionGroupDeleteParams | SharedMailboxDeleteParams]
     section: int
+    create_kind: OperationKind
 
 
 _DISTRIBUTION_GROUP = _Names(
@@ -141,6 +182,7 @@ _DISTRIBUTION_GROUP = _Names(
     DistributionGroupUpdateParams,
     DistributionGroupDeleteParams,
     SECTION_DISTRIBUTION_GROUPS,
+    OperationKind.DISTRIBUTION_GROUP_CREATE,
 )
 _SHARED_MAILBOX = _Names(
     "sharedMailbox",
@@ -148,6 +190,7 @@ _SHARED_MAILBOX = _Names(
     SharedMailboxUpdateParams,
     SharedMailboxDeleteParams,
     SECTION_SHARED_MAILBOXES,
+    OperationKind.SHARED_MAILBOX_CREATE,
 )
 
 
@@ -171,13 +214,16 @@ def _plan_object(
         return []
     match item.step:
         case Delete(existing) if _what(existing) == what:
+            params = names.delete(identity=existing.primary_smtp_address, id=existing.id)
+            route, manual = _route(d, backend, params.kind, address, f"delete {address}")
             d.add_delete(
-                names.delete(identity=existing.primary_smtp_address, id=existing.id),
+                params,
                 subject,
                 address,
-                backend,
+                route,
                 section=names.section,
                 existing_id=existing.id,
+                manual=manual,
             )
         case Compare(existing) if _what(existing) != what:
             d.problem(subject, f"{address} belongs to a {d.address_owners[address]}, not a {what}")
@@ -197,6 +243,11 @@ def _create_object(
     names = _names(obj)
     subject = f"{names.prefix}:{address}"
     what = _what(obj)
+    area = (
+        f"{'distributionGroups' if names is _DISTRIBUTION_GROUP else 'sharedMailboxes'}/{address}"
+    )
+    if d.earlier_create_may_exist(names.create_kind, address, area):
+        return []
     why = verified_domain_problem(d, address, subject)
     if why is None and address in d.address_owners:
         why = f"{address} is already the address of {d.address_owners[address]}"
@@ -248,18 +299,22 @@ def _update_object(
         ),
     )
     if changes:
+        params = names.update(
+            identity=existing.primary_smtp_address,
+            id=existing.id,
+            set=ExchangeObjectPatch.model_validate({c.field: c.after for c in changes}),
+        )
+        wanted = ", ".join(f'{c.field} "{c.after}"' for c in changes)
+        route, manual = _route(d, backend, params.kind, address, f"set {address}'s {wanted}")
         d.add(
-            names.update(
-                identity=existing.primary_smtp_address,
-                id=existing.id,
-                set=ExchangeObjectPatch.model_validate({c.field: c.after for c in changes}),
-            ),
+            params,
             subject,
             address,
-            backend,
+            route,
             section=names.section,
             reason="the tenant differs from the tenant file",
             desired=desired,
             observed=observed,
             changes=changes,
+            manual=manual,
         )

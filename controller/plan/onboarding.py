@@ -24,9 +24,17 @@ from controller.plan.types import (
     ManualStep,
 )
 
-ENTRA_ROLES_URL = (
-    "https://entra.microsoft.com/#view/Microsoft_AAD_IAM/RolesManagementMenuBlade/~/AllRoles"
-)
+
+def entra_roles_url(tenant_id: str) -> str:
+    """The Entra admin center's Roles & admins page in the customer tenant (the tenant in the
+    path, as partner tools link to a customer's Entra: a delegated admin lands in that tenant,
+    not in the MSP's own)."""
+    return (
+        f"https://entra.microsoft.com/{tenant_id}/#view/Microsoft_AAD_IAM/"
+        "RolesManagementMenuBlade/~/AllRoles"
+    )
+
+
 _EXCHANGE_BADGES: dict[ExchangeState, ExchangeBadge] = {
     "pending": ExchangeBadge.PENDING,
     "propagating": ExchangeBadge.PROPAGATING,
@@ -220,7 +228,7 @@ def plan_exchange_role(d: TenantDraft) -> None:
                 f"Exchange Administrator > Add assignment > the app (client id {d.ctx.app_id}). "
                 "Exchange accepts the app 30 minutes to 2 hours later."
             ),
-            link=ENTRA_ROLES_URL,
+            link=entra_roles_url(d.tenant_id),
         )
     d.add(
         ExchangeAssignRoleParams(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from controller.models import DesiredState, TenantConfig
+from controller.models import DesiredState, Provenance, TenantConfig
 from controller.models.observed import ObservedTenant, Unknown
 from controller.plan._draft import TenantDraft
 from controller.plan.checks import check_mfa, check_risky_users, plan_actions
@@ -29,6 +29,7 @@ from controller.plan.onboarding import (
     plan_consent,
     plan_exchange_role,
 )
+from controller.plan.provenance import with_profile_report, with_sources
 from controller.plan.types import PLAN_FORMAT_VERSION, FailedCheck, Plan, TenantPlan
 
 __all__ = ["plan_estate", "plan_tenant"]
@@ -39,8 +40,10 @@ def plan_tenant(
     observed: ObservedTenant,
     ctx: PlanContext,
     source: str | None = None,
+    provenance: Provenance | None = None,
 ) -> TenantPlan:
-    """One tenant's plan. Pure: no I/O, no clock."""
+    """One tenant's plan. Pure: no I/O, no clock. ``provenance``: where the desired values
+    were declared, named on each operation and finding (never in a fingerprint)."""
     d = TenantDraft(desired=desired, observed=observed, ctx=ctx)
     index_exchange(d)
     gdap_warnings(d)
@@ -60,7 +63,7 @@ def plan_tenant(
 
     everything_unknown = len(observed.unknown_areas()) == len(_AREAS)
     status = "failed" if everything_unknown else "partial" if d.unknown else "complete"
-    return TenantPlan(
+    plan = TenantPlan(
         name=desired.metadata.name,
         tenant_id=desired.metadata.tenant_id,
         source=source,
@@ -73,6 +76,7 @@ def plan_tenant(
         notes=tuple(sorted(set(d.notes))),
         problems=tuple(sorted(set(d.problems), key=lambda p: (p.subject, p.message))),
     )
+    return with_sources(plan, provenance) if provenance is not None else plan
 
 
 # Every area ObservedTenant reports on; all unknown means nothing could be read.
@@ -132,6 +136,8 @@ def plan_estate(
     """The plan of every tenant in ``state`` (sorted by name).
 
     A tenant missing from ``observed`` is planned as not observed (``observation: failed``).
+    A tenant with report-mode profiles is planned as well with them applied, and what they
+    would change becomes findings (``with_profile_report``), never operations.
     ``failed_checks``: the connection checks that failed while observing; they make the plan
     an error whatever else it holds.
     ``plan_id`` hashes the content without ``created_at``; it changes when anything else does.
@@ -140,7 +146,13 @@ def plan_estate(
     for desired in sorted(state.tenants, key=lambda t: t.metadata.name):
         name = desired.metadata.name
         seen = observed.get(name) or not_observed(desired, ctx, "the tenant was not observed")
-        tenants.append(plan_tenant(desired, seen, ctx, source=state.sources.get(name)))
+        source = state.sources.get(name)
+        planned = plan_tenant(desired, seen, ctx, source, state.provenance.get(name))
+        report = state.reports.get(name)
+        if report is not None:
+            compared = plan_tenant(report.config, seen, ctx, source, report.provenance)
+            planned = with_profile_report(planned, compared, report.profiles)
+        tenants.append(planned)
     plan = Plan(
         format_version=PLAN_FORMAT_VERSION,
         plan_id="",

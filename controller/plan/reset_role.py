@@ -24,7 +24,7 @@ from controller.models.permissions import (
     USER_ADMINISTRATOR_ROLE,
 )
 from controller.plan._draft import SECTION_ONBOARDING, TenantDraft
-from controller.plan.onboarding import ENTRA_ROLES_URL
+from controller.plan.onboarding import entra_roles_url
 from controller.plan.params import PasswordResetAssignRoleParams, RoleAssignment
 from controller.plan.types import Backend, FieldChange, ManualStep
 
@@ -81,7 +81,7 @@ def _plan_assignment(d: TenantDraft, role: str, can_assign: bool) -> str:
                 "passwords only while its service principal holds this role; the resets wait "
                 "for it."
             ),
-            link=ENTRA_ROLES_URL,
+            link=entra_roles_url(d.tenant_id),
         )
     return d.add(
         PasswordResetAssignRoleParams(

@@ -3,6 +3,10 @@
 A plan is a value: saved as JSON (the contract: ``schemas/plan.schema.json``), rendered for
 people by ``controller.render``, approved by fingerprint, and re-computed by apply to detect
 that the world changed since approval.
+
+Its JSON keys are camelCase (``planId``, ``createdAt``, ``dependsOn``), as everywhere else in
+tenantctl's output; Python code uses the field names. Format version 2 is the first with
+camelCase keys: ``approve`` refuses a version 1 file (snake_case) and says to plan again.
 """
 
 from __future__ import annotations
@@ -11,14 +15,16 @@ import datetime as dt
 from enum import IntEnum, StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, model_validator
+from pydantic import BaseModel, Field, GetJsonSchemaHandler, model_validator
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
+from controller.models.common import CAMEL_CASE
 from controller.models.operations import Decision, OperationKind
+from controller.models.provenance import Source
 from controller.plan.params import OperationParams
 
-PLAN_FORMAT_VERSION = 1
+PLAN_FORMAT_VERSION = 2
 
 
 class Backend(StrEnum):
@@ -29,7 +35,7 @@ class Backend(StrEnum):
 
 
 class _PlanModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = CAMEL_CASE
 
 
 class FieldChange(_PlanModel):
@@ -69,6 +75,11 @@ class Operation(_PlanModel):
     decision: Decision | None = Field(default=None, description="Filled in by policy")
     decision_reason: str | None = None
     manual: ManualStep | None = None
+    source: Source | None = Field(
+        default=None,
+        description="Where the desired value came from (tenant file or profile, and line); "
+        "not part of the fingerprint",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -119,10 +130,13 @@ Severity = Literal["info", "warning", "high"]
 class Finding(_PlanModel):
     """A result of a security check (or a licence shortage): reported, not changed."""
 
-    check: str  # mfa | riskyUsers | licences | gdap
+    check: str  # mfa | riskyUsers | licences | gdap | profile
     severity: Severity
     subject: str
     message: str
+    source: Source | None = Field(
+        default=None, description="Where what the finding checks was declared"
+    )
 
 
 class GdapBadge(StrEnum):
@@ -248,12 +262,17 @@ class ExitStatus(IntEnum):
     planned (a problem), or nothing at all could be observed.
     ``CHANGES`` (2): changes or manual steps are planned, or some area could not be observed.
     ``USAGE`` (64, as sysexits' EX_USAGE): the command line itself was wrong.
+    ``INTERRUPTED`` (130) / ``TERMINATED`` (143): an apply stopped by SIGINT / SIGTERM (128 +
+    the signal, as a shell reports it) after it finished the call in flight and wrote its
+    outputs.
     """
 
     MATCHES = 0
     ERROR = 1
     CHANGES = 2
     USAGE = 64
+    INTERRUPTED = 130
+    TERMINATED = 143
 
 
 class Plan(_PlanModel):

@@ -18,7 +18,6 @@ from typing import Any, Literal
 from pydantic import (
     AwareDatetime,
     BaseModel,
-    ConfigDict,
     Field,
     field_validator,
     model_validator,
@@ -26,9 +25,10 @@ from pydantic import (
 
 from controller.errors import UsageError
 from controller.models import Decision
+from controller.models.common import CAMEL_CASE
 from controller.plan.types import Operation, Plan
 
-APPROVAL_FORMAT_VERSION = 1
+APPROVAL_FORMAT_VERSION: Literal[2] = 2
 # A fingerprint may be given by a unique prefix this long or longer, as people copy it from
 # the terminal.
 MIN_FINGERPRINT_PREFIX = 8
@@ -43,7 +43,7 @@ MAX_CLOCK_SKEW = dt.timedelta(minutes=5)
 
 
 class _ApprovalModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = CAMEL_CASE
 
 
 class ApprovedOperation(_ApprovalModel):
@@ -57,7 +57,10 @@ class ApprovedOperation(_ApprovalModel):
 
 
 class ApprovalRecord(_ApprovalModel):
-    format_version: Literal[1] = 1
+    # Version 2 records have camelCase keys (planId, approvedBy), like every other file and
+    # output of tenantctl; version 1 records (snake_case, written before) still load and keep
+    # counting until they expire. New records are always version 2.
+    format_version: Literal[1, 2] = APPROVAL_FORMAT_VERSION
     plan_id: str
     plan_digest: str = Field(description="sha256:<hex> of the plan file's bytes as approved")
     approved_by: str = Field(min_length=1)
@@ -81,11 +84,11 @@ class ApprovalRecord(_ApprovalModel):
     def _lifetime(self) -> ApprovalRecord:
         if self.expires_at <= self.approved_at:
             raise ValueError(
-                "expires_at is not after approved_at: the record expired before it was made"
+                "expiresAt is not after approvedAt: the record expired before it was made"
             )
         if self.expires_at - self.approved_at > MAX_APPROVAL_LIFETIME:
             raise ValueError(
-                f"expires_at is more than {MAX_APPROVAL_LIFETIME.days} days after approved_at"
+                f"expiresAt is more than {MAX_APPROVAL_LIFETIME.days} days after approvedAt"
             )
         return self
 
@@ -98,8 +101,15 @@ class ApprovalRecord(_ApprovalModel):
 
     def signed_content(self) -> bytes:
         """What a signature covers: every field but ``signature`` and ``record_digest``, as
-        canonical JSON (keys sorted, no spaces, UTF-8)."""
-        return _canonical(self.model_dump(mode="json", exclude={"record_digest", "signature"}))
+        canonical JSON (keys sorted, no spaces, UTF-8), with the keys of the record's own format
+        version (snake_case in version 1)."""
+        return _canonical(
+            self.model_dump(
+                mode="json",
+                exclude={"record_digest", "signature"},
+                by_alias=self.format_version >= 2,
+            )
+        )
 
     def content_digest(self) -> str:
         """The digest ``record_digest`` must equal: over every other field but the signature

@@ -119,7 +119,14 @@ def read_plan(
         raise ApprovalError(f"{path} is not JSON ({problem}); {redo}") from None
     except UnicodeDecodeError:  # its message would quote a byte of the file
         raise ApprovalError(f"{path} is not UTF-8 text, so not a plan; {redo}") from None
-    if not isinstance(data, dict) or data.get("format_version") != PLAN_FORMAT_VERSION:
+    if isinstance(data, dict) and "format_version" in data:
+        # Version 1 (snake_case keys) came before the output contract; its plan id and
+        # fingerprints are still those of its day, so the plan is made again, not converted.
+        raise ApprovalError(
+            f"{path} is a plan of format version {data['format_version']} written by an older "
+            f"tenantctl; this one approves format version {PLAN_FORMAT_VERSION} only: {redo}"
+        )
+    if not isinstance(data, dict) or data.get("formatVersion") != PLAN_FORMAT_VERSION:
         raise ApprovalError(
             f"{path} is not a tenantctl plan of format version {PLAN_FORMAT_VERSION}; {redo}"
         )
@@ -138,7 +145,7 @@ def read_plan(
         )
     if verify_plan_id is not None and verify_plan_id(plan) != plan.plan_id:
         raise ApprovalError(
-            f"{path} was edited after `tenantctl plan` wrote it: its plan_id does not match "
+            f"{path} was edited after `tenantctl plan` wrote it: its planId does not match "
             f"its content; {redo}"
         )
     return plan, _sha256(raw)
@@ -218,7 +225,7 @@ def approval_bytes(record: ApprovalRecord) -> bytes:
     """The file content of a record: indented JSON in field order, one trailing newline (an
     unsigned record has no ``signature`` key, as records had before signing existed)."""
     content = record.model_dump(
-        mode="json", exclude={"signature"} if not record.signature else None
+        mode="json", exclude={"signature"} if not record.signature else None, by_alias=True
     )
     return (json.dumps(content, indent=2, ensure_ascii=False) + "\n").encode()
 
@@ -336,7 +343,7 @@ def _read_record(path: Path, directory: Path) -> tuple[ApprovalRecord | None, st
         return None, f"not an approval record ({where + ': ' if where else ''}{first['msg']})"
     if not record.intact:
         return None, (
-            "record_digest does not match the content; the record was edited after "
+            "recordDigest does not match the content; the record was edited after "
             "`tenantctl approve` wrote it (approve again instead of editing)"
         )
     return record, ""

@@ -39,10 +39,12 @@ class Delivered:
 
 @dataclass(frozen=True)
 class Run(Generic[R]):
-    """A run's result, and what its outputs step delivered."""
+    """A run's result, what its outputs step delivered, and notes for the operator (what the
+    run did without, and why)."""
 
     result: R
     delivered: Delivered
+    notes: tuple[str, ...] = ()
 
 
 def write_output(path: Path, text: str) -> Path:

@@ -7,18 +7,21 @@ its own run, so apply re-observes and re-plans exactly as plan did.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Callable, Collection, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from controller import event_loop
+from controller.apply import Journal
 from controller.connectors import Accounting, Connections, ConnectionSettings
 from controller.errors import UsageError
 from controller.gitops import summarize
 from controller.models import DesiredState, Guards, MSPConfig, TenantConfig
-from controller.models.observed import ObservedTenant
+from controller.models.naming import unknown_tenants_message
+from controller.models.observed import EarlierCreate, ObservedTenant
 from controller.observe import PartnerFacts, observe_estate, read_partner_facts
+from controller.observe.earlier import look_up_earlier_creates
 from controller.plan import FailedCheck, Plan, ServiceUsage
 from controller.plan.context import PlanContext
 from controller.plan.planner import plan_estate
@@ -45,10 +48,14 @@ def plan_run(
     raise_guards: Guards | None = None,
     on_observed: Callable[[ObservedTenant], None] | None = None,
     outputs: Outputs | None = None,
+    journal_path: Path | None = None,
 ) -> Run[PlanResult]:
-    """Plan ``state`` against the world ``where`` points at, and deliver the outputs.
-    ``workers``: processes that observe (``None``: from the estate's size and the cores)."""
-    with open_world(state.msp, where) as world:
+    """Plan ``state`` against the world ``where`` points at, and deliver the outputs. With a
+    ``journal_path`` (that exists), the creates its killed runs left unanswered are looked up
+    before anything is planned to be created again, as apply does. ``workers``: processes
+    that observe (``None``: from the estate's size and the cores)."""
+    earlier = interrupted_creates(journal_path) if journal_path is not None else {}
+    with open_world(state.msp, where, state.tenants) as world:
         result = event_loop.run(
             observe_and_plan(
                 state,
@@ -57,9 +64,10 @@ def plan_run(
                 workers=default_workers(len(state.tenants)) if workers is None else workers,
                 raise_guards=raise_guards,
                 on_observed=on_observed,
+                earlier_creates=earlier,
             )
         )
-    return Run(result, deliver_plan(result.plan, outputs or Outputs()))
+    return Run(result, deliver_plan(result.plan, outputs or Outputs()), world.notes)
 
 
 async def observe_and_plan(
@@ -71,21 +79,24 @@ async def observe_and_plan(
     raise_guards: Guards | None = None,
     on_observed: Callable[[ObservedTenant], None] | None = None,
     connections: Connections | None = None,
+    earlier_creates: Mapping[str, Sequence[EarlierCreate]] | None = None,
 ) -> PlanResult:
-    """Read the partner facts, observe every tenant, plan, and decide by policy. Uses
-    ``connections`` when given (and leaves them open), else opens its own. With ``workers``
-    above 1 the tenants are observed in that many processes (same plan, every core)."""
+    """Read the partner facts, observe every tenant, look up the creates an earlier run left
+    unanswered (``earlier_creates``, by tenant name, from the journal), plan, and decide by
+    policy. Uses ``connections`` when given (and leaves them open), else opens its own. With
+    ``workers`` above 1 the tenants are observed in that many processes (same plan, every
+    core)."""
     msp = state.msp
     now = world.now()
     async with _connected(world, connections, concurrency) as conns:
-        partner = await read_partner_facts(conns, cipp=_uses_cipp(msp))
+        partner = await read_partner_facts(conns, cipp=world.uses_cipp)
         if workers > 1:
             observed, accounting = await observe_in_workers(
-                state.tenants,
+                state.tenants_to_observe(),
                 conns.settings,
                 workers=workers,
                 app_id=msp.spec.partner.client_id,
-                cipp=_uses_cipp(msp),
+                cipp=world.uses_cipp,
                 now=now,
                 concurrency=concurrency,
                 partner=partner,
@@ -94,16 +105,20 @@ async def observe_and_plan(
             conns.accounting.add(accounting)
         else:
             observed = await observe_estate(
-                state.tenants,
+                state.tenants_to_observe(),
                 conns,
                 app_id=msp.spec.partner.client_id,
-                cipp=_uses_cipp(msp),
+                cipp=world.uses_cipp,
                 now=now,
                 concurrency=concurrency,
                 on_done=on_observed,
                 partner=partner,
             )
-    plan = plan_estate(state, observed, _plan_context(msp, now, partner), _failed_checks(partner))
+        for name, earlier in (earlier_creates or {}).items():
+            if name in observed:
+                observed[name] = await look_up_earlier_creates(conns, observed[name], earlier)
+    context = _plan_context(msp, now, partner, cipp=world.uses_cipp)
+    plan = plan_estate(state, observed, context, _failed_checks(partner))
     plan = _policy(plan, state, raise_guards)
     plan = with_accounting(plan, conns.accounting, partner_ids=_partner_ids(conns.settings))
     return PlanResult(plan, observed, conns.accounting)
@@ -144,21 +159,20 @@ def select_tenants(
     names: Sequence[str] = (),
     predicate: Callable[[TenantConfig], bool] | None = None,
 ) -> DesiredState:
-    """The desired state restricted to the named tenants (all when none are named)."""
+    """The desired state restricted to the named tenants (all when none are named). Names
+    match in any case (tenant names are lowercase): ``--tenant Contoso`` is contoso."""
     known = {t.metadata.name for t in state.tenants}
-    unknown = sorted(set(names) - known)
+    wanted = {name.strip().lower() for name in names}
+    unknown = sorted({name.strip() for name in names if name.strip().lower() not in known})
     if unknown:
-        raise UsageError(
-            f"no tenant named {', '.join(unknown)} in the desired state "
-            f"(known: {', '.join(sorted(known))})"
-        )
+        raise UsageError(unknown_tenants_message(unknown, known, "the desired state"))
     chosen = tuple(
         t
         for t in state.tenants
-        if (not names or t.metadata.name in names) and (predicate is None or predicate(t))
+        if (not wanted or t.metadata.name in wanted) and (predicate is None or predicate(t))
     )
-    return DesiredState(
-        msp=state.msp,
+    return replace(
+        state,
         tenants=chosen,
         sources={
             t.metadata.name: state.sources[t.metadata.name]
@@ -217,17 +231,38 @@ def _partner_ids(settings: ConnectionSettings) -> tuple[str, ...]:
     return (settings.partner_tenant_id, *([cipp] if cipp else []))
 
 
-def _uses_cipp(msp: MSPConfig) -> bool:
-    return msp.spec.cipp is not None
+def interrupted_creates(journal_path: Path) -> dict[str, list[EarlierCreate]]:
+    """The journal's creates that were called and never answered, by tenant (none when there
+    is no journal: a fresh machine knows nothing of earlier runs)."""
+    if not journal_path.exists():
+        return {}
+    with Journal.open(journal_path, create=False) as journal:
+        return earlier_creates_of(journal)
 
 
-def _plan_context(msp: MSPConfig, now: dt.datetime, partner: PartnerFacts) -> PlanContext:
+def earlier_creates_of(journal: Journal) -> dict[str, list[EarlierCreate]]:
+    by_tenant: dict[str, list[EarlierCreate]] = {}
+    for record in journal.interrupted_creates():
+        by_tenant.setdefault(record.tenant, []).append(
+            EarlierCreate(
+                kind=record.kind.value,
+                key=record.target.partition(":")[2].lower(),
+                intent_at=record.intent_at,
+                run_id=record.run_id,
+            )
+        )
+    return by_tenant
+
+
+def _plan_context(
+    msp: MSPConfig, now: dt.datetime, partner: PartnerFacts, *, cipp: bool
+) -> PlanContext:
     return PlanContext.from_msp(
         msp,
         now=now,
         # Links in the plan use msp.yaml's login endpoint, never the sandbox's ports, so
         # the same world gives the same plan run after run.
-        cipp_connected=_uses_cipp(msp) and isinstance(partner.cipp_tenants, dict),
+        cipp_connected=cipp and isinstance(partner.cipp_tenants, dict),
     )
 
 

@@ -4,21 +4,24 @@ With ``--sandbox`` a command starts the sandbox in-process, with its state kept 
 directory (``.tenantctl/sandbox`` by default) so that ``plan``, ``approve``, ``apply`` and
 ``plan`` again behave as they would against real tenants. The MSP configuration is used as
 written, except that every endpoint points at the sandbox, its CA is trusted, and the secret
-references resolve to the sandbox's own secrets (nothing needs exporting).
+references resolve to the sandbox's own secrets (nothing needs exporting). Against real
+tenants, every secret the run needs is checked first and all that are missing are reported at
+once (``_secrets``); CIPP is left out of a run that can do without it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from controller.connectors import ConnectionSettings, settings_from_msp
-from controller.models import MSPConfig, SecretRef
+from controller.models import MSPConfig, SecretRef, TenantConfig
+from controller.reconcile._secrets import msp_for_run
 
 if TYPE_CHECKING:
     from controller.sandbox import Sandbox
@@ -42,6 +45,11 @@ class World:
 
     settings: ConnectionSettings
     sandbox: Sandbox | None = None
+    notes: tuple[str, ...] = ()  # what the run does without (CIPP when its secret is missing)
+
+    @property
+    def uses_cipp(self) -> bool:
+        return self.settings.cipp is not None
 
     def now(self) -> dt.datetime:
         """The current time as the services see it (the sandbox's virtual clock)."""
@@ -51,10 +59,14 @@ class World:
 
 
 @contextmanager
-def open_world(msp: MSPConfig, where: Where = Where()) -> Iterator[World]:
-    """The world a run talks to, for as long as the block lasts."""
+def open_world(
+    msp: MSPConfig, where: Where = Where(), tenants: Sequence[TenantConfig] | None = None
+) -> Iterator[World]:
+    """The world a run talks to, for as long as the block lasts. ``tenants``: those the run
+    selected (what decides whether CIPP's secret is needed); ``None``: every connection."""
     if not where.sandbox:
-        yield World(settings_from_msp(msp))
+        usable, notes = msp_for_run(msp, tenants)
+        yield World(settings_from_msp(usable), notes=notes)
         return
     from controller.sandbox import Sandbox, default_scenario, load_scenario
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from controller.models import OperationKind
+from controller.models import OperationKind, Source
 from controller.plan.types import FieldChange, Operation, Plan, TenantPlan
 
 _ADDS = frozenset(
@@ -99,7 +100,8 @@ def detail_lines(op: Operation) -> list[str]:
 
 def operation_suffix(op: Operation) -> str:
     """What follows an operation's kind and target on its line, in every view: the inline
-    change, the backend when it is not Graph, and the policy decision."""
+    change, the backend when it is not Graph, the policy decision, and where the desired
+    value was declared."""
     text = ""
     inline = inline_change(op)
     if inline:
@@ -108,7 +110,52 @@ def operation_suffix(op: Operation) -> str:
         text += f"  [{op.backend.value}]"
     if op.decision is not None:
         text += f"  ({op.decision.value})"
-    return text
+    return text + source_suffix(op.source)
+
+
+def source_suffix(source: Source | None) -> str:
+    """``  <- desired/profiles/standard.yaml:14``, or nothing when the source is unknown."""
+    return f"  <- {source}" if source is not None else ""
+
+
+# What an operation adds, changes or removes, as a reader counts them ("+1 group member").
+KIND_NOUNS: dict[OperationKind, str] = {
+    OperationKind.USER_CREATE: "user",
+    OperationKind.USER_UPDATE: "user change",
+    OperationKind.USER_ENABLE: "user enabled",
+    OperationKind.USER_DISABLE: "user disabled",
+    OperationKind.USER_DELETE: "user",
+    OperationKind.USER_ASSIGN_LICENSES: "licence assignment",
+    OperationKind.USER_REMOVE_LICENSES: "licence removal",
+    OperationKind.USER_RESET_PASSWORD: "password reset",
+    OperationKind.GROUP_CREATE: "group",
+    OperationKind.GROUP_UPDATE: "group change",
+    OperationKind.GROUP_DELETE: "group",
+    OperationKind.GROUP_ADD_MEMBER: "group member",
+    OperationKind.GROUP_REMOVE_MEMBER: "group member",
+    OperationKind.DISTRIBUTION_GROUP_CREATE: "distribution group",
+    OperationKind.DISTRIBUTION_GROUP_UPDATE: "distribution group change",
+    OperationKind.DISTRIBUTION_GROUP_DELETE: "distribution group",
+    OperationKind.DISTRIBUTION_GROUP_ADD_MEMBER: "distribution group member",
+    OperationKind.DISTRIBUTION_GROUP_REMOVE_MEMBER: "distribution group member",
+    OperationKind.SHARED_MAILBOX_CREATE: "shared mailbox",
+    OperationKind.SHARED_MAILBOX_UPDATE: "shared mailbox change",
+    OperationKind.SHARED_MAILBOX_DELETE: "shared mailbox",
+    OperationKind.MAILBOX_PERMISSION_ADD: "mailbox permission",
+    OperationKind.MAILBOX_PERMISSION_REMOVE: "mailbox permission",
+    OperationKind.CONSENT_GRANT: "consent",
+    OperationKind.EXCHANGE_ASSIGN_ROLE: "Exchange role",
+}
+
+
+def counted(operations: Iterable[Operation]) -> str:
+    """``+1 distribution group member, ~2 user changes``: what operations do, counted."""
+    counts = Counter((symbol(op), KIND_NOUNS[op.kind]) for op in operations)
+    order = {"+": 0, "~": 1, "-": 2, "!": 3}
+    return ", ".join(
+        f"{mark}{n} {noun}{'' if n == 1 else 'es' if noun.endswith('x') else 's'}"
+        for (mark, noun), n in sorted(counts.items(), key=lambda i: (order[i[0][0]], i[0][1]))
+    )
 
 
 @dataclass(frozen=True)

@@ -3,19 +3,41 @@ aligned text or JSON. Pure: the records in, a string out."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import asdict
 
 from controller.apply import OperationRecord, OutcomeStatus, RunRecord
+from controller.render.documents import (
+    HistoryReport,
+    RecordedOperation,
+    RunReport,
+    RunSummary,
+)
 
-__all__ = ["INTERRUPTED", "render_run", "render_run_json", "render_runs", "render_runs_json"]
+__all__ = [
+    "INTERRUPTED",
+    "history_report",
+    "render_run",
+    "render_runs",
+    "run_report",
+]
 
 INTERRUPTED = "INTERRUPTED"
 
 
-def render_runs_json(runs: Sequence[RunRecord]) -> str:
-    return json.dumps({"runs": [asdict(r) for r in runs]}, indent=2)
+def history_report(runs: Sequence[RunRecord]) -> HistoryReport:
+    """``history -o json``: every run (``schemas/history.schema.json``)."""
+    return HistoryReport(runs=tuple(RunSummary(**asdict(r)) for r in runs))
+
+
+def run_report(run: RunRecord, operations: Sequence[OperationRecord]) -> RunReport:
+    """``history --run N -o json``: one run's operations (``schemas/history-run.schema.json``)."""
+    return RunReport(
+        run=RunSummary(**asdict(run)),
+        operations=tuple(
+            RecordedOperation(**asdict(o), interrupted=o.interrupted) for o in operations
+        ),
+    )
 
 
 def render_runs(runs: Sequence[RunRecord]) -> str:
@@ -40,14 +62,6 @@ def render_runs(runs: Sequence[RunRecord]) -> str:
             ]
         )
     return _table(rows)
-
-
-def render_run_json(run: RunRecord, operations: Sequence[OperationRecord]) -> str:
-    body = {
-        "run": asdict(run),
-        "operations": [{**asdict(o), "interrupted": o.interrupted} for o in operations],
-    }
-    return json.dumps(body, indent=2)
 
 
 def render_run(run: RunRecord, operations: Sequence[OperationRecord]) -> str:
@@ -95,7 +109,8 @@ def _detail(op: OperationRecord) -> str:
     if op.interrupted:
         return f"started {_seconds(op.intent_at)}, no result"
     parts = [op.error or op.detail]
-    if op.request_id:
+    # A service error's message names its request id already ("... (request id X)").
+    if op.request_id and op.request_id not in parts[0]:
         parts.append(f"request id {op.request_id}")
     if op.approval:
         parts.append(f"approved in {op.approval}")

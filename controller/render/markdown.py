@@ -2,8 +2,9 @@
 
 The first line is a hidden marker (``<!-- tenantctl-plan -->``) so CI can find and update its
 own comment. Then: a summary table per tenant with badges and counts, manual steps and
-findings highlighted, and one collapsible ``<details>`` section per tenant with the
-operations as a ``diff`` block. GitHub refuses comments over 65,536 characters: above
+findings highlighted, one collapsible section per profile change that many tenants share
+("profile standard: 187 tenants, +1 distribution group member each", shown once), and one
+collapsible ``<details>`` section per tenant with its other operations as a ``diff`` block. GitHub refuses comments over 65,536 characters: above
 ``max_chars`` whole tenant sections are left out (never cut mid-section) and the comment says
 which, and where the full plan is.
 
@@ -14,14 +15,20 @@ it as text: no link, image, HTML, mention or broken structure of its author's ch
 
 from __future__ import annotations
 
-from controller.plan.types import Plan, TenantPlan
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
+
+from controller.plan.types import Operation, Plan, TenantPlan
 from controller.render import _markdown_text as md
 from controller.render._summary import (
     badge_text,
     count,
+    counted,
     detail_lines,
     no_changes,
     operation_suffix,
+    source_suffix,
     summary_line,
     symbol,
 )
@@ -56,7 +63,12 @@ def render_markdown(plan: Plan, max_chars: int = 65000, full_plan_hint: str | No
             f"{c.remove} | {c.manual} | {c.findings} | {c.problems} |"
         )
     highlights = _highlights(plan)
-    sections = [_section(t) for t in plan.tenants]
+    shared = _profile_changes(plan)
+    grouped = {
+        (t, op.id) for change in shared for t in change.tenants for op in change.by_tenant[t]
+    }
+    profile_sections = [_profile_section(change) for change in shared]
+    sections = [_section(t, shared, grouped) for t in plan.tenants]
 
     def trailer(left_out: list[str]) -> str:
         where = f" The full plan: {full_plan_hint}." if full_plan_hint else ""
@@ -66,6 +78,7 @@ def render_markdown(plan: Plan, max_chars: int = 65000, full_plan_hint: str | No
         )
 
     text = "\n".join([*head, *table, "", *highlights]).rstrip("\n") + "\n\n"
+    text += "".join(profile_sections)
     reserve = len(trailer([t.name for t in plan.tenants]))
     left_out: list[str] = []
     for tenant, section in zip(plan.tenants, sections, strict=True):
@@ -120,7 +133,68 @@ def _highlights(plan: Plan) -> list[str]:
     return lines
 
 
-def _section(tenant: TenantPlan) -> str:
+# A profile's change shown once when at least this many tenants share it exactly.
+SHARED_BY = 2
+
+
+@dataclass
+class _ProfileChange:
+    """The operations one profile plans, the same kinds and counts in several tenants."""
+
+    profile: str
+    tenants: list[str] = field(default_factory=list)
+    by_tenant: dict[str, list[Operation]] = field(default_factory=dict)
+
+
+def _profile_changes(plan: Plan) -> list[_ProfileChange]:
+    """Per profile, tenants grouped by what it plans in them (kinds and counts): each group
+    of at least SHARED_BY tenants is shown once."""
+    groups: dict[tuple[str, tuple[tuple[str, str], ...]], _ProfileChange] = {}
+    for tenant in plan.tenants:
+        by_profile: dict[str, list[Operation]] = {}
+        for op in tenant.operations:
+            if op.source is not None and op.source.profile is not None and not op.is_manual:
+                by_profile.setdefault(op.source.profile, []).append(op)
+        for profile, ops in by_profile.items():
+            shape = tuple(sorted((symbol(op), op.kind.value) for op in ops))
+            change = groups.setdefault((profile, shape), _ProfileChange(profile))
+            change.tenants.append(tenant.name)
+            change.by_tenant[tenant.name] = ops
+    return [
+        change
+        for _, change in sorted(groups.items(), key=lambda item: item[0])
+        if len(change.tenants) >= SHARED_BY
+    ]
+
+
+def _profile_section(change: _ProfileChange) -> str:
+    example = change.tenants[0]
+    ops = change.by_tenant[example]
+    sources = sorted({str(op.source) for t in change.tenants for op in change.by_tenant[t]})
+    summary = f"{len(change.tenants)} tenants, {counted(ops)} each"
+    out = [
+        f"<details><summary><b>profile {md.html(change.profile)}</b>: {md.html(summary)}</summary>",
+        "",
+        f"From {', '.join(md.code_span(s) for s in sources)}.",
+        "",
+        f"Tenants: {md.text(', '.join(change.tenants))}.",
+        "",
+        f"As planned for {md.text(example)} (each tenant with its own names):",
+        "",
+        "```diff",
+    ]
+    for op in ops:
+        out.append(md.code_line(f"{symbol(op)} {op.kind.value} {op.target}{operation_suffix(op)}"))
+        out += [md.code_line(f"      {d}") for d in detail_lines(op)]
+    out += ["```", "", "</details>", ""]
+    return "\n".join(out) + "\n"
+
+
+def _section(
+    tenant: TenantPlan,
+    shared: Sequence[_ProfileChange] = (),
+    grouped: AbstractSet[tuple[str, str]] = frozenset(),
+) -> str:
     c = count([tenant])
     summary = f"{c.operations} operation(s)" if c.operations else no_changes(tenant).lower()
     summary = summary.rstrip(".")
@@ -136,9 +210,18 @@ def _section(tenant: TenantPlan) -> str:
         for label, status, detail in badge_text(tenant)
     ]
     out.append("")
-    if tenant.operations:
+    for change in shared:
+        if tenant.name in change.tenants:
+            ops = change.by_tenant[tenant.name]
+            out += [
+                f"{counted(ops)} from profile {md.text(change.profile)}: shown once above, "
+                f"with the {len(change.tenants)} tenants that share it.",
+                "",
+            ]
+    listed = [op for op in tenant.operations if (tenant.name, op.id) not in grouped]
+    if listed:
         out.append("```diff")
-        for op in tenant.operations:
+        for op in listed:
             out.append(
                 md.code_line(f"{symbol(op)} {op.kind.value} {op.target}{operation_suffix(op)}")
             )
@@ -156,6 +239,7 @@ def _section(tenant: TenantPlan) -> str:
         out.append("**Findings**")
         out += [
             f"- {_SEVERITY_ICONS[f.severity]} {md.text(f.check)}: {md.text(f.message)}"
+            f"{md.text(source_suffix(f.source))}"
             for f in tenant.findings
         ]
         out.append("")

@@ -7,8 +7,8 @@ The badges are the plan's (:class:`~controller.plan.Badges`); the observed GDAP 
 the end date and whether the relationship holds Global Administrator or Privileged Role
 Administrator, which the plan only mentions when they are missing.
 
-The JSON view (``tenantctl status --format json``) is a contract: a list with one object per
-tenant, in the plan's order (by name)::
+The JSON view (``tenantctl status -o json``) is a contract (``schemas/status.schema.json``):
+a list with one object per tenant, in the plan's order (by name)::
 
     [
       {
@@ -45,7 +45,6 @@ tenant, in the plan's order (by name)::
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -56,14 +55,16 @@ from rich.table import Table
 
 from controller.models.observed import ConsentStatus, GdapState, ObservedTenant
 from controller.plan.types import Plan, TenantPlan
+from controller.render.documents import StatusReport
 
 __all__ = [
     "COLUMNS",
     "StatusRow",
-    "render_status_json",
+    "needs_attention",
     "render_status_rich",
     "render_status_table",
     "render_status_text",
+    "status_report",
     "status_rows",
 ]
 
@@ -270,5 +271,13 @@ def render_status_rich(rows: Sequence[StatusRow], *, color: bool, width: int) ->
     return buffer.getvalue()
 
 
-def render_status_json(rows: Sequence[StatusRow]) -> str:
-    return json.dumps([r.as_json() for r in rows], indent=2) + "\n"
+def status_report(rows: Sequence[StatusRow]) -> StatusReport:
+    """The rows as the output contract's document, checked against its model."""
+    return StatusReport.model_validate([r.as_json() for r in rows])
+
+
+def needs_attention(row: StatusRow) -> bool:
+    """What ``status -q`` lists: a tenant with work left, a problem, or not fully seen."""
+    return bool(
+        row.pending_changes or row.manual_steps or row.problems or row.observation != "complete"
+    )

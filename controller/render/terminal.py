@@ -13,6 +13,7 @@ from controller.render._summary import (
     detail_lines,
     no_changes,
     operation_suffix,
+    source_suffix,
     summary_line,
     symbol,
 )
@@ -67,7 +68,7 @@ def _tenant(tenant: TenantPlan, style: _Style) -> list[str]:
         lines.append("  Findings:")
         for f in tenant.findings:
             tag = style(f"[{f.severity}]", _SEVERITY_COLOURS[f.severity])
-            lines.append(f"    {tag} {f.check}: {f.message}")
+            lines.append(f"    {tag} {f.check}: {f.message}{source_suffix(f.source)}")
     if tenant.warnings:
         lines.append("  Warnings:")
         lines.extend(style(f"    ! {w}", "yellow") for w in tenant.warnings)

@@ -1,42 +1,48 @@
 """CIPP's HTTP API (``/api/<Endpoint>``) with its own API client's token from the partner
 tenant, and CIPP's quirks: bare arrays for lists, ``{"Results": [...]}`` for changes, 200 even
 when an item failed (EditGroup's ``Error - ...`` strings, ExecEditMailboxPermissions' free
-text), 403 for tenants CIPP cannot manage. CIPP writes change the same state Graph and
-Exchange show: it calls the same operations on the same world.
+text), and the statuses CIPP's functions pick for their failures. CIPP writes change the same
+state Graph and Exchange show: it calls the same operations on the same world.
+
+The endpoints for groups, shared mailboxes and mailbox permissions are in ``_cipp_exchange``,
+what every endpoint shares in ``_cipp_base``. Each behaviour cites the CIPP-API file it follows (KelvinTegelaar/CIPP-API; the HTTP functions
+live under ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/``, before April 2026 under
+``Modules/CIPPCore/Public/Entrypoints/HTTP Functions/``). Failures, as CIPP answers them:
+
+- its access check (``Test-CIPPAccess.ps1``, answered by ``New-CippCoreRequest.ps1``): 403 with
+  a bare text, "Access to this CIPP API endpoint is not allowed, ..." for a role that lacks
+  the endpoint, "Access to this tenant is not allowed" for a tenant not in CIPP's list;
+- ``AddGroup`` and ``ExecGroupsDelete``: 500 with their "Failed…" / "Could not delete…" text;
+- ``AddSharedMailbox``: 403 with "Failed to create shared mailbox. …";
+- ``ListGroups``, ``ListMailboxes``, ``ListmailboxPermissions``: 403 with the error's text.
 """
 
 from __future__ import annotations
 
 import secrets
-import uuid
 from collections.abc import Callable
 from typing import Any
 
 from controller.sandbox._catalog import (
-    EXCHANGE_APP_ROLES,
     GRAPH_APP_ROLES,
     REQUIRED_EXCHANGE_ROLES,
     REQUIRED_GRAPH_ROLES,
 )
-from controller.sandbox._exchange import ExchangeError, ExchangeService
+from controller.sandbox._cipp_base import NO_TOKEN, CippRefusal, text
+from controller.sandbox._cipp_exchange import CippExchangeEndpoints
+from controller.sandbox._exchange import ExchangeService
 from controller.sandbox._http import Request, Response
 from controller.sandbox._runtime import AuthFailure, Runtime, authenticate
-from controller.sandbox._world import Group, PendingConsent, Tenant, User
+from controller.sandbox._world import PendingConsent
 
 ROLE_ORDER = {"readonly": 0, "editor": 1, "admin": 2}
 
 
-class CippRefusal(Exception):
-    def __init__(self, status: int, body: Any) -> None:
-        super().__init__(str(body))
-        self.status = status
-        self.body = body
+class CippService(CippExchangeEndpoints):
+    """CIPP's HTTP API: authentication and roles, then one method per endpoint."""
 
-
-class CippService:
     def __init__(self, rt: Runtime, exchange: ExchangeService) -> None:
-        self.rt = rt
-        self.exchange = exchange
+        super().__init__(rt, exchange)
         self.endpoints: dict[str, tuple[str, Callable[[Request], Any]]] = {
             "me": ("readonly", self.me),
             "listtenants": ("readonly", self.list_tenants),
@@ -86,44 +92,23 @@ class CippService:
         roles = claims.get("roles") or []
         held = max((ROLE_ORDER.get(str(r), -1) for r in roles), default=-1)
         if held < ROLE_ORDER[needed]:
-            return Response(403, {"Results": f"Access to {name} needs the {needed} role."})
+            return text(
+                403,
+                "Access to this CIPP API endpoint is not allowed, the "
+                f"'{roles[0] if roles else 'none'}' base role does not have the required "
+                f"permission: {needed}",
+            )
         try:
             result = run(request)
         except CippRefusal as refusal:
+            if isinstance(refusal.body, bytes):
+                return text(refusal.status, refusal.body.decode())
             return Response(refusal.status, refusal.body)
         if isinstance(result, Response):
             return result
         return Response(200, result)
 
     # --- helpers ---------------------------------------------------------------------------
-
-    def _param(self, request: Request, *names: str) -> Any:
-        body = request.json() if request.method == "POST" and request.body else None
-        for name in names:
-            for source in (request.query, body if isinstance(body, dict) else {}):
-                for key, value in source.items():
-                    if key.lower() == name.lower():
-                        return value
-        return None
-
-    def _tenant(self, request: Request, *names: str) -> Tenant:
-        key = self._param(request, *(names or ("tenantFilter",)))
-        if isinstance(key, dict):
-            key = key.get("value")
-        tenant = self.rt.world.tenant(str(key or ""))
-        if tenant is None or not tenant.cipp_manages:
-            raise CippRefusal(
-                403, {"Results": f"Error: tenant {key} is not in the list of tenants CIPP manages."}
-            )
-        return tenant
-
-    def _now(self) -> float:
-        return self.rt.clock.now()
-
-    def _user(self, tenant: Tenant, key: Any) -> User | None:
-        k = str(key or "").lower()
-        user = tenant.users.get(k) or tenant.user_by_upn(k)
-        return user if user is not None and user.deleted_at is None else None
 
     # --- reads -----------------------------------------------------------------------------
 
@@ -138,13 +123,6 @@ class CippService:
             }
         }
 
-    def _managed(self) -> list[Tenant]:
-        return [
-            t
-            for t in self.rt.world.tenants.values()
-            if t.cipp_manages and t.gdap is not None and t.gdap.status == "active"
-        ]
-
     def list_tenants(self, request: Request) -> Any:
         return [
             {
@@ -153,33 +131,56 @@ class CippService:
                 "displayName": t.display_name,
                 "delegatedPrivilegeStatus": "granularDelegatedAdminPrivileges",
                 "domains": t.domains,
-                "GraphErrorCount": 0,
-                "LastGraphError": "",
+                "GraphErrorCount": 1 if t.cipp_lost else 0,
+                "LastGraphError": NO_TOKEN.format(tenant=t.initial_domain) if t.cipp_lost else "",
             }
-            for t in self._managed()
+            for t in self._listed()
         ]
 
     def access_checks(self, request: Request) -> Any:
-        from controller.sandbox._catalog import EXCHANGE_ADMINISTRATOR
+        """Invoke-ExecAccessChecks.ps1 ``Type=Tenants``, rows as Test-CIPPAccessTenant.ps1
+        writes them: ``GraphStatus`` and ``ExchangeStatus`` are booleans, the words are in
+        ``GraphTest`` and ``ExchangeTest``; ``AssignedRoles`` and ``MissingRoles`` list objects
+        (``{Role, Group}``, ``{Name, Type}``)."""
+        from controller.sandbox._catalog import DIRECTORY_ROLES, EXCHANGE_ADMINISTRATOR
 
+        names = {v: k for k, v in DIRECTORY_ROLES.items()}
         rows = []
-        for t in self._managed():
-            exchange_ok = t.gdap is not None and EXCHANGE_ADMINISTRATOR in t.gdap.roles
+        for t in self._listed():
+            roles = list(t.gdap.roles) if t.gdap else []
+            graph_ok = not t.cipp_lost
+            exchange_ok = graph_ok and EXCHANGE_ADMINISTRATOR in roles
+            no_token = NO_TOKEN.format(tenant=t.initial_domain)
             rows.append(
                 {
                     "TenantId": t.tenant_id,
                     "TenantName": t.display_name,
                     "DefaultDomainName": t.initial_domain,
-                    "GraphStatus": "Successfully connected to Graph",
-                    "ExchangeStatus": "Successfully connected to Exchange"
+                    "TenantType": "GDAP",
+                    "GraphStatus": graph_ok,
+                    "GraphTest": "Successfully connected to Graph"
+                    if graph_ok
+                    else f"Failed to connect to Graph: {no_token}",
+                    "ExchangeStatus": exchange_ok,
+                    "ExchangeTest": "Successfully connected to Exchange"
                     if exchange_ok
-                    else "Failed to connect to Exchange: the GDAP relationship lacks Exchange Administrator",
-                    "GDAPRoles": list(t.gdap.roles) if t.gdap else [],
-                    "MissingRoles": [] if exchange_ok else [EXCHANGE_ADMINISTRATOR],
+                    else "Failed to connect to Exchange: "
+                    + (
+                        no_token
+                        if not graph_ok
+                        else "the GDAP relationship lacks Exchange Administrator"
+                    ),
+                    "AssignedRoles": [
+                        {"Role": names.get(r, r), "Group": "M365 GDAP " + names.get(r, r)}
+                        for r in roles
+                    ],
+                    "MissingRoles": []
+                    if EXCHANGE_ADMINISTRATOR in roles
+                    else [{"Name": "Exchange Administrator", "Type": "Tenant"}],
                     "LastRun": self.rt.clock.iso(),
                 }
             )
-        return {"Results": rows}
+        return {"Results": rows, "Metadata": {"LastRun": self.rt.clock.iso()}}
 
     def list_users(self, request: Request) -> Any:
         tenant = self._tenant(request)
@@ -209,319 +210,82 @@ class CippService:
             if u.deleted_at is None and u.visible_at <= self._now()
         ]
 
-    @staticmethod
-    def _group_type(g: Group) -> str:
-        return {
-            "distribution": "distributionList",
-            "microsoft365": "m365",
-            "security": "generic",
-            "mailEnabledSecurity": "security",
-        }[g.kind]
-
-    def _group_json(self, g: Group) -> dict[str, Any]:
-        return {
-            "id": g.id,
-            "displayName": g.display_name,
-            "description": g.description,
-            "mail": g.mail,
-            "mailEnabled": g.kind != "security",
-            "mailNickname": g.mail_nickname,
-            "securityEnabled": g.kind in ("security", "mailEnabledSecurity"),
-            "groupTypes": ["Unified"] if g.kind == "microsoft365" else [],
-            "calculatedGroupType": self._group_type(g),
-            "primDomain": (g.mail or "@").split("@")[1] or None,
-        }
-
-    def list_groups(self, request: Request) -> Any:
-        tenant = self._tenant(request)
-        now = self._now()
-        group_id = self._param(request, "groupID")
-        if group_id:
-            group = tenant.groups.get(str(group_id).lower())
-            if group is None or group.deleted_at is not None:
-                return Response(404, {"Results": f"Group {group_id} not found"})
-            members = []
-            for oid in group.members:
-                user = tenant.users.get(oid)
-                if user is not None and user.deleted_at is None:
-                    members.append(
-                        {
-                            "id": user.id,
-                            "userPrincipalName": user.user_principal_name,
-                            "displayName": user.display_name,
-                            "mail": user.mail,
-                        }
-                    )
-            return {"groupInfo": self._group_json(group), "members": members, "owners": []}
-        return [
-            self._group_json(g)
-            for g in tenant.groups.values()
-            if g.deleted_at is None and g.visible_at <= now
-        ]
-
-    def list_mailboxes(self, request: Request) -> Any:
-        tenant = self._tenant(request)
-        wanted = self._param(request, "RecipientTypeDetails")
-        return [
-            {
-                "Id": u.id,
-                "ExternalDirectoryObjectId": u.id,
-                "UPN": u.user_principal_name,
-                "displayName": u.display_name,
-                "primarySmtpAddress": u.mail,
-                "recipientType": "UserMailbox",
-                "recipientTypeDetails": u.recipient_type,
-                "AdditionalEmailAddresses": "",
-            }
-            for u in tenant.users.values()
-            if u.deleted_at is None
-            and u.recipient_type is not None
-            and (not wanted or u.recipient_type == wanted)
-        ]
-
-    def list_permissions(self, request: Request) -> Any:
-        tenant = self._tenant(request)
-        key = self._param(request, "userId")
-        mailbox = self._user(tenant, key)
-        if mailbox is None or mailbox.recipient_type is None:
-            return Response(404, {"Results": f"Mailbox {key} not found"})
-        rows = []
-        for permission, holders in (
-            ("FullAccess", mailbox.full_access),
-            ("SendAs", mailbox.send_as),
-            ("SendOnBehalf", mailbox.send_on_behalf),
-        ):
-            for uid in holders:
-                holder = tenant.users.get(uid)
-                if holder is not None:
-                    rows.append({"User": holder.user_principal_name, "Permissions": permission})
-        return rows
-
     # --- writes ----------------------------------------------------------------------------
 
-    def add_group(self, request: Request) -> Any:
-        body = request.json() or {}
-        tenant_key = body.get("tenantFilter")
-        if isinstance(tenant_key, list):
-            tenant_key = tenant_key[0].get("value") if tenant_key else None
-        tenant = self.rt.world.tenant(str(tenant_key or ""))
-        if tenant is None or not tenant.cipp_manages:
-            raise CippRefusal(403, {"Results": f"Error: tenant {tenant_key} is not managed."})
-        name = str(body.get("displayName") or "")
-        username = str(body.get("username") or "")
-        prim = body.get("primDomain")
-        domain = prim.get("value") if isinstance(prim, dict) else (prim or tenant.default_domain)
-        group_type = str(body.get("groupType") or "generic").lower()
-        now = self._now()
-        try:
-            if group_type in ("distribution", "security"):
-                params: dict[str, Any] = {
-                    "Name": name,
-                    "DisplayName": name,
-                    "PrimarySmtpAddress": f"{username}@{domain}",
-                    "Type": "Security" if group_type == "security" else "Distribution",
-                    "Members": [
-                        str(m.get("value") if isinstance(m, dict) else m)
-                        for m in body.get("members") or []
-                    ],
-                }
-                self.exchange.new_dg(tenant, params, now)
-            else:
-                unified = group_type in ("m365", "microsoft365", "unified")
-                group = Group(
-                    id=str(uuid.uuid4()),
-                    display_name=name,
-                    mail_nickname=username,
-                    kind="microsoft365" if unified else "security",
-                    mail=f"{username}@{domain}" if unified else None,
-                    created_at=now,
-                    visible_at=now + self.rt.world.settings.replication_delay,
-                )
-                tenant.groups[group.id] = group
-        except ExchangeError as problem:
-            return {"Results": [f"Failed to create group {name}: {problem.message}"]}
-        return {"Results": [f"Successfully created group {name} for {tenant.initial_domain}"]}
-
-    def edit_group(self, request: Request) -> Any:
-        tenant = self._tenant(request)
-        body = request.json() or {}
-        group = tenant.groups.get(str(body.get("groupId") or "").lower())
-        if group is None or group.deleted_at is not None:
-            return {"Results": [f"Error - group {body.get('groupId')} not found"]}
-        results: list[str] = []
-        for entry in body.get("AddMember") or []:
-            value = entry.get("value") if isinstance(entry, dict) else entry
-            upn = (
-                (entry.get("addedFields") or {}).get("userPrincipalName")
-                if isinstance(entry, dict)
-                else None
-            )
-            member = self._user(tenant, value) or (self._user(tenant, upn) if upn else None)
-            label = upn or value
-            if member is None:
-                results.append(
-                    f"Error - Could not add member {label} to {group.display_name}: "
-                    f"Resource '{value}' does not exist or one of its queried reference-property "
-                    "objects are not present."
-                )
-            elif member.id in group.members:
-                results.append(
-                    f"Error - Could not add member {label} to {group.display_name}: One or more "
-                    "added object references already exist for the following modified "
-                    "properties: 'members'."
-                )
-            else:
-                group.members.append(member.id)
-                results.append(f"Success - Added member {label} to {group.display_name} group")
-        for entry in body.get("RemoveMember") or []:
-            value = entry.get("value") if isinstance(entry, dict) else entry
-            upn = (
-                (entry.get("addedFields") or {}).get("userPrincipalName")
-                if isinstance(entry, dict)
-                else None
-            )
-            member = self._user(tenant, value) or (self._user(tenant, upn) if upn else None)
-            label = upn or value
-            if member is None or member.id not in group.members:
-                results.append(
-                    f"Error - Could not remove member {label} from {group.display_name}: "
-                    "the member was not found in the group."
-                )
-            else:
-                group.members.remove(member.id)
-                results.append(f"Success - Removed member {label} from {group.display_name} group")
-        return {"Results": results}
-
-    def delete_group(self, request: Request) -> Any:
-        """ExecGroupsDelete: like CIPP, 200 with the result text, 500 with the error text."""
-        tenant = self._tenant(request)
-        key = str(self._param(request, "id") or "").lower()
-        group = tenant.groups.get(key)
-        if group is None or group.deleted_at is not None:
-            raise CippRefusal(
-                500, {"Results": f"Could not delete group {key}: the group was not found"}
-            )
-        group.deleted_at = self._now()
-        return {"Results": f"Successfully deleted group {group.display_name}"}
-
-    def add_shared_mailbox(self, request: Request) -> Any:
-        tenant = self._tenant(request, "tenantID")
-        body = request.json() or {}
-        name = str(body.get("displayName") or "")
-        address = f"{body.get('username')}@{body.get('domain') or tenant.default_domain}"
-        try:
-            self.exchange.new_mailbox(
-                tenant,
-                {
-                    "Shared": True,
-                    "Name": name,
-                    "DisplayName": name,
-                    "Alias": body.get("username"),
-                    "PrimarySmtpAddress": address,
-                },
-                self._now(),
-            )
-        except ExchangeError as problem:
-            return {"Results": [f"Failed to create shared mailbox. Error: {problem.message}"]}
-        return {"Results": [f"Successfully created shared mailbox: {address}"]}
-
-    def edit_permissions(self, request: Request) -> Any:
-        tenant = self._tenant(request)
-        body = request.json() or {}
-        key = body.get("userID") or body.get("userid")
-        mailbox = self._user(tenant, key)
-        if mailbox is None or mailbox.recipient_type is None:
-            return {"Results": [f"Could not find mailbox {key}"]}
-        label = mailbox.mail
-        results: list[str] = []
-
-        def each(name: str) -> list[str]:
-            return [str(e.get("value") if isinstance(e, dict) else e) for e in body.get(name) or []]
-
-        plan: list[tuple[str, list[str], bool]] = [
-            ("full_access", each("AddFullAccess") + each("AddFullAccessNoAutoMap"), True),
-            ("full_access", each("RemoveFullAccess"), False),
-            ("send_as", each("AddSendAs"), True),
-            ("send_as", each("RemoveSendAs"), False),
-            ("send_on_behalf", each("AddSendOnBehalf"), True),
-            ("send_on_behalf", each("RemoveSendOnBehalf"), False),
-        ]
-        words = {"full_access": "Mailbox", "send_as": "Send As", "send_on_behalf": "Send On Behalf"}
-        for attr, who, add in plan:
-            for upn in who:
-                holder = self._user(tenant, upn)
-                holders: list[str] = getattr(mailbox, attr)
-                if holder is None:
-                    results.append(
-                        f"Could not {'add' if add else 'remove'} mailbox permissions for {upn} on "
-                        f"{label}. Error: The operation couldn't be performed because object "
-                        f"'{upn}' couldn't be found."
-                    )
-                elif add:
-                    if holder.id not in holders:
-                        holders.append(holder.id)
-                    results.append(
-                        f"Granted {upn} access to {label} with {words[attr]} permissions"
-                    )
-                elif holder.id in holders:
-                    holders.remove(holder.id)
-                    results.append(f"Removed {upn} from {label} {words[attr]} permissions")
-                else:
-                    results.append(
-                        f"Could not remove mailbox permissions for {upn} on {label}. Error: "
-                        "the access control entry doesn't exist on the object."
-                    )
-        return {"Results": results}
-
     def add_multi_tenant_app(self, request: Request) -> Any:
+        """Invoke-ExecAddMultiTenantApp.ps1, ``configMode: manual``: queues a job per tenant
+        and answers "Deploying … see the logbook" at once; what the job grants shows only
+        after ``cipp_consent_delay`` (settle_consents), what fails only in CIPP's logbook.
+
+        - ``tenantFilter`` is read as ``.value`` of a list of ``{value, label}``
+          ("allTenants" among the values: every listed tenant); a bare string selects none.
+        - ``CopyPermissions: true`` (Push-ExecApplicationCopy.ps1, New-CIPPApplicationCopy.ps1)
+          grants the permissions of the app's registration in the partner tenant, each on its
+          own resource: here what the admin-consent link grants too.
+        - Otherwise every ``permissions[]`` id of origin Application is assigned against
+          Microsoft Graph's resource (one ``ResourceAppId = '00000003-…'``; Push-
+          ExecAddMultiTenantApp.ps1 -> Add-CIPPApplicationPermission.ps1): an id that is not
+          a Graph app role (Exchange.ManageAsApp) fails in the job and is not granted.
+        - A tenant CIPP cannot reach fails in the job too."""
         body = request.json() or {}
-        app_id = str(body.get("AppId") or body.get("appId") or "").lower()
-        if app_id != self.rt.world.partner.app.client_id:
-            return {"Results": [f"Error: application {app_id} is not known to this partner."]}
-        by_id = {v: k for k, v in {**GRAPH_APP_ROLES, **EXCHANGE_APP_ROLES}.items()}
-        names: list[str] = []
-        for permission in body.get("permissions") or []:
-            key = str(permission.get("id") if isinstance(permission, dict) else permission)
-            names.append(by_id.get(key.lower(), key))
-        if not names:
-            names = [*REQUIRED_GRAPH_ROLES, *REQUIRED_EXCHANGE_ROLES]
+        app_id = str(body.get("AppId") or "").lower()
         selection = body.get("tenantFilter")
-        tenants: list[Tenant] = []
-        if selection == "allTenants":
-            tenants = self._managed()
+        values = [
+            str(item.get("value") or "")
+            for item in (selection if isinstance(selection, list) else [])
+            if isinstance(item, dict)
+        ]
+        labels = [
+            str(item.get("label") or "")
+            for item in (selection if isinstance(selection, list) else [])
+            if isinstance(item, dict)
+        ]
+        listed = self._listed()
+        if "allTenants" in values:
+            tenants = listed
         else:
-            for item in selection if isinstance(selection, list) else [selection]:
-                wanted = item.get("value") if isinstance(item, dict) else item
-                tenant = self.rt.world.tenant(str(wanted or ""))
-                if tenant is None or not tenant.cipp_manages:
-                    raise CippRefusal(403, {"Results": f"Error: tenant {wanted} is not managed."})
-                tenants.append(tenant)
+            found = (self.rt.world.tenant(v) for v in values)
+            tenants = [t for t in found if t is not None and t in listed]
+        if body.get("CopyPermissions") is True:
+            names = [*REQUIRED_GRAPH_ROLES, *REQUIRED_EXCHANGE_ROLES]
+        else:
+            graph_roles = {v: k for k, v in GRAPH_APP_ROLES.items()}
+            names = [
+                graph_roles[str(p.get("id")).lower()]
+                for p in body.get("permissions") or []
+                if isinstance(p, dict)
+                and p.get("origin") == "Application"
+                and str(p.get("id")).lower() in graph_roles
+            ]
         effective = self._now() + self.rt.world.settings.cipp_consent_delay
         for tenant in tenants:
-            tenant.pending_consents.append(PendingConsent(app_id, names, effective))
-        self.rt.consents_pending = True
+            if app_id == self.rt.world.partner.app.client_id and not tenant.cipp_lost:
+                tenant.pending_consents.append(PendingConsent(app_id, names, effective))
+                self.rt.consents_pending = True
         return {
             "Results": [
-                f"Queued consent of {app_id} for {t.display_name}; it will be added to the "
-                "tenant by the next CIPP run."
-                for t in tenants
+                f"Deploying {body.get('AppId')} to {', '.join(labels)}, see the logbook for details"
             ]
         }
 
     def reset_password(self, request: Request) -> Any:
+        """Invoke-ExecResetPass.ps1: 200 with the result, 500 with the failure's words."""
         tenant = self._tenant(request)
         body = request.json() or {}
         user = self._user(tenant, body.get("ID") or body.get("id"))
         if user is None:
-            return {
-                "Results": [f"Failed to reset the password for {body.get('ID')}: user not found"]
-            }
+            raise CippRefusal(
+                500,
+                {"Results": f"Failed to reset the password for {body.get('ID')}: user not found"},
+            )
         if user.is_admin:
-            return {
-                "Results": [
-                    f"Failed to reset the password for {user.user_principal_name}: Insufficient privileges to complete the operation."
-                ]
-            }
+            raise CippRefusal(
+                500,
+                {
+                    "Results": f"Failed to reset the password for {user.user_principal_name}: "
+                    "Insufficient privileges to complete the operation."
+                },
+            )
         password = secrets.token_urlsafe(12)
         user.password_changed_at = self._now()
         must = body.get("MustChange")
@@ -535,16 +299,18 @@ class CippService:
         }
 
     def disable_user(self, request: Request) -> Any:
+        """Invoke-ExecDisableUser.ps1: 200 with the result, 500 with the failure's words."""
         tenant = self._tenant(request, "TenantFilter")
         key = self._param(request, "ID")
         enable = str(self._param(request, "Enable") or "false").lower() == "true"
         user = self._user(tenant, key)
         if user is None:
-            return {
-                "Results": [
-                    f"Failed to {'enable' if enable else 'disable'} user {key}: user not found"
-                ]
-            }
+            raise CippRefusal(
+                500,
+                {
+                    "Results": f"Failed to {'enable' if enable else 'disable'} user {key}: user not found"
+                },
+            )
         user.account_enabled = enable
         return {
             "Results": [

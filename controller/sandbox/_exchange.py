@@ -41,12 +41,29 @@ def not_found(identity: str, tenant: Tenant) -> ExchangeError:
     )
 
 
+def manager_check(p: dict[str, Any]) -> None:
+    """Changing a distribution group (its settings, members, or deleting it) is for the
+    managers in its ManagedBy; an app-only caller is never one, so Exchange refuses it unless
+    ``-BypassSecurityGroupManagerCheck`` is given (office-docs-powershell
+    exchange/exchange-ps/exchange/Add-DistributionGroupMember.md, Set-DistributionGroup.md,
+    Remove-DistributionGroup.md, Remove-DistributionGroupMember.md)."""
+    if p.get("BypassSecurityGroupManagerCheck") is not True:
+        raise ExchangeError(
+            "Microsoft.Exchange.Configuration.Tasks.OperationRequiresGroupManagerException",
+            "You don't have sufficient permissions. This operation can only be performed by a "
+            "manager of the group.",
+        )
+
+
 def _values(value: Any) -> tuple[list[str], list[str], list[str] | None]:
-    """(add, remove, replace) of a multi-valued parameter: a GenericHashTable adds/removes,
-    a plain value or list replaces the whole list."""
-    if isinstance(value, dict) and ("Add" in value or "Remove" in value):
-        add = value.get("Add") or []
-        remove = value.get("Remove") or []
+    """(add, remove, replace) of a multi-valued parameter: a GenericHashTable adds/removes
+    (its keys in any case: CIPP sends ``add``/``remove``), a plain value or list replaces the
+    whole list."""
+    if isinstance(value, dict):
+        value = {str(k).lower(): v for k, v in value.items()}
+    if isinstance(value, dict) and ("add" in value or "remove" in value):
+        add = value.get("add") or []
+        remove = value.get("remove") or []
         return (
             [add] if isinstance(add, str) else list(add),
             [remove] if isinstance(remove, str) else list(remove),
@@ -283,7 +300,11 @@ class ExchangeService:
             "RecipientType": "UserMailbox",
             "RecipientTypeDetails": u.recipient_type,
             "EmailAddresses": [f"SMTP:{u.mail or u.user_principal_name}"],
-            "GrantSendOnBehalfTo": [self._name(tenant, i) for i in u.send_on_behalf],
+            # Exchange names the delegates by their recipient identity, not their address: the
+            # Name of a recipient created since 2022 is its Entra object id, which is what
+            # CIPP resolves them by (CIPP-API Invoke-ListUserMailboxDetails.ps1 matches them to
+            # users' ``id``; Set-CIPPDBCacheMailboxes.ps1 to mailboxes' ``id``).
+            "GrantSendOnBehalfTo": list(u.send_on_behalf),
             "AccountDisabled": not u.account_enabled,
         }
 
@@ -437,6 +458,7 @@ class ExchangeService:
 
     def set_dg(self, tenant: Tenant, p: dict[str, Any], now: float) -> Any:
         group = self._dg(tenant, p.get("Identity", ""))
+        manager_check(p)
         if "Name" in p:
             group.exchange_name = str(p["Name"])
         if "DisplayName" in p:
@@ -445,6 +467,7 @@ class ExchangeService:
 
     def remove_dg(self, tenant: Tenant, p: dict[str, Any], now: float) -> Any:
         group = self._dg(tenant, p.get("Identity", ""))
+        manager_check(p)
         group.deleted_at = now
         return None
 
@@ -454,6 +477,7 @@ class ExchangeService:
 
     def add_dg_member(self, tenant: Tenant, p: dict[str, Any], now: float) -> Any:
         group = self._dg(tenant, p.get("Identity", ""))
+        manager_check(p)
         member = self._recipient(tenant, str(p.get("Member", "")))
         if member is None:
             raise not_found(str(p.get("Member", "")), tenant)
@@ -467,6 +491,7 @@ class ExchangeService:
 
     def remove_dg_member(self, tenant: Tenant, p: dict[str, Any], now: float) -> Any:
         group = self._dg(tenant, p.get("Identity", ""))
+        manager_check(p)
         member = self._recipient(tenant, str(p.get("Member", "")))
         if member is None:
             raise not_found(str(p.get("Member", "")), tenant)

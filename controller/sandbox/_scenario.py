@@ -58,6 +58,9 @@ class PartnerApp(_Model):
     display_name: str = "tenantctl"
     secret: str
     secret_expired: bool = False
+    # When the secret ends, counted from the world's start (the app registration's
+    # passwordCredentials[].endDateTime); Entra lets a secret live at most two years.
+    secret_ends_in_days: float = 365.0
     # Accept client assertions (certificate or federated credentials) whose iss/sub are the
     # client id; the signature is not verified (the sandbox has no key material of yours).
     accept_assertions: bool = True
@@ -73,6 +76,9 @@ class CippApp(_Model):
     role: Literal["readonly", "editor", "admin"] = "admin"
     # Tenant names or ids that CIPP can manage; "all" for every customer with active GDAP.
     manages: list[str] | Literal["all"] = "all"
+    # Tenant names or ids that CIPP lists but cannot reach: its access check answers
+    # GraphStatus false (its own app lost its consent there), and its endpoints fail for them.
+    lost: list[str] = Field(default_factory=list)
 
 
 class PartnerCenterBehaviour(_Model):

@@ -52,6 +52,8 @@ def build_world(scenario: sc.Scenario, now: float) -> World:
             secret_expired=p.app.secret_expired,
             accept_assertions=p.app.accept_assertions,
             partner_roles=list(p.app.partner_roles),
+            secret_starts_at=now,
+            secret_ends_at=now + p.app.secret_ends_in_days * 86400,
         ),
         cipp=CippApp(client_id=p.cipp.client_id.lower(), secret=p.cipp.secret, role=p.cipp.role)
         if p.cipp
@@ -69,9 +71,12 @@ def build_world(scenario: sc.Scenario, now: float) -> World:
         cloud=b.cloud,
     )
     manages = p.cipp.manages if p.cipp else []
+    lost = {name.lower() for name in p.cipp.lost} if p.cipp else set()
     tenants: dict[str, Tenant] = {}
     for spec in scenario.tenants:
         tenant = _build_tenant(spec, partner, manages, now)
+        tenant.cipp_lost = bool({spec.name.lower(), tenant.tenant_id} & lost)
+        tenant.cipp_manages = tenant.cipp_manages and not tenant.cipp_lost
         tenants[tenant.tenant_id] = tenant
     world = World(
         partner=partner, settings=settings, tenants=tenants, token_key=secrets.token_hex(32)

@@ -59,6 +59,7 @@ class User:
     password_changed_at: float = 0.0
     force_change_password: bool = False
     extensions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    extension_owners: dict[str, str] = field(default_factory=dict)  # name -> creator app id
     # Exchange: None (no mailbox), "UserMailbox" or "SharedMailbox".
     recipient_type: str | None = None
     full_access: list[str] = field(default_factory=list)  # user ids
@@ -153,6 +154,8 @@ class Tenant:
     gdap: Gdap | None
     cipp_manages: bool
     users: dict[str, User] = field(default_factory=dict)
+    # CIPP lists the tenant but cannot reach it (its access check fails Graph).
+    cipp_lost: bool = False
     groups: dict[str, Group] = field(default_factory=dict)
     service_principals: dict[str, ServicePrincipal] = field(default_factory=dict)
     app_role_assignments: list[AppRoleAssignment] = field(default_factory=list)
@@ -205,6 +208,12 @@ class PartnerApp:
     secret_expired: bool
     accept_assertions: bool
     partner_roles: list[str]
+    # Sandbox time the secret starts and ends (its app registration); None in a state saved
+    # before the app registration was served.
+    secret_starts_at: float | None = None
+    secret_ends_at: float | None = None
+    secret_key_id: str = "5f3c1d2e-7a8b-4c9d-8e0f-1a2b3c4d5e6f"
+    object_id: str = "0a9b8c7d-6e5f-4a3b-9c2d-1e0f9a8b7c6d"  # the application object's id
 
 
 @dataclass(slots=True)
@@ -314,6 +323,7 @@ def _tenant_from_json(data: dict[str, Any]) -> Tenant:
         premium=data["premium"],
         gdap=Gdap(**data["gdap"]) if data["gdap"] else None,
         cipp_manages=data["cipp_manages"],
+        cipp_lost=data.get("cipp_lost", False),
         users={u["id"]: User(**u) for u in data["users"]},
         groups={g["id"]: Group(**g) for g in data["groups"]},
         service_principals={s["id"]: ServicePrincipal(**s) for s in data["service_principals"]},

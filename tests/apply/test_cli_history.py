@@ -11,6 +11,7 @@ from click.testing import CliRunner, Result
 
 from controller.apply import Journal, Outcome, RunStatus
 from controller.cli import cli
+from controller.errors import BadRequest
 from tests.apply.test_journal import ADD, CREATE, FakeClock
 
 
@@ -76,7 +77,7 @@ def test_json(tmp_path: Path) -> None:
         (2, "failed", 0),
     ]
     one = json.loads(run("--journal", str(path), "--run", "1", "--format", "json").stdout)
-    assert [(o["op_id"], o["interrupted"]) for o in one["operations"]] == [
+    assert [(o["opId"], o["interrupted"]) for o in one["operations"]] == [
         ("create", False),
         ("add", True),
     ]
@@ -105,3 +106,30 @@ def test_a_file_that_is_not_a_journal(tmp_path: Path) -> None:
     result = run("--journal", str(path))
     assert result.exit_code == 64
     assert result.stderr.startswith(f"error: {path} is not a tenantctl journal")
+
+
+def test_a_service_errors_request_id_is_shown_once(tmp_path: Path) -> None:
+    """A service error names its request id in its message; the detail does not add it again."""
+    path = tmp_path / "journal.sqlite"
+    error = BadRequest(
+        "Subscription has no available licenses",
+        service="graph",
+        status=400,
+        code="Request_BadRequest",
+        request_id="69e2151c-5221-4885-8882-4b6b71d523f0",
+    )
+    with Journal.open(path, clock=FakeClock()) as journal:
+        run_id = journal.start_run("apply", "ab12cd34" + "0" * 56)
+        journal.intent(run_id, CREATE)
+        journal.result(run_id, CREATE.id, Outcome.failed(error, duration_ms=38))
+    shown = run("--journal", str(path), "--run", "1").stdout
+    assert shown.count("69e2151c-5221-4885-8882-4b6b71d523f0") == 1
+    assert "(request id 69e2151c-5221-4885-8882-4b6b71d523f0)" in shown
+
+
+def test_quiet_prints_the_run_ids_or_a_runs_status(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite"
+    two_runs(path)
+    assert run("--journal", str(path), "-q").stdout == "1\n2\n"
+    assert run("--journal", str(path), "--run", "2", "-q").stdout == "failed\n"
+    assert run("--journal", str(path), "--run", "1", "-q").stdout == "unfinished\n"

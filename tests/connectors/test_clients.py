@@ -249,6 +249,12 @@ def test_new_mailbox_lost_in_transit_is_looked_up(connect: Any) -> None:
         ("Granted alice@contoso.com access to support@contoso.com", "success"),
         ("Could not add mailbox permissions for alice on support. Error: denied", "failure"),
         ("Operation completed with notes", "unconfirmed"),
+        ("Blocked sign-in for shared mailbox returns@contoso.com", "success"),
+        (
+            "Could not add alice shared mailbox permissions for info@contoso.com. Error: "
+            "Cannot bind argument to parameter 'Identity' because it is null.",
+            "not-visible",
+        ),
     ],
 )
 def test_cipp_results_are_parsed_per_item(text: str, outcome: str) -> None:
@@ -364,11 +370,11 @@ def test_add_shared_mailbox_names_the_tenant_tenant_id(connect: Any) -> None:
     ]
 
 
-def test_cipp_403_for_a_tenant_it_cannot_manage_is_permission_denied(connect: Any) -> None:
+def test_cipp_403_of_its_access_check_is_permission_denied(connect: Any) -> None:
+    """CIPP's access check answers 403 with bare text (Test-CIPPAccess.ps1)."""
+
     def handler(endpoint: str, request: httpx.Request) -> httpx.Response:
-        return httpx.Response(
-            403, json={"Results": "Tenant is not in the list of tenants this user can access"}
-        )
+        return httpx.Response(403, text="Access to this tenant is not allowed")
 
     async def scenario() -> None:
         async with connect(_cipp(handler)) as connections:
@@ -376,7 +382,24 @@ def test_cipp_403_for_a_tenant_it_cannot_manage_is_permission_denied(connect: An
 
     with pytest.raises(PermissionDenied) as raised:
         run(scenario())
-    assert raised.value.service == "cipp" and "not in the list" in str(raised.value)
+    assert raised.value.service == "cipp" and "not allowed" in str(raised.value)
+
+
+def test_cipp_403_of_a_failed_list_is_the_endpoints_failure_not_a_role(connect: Any) -> None:
+    """``List*`` answer their own failures 403 with the error's text (Invoke-ListMailboxes.ps1):
+    a ServiceFault carrying CIPP's words, not a missing CIPP role."""
+
+    def handler(endpoint: str, request: httpx.Request) -> httpx.Response:
+        return httpx.Response(403, json=["Failed to connect to Exchange: AADSTS50020"])
+
+    async def scenario() -> None:
+        async with connect(_cipp(handler)) as connections:
+            await connections.cipp().list_mailboxes("contoso.com")
+
+    with pytest.raises(ServiceFault) as raised:
+        run(scenario())
+    assert raised.value.status == 403
+    assert raised.value.code == "Failed to connect to Exchange: AADSTS50020"
 
 
 def test_cipp_password_reset_keeps_the_password_out_of_results(connect: Any) -> None:

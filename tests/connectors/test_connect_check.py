@@ -1,7 +1,8 @@
 """``tenantctl connect check``: exit 0 when every configured connection works; with a wrong
 secret, an expired secret or an unreachable CIPP, exit 1 with a one-line diagnosis and fix
-each, and never a traceback. MSAL's endpoints are mocked with ``responses``, Graph and CIPP
-with an ``httpx.MockTransport``."""
+each, and never a traceback; every missing secret at once; the credential line from the app
+registration (or a warning that it cannot be read). MSAL's endpoints are mocked with
+``responses``, Graph and CIPP with an ``httpx.MockTransport``."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from click.testing import CliRunner
 
 from controller.cli import cli
 from controller.cli import connect as connect_command
-from controller.connectors import Connections, ConnectionSettings
+from controller.connectors import Connections, ConnectionSettings, CredentialExpiry
 from controller.connectors._msal_http import requests_session
 from controller.observe import check_connections
 from tests.connectors.conftest import CIPP_CLIENT, CLIENT, PARTNER, FakeTime
@@ -71,8 +72,22 @@ def login(partner_error: int | None = None, cipp_error: int | None = None) -> No
     responses.add_callback(responses.POST, f"{LOGIN}/{PARTNER}/oauth2/v2.0/token", callback=answer)
 
 
-def services(cipp_reachable: bool = True) -> httpx.MockTransport:
+def services(
+    cipp_reachable: bool = True, application: dict[str, Any] | None = None
+) -> httpx.MockTransport:
     def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == f"/v1.0/applications(appId='{CLIENT}')":
+            if application is None:
+                return httpx.Response(
+                    403,
+                    json={
+                        "error": {
+                            "code": "Authorization_RequestDenied",
+                            "message": "Insufficient privileges to complete the operation.",
+                        }
+                    },
+                )
+            return httpx.Response(200, json=application)
         if request.url.host == "graph.microsoft.com":
             assert request.url.path == "/v1.0/tenantRelationships/delegatedAdminCustomers"
             return httpx.Response(
@@ -95,7 +110,7 @@ def services(cipp_reachable: bool = True) -> httpx.MockTransport:
 def wire(monkeypatch: pytest.MonkeyPatch, transport: httpx.MockTransport) -> None:
     time = FakeTime()
 
-    def run_checks(settings: ConnectionSettings) -> Any:
+    def run_checks(settings: ConnectionSettings, expiry: CredentialExpiry) -> Any:
         connections = Connections(
             settings,
             transport=transport,
@@ -107,7 +122,7 @@ def wire(monkeypatch: pytest.MonkeyPatch, transport: httpx.MockTransport) -> Non
 
         async def go() -> Any:
             async with connections:
-                return await check_connections(settings, connections=connections)
+                return await check_connections(settings, expiry=expiry, connections=connections)
 
         return asyncio.run(go())
 
@@ -126,10 +141,38 @@ def test_everything_works(desired: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0].startswith("ok    partner app")
-    assert (
-        lines[1].startswith("ok    GDAP") and "2 customer(s) visible: Contoso, Fabrikam" in lines[1]
+    assert lines[1].startswith("WARN  credential") and (
+        "the app may not read its own registration; fix: grant app" in lines[1]
     )
-    assert lines[2].startswith("ok    CIPP") and "editor" in lines[2]
+    assert (
+        lines[2].startswith("ok    GDAP") and "2 customer(s) visible: Contoso, Fabrikam" in lines[2]
+    )
+    assert lines[3].startswith("ok    CIPP") and "editor" in lines[3]
+
+
+@responses.activate
+def test_the_credential_line_reads_the_app_registration(
+    desired: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The secret in use is told by its hint (its first three characters, as Graph shows)."""
+    login()
+    registration = {
+        "id": "0c5e7d1a-0000-4000-8000-000000000001",
+        "appId": CLIENT,
+        "passwordCredentials": [
+            {"keyId": "1", "hint": "old", "endDateTime": "2020-01-01T00:00:00Z"},
+            {"keyId": "2", "hint": "par", "endDateTime": "9999-12-31T00:00:00Z"},
+        ],
+        "keyCredentials": [],
+    }
+    wire(monkeypatch, services(application=registration))
+    result = invoke(desired)
+    assert result.exit_code == 0, result.output
+    (line,) = [line for line in result.stdout.splitlines() if "credential" in line]
+    assert line.startswith(
+        "ok    credential    the client secret expires on 9999-12-31 00:00 UTC, in "
+    )
+    assert line.endswith("(app registration)")
 
 
 @pytest.mark.parametrize(
@@ -183,10 +226,14 @@ def test_a_missing_secret_is_one_line_before_any_network_call(
     desired: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("TENANTCTL_CLIENT_SECRET")
+    monkeypatch.delenv("CIPP_CLIENT_SECRET")
     result = invoke(desired)
     assert result.exit_code == 1
+    unset = (
+        "the environment variable is not set; export it before running tenantctl (in CI, map "
+        "the secret into the job's environment); fix: export it, or point msp.yaml at it"
+    )
     assert result.stdout.strip().splitlines() == [
-        "FAIL  secrets       env:TENANTCTL_CLIENT_SECRET: the environment variable is not set; "
-        "export it before running tenantctl (in CI, map the secret into the job's environment); "
-        "fix: export it, or point msp.yaml at it"
+        f"FAIL  secrets       env:TENANTCTL_CLIENT_SECRET: {unset}",
+        f"FAIL  secrets       env:CIPP_CLIENT_SECRET: {unset}",
     ]

@@ -26,13 +26,16 @@ from controller.connectors._retry import (
     Return,
     Verdict,
     batch_round,
+    by_cipp_body,
     by_status,
+    classifier,
     decide,
     is_safe,
     read_status,
     retry_item,
 )
 from controller.errors import (
+    PermissionDenied,
     PropagationPending,
     ServiceError,
     ServiceFault,
@@ -301,6 +304,51 @@ def test_a_service_can_classify_a_failed_answer_by_its_body() -> None:
     bare = ServiceResponse(500, {}, None)
     decision = decide(CREATE, bare, Attempts(), POLICY, elapsed=0, classify=cipp_like)
     assert shape(decision) == ("look up", retry(None, 1, counted=1, maybe_ran=True))
+
+
+CIPP = by_cipp_body(TENANT)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "expected"),
+    [
+        # AddGroup and ExecGroupsDelete: the endpoint ran and failed, in its own words.
+        (500, {"Results": ["Failed to create group. Sales for contoso.com boom"]}, "answered"),
+        (500, {"Results": "Could not delete Sales. Error: gone"}, "answered"),
+        # A 5xx without CIPP's words (the Functions host, a proxy): unclear, as for any service.
+        (500, None, "unclear"),
+        (502, "<html>Bad Gateway</html>", "unclear"),
+        # AddSharedMailbox and the lists answer their failures 403.
+        (403, {"Results": ["Failed to create shared mailbox. taken"]}, "answered"),
+        (403, ["The operation couldn't be performed"], "answered"),
+        (403, "Resource 'x' does not exist", "answered"),
+        # CIPP's access check: the API client lacks a role, or the tenant is not CIPP's.
+        (403, "Access to this tenant is not allowed", "refused"),
+        (403, "Access to this CIPP API endpoint is not allowed, the 'readonly' ...", "refused"),
+        (403, None, "refused"),
+        (429, {"Results": "slow down"}, "throttled"),
+    ],
+)
+def test_cipp_failures_are_read_from_their_body(status: int, body: Any, expected: str) -> None:
+    verdict = CIPP(ServiceResponse(status, {}, body))
+    got = {
+        Reading.ANSWERED: "refused" if isinstance(verdict.error, PermissionDenied) else "answered",
+        Reading.UNCLEAR: "unclear",
+        Reading.THROTTLED: "throttled",
+        Reading.NOT_SENT: "not sent",
+    }[verdict.reading]
+    assert got == expected
+    if expected == "answered":
+        assert isinstance(verdict.error, ServiceFault) and verdict.error.status == status
+        assert verdict.error.code and verdict.error.code in str(body)
+
+
+def test_a_cipp_create_that_failed_in_its_own_words_is_never_looked_up_or_resent() -> None:
+    failed = ServiceResponse(500, {}, {"Results": ["Failed to create group. Sales boom"]})
+    decision = decide(CREATE, failed, Attempts(), POLICY, elapsed=0, classify=CIPP)
+    assert shape(decision) == ("raise", "ServiceFault")
+    assert classifier("cipp", TENANT)(failed).reading is Reading.ANSWERED
+    assert classifier("graph", TENANT)(failed).reading is Reading.UNCLEAR
 
 
 def test_a_service_can_read_throttling_from_the_body() -> None:

@@ -1,6 +1,6 @@
 """``--changed-since REF``: which tenants a branch touched, in a real temporary git repository.
 
-Covers: an edited tenant alone; ``msp.yaml`` selects every tenant; added, deleted and renamed
+Covers: an edited tenant alone; ``msp.yaml`` and a profile select every tenant; added, deleted and renamed
 files (by ``git mv`` and by hand); a tenant renamed inside its file; staged, unstaged and
 untracked edits; commits on the base branch after branching do not count (three-dot
 semantics); files outside ``tenants/`` are ignored; an unreadable changed file selects every
@@ -130,6 +130,15 @@ def test_msp_yaml_selects_every_tenant(repo: Repo) -> None:
     assert result.all_reason == "msp.yaml changed: it applies to every tenant"
     assert result.selects("fabrikam")
     assert result.files == ("desired/msp.yaml",)
+
+
+def test_a_changed_profile_selects_every_tenant(repo: Repo) -> None:
+    repo.write("desired/profiles/standard.yaml", "apiVersion: tenantctl/v1\nkind: Profile\n")
+    repo.commit("a baseline")
+    result = repo.changes()
+    assert result.all_tenants
+    assert result.all_reason == "profiles/standard.yaml changed: a profile may apply to any tenant"
+    assert result.files == ("desired/profiles/standard.yaml",)
 
 
 def test_a_new_tenant_file(repo: Repo) -> None:

@@ -22,7 +22,6 @@ from controller.importer import (
     render_tenant_yaml,
     skeleton_metadata,
 )
-from controller.importer._yaml import scalar
 from controller.loader.shape import validate_model
 from controller.loader.source import parse_yaml
 from controller.models import TenantConfig
@@ -40,6 +39,7 @@ from controller.models.observed import (
     Unknown,
 )
 from controller.models.tenant import TenantMetadata
+from controller.render.yaml_text import scalar
 
 NOW = dt.datetime(2026, 11, 26, 9, 30, tzinfo=dt.UTC)
 E3 = "05e9a617-0261-4cee-bb44-138d3ef5d965"

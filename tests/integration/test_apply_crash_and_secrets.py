@@ -34,6 +34,7 @@ CONTOSO = "6f1c0d4e-2a3b-4c5d-8e9f-0a1b2c3d4e5f"
 def _estate(tmp_path: Path, sb: Sandbox, tenants: list[str]) -> Path:
     desired = tmp_path / "desired"
     (desired / "tenants").mkdir(parents=True)
+    shutil.copytree(DESIRED / "profiles", desired / "profiles")
     document = msp_document(sb)
     document["spec"]["policy"] = {"default": "allow"}
     document["spec"]["defaults"] = {"usageLocation": "US"}

@@ -3,7 +3,8 @@
 CIPP reads answer what the world holds; every CIPP write is confirmed by reading it back
 (and the world agrees); an always-200 answer that failed (EditGroup with a member that does
 not exist, ExecEditMailboxPermissions with an unknown holder) is a typed ServiceFault
-carrying CIPP's own text; a tenant CIPP does not manage is PermissionDenied. Partner Center
+carrying CIPP's own text; a tenant CIPP does not list is PermissionDenied (its access check),
+one it lists but cannot reach a ServiceFault (the endpoint's failure). Partner Center
 lists customers."""
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from tests.integration.connectors_support import (
     CONTOSO,
     FABRIKAM,
     TAILSPIN,
+    WOODGROVE,
     group_by_nickname,
     run,
     user_by_upn,
@@ -49,9 +51,11 @@ def test_reads(sandbox: Sandbox, demo_state: DesiredState) -> None:
     got = run(sandbox, demo_state, body)
     assert "admin" in got["me"]["clientPrincipal"]["userRoles"]
     managed = {t.tenant_id for t in sandbox.world.tenants.values() if t.cipp_manages}
-    assert {t["customerId"] for t in got["tenants"]} == managed
+    # CIPP lists tailspin too, but its access check cannot reach Graph there.
+    assert {t["customerId"] for t in got["tenants"]} == managed | {TAILSPIN}
     assert CONTOSO in managed and TAILSPIN not in managed
-    assert {r["TenantId"] for r in got["access"]} == managed
+    reaches = {r["TenantId"]: r["GraphStatus"] for r in got["access"]}
+    assert reaches == {**dict.fromkeys(managed, True), TAILSPIN: False}
     assert "alice@contoso.com" in {u["userPrincipalName"] for u in got["users"]}
     assert got["alice"]["userPrincipalName"] == "alice@contoso.com"
     assert got["nobody"] is None
@@ -63,30 +67,45 @@ def test_reads(sandbox: Sandbox, demo_state: DesiredState) -> None:
         "eve@contoso.com",
     ]
     assert [m["primarySmtpAddress"] for m in got["mailboxes"]] == ["accounts@fabrikam.com"]
-    assert sorted((p["User"], p["Permissions"]) for p in got["permissions"]) == [
-        ("erin@fabrikam.com", "FullAccess"),
-        ("erin@fabrikam.com", "SendAs"),
-        ("frank@fabrikam.com", "SendOnBehalf"),
-    ]
+    # As CIPP passes them through: SELF rows, rights joined or listed, and the SendOnBehalf
+    # delegate by recipient id (GrantSendOnBehalfTo), not by UPN.
+    frank = user_by_upn(sandbox, FABRIKAM, "frank@fabrikam.com")
+    assert sorted((p["User"], str(p["Permissions"])) for p in got["permissions"]) == sorted(
+        [
+            ("NT AUTHORITY\\SELF", "FullAccess, ReadPermission"),
+            ("NT AUTHORITY\\SELF", "['SendAs']"),
+            ("erin@fabrikam.com", "FullAccess"),
+            ("erin@fabrikam.com", "['SendAs']"),
+            (frank.id, "SendOnBehalf"),
+        ]
+    )
 
 
 def test_a_tenant_cipp_does_not_manage_is_permission_denied(
     sandbox: Sandbox, demo_state: DesiredState
 ) -> None:
     async def read(c: Connections) -> None:
-        await c.cipp().list_users(TAILSPIN)
+        await c.cipp().list_users(WOODGROVE)
 
     with pytest.raises(PermissionDenied) as caught:
         run(sandbox, demo_state, read)
     assert caught.value.status == 403 and caught.value.service == "cipp"
-    assert caught.value.tenant == TAILSPIN
+    assert caught.value.tenant == WOODGROVE
 
     async def write(c: Connections) -> None:
-        await c.cipp().add_shared_mailbox(TAILSPIN, "Returns", "returns", "tailspintoys.com")
+        await c.cipp().add_shared_mailbox(WOODGROVE, "Returns", "returns", "woodgrovebank.com")
 
     with pytest.raises(PermissionDenied):
         run(sandbox, demo_state, write)
-    assert user_by_upn(sandbox, TAILSPIN, "returns@tailspintoys.com") is None
+    assert user_by_upn(sandbox, WOODGROVE, "returns@woodgrovebank.com") is None
+
+    # Tailspin is in CIPP's list, so allowed; CIPP cannot reach it, so the endpoint fails.
+    async def lost(c: Connections) -> None:
+        await c.cipp().list_users(TAILSPIN)
+
+    with pytest.raises(ServiceFault) as failed:
+        run(sandbox, demo_state, lost)
+    assert "AADSTS7000229" in failed.value.message
 
 
 def test_add_distribution_group_is_confirmed_by_reading_it_back(
@@ -138,7 +157,7 @@ def test_edit_group_with_a_bad_member_is_a_typed_failure(
         run(sandbox, demo_state, body)
     # CIPP answered 200; its own "Error - " text is the code, and the read-back agreed.
     assert caught.value.status == 200
-    assert caught.value.code and caught.value.code.startswith("Error - Could not add member")
+    assert caught.value.code and caught.value.code.startswith("Error - Resource")
     assert "+ghost@contoso.com" in caught.value.message
     assert sales.members == before
 
@@ -160,7 +179,7 @@ def test_add_shared_mailbox_and_edit_every_permission(
         return made, edited
 
     made, edited = run(sandbox, demo_state, body)
-    assert [r.outcome for r in made] == ["success"]
+    assert [r.outcome for r in made] == ["success", "success"]  # created; sign-in blocked
     assert user_by_upn(sandbox, CONTOSO, "returns@contoso.com").recipient_type == "SharedMailbox"
     assert [r.outcome for r in edited] == ["success"] * 4
     support = user_by_upn(sandbox, CONTOSO, "support@contoso.com")
@@ -194,7 +213,7 @@ def test_edit_mailbox_permissions_for_an_unknown_holder_is_a_typed_failure(
 
     with pytest.raises(ServiceFault) as caught:
         run(sandbox, demo_state, body)
-    assert "Could not add mailbox permissions" in (caught.value.code or "")
+    assert (caught.value.code or "").startswith("Could not add nobody@contoso.com")
 
 
 def test_sign_in_and_password_reset(sandbox: Sandbox, demo_state: DesiredState) -> None:
@@ -231,11 +250,11 @@ def test_multi_tenant_app_consent_is_queued_then_effective(
     assert litware.sp_by_app_id(APP) is None
 
     async def body(c: Connections) -> Any:
-        return await c.cipp().add_multi_tenant_app(APP, [], [(litware.tenant_id, "Litware")])
+        return await c.cipp().add_multi_tenant_app(APP, [(litware.tenant_id, "Litware")])
 
     results = run(sandbox, demo_state, body)
     assert [r.outcome for r in results] == ["success"]
-    assert "Queued" in results[0].text
+    assert results[0].text == f"Deploying {APP} to Litware, see the logbook for details"
     sandbox.clock.advance(sandbox.cipp_consent_delay + 1)
 
     async def check(c: Connections) -> Any:

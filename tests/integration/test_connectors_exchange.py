@@ -163,7 +163,7 @@ def test_send_on_behalf_adds_and_removes_without_replacing(
 
     rows = run(sandbox, demo_state, remove)
     assert accounts.send_on_behalf == [grace.id]
-    assert rows[0]["GrantSendOnBehalfTo"] == ["grace@fabrikam.com"]
+    assert rows[0]["GrantSendOnBehalfTo"] == [grace.id]  # by recipient id, not by address
 
 
 def test_paging_re_posts_to_the_next_link(sandbox: Sandbox, demo_state: DesiredState) -> None:

@@ -35,6 +35,7 @@ def estate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Sa
     with serving(tmp_path / "sandbox") as sb:
         desired = tmp_path / "desired"
         (desired / "tenants").mkdir(parents=True)
+        shutil.copytree(DESIRED / "profiles", desired / "profiles")
         document = msp_document(sb)
         document["spec"]["defaults"] = {"usageLocation": "US"}
         (desired / "msp.yaml").write_text(yaml.safe_dump(document, sort_keys=False))

@@ -43,6 +43,7 @@ def gitops(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Sa
             sku.units = 25
         repo = tmp_path / "repo"
         (repo / "desired" / "tenants").mkdir(parents=True)
+        shutil.copytree(DESIRED / "profiles", repo / "desired" / "profiles")
         document = msp_document(sb)
         document["spec"]["defaults"] = {"usageLocation": "US"}
         (repo / "desired" / "msp.yaml").write_text(yaml.safe_dump(document, sort_keys=False))

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner, Result
 
 from controller.cli import cli
@@ -38,7 +39,8 @@ def test_import_then_plan_reports_no_changes(desired: Path) -> None:
     result = tenantctl(desired, "import", "--tenant", "contoso", "--force")
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("wrote ")
-    assert "(6 users, 2 groups, 1 distribution group, 1 shared mailbox)" in result.stdout
+    # admin@contoso.onmicrosoft.com stays in existingPrincipals: 5 users, not 6
+    assert "(5 users, 2 groups, 1 distribution group, 1 shared mailbox)" in result.stdout
     assert "one-shot actions not kept" in result.stderr
     assert tenantctl(desired, "validate").exit_code == 0
     planned = tenantctl(desired, "plan", "--tenant", "contoso")
@@ -71,7 +73,7 @@ def test_an_incomplete_observation_writes_nothing(desired: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--tenant", "nosuch"), "no tenant file and no GDAP customer named nosuch"),
+        (("--tenant", "nosuch"), "no tenant named 'nosuch' in the tenant files or GDAP customers"),
         (("--tenant", "contoso", "--include", "users,mailboxes"), "(not mailboxes)"),
         ((), "name the tenants to import with --tenant NAME, or use --all"),
         (("--all", "--tenant", "contoso"), "use --tenant NAME or --all, not both"),
@@ -82,3 +84,41 @@ def test_usage_errors_are_one_line(desired: Path, args: tuple[str, ...], message
     clean_failure(result, code=64)
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_force_keeps_what_a_person_wrote(desired: Path) -> None:
+    """--force replaces what observation knows and keeps what it cannot: existingPrincipals
+    (the customer's own admin never becomes a managed user), additive membership and
+    permissions, and the comments on objects the tenant still holds."""
+    path = desired / "tenants" / "contoso.yaml"
+    text = path.read_text()
+    text = text.replace(
+        "    - name: Support\n",
+        "    # Support's queue: agreed with the customer in ticket 4711\n    - name: Support\n",
+    ).replace(
+        "      sendOnBehalf: [alice@contoso.com]\n",
+        "      sendOnBehalf: [alice@contoso.com]\n      permissions: additive\n",
+    )
+    path.write_text(text)
+    result = tenantctl(desired, "import", "--tenant", "contoso", "--force")
+    assert result.exit_code == 0, result.output
+    assert "admin@contoso.onmicrosoft.com: listed in existingPrincipals, kept there" in (
+        result.stderr
+    )
+    written = path.read_text()
+    spec = yaml.safe_load(written)["spec"]
+    assert "admin@contoso.onmicrosoft.com" in spec["existingPrincipals"]
+    assert "admin@contoso.onmicrosoft.com" not in [u["userPrincipalName"] for u in spec["users"]]
+    groups = {g["mailNickname"]: g for g in spec["groups"]}
+    assert groups["phoenix"]["membership"] == "additive"
+    assert "membership" not in groups["sales"]
+    mailboxes = {m["primarySmtpAddress"]: m for m in spec["sharedMailboxes"]}
+    assert mailboxes["support@contoso.com"]["permissions"] == "additive"
+    lines = written.splitlines()
+    comment = lines.index("    # Support's queue: agreed with the customer in ticket 4711")
+    assert lines[comment + 1] == "    - name: support"  # the tenant's own spelling
+    assert lines[comment + 3] == "      primarySmtpAddress: support@contoso.com"
+    assert "# the customer's own global admin, not managed here" in written
+    assert "# members added in Teams are kept" in written
+    planned = tenantctl(desired, "plan", "--tenant", "contoso")
+    assert planned.exit_code == 0, planned.output

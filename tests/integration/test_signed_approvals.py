@@ -111,8 +111,8 @@ def test_only_records_signed_by_a_listed_approver_are_honoured(tmp_path: Path) -
     tampered = estate.approve(plan, tampered_dir, "Dana Reviewer", estate.dana)
     content = json.loads(tampered.read_text())
     content["reason"] = "ticket 4711"
-    unsigned = {k: v for k, v in content.items() if k not in ("record_digest", "signature")}
-    content["record_digest"] = _sha256(
+    unsigned = {k: v for k, v in content.items() if k not in ("recordDigest", "signature")}
+    content["recordDigest"] = _sha256(
         json.dumps(unsigned, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     )
     tampered.write_text(json.dumps(content, indent=2))

@@ -185,7 +185,7 @@ def test_status_text_off_a_terminal_is_plain_columns_and_exits_0(
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["status", "--tenant", "nosuch"], "no tenant named nosuch"),
+        (["status", "--tenant", "nosuch"], "no tenant named 'nosuch' in the desired state"),
         (["status", "--shard", "5/4"], "shard 5/4 does not exist"),
         (["discover", "--desired", "/nonexistent"], "is not a directory"),
     ],

@@ -4,6 +4,8 @@ defaults, ambiguous addresses, Exchange unknown."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from controller.models.observed import Unknown
 from controller.plan import Backend
 from tests.plan.factories import (
@@ -316,3 +318,52 @@ def test_a_mailbox_as_member_of_a_distribution_group() -> None:
     tp = plan(desired, observed(distribution_groups=(dg("all@contoso.com", name="All"),)))
     ops = {op.kind.value: op for op in tp.operations}
     assert ops["distributionGroup.addMember"].depends_on == (ops["sharedMailbox.create"].id,)
+
+
+def test_what_cipp_cannot_do_is_a_manual_step_at_plan_time() -> None:
+    """CIPP has no endpoint for changing a distribution group or a shared mailbox, or deleting
+    a shared mailbox: a manual step with where to do it, never an approvable write."""
+    declared: dict[str, Any] = {
+        "distributionGroups": [
+            {
+                "name": "All Staff",
+                "displayName": "Everyone",
+                "primarySmtpAddress": "allstaff@contoso.com",
+            },
+            {"name": "Old", "primarySmtpAddress": "old@contoso.com", "ensure": "absent"},
+        ],
+        "sharedMailboxes": [
+            {"name": "Help Desk", "primarySmtpAddress": "support@contoso.com"},
+            {"name": "Info", "primarySmtpAddress": "info@contoso.com", "ensure": "absent"},
+        ],
+    }
+    objects: dict[str, Any] = {
+        "distribution_groups": (
+            dg("allstaff@contoso.com", name="All Staff", display_name="All Staff"),
+            dg("old@contoso.com"),
+        ),
+        "shared_mailboxes": (
+            mailbox("support@contoso.com", name="Support"),
+            mailbox("info@contoso.com", name="Info"),
+        ),
+    }
+    cipp = plan(tenant(exchange="cipp", **declared), observed(exchange=exchange_cipp(), **objects))
+    ops = {f"{op.kind.value} {op.target}": op for op in cipp.operations}
+    assert {k: op.backend.value for k, op in ops.items()} == {
+        "distributionGroup.update distributionGroup:allstaff@contoso.com": "manual",
+        "distributionGroup.delete distributionGroup:old@contoso.com": "cipp",
+        "sharedMailbox.update sharedMailbox:support@contoso.com": "manual",
+        "sharedMailbox.delete sharedMailbox:info@contoso.com": "manual",
+    }
+    rename = ops["sharedMailbox.update sharedMailbox:support@contoso.com"].manual
+    assert rename is not None
+    assert rename.title.startswith("Change shared mailbox support@contoso.com in ")
+    assert 'set support@contoso.com\'s name "Help Desk"' in rename.instructions
+    # The customer's own Exchange admin center: delegatedOrg names its default domain.
+    assert rename.link == (
+        "https://admin.exchange.microsoft.com/?landingpage=homepage&form=mac_sidebar"
+        "&delegatedOrg=contoso.com#/mailboxes"
+    )
+    # The same changes through Exchange directly are plain writes.
+    direct = plan(tenant(exchange="direct", **declared), observed(**objects))
+    assert {op.backend.value for op in direct.operations} == {"exchange"}

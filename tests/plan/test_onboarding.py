@@ -79,8 +79,10 @@ def test_exchange_role_manual_when_the_app_cannot_assign_roles() -> None:
     assert kinds(tp) == [("exchange.assignRole", "contoso")]
     op = tp.operations[0]
     assert op.backend is Backend.MANUAL and op.manual is not None
+    # The link opens the customer's own Entra (its tenant id in the path), not the MSP's.
     assert op.manual.link == (
-        "https://entra.microsoft.com/#view/Microsoft_AAD_IAM/RolesManagementMenuBlade/~/AllRoles"
+        f"https://entra.microsoft.com/{op.tenant_id}/#view/Microsoft_AAD_IAM/"
+        "RolesManagementMenuBlade/~/AllRoles"
     )
     assert "Exchange Administrator > Add assignment > the app" in op.manual.instructions
 

@@ -17,6 +17,7 @@ import jsonschema
 import pytest
 from pydantic import ValidationError
 
+from controller.errors import ApprovalError
 from controller.models import OperationKind
 from controller.plan import Backend, Operation, Plan
 from controller.plan.params import (
@@ -25,7 +26,7 @@ from controller.plan.params import (
     ExchangeCreateParams,
     SharedMailboxCreateParams,
 )
-from controller.plan.planner import plan_id_of
+from controller.policy.approvals import read_plan
 from controller.render import render_json
 from controller.schemas import render_schema
 from tests.fixtures.operation_params import EXAMPLES, example_params
@@ -79,12 +80,15 @@ def test_params_in_json_carry_no_kind_and_leave_out_what_is_absent() -> None:
     }
 
 
-def test_a_plan_written_with_dict_params_loads_and_keeps_its_id() -> None:
-    """The file is the demo plan as ``tenantctl plan`` wrote it before params were typed."""
-    text = OLD_PLAN.read_text(encoding="utf-8")
-    old = Plan.model_validate_json(text)
-    assert plan_id_of(old) == old.plan_id
-    assert render_json(old) == text
+def test_a_plan_written_before_the_output_contract_is_refused_with_what_to_do(
+    tmp_path: Path,
+) -> None:
+    """The file is the demo plan as ``tenantctl plan`` wrote it before params were typed and
+    keys were camelCase (format version 1): approving it needs a new plan, never a guess."""
+    path = tmp_path / "plan.json"
+    path.write_text(OLD_PLAN.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(ApprovalError, match="plan of format version 1 written by an older"):
+        read_plan(path)
 
 
 def test_params_are_picked_by_the_operations_kind() -> None:
@@ -142,8 +146,7 @@ def test_params_of_another_kind_are_refused_when_built_in_python() -> None:
 def test_the_plan_schema_checks_params_by_kind() -> None:
     schema = json.loads(render_schema(Plan))
     validator = jsonschema.Draft202012Validator(schema)
-    for text in (render_json(_every_kind()), OLD_PLAN.read_text(encoding="utf-8")):
-        validator.validate(json.loads(text))
+    validator.validate(json.loads(render_json(_every_kind())))
     for kind, params in (
         ("user.create", {**example_params("user.create").model_dump(mode="json"), "x": 1}),
         ("user.create", example_params("group.create").model_dump(mode="json")),

@@ -98,17 +98,18 @@ def test_approving_a_plan_approves_every_operation_that_needs_it(tmp_path: Path)
     assert record.intact
     on_disk = json.loads(stored.path.read_text())
     assert list(on_disk) == [
-        "format_version",
-        "plan_id",
-        "plan_digest",
-        "approved_by",
-        "approved_at",
-        "expires_at",
+        "formatVersion",
+        "planId",
+        "planDigest",
+        "approvedBy",
+        "approvedAt",
+        "expiresAt",
         "reason",
         "operations",
-        "record_digest",
+        "recordDigest",
     ]
-    assert on_disk["approved_at"] == "2026-11-26T10:30:15Z"
+    assert on_disk["formatVersion"] == 2
+    assert on_disk["approvedAt"] == "2026-11-26T10:30:15Z"
     assert on_disk["operations"][0] == {
         "fingerprint": fp("user:alice@contoso.example"),
         "tenant": "contoso",
@@ -249,7 +250,7 @@ def test_a_plan_whose_id_does_not_match_its_content_is_refused(tmp_path: Path) -
     def recompute(the_plan: Plan) -> str:
         return "something else"
 
-    with pytest.raises(ApprovalError, match="plan_id does not match its content"):
+    with pytest.raises(ApprovalError, match="planId does not match its content"):
         read_plan(path, verify_plan_id=recompute)
     read_plan(path, verify_plan_id=lambda the_plan: the_plan.plan_id)
 
@@ -286,13 +287,13 @@ def test_an_edited_record_is_refused_naming_the_file(tmp_path: Path) -> None:
     approve(tmp_path)
     (path,) = (tmp_path / "approvals").iterdir()
     data = json.loads(path.read_text())
-    data["expires_at"] = "2026-12-20T00:00:00Z"
+    data["expiresAt"] = "2026-12-20T00:00:00Z"
     path.write_text(json.dumps(data, indent=2))
     with pytest.raises(ApprovalError) as refused:
         load_approvals(tmp_path / "approvals", NOW)
     assert str(refused.value) == (
         "1 approval record cannot be trusted:\n"
-        f"  {path}: record_digest does not match the content; the record was edited after "
+        f"  {path}: recordDigest does not match the content; the record was edited after "
         "`tenantctl approve` wrote it (approve again instead of editing)"
     )
 
@@ -303,7 +304,26 @@ def test_an_added_fingerprint_is_detected(tmp_path: Path) -> None:
     data = json.loads(path.read_text())
     data["operations"][0]["fingerprint"] = fp("user:old@contoso.example")
     path.write_text(json.dumps(data, indent=2))
-    with pytest.raises(ApprovalError, match="record_digest does not match"):
+    with pytest.raises(ApprovalError, match="recordDigest does not match"):
+        load_approvals(tmp_path / "approvals", NOW)
+
+
+def test_a_record_of_format_version_1_still_counts(tmp_path: Path) -> None:
+    """Records written before the camelCase contract (snake_case keys, digest over them) keep
+    approving until they expire; new records are version 2."""
+    record = approve(tmp_path, only=[fp("user:alice@contoso.example")])
+    assert record.format_version == 2
+    (path,) = (tmp_path / "approvals").iterdir()
+    old = record.model_copy(update={"format_version": 1})
+    old = old.model_copy(update={"record_digest": old.content_digest()})
+    data = old.model_dump(mode="json", by_alias=False)
+    assert "plan_id" in data and "record_digest" in data
+    path.write_text(json.dumps(data, indent=2))
+    loaded = load_approvals(tmp_path / "approvals", NOW)
+    assert loaded.lookup(fp("user:alice@contoso.example")) == old
+    data["expires_at"] = "2026-12-20T00:00:00Z"  # and an edited one is still caught
+    path.write_text(json.dumps(data, indent=2))
+    with pytest.raises(ApprovalError, match="recordDigest does not match"):
         load_approvals(tmp_path / "approvals", NOW)
 
 

@@ -89,10 +89,24 @@ def test_a_corrupt_plan(tmp_path: Path) -> None:
     assert not (tmp_path / "a").exists()
 
 
+def test_a_plan_of_the_old_format_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    """Plan files before the camelCase contract (format version 1) are made again, not read."""
+    path = write_plan(tmp_path)
+    data = json.loads(path.read_text())
+    old = {"format_version": 1, "plan_id": data["planId"], "created_at": data["createdAt"]}
+    path.write_text(json.dumps({**old, "tenants": data["tenants"]}))
+    _fails_with(
+        run(str(path), "--by", "alice", "--approvals", str(tmp_path / "a")),
+        f"{path} is a plan of format version 1 written by an older tenantctl; this one "
+        "approves format version 2 only: re-create it with `tenantctl plan --out`",
+        code=1,
+    )
+
+
 def test_a_tampered_plan(tmp_path: Path) -> None:
     path = write_plan(tmp_path)
     data = json.loads(path.read_text())
-    data["tenants"][0]["operations"][0]["depends_on"] = ["nowhere"]
+    data["tenants"][0]["operations"][0]["dependsOn"] = ["nowhere"]
     path.write_text(json.dumps(data))
     _fails_with(
         run(str(path), "--by", "alice", "--approvals", str(tmp_path / "a")),

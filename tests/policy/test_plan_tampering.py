@@ -69,13 +69,13 @@ def test_a_decision_edited_from_deny_to_approve_is_refused(tmp_path: Path) -> No
     assert denied
     for op in denied:
         op["decision"] = "approve"
-        op["decision_reason"] = "msp.yaml spec.policy.kinds['user.create'] = approve"
+        op["decisionReason"] = "msp.yaml spec.policy.kinds['user.create'] = approve"
     plan.write_text(json.dumps(document))
     result = CliRunner().invoke(
         cli, ["approve", str(plan), "--by", "Dana", "--approvals", str(tmp_path / "a")]
     )
     assert result.exit_code == 1
-    assert "its plan_id does not match its content" in result.output
+    assert "its planId does not match its content" in result.output
     assert not (tmp_path / "a").exists()
 
 
@@ -87,11 +87,11 @@ def test_guard_violations_removed_by_hand_are_refused(tmp_path: Path) -> None:
     assert any(t.guard_violations for t in plan.tenants)
     document = json.loads(render_json(plan))
     for tenant in document["tenants"]:
-        tenant["guard_violations"] = []
+        tenant["guardViolations"] = []
     path = tmp_path / "plan.json"
     path.write_text(json.dumps(document))
     result = CliRunner().invoke(
         cli, ["approve", str(path), "--by", "Dana", "--approvals", str(tmp_path / "a")]
     )
     assert result.exit_code == 1
-    assert "its plan_id does not match its content" in result.output
+    assert "its planId does not match its content" in result.output

@@ -48,8 +48,8 @@ def test_each_tenant_gets_its_usage_per_service_and_the_partner_its_own(demo_pla
     assert all(t.accounting == {} for t in others)
     assert plan.accounting is not None and plan.accounting["graph"].round_trips == 1
     data = json.loads(render_json(plan))
-    assert data["tenants"][0]["accounting"]["graph"]["resource_units"] == 19.0
-    assert data["accounting"]["graph"]["round_trips"] == 1
+    assert data["tenants"][0]["accounting"]["graph"]["resourceUnits"] == 19.0
+    assert data["accounting"]["graph"]["roundTrips"] == 1
 
 
 def test_the_plan_id_and_fingerprints_ignore_what_observing_cost(demo_plan: Plan) -> None:

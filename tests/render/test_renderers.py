@@ -84,6 +84,7 @@ def test_markdown_of_an_empty_plan(demo_plan: Plan) -> None:
 def test_json_is_versioned_sorted_and_round_trips(demo_plan: Plan) -> None:
     text = render_json(demo_plan)
     data = json.loads(text)
-    assert data["format_version"] == PLAN_FORMAT_VERSION
+    assert data["formatVersion"] == PLAN_FORMAT_VERSION
+    assert {"planId", "createdAt", "desiredDigest", "failedChecks"} <= data.keys()
     assert text == json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     assert Plan.model_validate_json(text) == demo_plan

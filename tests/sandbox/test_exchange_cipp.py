@@ -4,8 +4,10 @@ delay) and Partner Center."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from controller.sandbox import Sandbox
-from controller.sandbox._tokens import peek
+from controller.sandbox._catalog import EXCHANGE_APP_ROLES, GRAPH_APP_ROLES
 from tests.sandbox.conftest import (
     ADATUM,
     APP,
@@ -76,7 +78,10 @@ def test_shared_mailbox_permissions_and_send_on_behalf(sb: Sandbox) -> None:
             ex, CONTOSO, "Set-Mailbox", Identity="support@contoso.com", GrantSendOnBehalfTo=table
         )
         box = invoke(ex, CONTOSO, "Get-Mailbox", Identity="support@contoso.com").json()["value"][0]
-        assert box["GrantSendOnBehalfTo"] == ["alice@contoso.com"]
+        # Delegates come back by recipient id, never by address (as CIPP resolves them).
+        assert box["GrantSendOnBehalfTo"] == [
+            sb.world.tenants[CONTOSO].upn_index["alice@contoso.com"]
+        ]
         invoke(
             ex,
             CONTOSO,
@@ -85,7 +90,9 @@ def test_shared_mailbox_permissions_and_send_on_behalf(sb: Sandbox) -> None:
             GrantSendOnBehalfTo="eve@contoso.com",
         )
         box = invoke(ex, CONTOSO, "Get-Mailbox", Identity="support@contoso.com").json()["value"][0]
-        assert box["GrantSendOnBehalfTo"] == ["eve@contoso.com"]
+        assert box["GrantSendOnBehalfTo"] == [
+            sb.world.tenants[CONTOSO].upn_index["eve@contoso.com"]
+        ]
         assert (
             invoke(
                 ex,
@@ -107,6 +114,7 @@ def test_distribution_group_members_and_error_shape(sb: Sandbox) -> None:
             "Add-DistributionGroupMember",
             Identity="allstaff@contoso.com",
             Member="alice@contoso.com",
+            BypassSecurityGroupManagerCheck=True,
         )
         assert again.status_code == 400
         error = again.json()["error"]
@@ -118,6 +126,34 @@ def test_distribution_group_members_and_error_shape(sb: Sandbox) -> None:
             ex, CONTOSO, "Get-DistributionGroupMember", Identity="allstaff@contoso.com"
         )
         assert len(members.json()["value"]) == 3
+
+
+def test_changing_a_distribution_group_app_only_needs_the_manager_check_bypassed(
+    sb: Sandbox,
+) -> None:
+    """The app is never in ManagedBy: without -BypassSecurityGroupManagerCheck Exchange
+    refuses (Add-DistributionGroupMember.md and its siblings)."""
+    changes = [
+        ("Add-DistributionGroupMember", {"Member": "dave@contoso.com"}),
+        ("Remove-DistributionGroupMember", {"Member": "alice@contoso.com", "Confirm": False}),
+        ("Set-DistributionGroup", {"DisplayName": "Everyone"}),
+        ("Remove-DistributionGroup", {"Confirm": False}),
+    ]
+    with client(sb, CONTOSO, "exchange") as ex:
+        for cmdlet, parameters in changes:
+            refused = invoke(ex, CONTOSO, cmdlet, Identity="allstaff@contoso.com", **parameters)
+            assert refused.status_code == 400, cmdlet
+            assert "can only be performed by a manager of the group" in refused.text
+        for cmdlet, parameters in changes:
+            done = invoke(
+                ex,
+                CONTOSO,
+                cmdlet,
+                Identity="allstaff@contoso.com",
+                BypassSecurityGroupManagerCheck=True,
+                **parameters,
+            )
+            assert done.status_code == 200, (cmdlet, done.text)
 
 
 def test_exchange_paging_by_re_posting_the_same_body(sb: Sandbox) -> None:
@@ -162,6 +198,32 @@ def test_cipp_edit_group_with_a_bad_member_answers_200_with_error_string(sb: San
         assert cipp.get("/api/ListUsers", params={"tenantFilter": WOODGROVE}).status_code == 403
 
 
+def test_cipp_edit_group_changes_a_distribution_list_only_when_told_its_type(
+    sb: Sandbox,
+) -> None:
+    """Without groupType EditGroup goes to Graph, which refuses a distribution list
+    (Invoke-EditGroup.ps1, CIPP-API a89c2b933)."""
+    with client(sb, PARTNER, "cipp") as cipp:
+        groups = cipp.get("/api/ListGroups", params={"tenantFilter": "fabrikam.com"}).json()
+        newsletter = next(g for g in groups if g["mailNickname"] == "newsletter")
+        add = {
+            "value": "frank@fabrikam.com",
+            "addedFields": {"userPrincipalName": "frank@fabrikam.com"},
+        }
+        body = {"tenantFilter": "fabrikam.com", "groupId": newsletter["id"], "AddMember": [add]}
+        untyped = cipp.post("/api/EditGroup", json=body).json()["Results"]
+        assert untyped == [
+            "Error - Cannot Update a mail-enabled security groups and or distribution list."
+        ]
+        typed = cipp.post("/api/EditGroup", json={**body, "groupType": "Distribution List"})
+        assert typed.json()["Results"][0].startswith("Success - Added member frank@fabrikam.com")
+        detail = cipp.get(
+            "/api/ListGroups",
+            params={"tenantFilter": FABRIKAM, "groupID": newsletter["id"], "members": "true"},
+        ).json()
+        assert "frank@fabrikam.com" in [m["userPrincipalName"] for m in detail["members"]]
+
+
 def test_cipp_writes_show_in_the_same_state(sb: Sandbox) -> None:
     with client(sb, PARTNER, "cipp") as cipp:
         made = cipp.post(
@@ -198,25 +260,66 @@ def test_cipp_writes_show_in_the_same_state(sb: Sandbox) -> None:
         assert len(dgs) == 1 and dgs[0]["mailEnabled"]
 
 
-def test_cipp_bulk_consent_takes_effect_after_the_delay(sb: Sandbox) -> None:
+def _bulk_consent(sb: Sandbox, **body: Any) -> list[str]:
+    """Queue CIPP's bulk consent of the app for adatum, let it take effect, and return the
+    app roles adatum's token then carries."""
     with client(sb, PARTNER, "cipp") as cipp:
         queued = cipp.post(
             "/api/ExecAddMultiTenantApp",
-            json={
-                "configMode": "manual",
-                "AppId": APP,
-                "permissions": [],
-                "tenantFilter": [{"value": "adatum.com", "label": "Adatum"}],
-            },
+            json={"configMode": "manual", "AppId": APP, **body},
         )
         assert queued.status_code == 200
+        assert queued.json()["Results"][0].startswith(f"Deploying {APP} to ")
     early = msal_app(sb, ADATUM).acquire_token_for_client([f"{sb.endpoints['graph']}/.default"])
     assert early.get("error_codes") == [7000229]
     sb.clock.advance(sb.cipp_consent_delay + 1)
     # A new app: MSAL caches the earlier 400 for 60 s per identical request.
     late = msal_app(sb, ADATUM).acquire_token_for_client([f"{sb.endpoints['graph']}/.default"])
-    claims = peek(late["access_token"])
-    assert claims is not None and "User.ReadWrite.All" in claims["roles"]
+    assert "access_token" in late
+    tenant = sb.world.tenants[ADATUM]
+    app = tenant.sp_by_app_id(APP)
+    assert app is not None
+    names = {role_id: name for name, role_id in {**GRAPH_APP_ROLES, **EXCHANGE_APP_ROLES}.items()}
+    return sorted(
+        names[a.app_role_id] for a in tenant.app_role_assignments if a.principal_id == app.id
+    )
+
+
+ADATUM_ONLY = [{"value": "adatum.com", "label": "Adatum"}]
+
+
+def test_cipp_bulk_consent_copying_the_app_registration_grants_every_resource(
+    sb: Sandbox,
+) -> None:
+    roles = _bulk_consent(sb, CopyPermissions=True, tenantFilter=ADATUM_ONLY)
+    assert {"User.ReadWrite.All", "Exchange.ManageAsApp"} <= set(roles)
+
+
+def test_cipp_bulk_consent_of_permission_ids_grants_them_on_graph_only(sb: Sandbox) -> None:
+    """Manual mode assigns every id against Microsoft Graph's resource: the Exchange role
+    id fails in CIPP's job (Invoke-ExecAddMultiTenantApp.ps1)."""
+    permissions = [
+        {"id": GRAPH_APP_ROLES["User.ReadWrite.All"], "origin": "Application"},
+        {"id": EXCHANGE_APP_ROLES["Exchange.ManageAsApp"], "origin": "Application"},
+    ]
+    roles = _bulk_consent(sb, permissions=permissions, tenantFilter=ADATUM_ONLY)
+    assert roles == ["User.ReadWrite.All"]
+
+
+def test_cipp_bulk_consent_reads_tenant_filter_values_only(sb: Sandbox) -> None:
+    with client(sb, PARTNER, "cipp") as cipp:
+        cipp.post(
+            "/api/ExecAddMultiTenantApp",
+            json={
+                "configMode": "manual",
+                "AppId": APP,
+                "CopyPermissions": True,
+                "tenantFilter": "allTenants",
+            },
+        )
+    sb.clock.advance(sb.cipp_consent_delay + 1)
+    late = msal_app(sb, ADATUM).acquire_token_for_client([f"{sb.endpoints['graph']}/.default"])
+    assert late.get("error_codes") == [7000229]  # a bare string selects no tenant
 
 
 def test_partner_center_customers_and_app_only_consent_refused_unless_allowed(sb: Sandbox) -> None:

@@ -99,15 +99,15 @@ def test_an_approval_that_expires_before_it_was_made_is_refused(tmp_path: Path) 
         reason=None, now=NOW,
     )  # fmt: skip
     content = record.model_dump(mode="json")
-    content["expires_at"] = "2026-11-20T00:00:00Z"
-    unsigned = {k: v for k, v in content.items() if k != "record_digest"}
+    content["expiresAt"] = "2026-11-20T00:00:00Z"
+    unsigned = {k: v for k, v in content.items() if k != "recordDigest"}
     from controller.policy._records import _canonical, _sha256
 
-    content["record_digest"] = _sha256(_canonical(unsigned))
+    content["recordDigest"] = _sha256(_canonical(unsigned))
     path = _store(tmp_path / "approvals", content)
     with pytest.raises(ApprovalError) as refused:
         load_approvals(tmp_path / "approvals", NOW)
-    assert f"{path}: not an approval record (Value error, expires_at is not after approved_at" in (
+    assert f"{path}: not an approval record (Value error, expiresAt is not after approvedAt" in (
         str(refused.value)
     )
 

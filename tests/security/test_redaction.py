@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from controller.cli import _configure_logging
+from controller.cli.terminal import Terminal
 from controller.gitops.notify import send_notification
 from controller.redaction import RedactingFilter, redact_text, redact_url, remember
 
@@ -69,10 +70,12 @@ def root_logging() -> Iterator[io.StringIO]:
     root = logging.getLogger()
     saved_handlers, saved_level = root.handlers[:], root.level
     buffer = io.StringIO()
-    _configure_logging(2)
-    handler = root.handlers[0]
-    assert isinstance(handler, logging.StreamHandler)
-    handler.setStream(buffer)
+
+    class Captured(Terminal):
+        def err(self, text: str) -> None:  # where the log handler writes
+            buffer.write(text + "\n")
+
+    _configure_logging(Captured(verbosity=2))
     try:
         yield buffer
     finally:

@@ -48,6 +48,8 @@ def test_version_and_help_load_no_models_and_no_service_client(args: list[str]) 
     ours = {name for name in _loaded(*args) if name.startswith("controller.")}
     assert ours <= {
         "controller.cli",
+        "controller.cli.options",
+        "controller.state_paths",
         "controller.cli.terminal",
         "controller.errors",
         "controller.redaction",

@@ -12,7 +12,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _name(requirement: str) -> str:
-    return re.split(r"[\s<>=!~;\[]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+    """The project name as PEP 503 normalises it (ruamel.yaml is ruamel-yaml)."""
+    name = re.split(r"[\s<>=!~;\[]", requirement, maxsplit=1)[0]
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def test_every_declared_dependency_is_pinned() -> None:

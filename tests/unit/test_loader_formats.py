@@ -244,7 +244,7 @@ def test_unknown_field_without_a_close_match_lists_the_fields(
     text = TENANT.replace("  exchange: direct", "  exchange: direct\n  colour: blue")
     assert tenant_problems(tmp_path, monkeypatch, text) == [
         f"{FILE}:9:3: spec.colour: unknown field 'colour'; expected one of: actions, checks, "
-        "consent, distributionGroups, exchange, existingPrincipals, groups, policy, "
+        "consent, distributionGroups, exchange, existingPrincipals, groups, policy, profiles, "
         "sharedMailboxes, users"
     ]
 

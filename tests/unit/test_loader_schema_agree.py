@@ -1,7 +1,7 @@
 """The loader and the JSON Schemas in ``schemas/`` give every value the same verdict.
 
-Each value of a corpus is written, as YAML text, at one field of a valid ``msp.yaml`` or
-tenant file, read through the loader's YAML path (``parse_yaml``), and judged twice: by the
+Each value of a corpus is written, as YAML text, at one field of a valid ``msp.yaml``, tenant
+file or profile, read through the loader's YAML path (``parse_yaml``), and judged twice: by the
 models, as ``tenantctl validate`` judges it, and by the JSON Schema, as check-jsonschema
 judges it in CI (with its format checks and ECMA-262 patterns, as an editor reads them). Both
 must accept it or both reject it.
@@ -10,7 +10,7 @@ The corpus: every value a new user found that the loader accepted while the sche
 README rejected it (``yes``, ``off``, ``n``, ``1`` and ``"false"`` as booleans, ``true`` as a
 count, ``{file: ""}``, a moment without a time zone, the nil GUID, credentials in a URL), each
 with valid counterparts; and values hypothesis generates for the boolean, count, GUID, URL,
-date-or-moment and secret-path fields.
+date-or-moment, secret-path and label fields.
 """
 
 from __future__ import annotations
@@ -73,6 +73,8 @@ metadata:
   tenantId: $tenant_id
   domains:
     - contoso.com
+  labels:
+    tier: $tenant_label
 spec:
   users:
     - userPrincipalName: alice@contoso.com
@@ -88,6 +90,26 @@ spec:
     guards:
       maxMemberRemovals: $max_member_removals
 """)
+
+PROFILE_TEMPLATE = string.Template("""\
+apiVersion: tenantctl/v1
+kind: Profile
+metadata:
+  name: standard
+selector:
+  matchLabels:
+    tier: $selector_label
+spec:
+  users:
+    - userPrincipalName: breakglass@example.com
+      displayName: Break Glass
+      accountEnabled: $profile_account_enabled
+  policy:
+    guards:
+      maxDeletions: $profile_max_deletions
+""")
+
+TEMPLATES = {"MSP": MSP_TEMPLATE, "Tenant": TENANT_TEMPLATE, "Profile": PROFILE_TEMPLATE}
 
 VALID = {
     "graph_endpoint": "https://graph.microsoft.com",
@@ -105,18 +127,21 @@ VALID = {
     "not_after": "2026-12-31",
     "force_change_at_next_sign_in": "true",
     "max_member_removals": "25",
+    "tenant_label": "gold",
+    "selector_label": "gold",
+    "profile_account_enabled": "true",
+    "profile_max_deletions": "3",
 }
 
 
 @dataclass(frozen=True)
 class Field:
     placeholder: str
-    kind: str  # MSP or Tenant
+    kind: str  # MSP, Tenant or Profile
     path: tuple[str | int, ...]
 
     def document(self, scalar: str) -> str:
-        template = MSP_TEMPLATE if self.kind == "MSP" else TENANT_TEMPLATE
-        return template.substitute({**VALID, self.placeholder: scalar})
+        return TEMPLATES[self.kind].substitute({**VALID, self.placeholder: scalar})
 
 
 def _msp(placeholder: str, *path: str | int) -> Field:
@@ -127,8 +152,13 @@ def _tenant(placeholder: str, *path: str | int) -> Field:
     return Field(placeholder, "Tenant", path)
 
 
+def _profile(placeholder: str, *path: str | int) -> Field:
+    return Field(placeholder, "Profile", path)
+
+
 BOOLEAN = [
     _tenant("account_enabled", "spec", "users", 0, "accountEnabled"),
+    _profile("profile_account_enabled", "spec", "users", 0, "accountEnabled"),
     _tenant("force_change_at_next_sign_in", "spec", "actions", 0, "resetPassword",
             "forceChangeAtNextSignIn"),
     _msp("force_change_password", "spec", "defaults", "forceChangePasswordNextSignIn"),
@@ -136,6 +166,7 @@ BOOLEAN = [
 COUNT = [
     _msp("max_deletions", "spec", "policy", "guards", "maxDeletions"),
     _tenant("max_member_removals", "spec", "policy", "guards", "maxMemberRemovals"),
+    _profile("profile_max_deletions", "spec", "policy", "guards", "maxDeletions"),
 ]
 GUID = [
     _msp("partner_tenant_id", "spec", "partner", "tenantId"),
@@ -151,6 +182,10 @@ URL = [
 MOMENT = [_tenant("not_after", "spec", "actions", 0, "notAfter")]
 SECRET_PATH = [_msp("cipp_secret_file", "spec", "cipp", "secret", "file")]
 SECRET_REF = [_msp("partner_secret", "spec", "partner", "credential", "secret")]
+LABEL = [
+    _tenant("tenant_label", "metadata", "labels", "tier"),
+    _profile("selector_label", "selector", "matchLabels", "tier"),
+]
 
 
 # --- the two judges ---------------------------------------------------------------------------
@@ -205,7 +240,7 @@ def assert_agree(field: Field, scalar: str) -> None:
 
 
 def test_the_templates_are_valid_for_both() -> None:
-    for field in BOOLEAN + COUNT + GUID + URL + MOMENT + SECRET_PATH + SECRET_REF:
+    for field in BOOLEAN + COUNT + GUID + URL + MOMENT + SECRET_PATH + SECRET_REF + LABEL:
         verdicts = judge(field, VALID[field.placeholder])
         assert verdicts is not None
         alone = parse_yaml(f"value: {VALID[field.placeholder]}\n", "alone.yaml").data["value"]
@@ -234,8 +269,8 @@ CORPUS: list[tuple[list[Field], str, bool]] = [
     (BOOLEAN, '"false"', False),
     (BOOLEAN, "'true'", False),
     (BOOLEAN, "1.0", False),
-    (BOOLEAN[:1], "~", True),  # accountEnabled: null is "unmanaged"
-    (BOOLEAN[1:], "~", False),
+    (BOOLEAN[:2], "~", True),  # accountEnabled: null is "unmanaged"
+    (BOOLEAN[2:], "~", False),
     # Counts: JSON Schema's integer (5.0 is one; true and "3" are not), at least 0.
     (COUNT, "0", True),
     (COUNT, "5", True),
@@ -324,6 +359,19 @@ CORPUS: list[tuple[list[Field], str, bool]] = [
     (SECRET_REF, "{env: 'A '}", False),
     (SECRET_REF, "{value: s3cr3t}", False),
     (SECRET_REF, "s3cr3t", False),
+    # A label value: Kubernetes' spelling, text only (an empty one too).
+    (LABEL, "gold", True),
+    (LABEL, "''", True),
+    (LABEL, "a.b-c_D9", True),
+    (LABEL, "x" * 63, True),
+    (LABEL, "x" * 64, False),
+    (LABEL, "'-gold'", False),
+    (LABEL, "gold-", False),
+    (LABEL, "'has space'", False),
+    (LABEL, "1", False),
+    (LABEL, "true", False),
+    (LABEL, "~", False),
+    (LABEL, "'gold '", False),
 ]
 
 
@@ -492,6 +540,13 @@ GENERATED = {
         st.one_of(written(moments()), written(moments()), ANY_SCALAR, written(padded(moments()))),
     ),
     "secret path": (SECRET_PATH, st.one_of(ANY_SCALAR, written(ANY_TEXT))),
+    "label": (
+        LABEL,
+        st.one_of(
+            ANY_SCALAR,
+            written(st.from_regex(r"[A-Za-z0-9._ -]{0,70}", fullmatch=True)),
+        ),
+    ),
 }
 
 
@@ -510,7 +565,7 @@ def test_generated_values_get_one_verdict(kind: str, data: st.DataObject) -> Non
 
 def test_the_demo_estate_passes_its_schemas() -> None:
     for path in sorted((REPO / "desired").rglob("*.yaml")):
-        kind = "MSP" if path.name == "msp.yaml" else "Tenant"
+        kind = {"msp.yaml": "MSP"}.get(path.name, path.parent.name.removesuffix("s").title())
         source = parse_yaml(path.read_text(encoding="utf-8"), str(path))
         assert source.diagnostics == []
         errors = [e.message for e in schema_validator(kind).iter_errors(source.data)]

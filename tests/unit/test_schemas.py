@@ -52,6 +52,8 @@ def test_schemas_use_yaml_spelling_and_forbid_unknown_fields() -> None:
 def test_demo_files_name_their_schema() -> None:
     for path in sorted((REPO / "desired").rglob("*.yaml")):
         first = path.read_text(encoding="utf-8").splitlines()[0]
-        schema = "msp.schema.json" if path.name == "msp.yaml" else "tenant.schema.json"
+        schema = {"msp.yaml": "msp.schema.json"}.get(
+            path.name, f"{path.parent.name.removesuffix('s')}.schema.json"
+        )
         assert first.startswith("# yaml-language-server: $schema=")
         assert (path.parent / first.split("=", 1)[1]).resolve() == REPO / "schemas" / schema

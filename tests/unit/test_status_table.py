@@ -14,11 +14,12 @@ from controller.models import OperationKind
 from controller.models.observed import ConsentStatus, GdapState, ObservedTenant, Unknown
 from controller.plan import Badges, Finding, ManualStep, Operation, Plan, TenantPlan
 from controller.plan.types import Backend, UnknownArea
+from controller.render.documents import render_document
 from controller.render.status import (
     StatusRow,
-    render_status_json,
     render_status_table,
     render_status_text,
+    status_report,
     status_rows,
 )
 from tests.fixtures.operation_params import example_params
@@ -154,7 +155,8 @@ def test_the_rich_table_holds_every_row_and_the_summary() -> None:
 
 
 def test_json_is_a_list_of_objects_with_camel_case_keys() -> None:
-    (obj,) = json.loads(render_status_json([_row("a", consent_missing=("X",))]))
+    report = status_report([_row("a", consent_missing=("X",))])
+    (obj,) = json.loads(render_document(report, "json"))
     assert obj["gdap"] == {
         "status": "active",
         "ends": "2027-01-01",

@@ -145,4 +145,4 @@ def test_help_lists_the_policy_kinds() -> None:
     result = CliRunner().invoke(cli, ["validate", "--help"])
     assert result.exit_code == 0
     assert "user.resetPassword" in result.output
-    assert "tenantctl validate --desired ./desired --format json" in result.output
+    assert "tenantctl validate --desired ./desired -o json" in result.output

@@ -1,9 +1,15 @@
-"""Service principals and app role assignments: how the MSP's app is consented in a tenant.
+"""Service principals and app role assignments: how the MSP's app is consented in a tenant;
+and the MSP's app registration itself.
 
 The partner tenant lists Microsoft's resource principals (Graph, Exchange) too, so the app can
 map permission names to app role ids there.
 
 Graph v1.0 endpoints served:
+
+- ``GET /applications(appId='{appId}')``, ``GET /applications/{id}``: the app registration,
+  in its home tenant only (the partner tenant; a customer tenant holds only the service
+  principal and answers 404), with ``passwordCredentials`` (``hint``: the secret's first three
+  characters, ``endDateTime``) and ``keyCredentials``
 
 - ``GET /servicePrincipals`` (e.g. ``$filter=appId eq '...'``), ``GET /servicePrincipals/{id}``
 - ``POST /servicePrincipals``: only for the MSP's own app (``{"appId"}``)
@@ -33,11 +39,51 @@ from controller.sandbox._graph._permissions import READ_APPS
 from controller.sandbox._http import Response
 from controller.sandbox._world import (
     AppRoleAssignment,
+    PartnerApp,
     ServicePrincipal,
     Tenant,
     create_app_principal,
     resource_principals,
 )
+
+
+def get_application(call: Call, m: re.Match[str]) -> Response:
+    """Application.Read.All, or one of the higher privileged permissions the Graph reference
+    lists (Application.ReadWrite.All, Directory.Read.All, Directory.ReadWrite.All); else 403.
+    Application.ReadWrite.OwnedBy reads only the apps the caller owns, and an app is not its
+    own owner, so it is not enough to read itself."""
+    call.require(*READ_APPS)
+    key = m.group(1).lower()
+    app = call.rt.world.partner.app
+    if call.tenant is not None or key not in (app.client_id, app.object_id):
+        raise not_found(key)
+    return entity(call, _application_json(call, app), "applications", entity_type="application")
+
+
+def _application_json(call: Call, app: PartnerApp) -> dict[str, Any]:
+    ends = app.secret_ends_at
+    if ends is not None and app.secret_expired:
+        ends = min(ends, call.now - 86400.0)  # what the login answers AADSTS7000222 for
+    iso = call.rt.clock.iso
+    secret = {
+        "customKeyIdentifier": None,
+        "displayName": "tenantctl",
+        "endDateTime": iso(ends) if ends is not None else None,
+        "hint": app.secret[:3],
+        "keyId": app.secret_key_id,
+        "secretText": None,  # only addPassword's answer carries it
+        "startDateTime": iso(app.secret_starts_at) if app.secret_starts_at is not None else None,
+    }
+    return {
+        "id": app.object_id,
+        "appId": app.client_id,
+        "displayName": app.display_name,
+        "signInAudience": "AzureADMultipleOrgs",
+        "passwordCredentials": [secret],
+        # A certificate's ``key`` is returned only when $select names keyCredentials; the
+        # sandbox's app has no certificate.
+        "keyCredentials": [],
+    }
 
 
 def sp_json(sp: ServicePrincipal) -> dict[str, Any]:

@@ -58,6 +58,8 @@ ROUTES: tuple[Route, ...] = (
     r("GET", r"/directoryObjects/([^/]+)", _directory.get_directory_object),
     r("GET", r"/tenantRelationships/delegatedAdminCustomers", _gdap.gdap_customers),
     r("GET", r"/tenantRelationships/delegatedAdminRelationships", _gdap.gdap_relationships),
+    r("GET", r"/applications\(appId='([^']+)'\)", _applications.get_application),
+    r("GET", r"/applications/([^/]+)", _applications.get_application),
     r("GET", r"/servicePrincipals", _applications.list_sps),
     r("POST", r"/servicePrincipals", _applications.create_sp, write=True),
     r("GET", r"/servicePrincipals/([^/]+)", _applications.get_sp),

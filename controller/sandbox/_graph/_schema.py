@@ -4,7 +4,7 @@ Graph answers 400 to a ``$select`` naming a property its type does not have ("Co
 property named 'x' on type 'microsoft.graph.user'."), and null for one the type has but the
 object does not set. The lists are the structural and navigation properties of the v1.0
 metadata, as the resource pages list them (api-reference/v1.0/resources/user.md, group.md,
-serviceprincipal.md, organization.md, subscribedsku.md, approleassignment.md,
+serviceprincipal.md, application.md, organization.md, subscribedsku.md, approleassignment.md,
 unifiedroleassignment.md, riskyuser.md, userregistrationdetails.md,
 delegatedadmincustomer.md, delegatedadminrelationship.md).
 """
@@ -80,6 +80,18 @@ PROPERTIES: dict[str, frozenset[str]] = {
         samlSingleSignOnSettings servicePrincipalNames servicePrincipalType signInAudience
         synchronization tags tokenEncryptionKeyId tokenIssuancePolicies tokenLifetimePolicies
         transitiveMemberOf verifiedPublisher
+        """.split()
+    ),
+    # api-reference/v1.0/resources/application.md (properties and relationships)
+    "application": frozenset(
+        """
+        addIns api appId applicationTemplateId appRoles createdDateTime createdOnBehalfOf
+        deletedDateTime disabledByMicrosoftStatus displayName extensionProperties
+        groupMembershipClaims id identifierUris info isDeviceOnlyAuthSupported
+        isFallbackPublicClient keyCredentials logo notes oauth2RequiredPostResponse
+        optionalClaims owners parentalControlSettings passwordCredentials publicClient
+        publisherDomain requiredResourceAccess signInAudience spa tags tokenEncryptionKeyId
+        verifiedPublisher web
         """.split()
     ),
     "organization": frozenset(

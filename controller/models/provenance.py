@@ -1,0 +1,74 @@
+"""Where a desired value came from: a tenant file or a profile, and the line.
+
+The loader records, per tenant, the source of every object and field of the effective tenant
+(after profiles); the planner attaches it to each operation and finding. A :class:`Source`
+never takes part in a fingerprint: the same desired values give the same operations wherever
+they were written.
+
+Paths name objects by their matching key, lowercased, as the planner does::
+
+    ("users", "alice@contoso.com")                       the object
+    ("users", "alice@contoso.com", "displayName")        one of its fields
+    ("groups", "sales", "members", "bob@contoso.com")    one member of a list
+    ("checks", "mfa"), ("consent",), ("actions", "2026-11-26-reset-bob")
+
+The path ``()`` is the tenant file itself (its ``metadata.name``): the source of what the
+tenant did not declare, such as a default.
+
+Pure: no I/O. Lines are worked out once, on first use (the loader passes a function that
+does it), because only the tenants that have something to plan need them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Path = tuple[str, ...]
+
+
+class Source(BaseModel):
+    """A place in the desired state: ``desired/profiles/standard.yaml:14``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    file: str
+    line: int
+    profile: str | None = Field(
+        default=None, description="The profile the value came from; none: the tenant's file"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+class Provenance:
+    """The sources of one tenant's desired values, found by :meth:`find`.
+
+    ``entries`` is called once, on first use; the path ``()`` is the tenant file itself.
+    """
+
+    def __init__(self, entries: Callable[[], Mapping[Path, Source]]) -> None:
+        self._compute: Callable[[], Mapping[Path, Source]] | None = entries
+        self._entries: Mapping[Path, Source] = {}
+
+    @classmethod
+    def of(cls, entries: Mapping[Path, Source]) -> Provenance:
+        return cls(lambda: entries)
+
+    @property
+    def entries(self) -> Mapping[Path, Source]:
+        if self._compute is not None:
+            self._entries, self._compute = self._compute(), None
+        return self._entries
+
+    def find(self, path: Path) -> Source | None:
+        """The source of the deepest part of ``path`` that has one; else the tenant file (a
+        value the tenant did not declare, such as a default)."""
+        entries = self.entries
+        for end in range(len(path), -1, -1):
+            found = entries.get(path[:end])
+            if found is not None:
+                return found
+        return None
