@@ -210,7 +210,8 @@ def planner_part(state: DesiredState, world: World, repeat: int) -> None:
     best = float("inf")
     for _ in range(repeat):
         start = time.process_time()
-        plan = plan_estate(state, observed, _plan_context(state.msp, now, partner))
+        cipp = state.msp.spec.cipp is not None
+        plan = plan_estate(state, observed, _plan_context(state.msp, now, partner, cipp=cipp))
         _policy(plan, state, None)
         best = min(best, time.process_time() - start)
     print(f"planner    plan and policy: {best / len(state.tenants) * 1000:.2f} ms CPU per tenant")
