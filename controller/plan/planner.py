@@ -147,12 +147,17 @@ def plan_estate(
         name = desired.metadata.name
         seen = observed.get(name) or not_observed(desired, ctx, "the tenant was not observed")
         source = state.sources.get(name)
-        planned = plan_tenant(desired, seen, ctx, source, state.provenance.get(name))
+        provenance = state.provenance.get(name)
+        planned = plan_tenant(desired, seen, ctx, source, provenance)
         report = state.reports.get(name)
         if report is not None:
             compared = plan_tenant(report.config, seen, ctx, source, report.provenance)
             planned = with_profile_report(planned, compared, report.profiles)
         tenants.append(planned)
+        # The plan keeps the sources it names; the tenant's whole table is not needed again.
+        for done in (provenance, report.provenance if report is not None else None):
+            if done is not None:
+                done.release()
     plan = Plan(
         format_version=PLAN_FORMAT_VERSION,
         plan_id="",
