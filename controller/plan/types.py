@@ -219,6 +219,15 @@ class ServiceUsage(_PlanModel):
     throttles: int = 0
     resource_units: float = 0.0
 
+    def __add__(self, other: ServiceUsage) -> ServiceUsage:
+        return ServiceUsage(
+            round_trips=self.round_trips + other.round_trips,
+            requests=self.requests + other.requests,
+            retries=self.retries + other.retries,
+            throttles=self.throttles + other.throttles,
+            resource_units=self.resource_units + other.resource_units,
+        )
+
 
 Accounting = dict[str, ServiceUsage]  # service name ("graph", "exchange", ...) -> usage
 

@@ -142,7 +142,7 @@ def with_accounting(
             resource_units=usage.resource_units,
         )
         services = by_tenant.setdefault(tenant.lower(), {})
-        services[service] = _sum(services[service], counted) if service in services else counted
+        services[service] = services[service] + counted if service in services else counted
     tenants = tuple(
         t.model_copy(update={"accounting": _sorted(by_tenant.get(t.tenant_id.lower(), {}))})
         for t in plan.tenants
@@ -150,7 +150,7 @@ def with_accounting(
     partner: dict[str, ServiceUsage] = {}
     for tenant_id in dict.fromkeys(p.lower() for p in partner_ids):
         for name, used in by_tenant.get(tenant_id, {}).items():
-            partner[name] = _sum(partner[name], used) if name in partner else used
+            partner[name] = partner[name] + used if name in partner else used
     return plan.model_copy(update={"tenants": tenants, "accounting": _sorted(partner)})
 
 
@@ -214,16 +214,6 @@ async def _connected(
 
 def _sorted(services: dict[str, ServiceUsage]) -> dict[str, ServiceUsage]:
     return dict(sorted(services.items()))
-
-
-def _sum(a: ServiceUsage, b: ServiceUsage) -> ServiceUsage:
-    return ServiceUsage(
-        round_trips=a.round_trips + b.round_trips,
-        requests=a.requests + b.requests,
-        retries=a.retries + b.retries,
-        throttles=a.throttles + b.throttles,
-        resource_units=a.resource_units + b.resource_units,
-    )
 
 
 def _partner_ids(settings: ConnectionSettings) -> tuple[str, ...]:

@@ -57,16 +57,5 @@ def _total(blocks: Iterable[Mapping[str, ServiceUsage]]) -> dict[str, ServiceUsa
     total: dict[str, ServiceUsage] = {}
     for block in blocks:
         for service, used in block.items():
-            seen = total.get(service)
-            total[service] = (
-                used
-                if seen is None
-                else ServiceUsage(
-                    round_trips=seen.round_trips + used.round_trips,
-                    requests=seen.requests + used.requests,
-                    retries=seen.retries + used.retries,
-                    throttles=seen.throttles + used.throttles,
-                    resource_units=seen.resource_units + used.resource_units,
-                )
-            )
+            total[service] = total[service] + used if service in total else used
     return total
