@@ -6,14 +6,16 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 import click
 
-from controller.apply.journal import JournalLocation
 from controller.cli.terminal import COLOR_MODES, ColorMode, Terminal
 from controller.errors import UsageError
 from controller.state_paths import DEFAULT_DESIRED
+
+if TYPE_CHECKING:  # --help and --version import none of the models (tests/unit/test_cli_startup.py)
+    from controller.apply.journal import JournalLocation
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -54,7 +56,7 @@ def tenant_option(help_text: str, metavar: str = "NAME") -> Callable[[F], F]:
 # -- --journal: a SQLite file or a PostgreSQL URL -------------------------------------------
 
 
-class JournalParam(click.ParamType[JournalLocation, str]):
+class JournalParam(click.ParamType["JournalLocation", str]):
     """``--journal``: a ``postgresql://`` URL (a shared journal) or a SQLite file's path."""
 
     name = "journal"
@@ -62,6 +64,8 @@ class JournalParam(click.ParamType[JournalLocation, str]):
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> JournalLocation:
+        from controller.apply.journal import JournalLocation  # when a command runs
+
         if isinstance(value, JournalLocation):
             return value
         try:

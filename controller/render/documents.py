@@ -11,15 +11,17 @@ Pure: no I/O.
 
 from __future__ import annotations
 
-import json
-from typing import Any, Literal
+from typing import Literal
 
-import yaml
-from pydantic import BaseModel, Field, RootModel
+from pydantic import Field, RootModel
 
 from controller.apply.outcomes import Outcome
-from controller.models.common import CAMEL_CASE
 from controller.policy.approvals import ApprovalRecord
+from controller.render._document import (
+    ValidationReport,
+    _Document,
+    render_document,
+)
 
 __all__ = [
     "ApplyReport",
@@ -34,43 +36,6 @@ __all__ = [
     "ValidationReport",
     "render_document",
 ]
-
-
-class _Document(BaseModel):
-    model_config = CAMEL_CASE
-
-
-def render_document(document: BaseModel, output: Literal["json", "yaml"]) -> str:
-    """``document`` as indented JSON (keys in the model's order) or as YAML (block style)."""
-    data = document.model_dump(mode="json", by_alias=True)
-    if output == "yaml":
-        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-
-
-def as_document(model: type[BaseModel], data: Any) -> BaseModel:
-    """``data`` checked against the document's model (a dict built by a view)."""
-    return model.model_validate(data)
-
-
-# -- validate ---------------------------------------------------------------------------------
-
-
-class Diagnostic(_Document):
-    file: str
-    line: int
-    column: int
-    path: str = Field(description="Where in the file, e.g. spec.users[0].licenses")
-    message: str
-    severity: Literal["error", "warning"]
-
-
-class ValidationReport(_Document):
-    """``tenantctl validate -o json``."""
-
-    valid: bool
-    tenants: int | None = Field(description="Tenant files loaded; null when invalid")
-    diagnostics: tuple[Diagnostic, ...]
 
 
 # -- apply ------------------------------------------------------------------------------------
