@@ -2,8 +2,9 @@
 a test fails when it is stale.
 
 Two kinds: the desired-state files (``msp``, ``tenant``), which editors validate as they are
-typed, and the output contract: the plan file, approval records, and one document per
-command that prints (``-o json``), named after the command."""
+typed, and the output contract: the plan file, approval records, and one
+document per command that prints (``-o json``), named after the command (``get-KIND`` for
+each kind of ``tenantctl get``)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,14 @@ from controller.render.documents import (
     ApproveReport,
     ConnectCheckReport,
     DiscoverReport,
+    GetConsentReport,
+    GetDistributionGroupsReport,
+    GetGdapReport,
+    GetGroupsReport,
+    GetLicencesReport,
+    GetMembersReport,
+    GetSharedMailboxesReport,
+    GetUsersReport,
     HistoryReport,
     ImportReport,
     RunReport,
@@ -45,6 +54,14 @@ SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "discover.schema.json": DiscoverReport,
     "import.schema.json": ImportReport,
     "connect-check.schema.json": ConnectCheckReport,
+    "get-users.schema.json": GetUsersReport,
+    "get-groups.schema.json": GetGroupsReport,
+    "get-members.schema.json": GetMembersReport,
+    "get-distribution-groups.schema.json": GetDistributionGroupsReport,
+    "get-shared-mailboxes.schema.json": GetSharedMailboxesReport,
+    "get-licences.schema.json": GetLicencesReport,
+    "get-consent.schema.json": GetConsentReport,
+    "get-gdap.schema.json": GetGdapReport,
 }
 
 #: Which schema each command's ``-o json`` output follows.
@@ -59,6 +76,14 @@ COMMAND_SCHEMAS: dict[str, str] = {
     "discover": "discover.schema.json",
     "import": "import.schema.json",
     "connect check": "connect-check.schema.json",
+    "get users": "get-users.schema.json",
+    "get groups": "get-groups.schema.json",
+    "get members": "get-members.schema.json",
+    "get distribution-groups": "get-distribution-groups.schema.json",
+    "get shared-mailboxes": "get-shared-mailboxes.schema.json",
+    "get licences": "get-licences.schema.json",
+    "get consent": "get-consent.schema.json",
+    "get gdap": "get-gdap.schema.json",
 }
 
 

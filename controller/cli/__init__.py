@@ -136,6 +136,7 @@ _COMMANDS = (
     "completion",
     "connect",
     "discover",
+    "get",
     "history",
     "import_",
     "plan",

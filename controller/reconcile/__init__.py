@@ -7,6 +7,7 @@
                 -> (approve at the terminal) -> gate -> execute, journaled -> outputs
 
 :func:`connect_check` is the shortest run: open the world, then the connection checks.
+:func:`get_run` reads one kind of object (``tenantctl get``).
 
 "Open the world" starts the sandbox when asked (:class:`Where`) and builds the connection
 settings; "outputs" writes the plan or results whole and sends the webhook summary. Commands
@@ -18,6 +19,7 @@ what comes back; tests that open the world themselves call :func:`observe_and_pl
 from controller.reconcile._apply import apply_estate, apply_run
 from controller.reconcile._approval import InteractiveApproval, awaiting_approval, local_user
 from controller.reconcile._connect import connect_check
+from controller.reconcile._get import GetResult, get_run, read_kind
 from controller.reconcile._outputs import Delivered, Outputs, Run
 from controller.reconcile._plan import (
     PlanResult,
@@ -36,6 +38,7 @@ from controller.reconcile._world import (
 __all__ = [
     "DEFAULT_SANDBOX_STATE",
     "Delivered",
+    "GetResult",
     "InteractiveApproval",
     "Outputs",
     "PlanResult",
@@ -46,10 +49,12 @@ __all__ = [
     "apply_run",
     "awaiting_approval",
     "connect_check",
+    "get_run",
     "local_user",
     "observe_and_plan",
     "open_world",
     "plan_run",
+    "read_kind",
     "sandbox_settings",
     "select_tenants",
 ]

@@ -85,7 +85,7 @@ async def observe_and_plan(
             partner=partner,
         )
     context = _plan_context(msp, now, partner, cipp=world.uses_cipp)
-    plan = plan_estate(state, observed, context, _failed_checks(partner))
+    plan = plan_estate(state, observed, context, failed_checks(partner))
     plan = _policy(plan, state, raise_guards)
     return PlanResult(plan, observed, conns.accounting)
 
@@ -157,7 +157,7 @@ def _plan_context(
     )
 
 
-def _failed_checks(partner: PartnerFacts) -> tuple[FailedCheck, ...]:
+def failed_checks(partner: PartnerFacts) -> tuple[FailedCheck, ...]:
     return tuple(
         FailedCheck(check=c.name, summary=c.summary, fix=c.fix) for c in partner.failed_checks
     )
