@@ -2,7 +2,7 @@
 a test fails when it is stale.
 
 Two kinds: the desired-state files (``msp``, ``tenant``), which editors validate as they are
-typed, and the output contract: the plan file, approval records, and one
+typed, and the output contract: the plan file, approval records, saved observations, and one
 document per command that prints (``-o json``), named after the command (``get-KIND`` for
 each kind of ``tenantctl get``)."""
 
@@ -33,10 +33,12 @@ from controller.render.documents import (
     GetUsersReport,
     HistoryReport,
     ImportReport,
+    ReportWritten,
     RunReport,
     StatusReport,
     ValidationReport,
 )
+from controller.render.observations import SavedObservations
 
 SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "msp.schema.json": MSPConfig,
@@ -44,6 +46,7 @@ SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "profile.schema.json": ProfileConfig,
     "plan.schema.json": Plan,
     "approval.schema.json": ApprovalRecord,
+    "observations.schema.json": SavedObservations,
     # -o json of each command (plan -o json is the plan file)
     "validate.schema.json": ValidationReport,
     "apply.schema.json": ApplyReport,
@@ -62,6 +65,7 @@ SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "get-licences.schema.json": GetLicencesReport,
     "get-consent.schema.json": GetConsentReport,
     "get-gdap.schema.json": GetGdapReport,
+    "report.schema.json": ReportWritten,
 }
 
 #: Which schema each command's ``-o json`` output follows.
@@ -84,6 +88,7 @@ COMMAND_SCHEMAS: dict[str, str] = {
     "get licences": "get-licences.schema.json",
     "get consent": "get-consent.schema.json",
     "get gdap": "get-gdap.schema.json",
+    "report": "report.schema.json",
 }
 
 

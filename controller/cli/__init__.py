@@ -129,7 +129,8 @@ def _configure_logging(terminal: Terminal) -> None:
 
 
 # One line per command; each lives in controller/cli/<name>.py and defines a click command
-# of the same name (a Python keyword takes a trailing underscore: import_ is `import`).
+# of the same name (a Python keyword takes a trailing underscore: import_ is `import`; so does
+# report_, which would otherwise shadow report() below).
 _COMMANDS = (
     "apply",
     "approve",
@@ -141,6 +142,7 @@ _COMMANDS = (
     "import_",
     "plan",
     "render",
+    "report_",
     "sandbox",
     "schema",
     "status",

@@ -7,7 +7,8 @@
                 -> (approve at the terminal) -> gate -> execute, journaled -> outputs
 
 :func:`connect_check` is the shortest run: open the world, then the connection checks.
-:func:`get_run` reads one kind of object (``tenantctl get``).
+:func:`get_run` reads one kind of object (``tenantctl get``); :func:`report_run` writes the
+estate report from a plan run or from saved observations (``tenantctl report``).
 
 "Open the world" starts the sandbox when asked (:class:`Where`) and builds the connection
 settings; "outputs" writes the plan or results whole and sends the webhook summary. Commands
@@ -27,6 +28,13 @@ from controller.reconcile._plan import (
     plan_run,
     select_tenants,
 )
+from controller.reconcile._report import (
+    REPORT_MARKER,
+    ReportResult,
+    last_applies,
+    read_observations,
+    report_run,
+)
 from controller.reconcile._world import (
     DEFAULT_SANDBOX_STATE,
     Where,
@@ -37,11 +45,13 @@ from controller.reconcile._world import (
 
 __all__ = [
     "DEFAULT_SANDBOX_STATE",
+    "REPORT_MARKER",
     "Delivered",
     "GetResult",
     "InteractiveApproval",
     "Outputs",
     "PlanResult",
+    "ReportResult",
     "Run",
     "Where",
     "World",
@@ -50,11 +60,14 @@ __all__ = [
     "awaiting_approval",
     "connect_check",
     "get_run",
+    "last_applies",
     "local_user",
     "observe_and_plan",
     "open_world",
     "plan_run",
     "read_kind",
+    "read_observations",
+    "report_run",
     "sandbox_settings",
     "select_tenants",
 ]

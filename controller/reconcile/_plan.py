@@ -24,7 +24,14 @@ from controller.plan import FailedCheck, Plan
 from controller.plan.context import PlanContext
 from controller.plan.planner import plan_estate
 from controller.policy import decide
-from controller.reconcile._outputs import Delivered, Outputs, Run, notify, write_output
+from controller.reconcile._outputs import (
+    Delivered,
+    Outputs,
+    Run,
+    notify,
+    save_observations,
+    write_output,
+)
 from controller.reconcile._world import Where, World, open_world
 from controller.render import render_json, render_markdown
 
@@ -56,7 +63,12 @@ def plan_run(
                 on_observed=on_observed,
             )
         )
-    return Run(result, deliver_plan(result.plan, outputs or Outputs()), world.notes)
+    outputs = outputs or Outputs()
+    delivered = deliver_plan(result.plan, outputs)
+    if outputs.observations is not None:
+        saved = save_observations(outputs.observations, state, result.plan, result.observed)
+        delivered = replace(delivered, written=(*delivered.written, saved))
+    return Run(result, delivered, world.notes)
 
 
 async def observe_and_plan(

@@ -37,6 +37,7 @@ __all__ = [
     "GetUsersReport",
     "HistoryReport",
     "ImportReport",
+    "ReportWritten",
     "RunReport",
     "StatusReport",
     "ValidationReport",
@@ -475,3 +476,15 @@ GetReport = (
     | GetConsentReport
     | GetGdapReport
 )
+
+
+# -- report -----------------------------------------------------------------------------------
+
+
+class ReportWritten(_Document):
+    """``tenantctl report -o json``: where the report's pages were written."""
+
+    directory: str
+    index: str = Field(description="The overview page, the one to open")
+    pages: int
+    tenants: int
