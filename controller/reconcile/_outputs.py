@@ -16,7 +16,7 @@ from controller.models import DesiredState
 from controller.models.declared import estate_declarations
 from controller.models.observed import ObservedTenant
 from controller.plan import Plan
-from controller.render.observations import saved_observations
+from controller.render.observations import observations_json, saved_observations
 
 R = TypeVar("R")
 
@@ -76,4 +76,4 @@ def save_observations(
     """The plan with what was observed and what git declares (``plan --observations``): what
     ``tenantctl report`` builds the estate report from."""
     saved = saved_observations(plan, observed, estate_declarations(state))
-    return write_output(path, saved.model_dump_json(by_alias=True))
+    return write_output(path, observations_json(saved))

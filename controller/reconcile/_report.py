@@ -21,6 +21,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from controller.apply import Journal, OperationRecord, RunRecord
+from controller.collector import collector_paused
 from controller.errors import UsageError
 from controller.files import PRIVATE, check_replaceable, write_directory
 from controller.models import DesiredState
@@ -60,7 +61,8 @@ def report_run(
     check_replaceable(directory, REPORT_MARKER)  # before minutes of observing, not after
     notes: tuple[str, ...] = ()
     if observations:
-        saved = [read_observations(path) for path in observations]
+        with collector_paused():
+            saved = [read_observations(path) for path in observations]
     else:
         if state is None:
             raise UsageError("a report needs the desired state or saved observations")
@@ -74,8 +76,9 @@ def report_run(
         applies=last_applies(journal) if journal is not None else {},
     )
     _refuse_duplicates(estate)
-    pages = render_report(estate)
-    write_directory(directory, pages, mode=PRIVATE, marker=REPORT_MARKER)
+    with collector_paused():
+        pages = render_report(estate)
+        write_directory(directory, pages, mode=PRIVATE, marker=REPORT_MARKER)
     return Run(
         ReportResult(directory, len(pages), len(estate.tenants)),
         Delivered(written=(directory,)),

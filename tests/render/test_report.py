@@ -16,7 +16,11 @@ import pytest
 
 from controller.models.declared import estate_declarations
 from controller.plan.planner import plan_estate
-from controller.render.observations import SavedObservations, saved_observations
+from controller.render.observations import (
+    SavedObservations,
+    observations_json,
+    saved_observations,
+)
 from controller.render.report import Estate, LastApply, render_report
 from controller.render.report._charts import TRACK_WIDTH, licence_chart
 from tests.fixtures.demo_observed import demo_context, demo_desired, demo_observed
@@ -122,7 +126,7 @@ def test_a_tenant_page_puts_git_beside_what_is_there(parsed: dict[str, Page]) ->
     assert "carol@contoso.com" in text  # declared, not there yet
     assert "desired/tenants/contoso.yaml:18" in text  # alice's line
     assert "run 7, 2026-11-25T21:00:00.000Z" in text and "1 failed" in text
-    assert "user.update" in text and "jobTitle: Sales Manager \u2192 Sales Director" in text
+    assert "user.update" in text and "jobTitle: \"Sales Manager\" \u2192 \"Sales Director\"" in text
 
 
 def test_unknown_areas_show_their_reason_never_an_empty_table(parsed: dict[str, Page]) -> None:
@@ -163,7 +167,9 @@ def test_the_same_input_gives_the_same_pages(pages: dict[str, str]) -> None:
 
 def test_saved_observations_survive_json() -> None:
     saved = demo_saved()
-    again = SavedObservations.model_validate_json(saved.model_dump_json(by_alias=True))
+    text = observations_json(saved)
+    assert '"formatVersion":1' in text  # required: there even though it is the default
+    again = SavedObservations.model_validate_json(text)
     assert again == saved
     assert render_report(Estate([again.plan], again.tenants)) == render_report(
         Estate([saved.plan], saved.tenants)

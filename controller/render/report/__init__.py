@@ -31,8 +31,8 @@ from markupsafe import Markup
 
 from controller.plan.types import Plan
 from controller.render._text import printable
-from controller.render.get import declared_cell
 from controller.render.observations import SavedTenant
+from controller.render.report._cells import badge, listed, yes_no
 from controller.render.report._charts import licence_chart
 from controller.render.report._views import (
     LastApply,
@@ -40,7 +40,6 @@ from controller.render.report._views import (
     estate_counts,
     page_name,
     tenant_view,
-    tone,
 )
 
 __all__ = ["Estate", "LastApply", "page_name", "render_report"]
@@ -81,8 +80,9 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # the templates are package data: never re-read them
     )
-    env.globals.update(tone=tone, declared_cell=declared_cell)
+    env.globals.update(badge=badge, yes_no=yes_no, listed=listed)
     return env
 
 

@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from markupsafe import Markup
 
 from controller.models.declared import Declarations
 from controller.models.observed import GdapState, ObservedTenant
 from controller.plan.types import Finding, Operation, TenantPlan
 from controller.render._markdown_text import safe_link
+from controller.render._summary import value
 from controller.render.documents import UnknownRead
 from controller.render.inventory import (
     Listing,
@@ -30,6 +33,7 @@ from controller.render.inventory import (
     shared_mailbox_items,
     user_items,
 )
+from controller.render.report._cells import git, listed, row, yes_no
 from controller.render.report._charts import BarChart, licence_chart
 
 __all__ = [
@@ -39,7 +43,6 @@ __all__ = [
     "estate_counts",
     "page_name",
     "tenant_view",
-    "tone",
 ]
 
 # File names of tenant pages: the tenant's name when it is a plain slug (it always is when it
@@ -51,34 +54,6 @@ def page_name(tenant: str) -> str:
     if _SLUG.fullmatch(tenant):
         return tenant
     return "tenant-" + hashlib.sha256(tenant.encode("utf-8")).hexdigest()[:16]
-
-
-_TONES = {
-    "active": "ok",
-    "granted": "ok",
-    "working (direct)": "ok",
-    "working (cipp)": "ok",
-    "complete": "ok",
-    "succeeded": "ok",
-    "expiring": "warn",
-    "partial": "warn",
-    "propagating": "warn",
-    "pending": "warn",
-    "unfinished": "warn",
-    "warning": "warn",
-    "expired": "bad",
-    "none": "bad",
-    "failed": "bad",
-    "unknown": "bad",
-    "high": "bad",
-    "not managed": "muted",
-    "info": "muted",
-}
-
-
-def tone(status: str) -> str:
-    """The badge colour of a status (the text always says the status too)."""
-    return _TONES.get(status, "muted")
 
 
 @dataclass(frozen=True)
@@ -105,12 +80,15 @@ class Missing:
 
 @dataclass
 class Section:
-    """One kind of object on a tenant's page: what is there, and what git lacks there."""
+    """One kind of object on a tenant's page: what is there (a row of cells per item, the
+    first naming it), and what git declares that is not there."""
 
     id: str
     title: str
     listing: Listing[Any]
     area: str  # the area whose unknown replaces the table
+    headers: tuple[str, ...] = ()
+    rows: list[Markup] = field(default_factory=list)  # each a whole <tr>, cells escaped
     missing: list[Missing] = field(default_factory=list)
 
     @property
@@ -251,7 +229,10 @@ def _section(
     declared: Declarations,
     key: Callable[[Any], str | None],
 ) -> Section:
-    section = Section(section_id, title, listing, area)
+    headers, cells = _COLUMNS[section_id]
+    section = Section(
+        section_id, title, listing, area, headers, [row(cells(item)) for item in listing.items]
+    )
     if section.unread is not None:
         return section
     there = {key(item) for item in listing.items}
@@ -260,6 +241,46 @@ def _section(
             source = str(entry.source) if entry.source else declared.file or ""
             section.missing.append(Missing(entry.path[-1], source))
     return section
+
+
+def _members(count: int | None) -> str:
+    return "unknown" if count is None else str(count)
+
+
+# Per section: the headers, and the cells of one item (the first names it).
+_COLUMNS: dict[str, tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]] = {
+    "users": (
+        ("User", "Name", "Enabled", "Licences", "MFA", "Risk", "Git"),
+        lambda i: (
+            i.user_principal_name,
+            i.display_name,
+            yes_no(i.account_enabled),
+            listed(i.licences),
+            i.mfa,
+            i.risk,
+            git(i.declared),
+        ),
+    ),
+    "groups": (
+        ("Nickname", "Name", "Type", "Members", "Git"),
+        lambda i: (i.mail_nickname, i.display_name, i.type, _members(i.members), git(i.declared)),
+    ),
+    "distribution-groups": (
+        ("Address", "Name", "Members", "Git"),
+        lambda i: (i.primary_smtp_address, i.name, _members(i.members), git(i.declared)),
+    ),
+    "shared-mailboxes": (
+        ("Address", "Name", "Full access", "Send as", "Send on behalf", "Git"),
+        lambda i: (
+            i.primary_smtp_address,
+            i.name,
+            listed(i.full_access),
+            listed(i.send_as),
+            listed(i.send_on_behalf),
+            git(i.declared),
+        ),
+    ),
+}
 
 
 _DECLARED_SECTION = {
@@ -317,23 +338,11 @@ def _change(op: Operation) -> ChangeRow:
         kind=op.kind.value,
         target=op.target,
         changes="; ".join(
-            f"{c.field}: {_shown(c.before)} \u2192 {_shown(c.after)}" for c in op.changes
+            f"{c.field}: {value(c.before)} \u2192 {value(c.after)}" for c in op.changes
         ),
         decision=op.decision.value if op.decision else None,
         source=str(op.source) if op.source else None,
     )
-
-
-def _shown(value: Any) -> str:
-    if value is None:
-        return "\u2013"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list | tuple):
-        return ", ".join(_shown(v) for v in value) or "(none)"
-    if isinstance(value, Mapping):
-        return ", ".join(f"{k}={_shown(v)}" for k, v in value.items())
-    return str(value)
 
 
 def estate_counts(views: Sequence[TenantView]) -> dict[str, int]:
