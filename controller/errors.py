@@ -11,6 +11,9 @@ lives in the type, so callers branch on the class, never on a message::
     ├── SecretError                 a {env: ...} / {file: ...} reference could not be resolved
     │   └── MissingSecrets          every reference a run needs that could not be, at once
     ├── ApprovalError               an approval record or the plan it approves cannot be trusted
+    ├── JournalError                the apply journal could not record a write (locked, full, read-only)
+    ├── ApplyLocked                 another apply holds this journal's lock
+    ├── SecretNotStored             a generated password could not be written to the secret sink
     └── ServiceError                a call to login, Graph, Exchange, CIPP or Partner Center failed
         ├── TemporaryError          retrying later may succeed; ``delay`` says when (seconds)
         │   ├── Throttled           429 / Retry-After
@@ -40,6 +43,7 @@ from typing import Literal
 Service = Literal["login", "graph", "exchange", "cipp", "partnerCenter"]
 
 __all__ = [
+    "ApplyLocked",
     "ApprovalError",
     "BadRequest",
     "Conflict",
@@ -47,6 +51,7 @@ __all__ = [
     "CredentialError",
     "DesiredStateError",
     "Diagnostic",
+    "JournalError",
     "MissingSecrets",
     "NeedsHuman",
     "NotFound",
@@ -54,6 +59,7 @@ __all__ = [
     "PermissionDenied",
     "PropagationPending",
     "SecretError",
+    "SecretNotStored",
     "Service",
     "ServiceError",
     "ServiceFault",
@@ -124,6 +130,31 @@ class ApprovalError(TenantctlError):
 
     Nothing is approved or executed on its strength; the message names the file.
     """
+
+
+JournalProblem = Literal["locked", "full", "read-only", "unavailable"]
+
+
+class JournalError(TenantctlError):
+    """The apply journal could not record a write. ``problem`` says which kind: ``locked``
+    (another process held the database past the busy timeout), ``full`` (no space left),
+    ``read-only`` (file, directory or file system), ``unavailable`` (anything else sqlite
+    reports). The message names the journal and what to do; apply reports it on the operation
+    and the tenant it stopped, never as an internal error."""
+
+    def __init__(self, message: str, *, problem: JournalProblem) -> None:
+        super().__init__(message)
+        self.problem: JournalProblem = problem
+
+
+class ApplyLocked(TenantctlError):
+    """Another ``tenantctl apply`` holds the lock of this journal; the message names its pid,
+    host and start time."""
+
+
+class SecretNotStored(TenantctlError):
+    """A generated password could not be written whole to the secret sink (full, read-only,
+    ...). Nothing was sent to a service: the operation is held, not failed."""
 
 
 class ServiceError(TenantctlError):

@@ -26,7 +26,14 @@ from pathlib import Path, PurePosixPath
 
 from controller.errors import UsageError
 
-__all__ = ["PRIVATE", "SHARED", "check_replaceable", "write_atomically", "write_directory"]
+__all__ = [
+    "PRIVATE",
+    "SHARED",
+    "check_replaceable",
+    "private_directory",
+    "write_atomically",
+    "write_directory",
+]
 
 PRIVATE = 0o600
 SHARED = 0o644
@@ -58,6 +65,15 @@ def write_atomically(
         temporary.unlink(missing_ok=True)
         raise
     _fsync_directory(path.parent)
+
+
+def private_directory(directory: Path) -> None:
+    """Create ``directory`` and its missing parents readable by their owner only (0700,
+    whatever the umask); an existing directory is left as it is."""
+    missing = [d for d in (directory, *directory.parents) if not d.exists()]
+    directory.mkdir(parents=True, exist_ok=True)
+    for made in missing:
+        made.chmod(0o700)
 
 
 def _fsync_directory(directory: Path) -> None:

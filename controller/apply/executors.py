@@ -8,12 +8,13 @@ outcomes. Distribution groups, shared mailboxes and permissions go through the t
 Exchange route (``TenantSession.exchange``), whichever it is.
 
 Passwords are generated here, stored in the secret sink first (so none is ever lost), and
-appear nowhere else.
+appear nowhere else. A password the service refused (a definite failure: it answered that it
+will not) has its file voided, so no file stands for a password that was never set; one that
+could not be stored at all stops the operation before anything is sent.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -25,10 +26,14 @@ from controller.errors import (
     Conflict,
     NeedsHuman,
     NotFound,
+    PermanentError,
     PropagationPending,
+    SecretNotStored,
     Service,
+    ServiceError,
 )
 from controller.models import OperationKind
+from controller.models.ledger import ActionState, Ledger, LedgerFull
 from controller.plan import Operation
 from controller.plan.params import (
     ConsentGrantParams,
@@ -86,7 +91,11 @@ async def user_create(s: TenantSession, op: Operation, p: UserCreateParams) -> R
         tenant=s.tenant, upn=upn, purpose="initial-password", secret=password, now=s.now
     )
     body["passwordProfile"] = {**body["passwordProfile"], "password": password}
-    created = await s.graph.create_user(body)
+    try:
+        created = await s.graph.create_user(body)
+    except (PermanentError, NeedsHuman):
+        s.sink.void(where)  # refused: this password was never set
+        raise
     user_id = str(created["id"])
     s.created[("user", upn.lower())] = user_id
     await s.graph.get_user(user_id, select="id", expect_new=True)
@@ -137,31 +146,71 @@ async def user_licenses(
 async def user_reset_password(
     s: TenantSession, op: Operation, p: UserResetPasswordParams
 ) -> Result:
-    """A one-shot action, run at most once ever: the ledger on the user records it *before*
-    the reset, so a crash between the two leaves "started" (reported), never a second reset."""
+    """A one-shot action, run at most once ever. The ledger on the user records it as started
+    *before* the reset and done after it: a crash between the two leaves "started", which the
+    plan reports as "may have run: verify", never a second reset. A definite failure (the
+    password could not be stored, Graph refused the reset) removes the entry again and voids
+    the password file, so a later run may try again."""
     upn = p.user_principal_name
     action_id = p.action_id
-    extension = p.ledger_extension
     user_id = await s.user_id(p.user_id, upn)
-    ledger = await s.graph.get_extension(user_id, extension)
-    actions = dict((ledger or {}).get("actions") or {})
-    if action_id in actions:
-        return Outcome.skipped(f"action {action_id} already ran ({actions[action_id]})")
-    actions[action_id] = {"startedAt": _iso(s.now), "runId": str(s.run_id)}
-    if ledger is None:
-        await s.graph.create_extension(user_id, extension, {"actions": actions})
-    else:
-        await s.graph.update_extension(user_id, extension, {"actions": actions})
-    password = generate_password()
-    where = s.sink.store(
-        tenant=s.tenant, upn=upn, purpose=f"reset-{action_id}", secret=password, now=s.now
-    )
-    await s.graph.reset_password(
-        user_id, password, force_change_next_sign_in=p.force_change_password_next_sign_in
-    )
-    actions[action_id] = {**actions[action_id], "doneAt": _iso(s.now)}
-    await s.graph.update_extension(user_id, extension, {"actions": actions})
+    found = await s.graph.get_extension(user_id, p.ledger_extension)
+    ledger = Ledger.from_properties(found)
+    state = ledger.state_of(action_id)
+    if state is ActionState.DONE:
+        return Outcome.skipped(f"action {action_id} already done (recorded on {upn})")
+    if state is ActionState.STARTED:
+        return Outcome.held(
+            HoldReason.MANUAL,
+            f"action {action_id} may have run: verify, then give it a new id to run it again",
+        )
+    try:
+        ledger = (
+            ledger.pruned(s.now.date())
+            .with_state(action_id, ActionState.STARTED, prune_after=p.prune_after)
+            .checked()
+        )
+    except LedgerFull as full:
+        raise NeedsHuman(f"{upn}: {full}", service="graph", tenant=s.tenant_id) from None
+    exists = found is not None
+    await _write_ledger(s, user_id, p.ledger_extension, ledger, exists=exists)
+    try:
+        password = generate_password()
+        where = s.sink.store(
+            tenant=s.tenant, upn=upn, purpose=f"reset-{action_id}", secret=password, now=s.now
+        )
+    except SecretNotStored:
+        await _write_ledger(s, user_id, p.ledger_extension, ledger.without(action_id))
+        raise
+    try:
+        await s.graph.reset_password(
+            user_id, password, force_change_next_sign_in=p.force_change_password_next_sign_in
+        )
+    except (PermanentError, NeedsHuman):
+        # Graph refused: the password was never set. (A temporary error is ambiguous: the
+        # reset may have happened, so "started" stays for a person to verify.)
+        s.sink.void(where)
+        await _write_ledger(s, user_id, p.ledger_extension, ledger.without(action_id))
+        raise
+    done = ledger.with_state(action_id, ActionState.DONE, prune_after=p.prune_after)
+    try:
+        await _write_ledger(s, user_id, p.ledger_extension, done)
+    except ServiceError as problem:
+        return Outcome.succeeded(
+            detail=f"reset the password of {upn}; new password in {where}; but the ledger could "
+            f"not record it as done ({problem}): plan will say it may have run"
+        )
     return f"reset the password of {upn}; new password in {where}"
+
+
+async def _write_ledger(
+    s: TenantSession, user_id: str, name: str, ledger: Ledger, *, exists: bool = True
+) -> None:
+    """The whole ledger (an update replaces every property of an open extension)."""
+    if exists:
+        await s.graph.update_extension(user_id, name, ledger.properties())
+    else:
+        await s.graph.create_extension(user_id, name, ledger.properties())
 
 
 # --- Entra groups ---------------------------------------------------------------------------
@@ -325,10 +374,6 @@ def _not_visible_yet(s: TenantSession, service: Service, what: str) -> Propagati
 
 def _norm(value: Any) -> Any:
     return value.strip().casefold() if isinstance(value, str) else value
-
-
-def _iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _taking(

@@ -40,6 +40,9 @@ class HoldReason(StrEnum):
     PROPAGATING = "propagating"
     BLOCKED = "blocked"  # a dependency failed or was held
     GUARD = "guard"
+    JOURNAL = "journal"  # the journal could not record it, so it was not called
+    SECRET_SINK = "secret-sink"  # the password could not be stored, so it was not called
+    CANCELLED = "cancelled"  # the run was cancelled (SIGTERM, SIGINT) before it started
 
 
 class Outcome(BaseModel):
@@ -120,6 +123,10 @@ class Outcome(BaseModel):
             request_id=error.request_id if error else None,
             duration_ms=duration_ms,
         )
+
+    @classmethod
+    def cancelled(cls, detail: str = "not started: the run was cancelled") -> Outcome:
+        return cls.held(HoldReason.CANCELLED, detail)
 
     @classmethod
     def skipped(cls, detail: str) -> Outcome:

@@ -3,6 +3,12 @@
 A password generated for a new user or a reset goes to exactly one file, readable only by its
 owner (0600, in directories 0700), outside any git work tree. Callers get the file's path back
 and log that, never the value; plans, the journal, approvals and error messages never see it.
+
+A file is there whole or not at all: the password is written to a temporary file, fsynced,
+and linked to its name (never over an earlier one); a failure (a full or read-only disk) leaves
+nothing and raises :class:`~controller.errors.SecretNotStored`, and the caller sends nothing.
+When the service refuses the password afterwards, :meth:`SecretSink.void` removes the file, so
+no file stands for a password that was never set.
 """
 
 from __future__ import annotations
@@ -11,10 +17,11 @@ import datetime as dt
 import os
 import re
 import secrets
+import tempfile
 from pathlib import Path
 
 from controller import redaction
-from controller.errors import UsageError
+from controller.errors import SecretNotStored, UsageError
 
 # Entra ID requires three of: upper case, lower case, digits, symbols; we always use all four.
 # Look-alikes (I l 1 O 0) are left out because a person may have to type the password, and the
@@ -77,25 +84,71 @@ class SecretSink:
                 )
 
     def store(self, *, tenant: str, upn: str, purpose: str, secret: str, now: dt.datetime) -> Path:
-        """Write ``secret`` to a new file readable only by its owner; return the file's path."""
+        """Write ``secret`` to a new file readable only by its owner; return the file's path.
+        Raises :class:`SecretNotStored` when it cannot be written whole."""
         folder = self.directory / _name(tenant)
-        _private_directory(self.directory)
-        _private_directory(folder)
         stem = f"{_name(upn)}-{_name(purpose)}-{now.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}"
-        for attempt in range(1, 100):
-            path = folder / (f"{stem}.txt" if attempt == 1 else f"{stem}-{attempt}.txt")
-            try:
-                # O_EXCL: never overwrite an earlier secret; 0600 from the first byte.
-                handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                continue
-            with os.fdopen(handle, "w", encoding="utf-8") as file:
-                os.fchmod(file.fileno(), 0o600)  # whatever the umask
-                file.write(secret + "\n")
-                file.flush()
-                os.fsync(file.fileno())
-            return path
+        try:
+            _private_directory(self.directory)
+            _private_directory(folder)
+            temporary = _write_whole(folder, secret + "\n")
+        except OSError as problem:
+            raise SecretNotStored(
+                f"the password for {upn} could not be stored in {folder}: {problem.strerror}; "
+                "nothing was sent. Free space or fix the secret sink, then run apply again"
+            ) from None
+        try:
+            for attempt in range(1, 100):
+                path = folder / (f"{stem}.txt" if attempt == 1 else f"{stem}-{attempt}.txt")
+                try:
+                    os.link(temporary, path)  # never over an earlier secret
+                except FileExistsError:
+                    continue
+                _fsync_directory(folder)
+                return path
+        except OSError as problem:
+            raise SecretNotStored(
+                f"the password for {upn} could not be stored in {folder}: {problem.strerror}; "
+                "nothing was sent"
+            ) from None
+        finally:
+            temporary.unlink(missing_ok=True)
         raise UsageError(f"too many secrets named {stem} in {folder}")
+
+    def void(self, path: Path) -> None:
+        """Remove the file of a password the service never set (it refused the call)."""
+        path.unlink(missing_ok=True)
+        _fsync_directory(path.parent)
+
+
+def _write_whole(folder: Path, text: str) -> Path:
+    """``text`` in a new temporary file of ``folder``, 0600 from the first byte and fsynced;
+    a failure leaves no file behind."""
+    handle, name = tempfile.mkstemp(dir=folder, prefix=".secret.", suffix=".tmp")
+    temporary = Path(name)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            os.fchmod(file.fileno(), 0o600)  # whatever the umask
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return temporary
+
+
+def _fsync_directory(directory: Path) -> None:
+    try:
+        handle = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass  # some file systems refuse fsync on a directory
+    finally:
+        os.close(handle)
 
 
 def _name(part: str) -> str:

@@ -77,6 +77,10 @@ def _exit_64(problem: click.UsageError) -> None:
 def report(problem: TenantctlError, terminal: Terminal | None = None) -> int:
     """Print one of tenantctl's own errors for the operator; the exit status it means."""
     terminal = terminal or Terminal()
+    exit_status = getattr(problem, "exit_status", None)
+    if isinstance(exit_status, int):  # a run cancelled by a signal: 128 + the signal
+        terminal.error(redact_text(str(problem)))
+        return exit_status
     if isinstance(problem, DesiredStateError):
         for diagnostic in problem.diagnostics:
             terminal.err(str(diagnostic))
@@ -183,7 +187,10 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as problem:
         problem.show()
         sys.exit(problem.exit_code)
-    except click.Abort:
+    except click.Abort as aborted:
+        if isinstance(aborted.__context__, KeyboardInterrupt):  # Ctrl-C: click says Abort
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
         click.echo("Aborted.", err=True)
         sys.exit(1)
     except TenantctlError as problem:  # raised outside a command (while registering them)

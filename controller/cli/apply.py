@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from controller.apply import Outcome, OutcomeStatus
+from controller.apply.lock import DEFAULT_LOCK_TIMEOUT
 from controller.cli.options import OutputFormat, desired_option, output_options, tenant_option
 from controller.cli.progress import RunProgress
 from controller.cli.selection import chosen_tenants
@@ -35,13 +36,20 @@ its fingerprint. Everything else is held and reported with its reason: pending a
 stale (the tenant changed since approval), denied, manual, propagating, blocked, guard.
 
 \b
+One apply at a time per journal: a second one refuses at once, naming the pid, host and start
+time of the first (or waits up to --lock-timeout seconds). SIGTERM or Ctrl-C stops starting
+operations, lets the call in flight finish, and still writes --out, --markdown and --notify.
+
+\b
 Exit status:
   0   every selected tenant was observed and everything planned was done
   2   work is left: operations held (approval, stale, manual, propagating, ...) or an
       area could not be observed
-  1   an operation failed, a tenant could not be observed, a connection check failed
-      (credential, GDAP, CIPP), or the plan failed its policy check
+  1   an operation failed, the journal could not record the run, a tenant could not be
+      observed, a connection check failed (credential, GDAP, CIPP), the plan failed its
+      policy check, or another apply holds the journal's lock
   64  usage error (a wrong flag or argument)
+  130 / 143  cancelled by SIGINT / SIGTERM (outputs written; run apply again to finish)
 """
 
 
@@ -64,6 +72,13 @@ Exit status:
     default=None,
     help="SQLite journal of runs and operations (tenantctl history reads it)  "
     "[default: .tenantctl/journal.sqlite in the desired-state repository].",
+)
+@click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0, max=86_400),
+    default=DEFAULT_LOCK_TIMEOUT,
+    show_default=True,
+    help="Seconds to wait while another apply holds the journal's lock (0: refuse at once).",
 )
 @click.option(
     "--out", type=click.Path(path_type=Path, dir_okay=False), help="Write results as JSON."
@@ -95,6 +110,7 @@ def apply(
     tenants: tuple[str, ...],
     shard: str | None,
     journal_path: Path | None,
+    lock_timeout: float,
     out: Path | None,
     markdown: Path | None,
     notify: str | None,
@@ -157,6 +173,7 @@ def apply(
             on_outcome=outcome,
             on_warning=lambda text: terminal.info(f"warning: {text}"),
             outputs=Outputs(json=out, markdown=markdown, webhook=webhook, shard=shard),
+            lock_timeout=lock_timeout,
         )
     result = run.result
     for note in run.notes:

@@ -76,6 +76,14 @@ Exit status (as terraform plan -detailed-exitcode):
     metavar="NAME=COUNT",
     help="Raise a guard for this run, e.g. maxDeletions=12.",
 )
+@click.option(
+    "--journal",
+    "journal_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Apply's journal: creates its killed runs left unanswered are looked up before "
+    "being planned again (as apply does).",
+)
 @world_options
 @click.pass_obj
 def plan(
@@ -91,6 +99,7 @@ def plan(
     drift: bool,
     notify: str | None,
     allow_guard: tuple[str, ...],
+    journal_path: Path | None,
     world: WorldOptions,
 ) -> None:
     """Plan: observe every tenant, diff it against the desired state, and show the operations.
@@ -119,6 +128,7 @@ def plan(
             raise_guards=raise_guards,
             on_observed=lambda o: progress.advance(o.name),
             outputs=outputs,
+            journal_path=journal_path,
         )
     the_plan = run.result.plan
     for note in run.notes:

@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias, TypeVar
 
+from controller.models.ledger import ActionState
+
 T = TypeVar("T")
 
 UnknownCode = Literal[
@@ -28,6 +30,7 @@ UnknownCode = Literal[
     "throttled",  # still throttled after retries
     "unavailable",  # 5xx, timeout, dropped connection after retries
     "notManaged",  # no route: Exchange mode none/unmanaged, or no CIPP and no role
+    "notVisibleYet",  # an earlier create was interrupted: the object may exist unlisted
     "error",  # anything else
 ]
 
@@ -225,11 +228,25 @@ class RiskyUser:
 
 @dataclass(frozen=True, slots=True)
 class ActionRecord:
-    """A one-shot action that already ran, as recorded with the tenant (open extension)."""
+    """A one-shot action the ledger on its user knows: ``started`` (it may have run: an apply
+    began it and did not record the end) or ``done``."""
 
     action_id: str
-    done_at: str  # ISO 8601
-    run_id: str | None = None
+    state: ActionState = ActionState.DONE
+
+
+@dataclass(frozen=True, slots=True)
+class EarlierCreate:
+    """A create an earlier apply called and never saw answered (killed, or cancelled at its
+    deadline), from the journal: the object may exist while no list shows it yet (directory
+    replication). ``found``: what a direct lookup by the natural key said (True: it exists;
+    False: nothing; None: not looked up, or the lookup failed)."""
+
+    kind: str  # the create's operation kind, e.g. "user.create"
+    key: str  # the natural key, lowercase: UPN, mailNickname or primary SMTP address
+    intent_at: dt.datetime
+    run_id: int
+    found: bool | None = None
 
 
 def _unknown(reason: str = "not observed") -> Unknown:
@@ -263,6 +280,8 @@ class ObservedTenant:
     password_reset: Observed[PasswordResetAccess] = field(default_factory=_unknown)
     # Free-form notes observe wants the plan to show (e.g. CIPP access-check errors).
     notes: tuple[str, ...] = ()
+    # Creates the journal says were interrupted, with what a direct lookup found.
+    earlier_creates: tuple[EarlierCreate, ...] = ()
 
     @classmethod
     def unreachable(

@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 from controller.connectors import Connections, GraphUrls, graph_principals
 from controller.errors import NotFound, ServiceError, TenantctlError
 from controller.models import TenantConfig
+from controller.models.ledger import Ledger
 from controller.models.observed import (
     ActionRecord,
     ConsentStatus,
@@ -172,7 +173,7 @@ class TenantObserver:
         )
         role_assigned, can_assign = self._roles(more.get("directoryRoles"), consent)
         groups = self._groups(groups_raw, member_reads, more)
-        ledger = self._ledger(tenant, ledger_targets, more)
+        ledger = self._ledger(tenant, users, more)
         password_reset = _password_reset(
             more.get("directoryRoles"), ledger_targets, more, can_assign
         )
@@ -368,11 +369,17 @@ class TenantObserver:
         return sorted(targets)
 
     @staticmethod
-    def _ledger(tenant: TenantConfig, targets: list[str], more: Mapping[str, Any]) -> Any:
+    def _ledger(tenant: TenantConfig, users: Any, more: Mapping[str, Any]) -> Any:
+        """What the ledger on each action's user says about that action (started or done);
+        an action its ledger does not name has not run."""
         if not tenant.spec.actions:
             return {}
+        by_upn = {} if isinstance(users, Unknown) else {u.key: u.id for u in users}
         records: dict[str, ActionRecord] = {}
-        for user_id in targets:
+        for action in tenant.spec.actions:
+            user_id = by_upn.get(action.target.lower())
+            if user_id is None:
+                continue  # the planner says why it cannot run
             answer = more.get(f"ledger:{user_id}")
             if isinstance(answer, NotFound):
                 continue  # no extension yet: nothing has run against this user
@@ -380,12 +387,11 @@ class TenantObserver:
                 return translate.unknown_from_error(answer, "one-shot action ledger")
             if isinstance(answer, Unknown):
                 return answer
-            if isinstance(answer, dict):
-                for action_id, done in (answer.get("actions") or {}).items():
-                    if isinstance(done, dict):
-                        records[str(action_id)] = ActionRecord(
-                            str(action_id), str(done.get("doneAt", "")), done.get("runId")
-                        )
+            state = Ledger.from_properties(answer if isinstance(answer, dict) else None).state_of(
+                action.id
+            )
+            if state is not None:
+                records[action.id] = ActionRecord(action.id, state)
         return records
 
 

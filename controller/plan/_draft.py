@@ -89,6 +89,8 @@ class TenantDraft:
     )
     created: dict[str, str] = field(default_factory=dict)  # address -> create op id
     held: dict[str, str] = field(default_factory=dict)  # address -> why not planned
+    # Addresses whose earlier create may not be visible yet -> why (unknown, not absent).
+    not_visible_yet: dict[str, str] = field(default_factory=dict)
     # Addresses in use by observed objects (UPN, mail, primary SMTP) -> what uses them.
     address_owners: dict[str, str] = field(default_factory=dict)
 
@@ -171,6 +173,33 @@ class TenantDraft:
             raise AssertionError(f"duplicate operation ids in {self.name}")
         return tuple(op for _, op in sorted(self._ops, key=lambda item: item[0]))
 
+    def earlier_create_may_exist(self, kind: OperationKind, key: str, area: str) -> bool:
+        """Whether an interrupted create of this object (the journal's evidence) forbids
+        creating it now: yes until the replication window has passed since that intent and a
+        direct lookup by key found nothing; then the create may be made again. When it may
+        exist, ``area`` is unknown ("may not be visible yet") and members naming ``key`` wait."""
+        earlier = [
+            e
+            for e in self.observed.earlier_creates
+            if e.kind == kind.value and e.key == key.lower()
+        ]
+        if not earlier:
+            return False
+        latest = max(earlier, key=lambda e: e.intent_at)
+        settled = latest.intent_at + self.ctx.replication_window
+        if latest.found is False and self.ctx.now >= settled:
+            return False  # proof that it does not exist: create it
+        seen = "a lookup by key finds it" if latest.found else "no list or lookup shows it yet"
+        reason = (
+            f"an earlier create may not be visible yet: run {latest.run_id} called {kind.value} "
+            f"{key} at {latest.intent_at:%Y-%m-%dT%H:%M:%SZ} and was stopped before the answer; "
+            f"{seen}. Not created again before {settled:%Y-%m-%dT%H:%M:%SZ}, and then only if "
+            "a lookup by key still finds nothing: run apply again later"
+        )
+        self.mark_unknown(area, code="notVisibleYet", reason=reason)
+        self.not_visible_yet[key.lower()] = reason
+        return True
+
     def problem(self, subject: str, message: str) -> None:
         self.problems.append(Problem(subject=subject, message=message))
 
@@ -203,6 +232,8 @@ class TenantDraft:
         """
         if address in self.held:
             return Unresolved(self.held[address])
+        if address in self.not_visible_yet:
+            return Unresolved(self.not_visible_yet[address], unknown=True)
         if self.is_ambiguous(address):
             return Unresolved(f"{address} matches more than one object in the tenant")
         if address in self.created:

@@ -1,8 +1,10 @@
 """Security checks and one-shot actions.
 
 Checks produce findings (reported, never changed). Actions produce ``user.resetPassword``
-operations at most once: the ledger observe reads from the tenant says which already ran.
-Resets wait for the directory role Graph requires of an app that resets passwords
+operations at most once: the ledger observe reads from the tenant says which already ran
+(``done``: a note) and which may have (``started`` without ``done``: the action is unknown,
+"may have run: verify", until a person checks and re-arms it with a new id). Resets wait for
+the directory role Graph requires of an app that resets passwords
 (``controller.plan.reset_role``).
 """
 
@@ -13,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol, TypeVar
 
 from controller.models.common import until
+from controller.models.ledger import ActionState, prune_day
 from controller.models.observed import Observed, Unknown
 from controller.models.permissions import ACTION_LEDGER_EXTENSION
 from controller.models.tenant import Action
@@ -141,8 +144,22 @@ def plan_actions(d: TenantDraft) -> None:
             d.mark_unknown(f"actions/{action.id}", ledger)
             continue
         if action.id in ledger:
-            done = ledger[action.id]
-            d.notes.append(f"action {action.id}: already done at {done.done_at}")
+            if ledger[action.id].state is ActionState.DONE:
+                d.notes.append(
+                    f"action {action.id}: already done (recorded on {target}); nothing to run"
+                )
+            else:
+                d.mark_unknown(
+                    f"actions/{action.id}",
+                    code="error",
+                    reason=(
+                        f"may have run: verify. An apply started it and did not record the end "
+                        f"(it was killed, or the ledger on {target} could not be updated). Check "
+                        f"whether the password of {target} was reset (Entra audit log: Reset "
+                        "password); to run it again, give the action a new id in the tenant file "
+                        f"(for example {action.id}-again), which re-arms it"
+                    ),
+                )
             continue
         resolved = d.resolve_or_hold(
             target,
@@ -169,6 +186,7 @@ def plan_actions(d: TenantDraft) -> None:
                 user_principal_name=action.target,
                 force_change_password_next_sign_in=force,
                 ledger_extension=ACTION_LEDGER_EXTENSION,
+                prune_after=prune_day(action.not_after),
             ),
             f"user:{target}",
             f"{target}/{action.id}",
@@ -176,7 +194,8 @@ def plan_actions(d: TenantDraft) -> None:
             section=SECTION_ACTIONS,
             reason=f"one-shot action {action.id}",
             desired={"actionId": action.id, "user": target, "forceChange": force},
-            observed={"userId": resolved.id, "done": False},
+            # By UPN, not id: the user may be created by this plan (see plan/fingerprint.py).
+            observed={"user": target, "ledger": None},
             changes=[FieldChange(field="password", after="(generated at apply)")],
             depends_on=[resolved.created_by, waits_for.get(resolved.id or "")],
         )

@@ -21,6 +21,10 @@ LOGIN_ENDPOINTS = {
 }
 
 GDAP_EXPIRY_WARNING = dt.timedelta(days=30)
+#: How long after an interrupted create its object may still be missing from lists and
+#: lookups (Entra directory replication: usually seconds, at times minutes). Before it has
+#: passed, no create is repeated.
+REPLICATION_WINDOW = dt.timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +41,8 @@ class PlanContext:
     force_change_password: bool = True
     """``defaults.forceChangePasswordNextSignIn``: the password profile of new users."""
     gdap_expiry_warning: dt.timedelta = GDAP_EXPIRY_WARNING
+    replication_window: dt.timedelta = REPLICATION_WINDOW
+    """After an interrupted create, how long before absence may be believed."""
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None:

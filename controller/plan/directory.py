@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from controller.models import Group, User, address_domain
+from controller.models import Group, OperationKind, User, address_domain
 from controller.models.observed import ObservedGroup, ObservedUser, Sku, Unknown
 from controller.plan import normalise as norm
 from controller.plan._draft import (
@@ -132,10 +132,15 @@ def plan_users(d: TenantDraft) -> None:
             case Create():
                 create = _create_user(d, user, upn, subject)
                 if create is not None:
-                    _plan_licences(d, user, None, depends=create, demand=demand)
+                    # The user as the create makes it (see _plan_licences).
+                    location = user.usage_location or d.ctx.default_usage_location
+                    _plan_licences(d, user, None, location, depends=create, demand=demand)
             case Compare(existing):
                 depends = _update_user(d, user, existing, upn, subject)
-                _plan_licences(d, user, existing, depends=depends, demand=demand)
+                location = existing.usage_location
+                if depends is not None:  # the update sets it before the licences
+                    location = user.usage_location or d.ctx.default_usage_location
+                _plan_licences(d, user, existing, location, depends=depends, demand=demand)
 
     _licence_shortage(d, demand)
 
@@ -145,6 +150,8 @@ def _upn(user: User | ObservedUser) -> str:
 
 
 def _create_user(d: TenantDraft, user: User, upn: str, subject: str) -> str | None:
+    if d.earlier_create_may_exist(OperationKind.USER_CREATE, upn, f"users/{upn}"):
+        return None
     why = verified_domain_problem(d, upn, subject)
     if why is None:
         owner = d.address_owners.get(upn)
@@ -260,10 +267,16 @@ def _plan_licences(
     d: TenantDraft,
     user: User,
     existing: ObservedUser | None,
+    usage_location: str | None,
     *,
     depends: str | None,
     demand: dict[str, list[str]],
 ) -> None:
+    """Licences to add and remove. An assignment may depend on the user's create or on the
+    update that sets its usage location: its fingerprint covers the user as those will leave it
+    (``usage_location``, the licences held, by UPN, never the id a create cannot know), so
+    the re-plan after they ran computes the same fingerprint and the approval still holds;
+    a usage location changed by anyone else changes it (stale)."""
     if user.licenses is None:
         return
     upn = norm.key(user.user_principal_name)
@@ -315,7 +328,11 @@ def _plan_licences(
             section=SECTION_USERS,
             reason="licences declared in the tenant file",
             desired=declared,
-            observed=observed,
+            observed={
+                "user": upn,
+                "usageLocation": norm.country(usage_location),
+                "assigned": sorted(have),
+            },
             changes=[
                 FieldChange(field="licenses", before=None, after=[s.sku_part_number for s in added])
             ],
@@ -416,6 +433,8 @@ def plan_groups(d: TenantDraft) -> None:
 
 
 def _create_group(d: TenantDraft, group: Group, nick: str, subject: str) -> None:
+    if d.earlier_create_may_exist(OperationKind.GROUP_CREATE, nick, f"groups/{nick}"):
+        return
     unified = group.type == "microsoft365"
     assert group.display_name is not None  # the model requires it of a present group
     new_group = NewGroup(

@@ -173,6 +173,7 @@ class _Names:
     update: type[DistributionGroupUpdateParams | SharedMailboxUpdateParams]
     delete: type[DistributionGroupDeleteParams | SharedMailboxDeleteParams]
     section: int
+    create_kind: OperationKind
 
 
 _DISTRIBUTION_GROUP = _Names(
@@ -181,6 +182,7 @@ _DISTRIBUTION_GROUP = _Names(
     DistributionGroupUpdateParams,
     DistributionGroupDeleteParams,
     SECTION_DISTRIBUTION_GROUPS,
+    OperationKind.DISTRIBUTION_GROUP_CREATE,
 )
 _SHARED_MAILBOX = _Names(
     "sharedMailbox",
@@ -188,6 +190,7 @@ _SHARED_MAILBOX = _Names(
     SharedMailboxUpdateParams,
     SharedMailboxDeleteParams,
     SECTION_SHARED_MAILBOXES,
+    OperationKind.SHARED_MAILBOX_CREATE,
 )
 
 
@@ -240,6 +243,11 @@ def _create_object(
     names = _names(obj)
     subject = f"{names.prefix}:{address}"
     what = _what(obj)
+    area = (
+        f"{'distributionGroups' if names is _DISTRIBUTION_GROUP else 'sharedMailboxes'}/{address}"
+    )
+    if d.earlier_create_may_exist(names.create_kind, address, area):
+        return []
     why = verified_domain_problem(d, address, subject)
     if why is None and address in d.address_owners:
         why = f"{address} is already the address of {d.address_owners[address]}"

@@ -6,6 +6,20 @@ target, the desired values and the observed values the operation was computed fr
 unrelated object leaves the fingerprint alone, a change to this object's relevant state makes
 an approval of the old fingerprint stale.
 
+**Dependent operations.** An approval covers its own consequences: an operation that depends on
+an earlier operation of the same plan (a licence for a user being created, a member added to a
+group being created, a permission on a mailbox being created, a reset of a new user) is
+fingerprinted on the *projected* observation, the state its dependencies' intended effects
+leave, keyed by natural keys (UPN, mailNickname, address), never by an object id that a create
+cannot know in advance. A licence for a new user fingerprints the user as the create makes it
+(its usage location, no licences); a member add fingerprints "this member is not in this group
+yet", which the empty new group is. So after a run that made the create and was killed, the
+re-plan, which now observes the user or group and plans no create, computes the same
+fingerprint and the approval still holds. A change by anyone else to what the operation covers
+(the user's usage location, a licence assigned meanwhile) changes the fingerprint: stale.
+Operations that never depend on a create (deletes, removals, updates) keep the object ids, so
+an approval goes stale when a key comes to name another object.
+
 Canonical JSON: keys sorted, no whitespace, sets as sorted lists, datetimes in ISO 8601, enums
 by value. Nothing here depends on the interpreter's hash seed or on dict insertion order.
 """

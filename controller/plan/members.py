@@ -1,5 +1,11 @@
 """Members and permission holders: the lists of principals inside groups and mailboxes.
 
+An add may depend on the create of its group or mailbox, or of the member, in the same plan:
+its fingerprint covers the list by natural keys (group, member, whether it is a member yet),
+never the ids a create cannot know, so the re-plan after the create ran computes the same
+fingerprint ("the empty new group" and "the group without that member" are the same state).
+A removal never depends on a create and keeps the ids of what it removes.
+
 Pure: reads the draft's desired and observed values, adds operations to it. Entra group
 members, distribution group members and a shared mailbox's FullAccess, SendAs and SendOnBehalf
 holders are all lists of addresses. :func:`member_changes` compares one declared list with the
@@ -169,7 +175,7 @@ def plan_group_members(
                     section=SECTION_GROUPS,
                     reason="listed in the group's members",
                     desired={"member": address},
-                    observed={"groupId": group_id, "memberId": resolved.id, "isMember": False},
+                    observed={"group": nick, "member": address, "isMember": False},
                     changes=[FieldChange(field="members", after=address)],
                     depends_on=[created_by, resolved.created_by],
                 )
@@ -215,7 +221,7 @@ def plan_dg_members(
                     section=SECTION_DISTRIBUTION_GROUPS,
                     reason="listed in the distribution group's members",
                     desired={"member": member},
-                    observed={"id": dg_id, "memberId": resolved.id, "isMember": False},
+                    observed={"group": address, "member": member, "isMember": False},
                     changes=[FieldChange(field="members", after=member)],
                     depends_on=[created_by, resolved.created_by],
                 )
@@ -290,11 +296,11 @@ def plan_permissions(
                 ),
                 desired={"holder": holder, "right": right, "listed": adding}
                 | ({} if adding else {"permissions": mailbox.permissions}),
-                observed={
-                    "id": mailbox_id,
-                    "holds": not adding,
-                    "holderId": resolved.id if resolved else None,
-                },
+                observed=(
+                    {"mailbox": address, "holder": holder, "holds": False}
+                    if adding
+                    else {"id": mailbox_id, "holds": True, "holderId": None}
+                ),
                 changes=[
                     FieldChange(field=field_name, after=holder)
                     if adding

@@ -28,6 +28,7 @@ Exchange operations go through ``exchange`` (admin REST ``InvokeCommand``) or ``
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
@@ -247,8 +248,10 @@ class UserRemoveLicensesParams(_ParamsModel):
 
 
 class UserResetPasswordParams(_ParamsModel):
-    """A one-shot action: apply records ``actionId`` in the ``ledgerExtension`` open extension
-    of the user before the reset, so it never runs twice."""
+    """A one-shot action: apply records ``actionId`` as started in the ``ledgerExtension`` open
+    extension of the user before the reset, and as done after it, so it never runs twice.
+    ``pruneAfter``: the last day the action could run (its ``notAfter``); its entry is pruned
+    from the ledger after that day."""
 
     kind: SkipJsonSchema[Literal[OperationKind.USER_RESET_PASSWORD]] = (
         OperationKind.USER_RESET_PASSWORD
@@ -258,6 +261,7 @@ class UserResetPasswordParams(_ParamsModel):
     user_principal_name: str
     force_change_password_next_sign_in: bool
     ledger_extension: str
+    prune_after: dt.date | None = None
 
 
 # --- Entra groups -----------------------------------------------------------------------

@@ -242,12 +242,17 @@ class ExitStatus(IntEnum):
     planned (a problem), or nothing at all could be observed.
     ``CHANGES`` (2): changes or manual steps are planned, or some area could not be observed.
     ``USAGE`` (64, as sysexits' EX_USAGE): the command line itself was wrong.
+    ``INTERRUPTED`` (130) / ``TERMINATED`` (143): an apply stopped by SIGINT / SIGTERM (128 +
+    the signal, as a shell reports it) after it finished the call in flight and wrote its
+    outputs.
     """
 
     MATCHES = 0
     ERROR = 1
     CHANGES = 2
     USAGE = 64
+    INTERRUPTED = 130
+    TERMINATED = 143
 
 
 class Plan(_PlanModel):

@@ -1,29 +1,35 @@
-"""An apply run: open the world -> read partner facts -> observe -> plan -> policy ->
-(interactive approval) -> gate -> execute, journaled -> outputs.
+"""An apply run: take the journal's lock -> open the world -> read partner facts -> observe
+-> plan -> policy -> (interactive approval) -> gate -> execute, journaled -> outputs.
 
 The ``apply`` command calls :func:`apply_run` and the integration tests :func:`apply_estate`
-(the same steps on a world they opened), so what is tested is what runs.
+(the same steps on a world they opened), so what is tested is what runs. SIGTERM and SIGINT
+cancel a run gracefully (:mod:`controller.reconcile._cancel`): the outputs are written all the
+same, and the result carries the signal for the exit status.
 """
 
 from __future__ import annotations
 
 import asyncio
+import signal
 import socket
 from collections.abc import Callable
 from pathlib import Path
 
-from controller.apply import Journal, Outcome, RunStatus, SecretSink, gate
+from controller.apply import HoldReason, Journal, Outcome, RunStatus, SecretSink, gate
 from controller.apply.engine import ApplyEngine, ApplyResult
+from controller.apply.lock import DEFAULT_LOCK_TIMEOUT, apply_lock
 from controller.connectors import Connections
+from controller.errors import JournalError
 from controller.gitops import summarize, tenant_outcomes
 from controller.models import DesiredState, Guards
 from controller.models.observed import ObservedTenant
-from controller.plan import Operation
+from controller.plan import Operation, Plan
 from controller.policy import ApprovalSet, load_approvals
 from controller.policy.approvals import operator_now
 from controller.reconcile._approval import InteractiveApproval
+from controller.reconcile._cancel import Cancellation, RunCancelled
 from controller.reconcile._outputs import Delivered, Outputs, Run, notify, write_output
-from controller.reconcile._plan import observe_and_plan
+from controller.reconcile._plan import earlier_creates_of, observe_and_plan
 from controller.reconcile._world import Where, World, open_world
 from controller.render.apply import render_apply_json, render_apply_markdown
 
@@ -43,14 +49,56 @@ def apply_run(
     on_warning: Callable[[str], None] | None = None,
     on_execute: Callable[[int], None] | None = None,
     outputs: Outputs | None = None,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    cancellation: Cancellation | None = None,
 ) -> Run[ApplyResult]:
     """Apply ``state`` to the world ``where`` points at: only what policy allows or an
-    unexpired approval under ``approvals_dir`` names, journaled in ``journal_path``.
+    unexpired approval under ``approvals_dir`` names, journaled in ``journal_path``, while
+    holding the journal's lock (waiting up to ``lock_timeout`` seconds for another apply).
 
-    Approvals are judged in operator time, the clock ``approve`` stamps them with; the plan in
-    service time (with ``--sandbox``, the sandbox's virtual clock). ``on_execute`` hears how
-    many operations get an outcome, once, before the first."""
-    warn = on_warning or (lambda _: None)
+    Approvals are judged in operator time, the clock ``approve`` stamps them with; the plan and
+    the journal in service time (with ``--sandbox``, the sandbox's virtual clock).
+    ``on_execute`` hears how many operations get an outcome, once, before the first."""
+    cancellation = cancellation or Cancellation()
+    with cancellation.installed():
+        if cancellation.signum is not None:
+            raise RunCancelled(cancellation.signum)
+        with apply_lock(journal_path, timeout=lock_timeout):
+            result, notes = _apply_locked(
+                state,
+                where,
+                approvals_dir=approvals_dir,
+                journal_path=journal_path,
+                user=user,
+                concurrency=concurrency,
+                raise_guards=raise_guards,
+                interactive=interactive,
+                on_observed=on_observed,
+                on_outcome=on_outcome,
+                on_execute=on_execute,
+                warn=on_warning or (lambda _: None),
+                cancellation=cancellation,
+            )
+        return Run(result, deliver_apply(result, outputs or Outputs()), notes)
+
+
+def _apply_locked(
+    state: DesiredState,
+    where: Where,
+    *,
+    approvals_dir: Path,
+    journal_path: Path,
+    user: str,
+    concurrency: int,
+    raise_guards: Guards | None,
+    interactive: InteractiveApproval | None,
+    on_observed: Callable[[ObservedTenant], None] | None,
+    on_outcome: Callable[[Operation, Outcome], None] | None,
+    on_execute: Callable[[int], None] | None,
+    warn: Callable[[str], None],
+    cancellation: Cancellation,
+) -> tuple[ApplyResult, tuple[str, ...]]:
+    """The run once the lock is held; the result, and the world's notes for the operator."""
     policy = state.msp.spec.policy
     approvals = load_approvals(approvals_dir, operator_now(), policy=policy)
     for stored, why in approvals.ignored:
@@ -64,7 +112,7 @@ def apply_run(
 
         async def run() -> ApplyResult:
             async with Connections(world.settings) as connections:
-                with Journal.open(journal_path) as journal:
+                with Journal.open(journal_path, clock=world.now) as journal:
                     return await apply_estate(
                         state,
                         world,
@@ -79,10 +127,14 @@ def apply_run(
                         on_observed=on_observed,
                         on_outcome=on_outcome,
                         on_execute=on_execute,
+                        cancellation=cancellation,
                     )
 
-        result = asyncio.run(run())
-    return Run(result, deliver_apply(result, outputs or Outputs()), world.notes)
+        try:
+            return asyncio.run(run()), tuple(world.notes)
+        except asyncio.CancelledError:
+            # The deadline passed before any operation could start (still observing).
+            raise RunCancelled(cancellation.signum or signal.SIGTERM) from None
 
 
 async def apply_estate(
@@ -100,9 +152,14 @@ async def apply_estate(
     on_observed: Callable[[ObservedTenant], None] | None = None,
     on_outcome: Callable[[Operation, Outcome], None] | None = None,
     on_execute: Callable[[int], None] | None = None,
+    cancellation: Cancellation | None = None,
 ) -> ApplyResult:
     """The steps after the world is open: plan as ``plan`` does, let a person approve at the
     terminal (in operator time), hold what may not run, execute the rest, journal the run."""
+    cancellation = cancellation or Cancellation()
+    main = asyncio.current_task()
+    if main is not None:
+        cancellation.attach(main.cancel)  # while observing, the deadline ends the run
     planned = await observe_and_plan(
         state,
         world,
@@ -110,14 +167,20 @@ async def apply_estate(
         raise_guards=raise_guards,
         on_observed=on_observed,
         connections=connections,
+        earlier_creates=earlier_creates_of(journal),
     )
     plan = planned.plan
-    if interactive is not None and plan.has_changes:
-        approvals = interactive.approve(plan, approvals, operator_now())
+    if interactive is not None and plan.has_changes and not cancellation.requested:
+        with cancellation.prompting():
+            approvals = interactive.approve(plan, approvals, operator_now())
     gated = gate(plan, approvals)
     if on_execute is not None:
         on_execute(len(plan.operations))  # every operation gets an outcome, held or not
-    run_id = journal.start_run("apply", plan.plan_id, host=socket.gethostname(), user=user)
+    try:
+        run_id = journal.start_run("apply", plan.plan_id, host=socket.gethostname(), user=user)
+    except JournalError as problem:
+        cancellation.detach()
+        return _not_journaled(plan, problem, on_outcome)
     engine = ApplyEngine(
         connections,
         journal=journal,
@@ -126,9 +189,44 @@ async def apply_estate(
         now=world.now(),
         concurrency=concurrency,
         on_outcome=on_outcome,
+        cancelled=lambda: cancellation.requested,
     )
-    result = await engine.apply(plan, gated, run_id)
-    journal.finish_run(run_id, RunStatus.FAILED if result.failed else RunStatus.SUCCEEDED)
+    cancellation.attach(engine.interrupt)  # from now on the deadline stops the calls only
+    try:
+        result = await engine.apply(plan, gated, run_id)
+    finally:
+        cancellation.detach()
+    result.cancelled_by = cancellation.signum
+    status = (
+        RunStatus.CANCELLED
+        if cancellation.requested
+        else RunStatus.FAILED
+        if result.failed
+        else RunStatus.SUCCEEDED
+    )
+    try:
+        journal.finish_run(run_id, status)
+    except JournalError as problem:
+        result.journal_problems[""] = str(problem)
+    return result
+
+
+def _not_journaled(
+    plan: Plan,
+    problem: JournalError,
+    on_outcome: Callable[[Operation, Outcome], None] | None,
+) -> ApplyResult:
+    """The result of a run whose start the journal could not record: nothing is called that
+    the journal did not record first, so every operation is held, tenant by tenant."""
+    result = ApplyResult(0, plan, journal_problems={"": str(problem)})
+    for tenant in plan.tenants:
+        if tenant.operations:
+            result.journal_problems[tenant.name] = str(problem)
+        for op in tenant.operations:
+            outcome = Outcome.held(HoldReason.JOURNAL, f"not run: {problem}")
+            result.outcomes[op.id] = outcome
+            if on_outcome is not None:
+                on_outcome(op, outcome)
     return result
 
 

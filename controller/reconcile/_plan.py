@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from controller.apply import Journal
 from controller.connectors import Accounting, Connections
 from controller.errors import UsageError
 from controller.gitops import summarize
 from controller.models import DesiredState, Guards, MSPConfig, TenantConfig
 from controller.models.naming import unknown_tenants_message
-from controller.models.observed import ObservedTenant
+from controller.models.observed import EarlierCreate, ObservedTenant
 from controller.observe import PartnerFacts, observe_estate, read_partner_facts
+from controller.observe.earlier import look_up_earlier_creates
 from controller.plan import FailedCheck, Plan
 from controller.plan.context import PlanContext
 from controller.plan.planner import plan_estate
@@ -51,8 +53,12 @@ def plan_run(
     raise_guards: Guards | None = None,
     on_observed: Callable[[ObservedTenant], None] | None = None,
     outputs: Outputs | None = None,
+    journal_path: Path | None = None,
 ) -> Run[PlanResult]:
-    """Plan ``state`` against the world ``where`` points at, and deliver the outputs."""
+    """Plan ``state`` against the world ``where`` points at, and deliver the outputs. With a
+    ``journal_path`` (that exists), the creates its killed runs left unanswered are looked up
+    before anything is planned to be created again, as apply does."""
+    earlier = interrupted_creates(journal_path) if journal_path is not None else {}
     with open_world(state.msp, where, state.tenants) as world:
         result = asyncio.run(
             observe_and_plan(
@@ -61,6 +67,7 @@ def plan_run(
                 concurrency=concurrency,
                 raise_guards=raise_guards,
                 on_observed=on_observed,
+                earlier_creates=earlier,
             )
         )
     outputs = outputs or Outputs()
@@ -79,9 +86,11 @@ async def observe_and_plan(
     raise_guards: Guards | None = None,
     on_observed: Callable[[ObservedTenant], None] | None = None,
     connections: Connections | None = None,
+    earlier_creates: Mapping[str, Sequence[EarlierCreate]] | None = None,
 ) -> PlanResult:
-    """Read the partner facts, observe every tenant, plan, and decide by policy. Uses
-    ``connections`` when given (and leaves them open), else opens its own."""
+    """Read the partner facts, observe every tenant, look up the creates an earlier run left
+    unanswered (``earlier_creates``, by tenant name, from the journal), plan, and decide by
+    policy. Uses ``connections`` when given (and leaves them open), else opens its own."""
     msp = state.msp
     now = world.now()
     async with _connected(world, connections) as conns:
@@ -96,6 +105,9 @@ async def observe_and_plan(
             on_done=on_observed,
             partner=partner,
         )
+        for name, earlier in (earlier_creates or {}).items():
+            if name in observed:
+                observed[name] = await look_up_earlier_creates(conns, observed[name], earlier)
     context = _plan_context(msp, now, partner, cipp=world.uses_cipp)
     plan = plan_estate(state, observed, context, failed_checks(partner))
     plan = _policy(plan, state, raise_guards)
@@ -155,6 +167,29 @@ async def _connected(world: World, given: Connections | None) -> AsyncIterator[C
         return
     async with Connections(world.settings) as own:
         yield own
+
+
+def interrupted_creates(journal_path: Path) -> dict[str, list[EarlierCreate]]:
+    """The journal's creates that were called and never answered, by tenant (none when there
+    is no journal: a fresh machine knows nothing of earlier runs)."""
+    if not journal_path.exists():
+        return {}
+    with Journal.open(journal_path, create=False) as journal:
+        return earlier_creates_of(journal)
+
+
+def earlier_creates_of(journal: Journal) -> dict[str, list[EarlierCreate]]:
+    by_tenant: dict[str, list[EarlierCreate]] = {}
+    for record in journal.interrupted_creates():
+        by_tenant.setdefault(record.tenant, []).append(
+            EarlierCreate(
+                kind=record.kind.value,
+                key=record.target.partition(":")[2].lower(),
+                intent_at=record.intent_at,
+                run_id=record.run_id,
+            )
+        )
+    return by_tenant
 
 
 def _plan_context(

@@ -66,7 +66,13 @@ def report_run(
     else:
         if state is None:
             raise UsageError("a report needs the desired state or saved observations")
-        run = plan_run(state, where or Where(), concurrency=concurrency, on_observed=on_observed)
+        run = plan_run(
+            state,
+            where or Where(),
+            concurrency=concurrency,
+            on_observed=on_observed,
+            journal_path=journal,  # creates a killed apply left unanswered, as plan looks them up
+        )
         notes = run.notes
         declared = estate_declarations(state)
         saved = [saved_observations(run.result.plan, run.result.observed, declared)]

@@ -6,6 +6,7 @@ Pure: functions of the plan that was applied and each operation's outcome.
 from __future__ import annotations
 
 import json
+import signal
 from typing import TYPE_CHECKING
 
 from controller.apply.outcomes import Outcome, OutcomeStatus
@@ -30,6 +31,21 @@ def _why(outcome: Outcome) -> str:
     return outcome.detail
 
 
+def run_notes(result: ApplyResult) -> list[str]:
+    """What a reader must know about the run as a whole: that it was cancelled, and where the
+    journal does not hold all of it."""
+    notes: list[str] = []
+    if result.cancelled_by is not None:
+        name = signal.Signals(result.cancelled_by).name
+        notes.append(
+            f"cancelled by {name}: no operation was started after it; run apply again to finish"
+        )
+    for tenant, problem in sorted(result.journal_problems.items()):
+        where = f"tenant {tenant}" if tenant else "the run"
+        notes.append(f"journal incomplete for {where}: {problem}")
+    return notes
+
+
 def counts(result: ApplyResult) -> dict[str, int]:
     tally = {status.value: 0 for status in OutcomeStatus}
     for outcome in result.outcomes.values():
@@ -43,9 +59,11 @@ def render_apply_terminal(result: ApplyResult, color: bool = False) -> str:
     lines: list[str] = []
     for tenant in result.plan.tenants:
         ops = [op for op in tenant.operations if op.id in result.outcomes]
-        if not ops:
+        if not ops and not tenant.notes:
             continue
         lines.append(f"{tenant.name} ({tenant.tenant_id})")
+        # What needed no operation is said too (a one-shot action already done, ...).
+        lines.extend(f"  note    {note}" for note in tenant.notes)
         for op in ops:
             outcome = result.outcomes[op.id]
             mark = f"{_MARK[outcome.status]:<8}"
@@ -58,6 +76,7 @@ def render_apply_terminal(result: ApplyResult, color: bool = False) -> str:
                 lines.append(f"          {why}")
         lines.append("")
     lines.append(tally_line(result))
+    lines.extend(run_notes(result))
     return "\n".join(lines)
 
 
@@ -79,6 +98,8 @@ def render_apply_markdown(result: ApplyResult) -> str:
         f"**{tally['succeeded']}** succeeded, **{tally['failed']}** failed, "
         f"**{tally['held']}** held, **{tally['skipped']}** skipped.",
         "",
+        *(f"> {md.text(note)}" for note in run_notes(result)),
+        *([""] if run_notes(result) else []),
         "| tenant | operation | target | result | detail |",
         "|---|---|---|---|---|",
     ]
@@ -92,6 +113,10 @@ def render_apply_markdown(result: ApplyResult) -> str:
                 f"| {md.text(tenant.name)} | `{op.kind.value}` | {target} | "
                 f"{_MARK[outcome.status]} | {md.text(_why(outcome))} |"
             )
+    notes = [(t.name, note) for t in result.plan.tenants for note in t.notes]
+    if notes:
+        lines += ["", "Notes:", ""]
+        lines += [f"- {md.text(name)}: {md.text(note)}" for name, note in notes]
     return "\n".join(lines) + "\n"
 
 
@@ -101,6 +126,12 @@ def apply_report(result: ApplyResult) -> ApplyReport:
         run_id=result.run_id,
         plan_id=result.plan.plan_id,
         counts=OutcomeCounts(**counts(result)),
+        cancelled_by=(
+            signal.Signals(result.cancelled_by).name if result.cancelled_by is not None else None
+        ),
+        journal_complete=result.journal_complete,
+        journal_problems=dict(sorted(result.journal_problems.items())),
+        notes={t.name: tuple(t.notes) for t in result.plan.tenants if t.notes},
         operations=tuple(
             OperationResult(
                 id=op.id,

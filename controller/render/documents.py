@@ -112,6 +112,19 @@ class ApplyReport(_Document):
     run_id: int
     plan_id: str
     counts: OutcomeCounts
+    cancelled_by: str | None = Field(
+        default=None, description="SIGTERM or SIGINT when a signal cancelled the run"
+    )
+    journal_complete: bool = Field(
+        default=True, description="Whether the journal recorded every operation of the run"
+    )
+    journal_problems: dict[str, str] = Field(
+        default_factory=dict, description="Tenant name ('' for the run) -> what the journal lacks"
+    )
+    notes: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict,
+        description="Tenant name -> what needed no operation (an action already done, ...)",
+    )
     operations: tuple[OperationResult, ...]
 
 

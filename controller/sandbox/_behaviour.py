@@ -6,9 +6,11 @@ so tests can change them while the servers run. All times are virtual-clock seco
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from controller.sandbox._clock import VirtualClock
@@ -37,10 +39,21 @@ class FaultRule:
     #: put the request line and its headers (the bearer token too) into the message, as a
     #: misbehaving proxy or service does: what a client must never show
     echo_request: bool = False
+    #: only requests that change the world (:func:`changes_world`)
+    writes: bool = False
+    #: let this many matching requests through first (the rule acts on the next one)
+    skip: int = 0
+    #: instead of a fault: serve the request, then call this before answering (a test ends
+    #: or signals the client here: "the Nth write was made, and the process died")
+    then: Callable[[], None] | None = None
     hits: int = 0
 
-    def matches(self, service: str, method: str, path: str, tenant_id: str | None) -> bool:
+    def matches(
+        self, service: str, method: str, path: str, tenant_id: str | None, write: bool = False
+    ) -> bool:
         if self.count is not None and self.count <= 0:
+            return False
+        if self.writes and not write:
             return False
         if self.method is not None and self.method.upper() != method.upper():
             return False
@@ -70,6 +83,9 @@ class Faults:
         after: bool = False,
         message: str | None = None,
         echo_request: bool = False,
+        writes: bool = False,
+        skip: int = 0,
+        then: Callable[[], None] | None = None,
     ) -> FaultRule:
         rule = FaultRule(
             method=method,
@@ -83,6 +99,9 @@ class Faults:
             after=after,
             message=message,
             echo_request=echo_request,
+            writes=writes,
+            skip=skip,
+            then=then,
         )
         with self._lock:
             self.rules.append(rule)
@@ -92,18 +111,47 @@ class Faults:
         with self._lock:
             self.rules.clear()
 
-    def take(self, service: str, method: str, path: str, tenant_id: str | None) -> FaultRule | None:
-        """The first rule matching this request, consuming one of its counts."""
+    def take(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        tenant_id: str | None,
+        *,
+        write: bool = False,
+    ) -> FaultRule | None:
+        """The first rule matching this request, consuming one of its counts (or of the
+        requests it lets through first)."""
         if not self.rules:
             return None
         with self._lock:
             for rule in self.rules:
-                if rule.matches(service, method, path, tenant_id):
+                if rule.matches(service, method, path, tenant_id, write):
+                    if rule.skip > 0:
+                        rule.skip -= 1
+                        continue
                     if rule.count is not None:
                         rule.count -= 1
                     rule.hits += 1
                     return rule
         return None
+
+
+def changes_world(service: str, method: str, path: str, body: bytes) -> bool:
+    """Whether a request asks a service to change something: a Graph write (not a ``$batch``
+    of reads), an Exchange cmdlet other than ``Get-*``, a CIPP POST (its lists are GETs).
+    Token requests and Partner Center reads never do."""
+    if method == "GET":
+        return False
+    if service == "graph":
+        return not path.split("?", maxsplit=1)[0].endswith("/$batch")
+    if service == "exchange":
+        try:
+            name = json.loads(body or b"{}")["CmdletInput"]["CmdletName"]
+        except (ValueError, KeyError, TypeError):
+            return False
+        return not str(name).lower().startswith("get-")
+    return service == "cipp" and method == "POST"
 
 
 # --- throttling -----------------------------------------------------------------------------

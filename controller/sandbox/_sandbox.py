@@ -14,7 +14,13 @@ from types import TracebackType
 from typing import Any
 
 from controller.files import PRIVATE, write_atomically
-from controller.sandbox._behaviour import Accounting, Faults, RequestRecord, Throttle
+from controller.sandbox._behaviour import (
+    Accounting,
+    Faults,
+    RequestRecord,
+    Throttle,
+    changes_world,
+)
 from controller.sandbox._cipp import CippService, settle_consents
 from controller.sandbox._clock import VirtualClock
 from controller.sandbox._exchange import ExchangeService
@@ -263,10 +269,12 @@ class Sandbox:
         hint = hints.get(service)
         tenant = hint(request) if hint else None
         tenant = tenant or tenant_hint(self.rt, request)
-        fault = self.faults.take(service, request.method, request.full_path, tenant)
+        write = changes_world(service, request.method, request.full_path, request.body)
+        fault = self.faults.take(service, request.method, request.full_path, tenant, write=write)
         now = self.clock.now()
-        lose_answer = fault is not None and fault.drop and fault.after
-        if lose_answer:
+        hook = fault.then if fault is not None else None
+        lose_answer = fault is not None and fault.drop and (fault.after or hook is not None)
+        if lose_answer or hook is not None:
             fault = None
         if fault is not None:
             self.accounting.add(
@@ -313,6 +321,8 @@ class Sandbox:
                 client_request_id=request.headers.get("client-request-id"),
             )
         )
+        if hook is not None:
+            hook()
         if lose_answer:
             raise DropConnection()
         return response

@@ -59,6 +59,7 @@ class User:
     password_changed_at: float = 0.0
     force_change_password: bool = False
     extensions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    extension_owners: dict[str, str] = field(default_factory=dict)  # name -> creator app id
     # Exchange: None (no mailbox), "UserMailbox" or "SharedMailbox".
     recipient_type: str | None = None
     full_access: list[str] = field(default_factory=list)  # user ids

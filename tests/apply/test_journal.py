@@ -212,3 +212,22 @@ def test_a_file_that_is_not_a_journal_is_refused(tmp_path: Path) -> None:
     path.write_text("just text, not sqlite" * 100)
     with pytest.raises(UsageError, match="is not a tenantctl journal"):
         Journal.open(path)
+
+
+def test_interrupted_creates_until_a_later_run_knows(journal: Journal) -> None:
+    group = op("group.create", "group:tellers", op_id="group")
+    first = journal.start_run("apply")
+    journal.intent(first, CREATE)
+    journal.intent(first, group)
+    journal.intent(first, ADD)  # not a create: never evidence
+    second = journal.start_run("apply")
+    journal.intent(second, group)
+    journal.result(second, "group", Outcome.succeeded())
+    (left,) = journal.interrupted_creates()
+    assert (left.run_id, left.tenant, left.kind.value, left.target) == (
+        first,
+        CREATE.tenant,
+        "user.create",
+        "user:a@c.example",
+    )
+    assert left.intent_at == dt.datetime(2026, 11, 26, 9, 0, 2, tzinfo=dt.UTC)

@@ -14,7 +14,7 @@ import pytest
 
 from controller.apply import Journal, Outcome, SecretSink, generate_password
 from controller.apply.secret_sink import DIGITS, LOWER, SYMBOLS, UPPER
-from controller.errors import UsageError
+from controller.errors import SecretNotStored, UsageError
 from controller.policy import create_approval
 from tests.policy.factory import op, plan, tenant
 
@@ -151,3 +151,25 @@ def test_the_password_is_only_in_its_sink_file(tmp_path: Path) -> None:
     written = {p.relative_to(work).as_posix() for p in work.rglob("*") if p.is_file()}
     assert {"plan.json", ".tenantctl/journal.sqlite"} <= written
     assert any(name.startswith("approvals/") for name in written)
+
+
+def test_a_full_sink_leaves_no_file_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sink = SecretSink(tmp_path / "secrets")
+
+    def disk_full(handle: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(SecretNotStored, match="No space left on device; nothing was sent"):
+        sink.store(tenant="contoso", upn="a@contoso.example", purpose="p", secret="s", now=NOW)
+    monkeypatch.undo()
+    assert [p for p in (tmp_path / "secrets").rglob("*") if p.is_file()] == []  # no 0-byte file
+
+
+def test_a_voided_password_file_is_gone(tmp_path: Path) -> None:
+    sink = SecretSink(tmp_path / "secrets")
+    path = sink.store(tenant="contoso", upn="a@contoso.example", purpose="p", secret="s", now=NOW)
+    assert path.read_text() == "s\n" and stat.S_IMODE(path.stat().st_mode) == 0o600
+    sink.void(path)
+    assert not path.exists()
+    assert [p.name for p in path.parent.iterdir()] == []  # no temporary file either

@@ -234,13 +234,13 @@ def test_open_extension_the_action_ledger(sdk: Sdk) -> None:
             OpenTypeExtension(
                 odata_type="#microsoft.graph.openTypeExtension",
                 extension_name=name,
-                additional_data={"actions": {"a1": {"state": "started"}}},
+                additional_data={"v": 1, "started": ["3f9a0c1e"], "done": []},
             )
         )
         await extensions.by_extension_id(name).patch(
             OpenTypeExtension(
                 odata_type="#microsoft.graph.openTypeExtension",
-                additional_data={"actions": {"a1": {"state": "done"}}},
+                additional_data={"v": 1, "started": [], "done": ["3f9a0c1e"]},
             )
         )
         return created, await extensions.by_extension_id(name).get()
@@ -250,7 +250,8 @@ def test_open_extension_the_action_ledger(sdk: Sdk) -> None:
     assert read.extension_name == name
     # An open type: its custom data is additional_data by definition, and nothing else is.
     custom = {k: v for k, v in read.additional_data.items() if k != "@odata.context"}
-    assert custom == {"actions": {"a1": {"state": "done"}}}
+    # The ledger's own shape (controller/models/ledger.py): primitives and arrays of them.
+    assert custom == {"v": 1, "started": [], "done": ["3f9a0c1e"]}
 
 
 # --- groups -----------------------------------------------------------------------------------

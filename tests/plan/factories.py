@@ -242,7 +242,7 @@ def risky(upn: str, level: str, state: str = "atRisk") -> RiskyUser:
 
 
 def done(action_id: str) -> ActionRecord:
-    return ActionRecord(action_id=action_id, done_at="2026-11-01T10:00:00Z")
+    return ActionRecord(action_id=action_id)
 
 
 def reset_access(

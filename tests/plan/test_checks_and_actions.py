@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from controller.models.observed import Unknown
+from controller.models.ledger import ActionState
+from controller.models.observed import ActionRecord, Unknown
 from tests.plan.factories import (
     done,
     kinds,
@@ -104,7 +105,28 @@ def test_an_action_in_the_ledger_is_not_planned_again() -> None:
     desired = tenant(users=[BOB], actions=[ACTION])
     tp = plan(desired, observed(users=SEEN_BOB, action_ledger={ACTION["id"]: done(ACTION["id"])}))
     assert tp.operations == ()
-    assert "already done" in tp.notes[0]
+    assert tp.notes == (
+        "action 2026-11-26-reset-bob: already done (recorded on bob@contoso.com); nothing to run",
+    )
+    assert "done at" not in tp.notes[0]  # the ledger keeps no times: none is made up
+
+
+def test_an_action_started_and_never_recorded_done_may_have_run() -> None:
+    desired = tenant(users=[BOB], actions=[ACTION])
+    started = ActionRecord(ACTION["id"], ActionState.STARTED)
+    tp = plan(desired, observed(users=SEEN_BOB, action_ledger={ACTION["id"]: started}))
+    assert tp.operations == ()
+    (unknown,) = tp.unknown
+    assert unknown.area == "actions/2026-11-26-reset-bob"
+    assert unknown.reason.startswith("may have run: verify.")
+    assert "give the action a new id in the tenant file (for example " in unknown.reason
+    # Re-armed: the same reset under a new id is a new action, planned again.
+    again = {**ACTION, "id": "2026-11-26-reset-bob-again"}
+    rearmed = plan(
+        tenant(users=[BOB], actions=[again]),
+        observed(users=SEEN_BOB, action_ledger={ACTION["id"]: started}),
+    )
+    assert kinds(rearmed) == [("user.resetPassword", "bob@contoso.com/2026-11-26-reset-bob-again")]
 
 
 def test_an_unknown_ledger_plans_no_action_and_says_why() -> None:

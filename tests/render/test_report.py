@@ -126,7 +126,7 @@ def test_a_tenant_page_puts_git_beside_what_is_there(parsed: dict[str, Page]) ->
     assert "carol@contoso.com" in text  # declared, not there yet
     assert "desired/tenants/contoso.yaml:18" in text  # alice's line
     assert "run 7, 2026-11-25T21:00:00.000Z" in text and "1 failed" in text
-    assert "user.update" in text and "jobTitle: \"Sales Manager\" \u2192 \"Sales Director\"" in text
+    assert "user.update" in text and 'jobTitle: "Sales Manager" \u2192 "Sales Director"' in text
 
 
 def test_unknown_areas_show_their_reason_never_an_empty_table(parsed: dict[str, Page]) -> None:

@@ -164,6 +164,7 @@ def _run_item(outer: Call, item: dict[str, Any]) -> tuple[dict[str, Any], float]
             now=outer.now,
             base=outer.base,
             principal_id=outer.principal_id,
+            app_id=outer.app_id,
         )
         response = execute(
             call,

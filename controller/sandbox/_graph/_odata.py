@@ -86,6 +86,7 @@ class Call:
     now: float
     base: str  # {graph}/v1.0
     principal_id: str = ""  # the calling app's service principal (the token's ``oid``)
+    app_id: str = ""  # the calling app (the token's appid)
 
     def require(self, *any_of: str) -> None:
         if not self.roles.intersection(any_of):

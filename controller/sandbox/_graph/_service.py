@@ -38,6 +38,7 @@ class GraphService:
             now=now,
             base=f"{request.base_url}/v1.0",
             principal_id=str(claims.get("oid", "")).lower(),
+            app_id=str(claims.get("appid") or claims.get("azp") or ""),
         )
         if request.method == "POST" and request.path == "/v1.0/$batch":
             response = run_batch(call, rid)
