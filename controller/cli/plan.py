@@ -14,7 +14,7 @@ from controller.cli.world_options import WorldOptions, world_options
 from controller.gitops import parse_webhook
 from controller.policy import parse_guard_override, policy_failures
 from controller.reconcile import Outputs, plan_run
-from controller.render import render_json, render_terminal, summary_line
+from controller.render import render_accounting, render_json, render_terminal, summary_line
 from controller.render.documents import render_document
 
 EPILOG = """\b
@@ -84,6 +84,13 @@ Exit status (as terraform plan -detailed-exitcode):
     help="Apply's journal: creates its killed runs left unanswered are looked up before "
     "being planned again (as apply does).",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Processes that observe tenants, each with its own connections "
+    "[default: one per 100 tenants, at most one per CPU core].",
+)
 @world_options
 @click.pass_obj
 def plan(
@@ -100,6 +107,7 @@ def plan(
     notify: str | None,
     allow_guard: tuple[str, ...],
     journal_path: Path | None,
+    workers: int | None,
     world: WorldOptions,
 ) -> None:
     """Plan: observe every tenant, diff it against the desired state, and show the operations.
@@ -125,6 +133,7 @@ def plan(
             state,
             world.where,
             concurrency=world.concurrency,
+            workers=workers,
             raise_guards=raise_guards,
             on_observed=lambda o: progress.advance(o.name),
             outputs=outputs,
@@ -149,4 +158,7 @@ def plan(
         terminal.error(f"policy: {failure}")
     for warning in run.delivered.warnings:
         terminal.info(f"warning: {warning}")
+    cost = render_accounting(the_plan)
+    if cost:
+        terminal.detail(cost.rstrip("\n"))
     raise click.exceptions.Exit(the_plan.exit_status)

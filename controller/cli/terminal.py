@@ -12,14 +12,15 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from typing import Literal, NoReturn
+from typing import TYPE_CHECKING, Literal, NoReturn
 
 import click
-from pydantic import BaseModel
-from rich.console import Console
-from rich.text import Text
 
-from controller.render.documents import render_document
+if TYPE_CHECKING:
+    # Imported where used: every command starts with a Terminal, and --version, --help and
+    # validate must not pay for rich and the renderers (tests/unit/test_cli_startup.py).
+    from pydantic import BaseModel
+    from rich.console import Console
 
 ColorMode = Literal["auto", "always", "never"]
 COLOR_MODES: tuple[ColorMode, ...] = ("auto", "always", "never")
@@ -84,6 +85,8 @@ class Terminal:
 
     def document(self, document: BaseModel, output: Literal["json", "yaml"]) -> None:
         """A command's result as its output contract's document (``-o json`` / ``-o yaml``)."""
+        from controller.render._document import render_document
+
         self.out(render_document(document, output), nl=False)
 
     def info(self, text: str) -> None:
@@ -101,6 +104,8 @@ class Terminal:
     def err(self, text: str) -> None:
         """One message to stderr, above the progress bar while one is live."""
         if self.live is not None:
+            from rich.text import Text
+
             self.live.print(Text.from_ansi(text) if self.color else Text(click.unstyle(text)))
         else:
             click.echo(text, err=True, color=self.color)

@@ -15,6 +15,7 @@ import socket
 from collections.abc import Callable
 from pathlib import Path
 
+from controller import event_loop
 from controller.apply import HoldReason, Journal, Outcome, RunStatus, SecretSink, gate
 from controller.apply.engine import ApplyEngine, ApplyResult
 from controller.apply.lock import DEFAULT_LOCK_TIMEOUT, apply_lock
@@ -131,7 +132,7 @@ def _apply_locked(
                     )
 
         try:
-            return asyncio.run(run()), tuple(world.notes)
+            return event_loop.run(run()), tuple(world.notes)
         except asyncio.CancelledError:
             # The deadline passed before any operation could start (still observing).
             raise RunCancelled(cancellation.signum or signal.SIGTERM) from None

@@ -10,10 +10,10 @@ object.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from controller import event_loop
 from controller.connectors import Connections
 from controller.models import DesiredState
 from controller.models.declared import estate_declarations
@@ -67,7 +67,7 @@ def get_run(
 ) -> Run[GetResult]:
     """Read ``kind`` in every tenant of ``state`` from the world ``where`` points at."""
     with open_world(state.msp, where, state.tenants) as world:
-        result = asyncio.run(
+        result = event_loop.run(
             read_kind(
                 state, world, kind, group=group, concurrency=concurrency, on_observed=on_observed
             )

@@ -1,8 +1,8 @@
 """The documents commands print with ``-o json`` or ``-o yaml``: the output contract.
 
 Every command that prints has one document (``history`` two: the runs, and one run; ``get``
-one per kind), each a model here or elsewhere (the plan, the approval record), and ``tenantctl schema`` writes one
-JSON Schema per document under ``schemas/``. Keys are camelCase, as in the desired-state YAML.
+one per kind), each a model here or elsewhere (the plan, the approval record), and
+``tenantctl schema`` writes one JSON Schema per document under ``schemas/``. Keys are camelCase, as in the desired-state YAML.
 A view that builds its document as a dict is validated against the model before it is
 printed (:func:`render_document`), so the schema and the output cannot drift apart.
 
@@ -11,15 +11,17 @@ Pure: no I/O.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, Field, RootModel
+from pydantic import Field, RootModel
 
 from controller.apply.outcomes import Outcome
-from controller.models.common import CAMEL_CASE
 from controller.policy.approvals import ApprovalRecord
+from controller.render._document import (
+    ValidationReport,
+    _Document,
+    render_document,
+)
 
 __all__ = [
     "ApplyReport",
@@ -43,43 +45,6 @@ __all__ = [
     "ValidationReport",
     "render_document",
 ]
-
-
-class _Document(BaseModel):
-    model_config = CAMEL_CASE
-
-
-def render_document(document: BaseModel, output: Literal["json", "yaml"]) -> str:
-    """``document`` as indented JSON (keys in the model's order) or as YAML (block style)."""
-    data = document.model_dump(mode="json", by_alias=True)
-    if output == "yaml":
-        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-
-
-def as_document(model: type[BaseModel], data: Any) -> BaseModel:
-    """``data`` checked against the document's model (a dict built by a view)."""
-    return model.model_validate(data)
-
-
-# -- validate ---------------------------------------------------------------------------------
-
-
-class Diagnostic(_Document):
-    file: str
-    line: int
-    column: int
-    path: str = Field(description="Where in the file, e.g. spec.users[0].licenses")
-    message: str
-    severity: Literal["error", "warning"]
-
-
-class ValidationReport(_Document):
-    """``tenantctl validate -o json``."""
-
-    valid: bool
-    tenants: int | None = Field(description="Tenant files loaded; null when invalid")
-    diagnostics: tuple[Diagnostic, ...]
 
 
 # -- apply ------------------------------------------------------------------------------------
