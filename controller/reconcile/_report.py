@@ -60,10 +60,8 @@ def report_run(
     from a plan run of ``state`` against ``where``."""
     check_replaceable(directory, REPORT_MARKER)  # before minutes of observing, not after
     notes: tuple[str, ...] = ()
-    if observations:
-        with collector_paused():
-            saved = [read_observations(path) for path in observations]
-    else:
+    saved: list[SavedObservations] = []
+    if not observations:
         if state is None:
             raise UsageError("a report needs the desired state or saved observations")
         run = plan_run(
@@ -76,13 +74,15 @@ def report_run(
         notes = run.notes
         declared = estate_declarations(state)
         saved = [saved_observations(run.result.plan, run.result.observed, declared)]
-    estate = Estate(
-        plans=[s.plan for s in saved],
-        tenants=[tenant for s in saved for tenant in s.tenants],
-        applies=last_applies(journal) if journal is not None else {},
-    )
-    _refuse_duplicates(estate)
+    # One pause for reading, rendering and writing: each resume costs a full collection.
     with collector_paused():
+        saved += [read_observations(path) for path in observations]
+        estate = Estate(
+            plans=[s.plan for s in saved],
+            tenants=[tenant for s in saved for tenant in s.tenants],
+            applies=last_applies(journal) if journal is not None else {},
+        )
+        _refuse_duplicates(estate)
         pages = render_report(estate)
         write_directory(directory, pages, mode=PRIVATE, marker=REPORT_MARKER)
     return Run(
