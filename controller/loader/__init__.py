@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from controller.collector import collector_paused
 from controller.errors import DesiredStateError, Diagnostic, UsageError
@@ -230,15 +231,29 @@ class _Estate:
         self.sources[name] = source.path
         if applied:
             self.applied[name] = applied
-        self.provenance[name] = self._provenance(source, profiles, enforced_only=True)
+        self.provenance[name] = self._provenance(
+            source, profiles, enforced_only=True, tenant=tenant
+        )
 
     @staticmethod
     def _provenance(
-        source: SourceFile, profiles: list[Profile], *, enforced_only: bool
+        source: SourceFile,
+        profiles: list[Profile],
+        *,
+        enforced_only: bool,
+        tenant: TenantConfig | None = None,
     ) -> Provenance:
         text = source.text or ""
+
+        def own_data() -> Any:
+            # A tenant without profiles is its own file: the model holds the same keys, lists
+            # and order as the file, so the file need not be parsed again to name its lines.
+            return None if tenant is None else tenant.model_dump(by_alias=True, exclude_unset=True)
+
         return Provenance(
-            provenance_entries(source.path, text, profiles, enforced_only=enforced_only)
+            provenance_entries(
+                source.path, text, profiles, enforced_only=enforced_only, own_data=own_data
+            )
         )
 
 

@@ -26,6 +26,9 @@ from collections.abc import Callable, Mapping
 from pydantic import BaseModel, ConfigDict, Field
 
 Path = tuple[str, ...]
+#: A source as the loader records it, cheaply (file, line, profile): made a :class:`Source`
+#: only when a plan names it (a tenant has hundreds of values and a plan names a few).
+Origin = tuple[str, int, "str | None"]
 
 
 class Source(BaseModel):
@@ -50,16 +53,16 @@ class Provenance:
     the tenant file itself.
     """
 
-    def __init__(self, entries: Callable[[], Mapping[Path, Source]]) -> None:
+    def __init__(self, entries: Callable[[], Mapping[Path, Source | Origin]]) -> None:
         self._compute = entries
-        self._entries: Mapping[Path, Source] | None = None
+        self._entries: Mapping[Path, Source | Origin] | None = None
 
     @classmethod
-    def of(cls, entries: Mapping[Path, Source]) -> Provenance:
+    def of(cls, entries: Mapping[Path, Source | Origin]) -> Provenance:
         return cls(lambda: entries)
 
     @property
-    def entries(self) -> Mapping[Path, Source]:
+    def entries(self) -> Mapping[Path, Source | Origin]:
         if self._entries is None:
             self._entries = self._compute()
         return self._entries
@@ -76,6 +79,9 @@ class Provenance:
         entries = self.entries
         for end in range(len(path), -1, -1):
             found = entries.get(path[:end])
+            if isinstance(found, tuple):
+                file, line, profile = found
+                return Source(file=file, line=line, profile=profile)
             if found is not None:
                 return found
         return None
