@@ -29,7 +29,7 @@ _ERROR, _USAGE = 1, 64
 
 # Every command: its name -> (its module in controller/cli/, the summary ``--help`` lists).
 # Each module defines a click command named as the module (a Python keyword takes a trailing
-# underscore: import_ is `import`). A summary is the first sentence of the command's
+# underscore: import_ is `import`; so does report_, which would shadow report() below). A summary is the first sentence of the command's
 # docstring (tests/unit/test_cli_startup.py keeps them equal).
 COMMANDS: dict[str, tuple[str, str]] = {
     "apply": (
@@ -43,6 +43,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "discover": (
         "discover",
         "Discover: GDAP customers of the partner tenant that no tenant file declares yet.",
+    ),
+    "get": (
+        "get",
+        "Get: one kind of object in the tenants, read live, and whether git manages each.",
     ),
     "history": ("history", "Show what apply did: every run, or with --run one run's operations."),
     "journal": ("journal", "The journal of apply runs (tenantctl history shows it)."),
@@ -60,6 +64,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Print a tenant's effective document: its file with its profiles applied, each object "
         "and field commented with the file and line it came from.",
     ),
+    "report": ("report_", "Report: write the estate report as static HTML pages."),
     "sandbox": (
         "sandbox",
         "Run the local sandbox: Entra login, Graph, Exchange, CIPP and Partner Center on "
@@ -68,8 +73,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "schema": (
         "schema",
         "Write JSON Schemas: of the desired-state files (msp.yaml, tenant and profile files), of "
-        "the plan file and approval records, and of each command's -o json output (validate, "
-        "apply, approve, history, history-run, status, discover, import, connect-check).",
+        "the plan file, approval records and saved observations, and of each command's -o json "
+        "output (validate, apply, approve, history, history-run, status, discover, import, "
+        "connect-check, get-KIND for each kind of get, report).",
     ),
     "status": (
         "status",

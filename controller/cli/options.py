@@ -126,6 +126,32 @@ def chosen_output(output: str | None, legacy_format: str | None) -> OutputFormat
     return cast(OutputFormat, legacy)
 
 
+# Commands newer than the output contract take -o only (no deprecated --format).
+output_option = click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Choice(OUTPUT_FORMATS),
+    default="table",
+    show_default=True,
+    help="table for people, json or yaml for scripts: the JSON is described by a schema in "
+    "schemas/ (camelCase keys).",
+)
+
+WideFormat = Literal["table", "wide", "json", "yaml"]
+
+wide_output_option = click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Choice(("table", "wide", "json", "yaml")),
+    default="table",
+    show_default=True,
+    help="table or wide (more columns) for people, json or yaml for scripts: the JSON is "
+    "described by a schema in schemas/ (camelCase keys).",
+)
+
+
 # -- -q, -v and --color, accepted anywhere ---------------------------------------------------
 
 

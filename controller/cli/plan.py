@@ -30,6 +30,8 @@ Examples:
   tenantctl plan --tenant contoso --out plan.json --markdown plan.md
   tenantctl plan --changed-since origin/main   only tenants whose files changed (pull requests)
   tenantctl plan --shard 2/4                   the second of four shards (CI matrix)
+  tenantctl plan --observations obs.json       and later: tenantctl report --html DIR
+                                               --observations obs.json
   tenantctl plan -o json | jq '.tenants[].operations[].fingerprint'
   tenantctl plan -q                            only the summary line
 
@@ -59,6 +61,13 @@ Exit status (as terraform plan -detailed-exitcode):
     "--markdown",
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write the plan as Markdown for a pull-request comment.",
+)
+@click.option(
+    "--observations",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="FILE",
+    help="Also save what was observed, with the plan: `tenantctl report --observations FILE` "
+    "builds the estate report from it later, without observing again.",
 )
 @output_options
 @click.option(
@@ -95,6 +104,7 @@ def plan(
     shard: str | None,
     out: Path | None,
     markdown: Path | None,
+    observations: Path | None,
     output: OutputFormat,
     drift: bool,
     notify: str | None,
@@ -111,7 +121,14 @@ def plan(
     webhook = parse_webhook(notify) if notify else None
     raise_guards = parse_guard_override(allow_guard)
     state = chosen_tenants(terminal, desired, tenants, changed_since=changed_since, shard=shard)
-    outputs = Outputs(json=out, markdown=markdown, webhook=webhook, drift=drift, shard=shard)
+    outputs = Outputs(
+        json=out,
+        markdown=markdown,
+        webhook=webhook,
+        drift=drift,
+        shard=shard,
+        observations=observations,
+    )
 
     with RunProgress(terminal) as progress:
         progress.phase("observing", len(state.tenants), "tenants")

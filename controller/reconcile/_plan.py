@@ -27,7 +27,14 @@ from controller.plan import FailedCheck, Plan, ServiceUsage
 from controller.plan.context import PlanContext
 from controller.plan.planner import plan_estate
 from controller.policy import decide
-from controller.reconcile._outputs import Delivered, Outputs, Run, notify, write_output
+from controller.reconcile._outputs import (
+    Delivered,
+    Outputs,
+    Run,
+    notify,
+    save_observations,
+    write_output,
+)
 from controller.reconcile._workers import PER_TENANT, default_workers, observe_in_workers
 from controller.reconcile._world import Where, World, open_world
 from controller.render import render_json, render_markdown
@@ -69,7 +76,12 @@ def plan_run(
                 earlier_creates=earlier,
             )
         )
-    return Run(result, deliver_plan(result.plan, outputs or Outputs()), world.notes)
+    outputs = outputs or Outputs()
+    delivered = deliver_plan(result.plan, outputs)
+    if outputs.observations is not None:
+        saved = save_observations(outputs.observations, state, result.plan, result.observed)
+        delivered = replace(delivered, written=(*delivered.written, saved))
+    return Run(result, delivered, world.notes)
 
 
 async def observe_and_plan(
@@ -120,7 +132,7 @@ async def observe_and_plan(
             if name in observed:
                 observed[name] = await look_up_earlier_creates(conns, observed[name], earlier)
     context = _plan_context(msp, now, partner, cipp=world.uses_cipp)
-    plan = plan_estate(state, observed, context, _failed_checks(partner))
+    plan = plan_estate(state, observed, context, failed_checks(partner))
     plan = _policy(plan, state, raise_guards)
     plan = with_accounting(plan, conns.accounting, partner_ids=_partner_ids(conns.settings))
     return PlanResult(plan, observed, conns.accounting)
@@ -259,7 +271,7 @@ def _plan_context(
     )
 
 
-def _failed_checks(partner: PartnerFacts) -> tuple[FailedCheck, ...]:
+def failed_checks(partner: PartnerFacts) -> tuple[FailedCheck, ...]:
     return tuple(
         FailedCheck(check=c.name, summary=c.summary, fix=c.fix) for c in partner.failed_checks
     )

@@ -50,8 +50,17 @@ def validate(**_: object) -> None:
 @click.option("--shard")
 @click.option("--notify")
 @click.option("--drift", is_flag=True)
+@click.option("--observations")
 def plan(**_: object) -> None:
     """plan"""
+
+
+@agreed_cli.command()
+@click.option("--html", required=True)
+@click.option("--observations", multiple=True)
+@click.option("--journal")
+def report(**_: object) -> None:
+    """report"""
 
 
 @agreed_cli.command()
@@ -100,8 +109,10 @@ def test_the_expected_templates_exist() -> None:
     ]
 
 
-# The scheduled workflows only call the reusable shard workflow, which calls tenantctl.
+# The scheduled workflows call the reusable shard workflow, which calls tenantctl; the drift
+# workflow's report job then calls tenantctl itself (report, without credentials).
 CALLERS = frozenset({"tenantctl-apply.yml", "tenantctl-drift.yml"})
+REPORT_JOB = "report"
 
 
 @pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.name)
@@ -114,10 +125,12 @@ def test_every_template_parses_as_yaml(path: Path) -> None:
 @pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.name)
 def test_every_template_uses_only_agreed_commands_and_flags(path: Path) -> None:
     if path.name in CALLERS:
-        assert not find_invocations(path)
-        jobs = load_all(path)[0]["jobs"].values()
-        assert {job["uses"] for job in jobs} == {"./.github/workflows/tenantctl-shard.yml"}
-        return
+        jobs = load_all(path)[0]["jobs"]
+        shards = [job for name, job in jobs.items() if name != REPORT_JOB]
+        assert {job["uses"] for job in shards} == {"./.github/workflows/tenantctl-shard.yml"}
+        if REPORT_JOB not in jobs:
+            assert not find_invocations(path)
+            return
     assert find_invocations(path), f"{path.name} calls tenantctl nowhere"
     assert [str(problem) for problem in check_template(path, agreed_cli)] == []
 
@@ -192,20 +205,37 @@ def test_the_apply_workflow_never_overlaps_and_covers_every_shard() -> None:
         "apply --approvals approvals --shard $SHARD/$SHARDS --notify $TENANTCTL_WEBHOOK "
         "--lock-timeout 600",
         "plan --drift --shard $SHARD/$SHARDS --out drift.json --markdown drift.md --notify "
-        "$TENANTCTL_WEBHOOK",
+        "$TENANTCTL_WEBHOOK --observations observations.json",
     ]
     # A long shard keeps a fresh federated token: the file is fetched again while it runs.
     text = shard.read_text(encoding="utf-8")
     assert "ACTIONS_ID_TOKEN_REQUEST_URL" in text and "sleep 240" in text
 
 
-def test_the_drift_workflow_only_plans() -> None:
+def test_the_drift_workflow_only_plans_and_publishes_one_report() -> None:
     path = GITHUB / "tenantctl-drift.yml"
     workflow = load_all(path)[0]
-    for job in workflow["jobs"].values():
+    jobs = dict(workflow["jobs"])
+    report = jobs.pop(REPORT_JOB)
+    for job in jobs.values():
         assert job["with"]["mode"] == "drift"
         assert job["strategy"]["matrix"]["shard"] == list(range(1, job["with"]["shards"] + 1))
         assert ("id-token" in job["permissions"]) is job["with"].get("federated", False)
+    # The report: after every shard (whichever credential ran), from their saved
+    # observations, without a secret or a token, published as an artifact.
+    assert report["needs"] == list(jobs) and "cancelled()" in report["if"]
+    assert report["permissions"] == {"contents": "read"}
+    assert "secrets" not in yaml.safe_dump(report) and "env" not in yaml.safe_dump(report)
+    steps = report["steps"]
+    download = next(s for s in steps if s.get("uses", "").startswith("actions/download-artifact"))
+    assert download["with"]["pattern"] == "tenantctl-observations-*"
+    assert commands(path) == ["report --html report ${saved[@]}"]
+    upload = steps[-1]
+    assert upload["uses"].startswith("actions/upload-artifact")
+    assert (upload["with"]["name"], upload["with"]["path"]) == ("tenantctl-report", "report/")
+    shard = load_all(GITHUB / "tenantctl-shard.yml")[0]["jobs"]["run"]["steps"]
+    kept = [s["with"]["name"] for s in shard if "upload-artifact" in s.get("uses", "")]
+    assert "tenantctl-observations-${{ inputs.shard }}" in kept
 
 
 WORKFLOWS = sorted(GITHUB.glob("*.yml"))
@@ -253,7 +283,11 @@ def test_the_azure_pipeline_has_each_stage() -> None:
     assert [s["stage"] for s in pipeline["stages"]] == ["Plan", "Approve", "Apply", "Drift"]
     assert pipeline["lockBehavior"] == "sequential"
     verbs = [c.split()[0] for c in commands(path)]
-    assert verbs == ["validate", "plan", "approve", "apply", "plan"]
+    assert verbs == ["validate", "plan", "approve", "apply", "plan", "report"]
+    drift = next(s for s in pipeline["stages"] if s["stage"] == "Drift")
+    report = next(j for j in drift["jobs"] if j["job"] == "report")
+    assert report["dependsOn"] == "drift"
+    assert [s["publish"] for s in report["steps"] if "publish" in s] == ["report"]
     assert "<!-- tenantctl-plan -->" in path.read_text(encoding="utf-8")
 
 
