@@ -14,11 +14,21 @@ The package is laid out as the pipeline it runs::
     cli/         thin click commands on top
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("tenantctl")
-except PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0.0.0+unknown"
+from typing import Any
 
 __all__ = ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    """``__version__``, read from the installed metadata when asked (importlib.metadata
+    costs 30 ms of every command's start otherwise)."""
+    if name != "__version__":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        found = version("tenantctl")
+    except PackageNotFoundError:  # running from a source tree without installation
+        found = "0.0.0+unknown"
+    globals()["__version__"] = found
+    return found

@@ -20,6 +20,7 @@ set of remembered secrets, which only grows.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import re
 import threading
@@ -81,13 +82,18 @@ class _KnownSecrets:
         self._values: set[str] = set()
         self._lock = threading.Lock()
         # Longest first, so a secret that contains another is replaced whole.
+        self._longest_first: list[str] = []
         self.ordered: tuple[str, ...] = ()
 
     def add(self, value: str) -> None:
         with self._lock:
             if value not in self._values:
                 self._values.add(value)
-                self.ordered = tuple(sorted(self._values, key=len, reverse=True))
+                # Put in its place, not sorted again: a run remembers a token per tenant
+                # and scope (2,000 for 1,000 tenants), and sorting them all on each was
+                # quadratic.
+                bisect.insort(self._longest_first, value, key=lambda v: -len(v))
+                self.ordered = tuple(self._longest_first)
 
 
 _known = _KnownSecrets()

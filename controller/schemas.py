@@ -2,8 +2,9 @@
 a test fails when it is stale.
 
 Two kinds: the desired-state files (``msp``, ``tenant``), which editors validate as they are
-typed, and the output contract: the plan file, approval records, and one document per
-command that prints (``-o json``), named after the command."""
+typed, and the output contract: the plan file, approval records, saved observations, and one
+document per command that prints (``-o json``), named after the command (``get-KIND`` for
+each kind of ``tenantctl get``)."""
 
 from __future__ import annotations
 
@@ -22,12 +23,23 @@ from controller.render.documents import (
     ApproveReport,
     ConnectCheckReport,
     DiscoverReport,
+    GetConsentReport,
+    GetDistributionGroupsReport,
+    GetGdapReport,
+    GetGroupsReport,
+    GetLicencesReport,
+    GetMembersReport,
+    GetSharedMailboxesReport,
+    GetUsersReport,
     HistoryReport,
     ImportReport,
+    JournalExportLine,
+    ReportWritten,
     RunReport,
     StatusReport,
     ValidationReport,
 )
+from controller.render.observations import SavedObservations
 
 SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "msp.schema.json": MSPConfig,
@@ -35,6 +47,7 @@ SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "profile.schema.json": ProfileConfig,
     "plan.schema.json": Plan,
     "approval.schema.json": ApprovalRecord,
+    "observations.schema.json": SavedObservations,
     # -o json of each command (plan -o json is the plan file)
     "validate.schema.json": ValidationReport,
     "apply.schema.json": ApplyReport,
@@ -45,6 +58,16 @@ SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "discover.schema.json": DiscoverReport,
     "import.schema.json": ImportReport,
     "connect-check.schema.json": ConnectCheckReport,
+    "journal-export.schema.json": JournalExportLine,
+    "get-users.schema.json": GetUsersReport,
+    "get-groups.schema.json": GetGroupsReport,
+    "get-members.schema.json": GetMembersReport,
+    "get-distribution-groups.schema.json": GetDistributionGroupsReport,
+    "get-shared-mailboxes.schema.json": GetSharedMailboxesReport,
+    "get-licences.schema.json": GetLicencesReport,
+    "get-consent.schema.json": GetConsentReport,
+    "get-gdap.schema.json": GetGdapReport,
+    "report.schema.json": ReportWritten,
 }
 
 #: Which schema each command's ``-o json`` output follows.
@@ -59,6 +82,16 @@ COMMAND_SCHEMAS: dict[str, str] = {
     "discover": "discover.schema.json",
     "import": "import.schema.json",
     "connect check": "connect-check.schema.json",
+    "journal export": "journal-export.schema.json",
+    "get users": "get-users.schema.json",
+    "get groups": "get-groups.schema.json",
+    "get members": "get-members.schema.json",
+    "get distribution-groups": "get-distribution-groups.schema.json",
+    "get shared-mailboxes": "get-shared-mailboxes.schema.json",
+    "get licences": "get-licences.schema.json",
+    "get consent": "get-consent.schema.json",
+    "get gdap": "get-gdap.schema.json",
+    "report": "report.schema.json",
 }
 
 

@@ -1,8 +1,9 @@
 """Apply: execute exactly what was approved, and record what happened.
 
 This package holds the parts of apply that touch no service: the per-operation
-:class:`Outcome` and the pure :func:`gate` that holds what may not run, the SQLite
-:class:`Journal`, and the :class:`SecretSink` with :func:`generate_password`. The engine that
+:class:`Outcome` and the pure :func:`gate` that holds what may not run, the
+:class:`Journal` (SQLite or PostgreSQL), and the :class:`SecretSink` (a local directory or
+Azure Key Vault) with :func:`generate_password`. The engine that
 calls Graph, Exchange and CIPP builds on them.
 """
 
@@ -21,12 +22,19 @@ from controller.apply.outcomes import (
     OutcomeStatus,
     gate,
 )
-from controller.apply.secret_sink import SecretSink, enclosing_work_tree, generate_password
+from controller.apply.secret_sink import (
+    DirectorySink,
+    SecretSink,
+    StoredSecret,
+    enclosing_work_tree,
+    generate_password,
+)
 
 __all__ = [
     "DEFAULT_JOURNAL",
     "PROPAGATION_DETAIL",
     "SCHEMA_VERSION",
+    "DirectorySink",
     "HoldReason",
     "Journal",
     "OperationRecord",
@@ -35,6 +43,7 @@ __all__ = [
     "RunRecord",
     "RunStatus",
     "SecretSink",
+    "StoredSecret",
     "enclosing_work_tree",
     "gate",
     "generate_password",

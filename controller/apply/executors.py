@@ -87,14 +87,12 @@ async def user_create(s: TenantSession, op: Operation, p: UserCreateParams) -> R
     password = generate_password()
     # The password goes to the sink before the call: if the process dies after Graph created
     # the user, the password is not lost.
-    where = s.sink.store(
-        tenant=s.tenant, upn=upn, purpose="initial-password", secret=password, now=s.now
-    )
+    where = await s.store_password(op.id, upn, "initial-password", password)
     body["passwordProfile"] = {**body["passwordProfile"], "password": password}
     try:
         created = await s.graph.create_user(body)
     except (PermanentError, NeedsHuman):
-        s.sink.void(where)  # refused: this password was never set
+        await s.void_password(where)  # refused: this password was never set
         raise
     user_id = str(created["id"])
     s.created[("user", upn.lower())] = user_id
@@ -176,9 +174,7 @@ async def user_reset_password(
     await _write_ledger(s, user_id, p.ledger_extension, ledger, exists=exists)
     try:
         password = generate_password()
-        where = s.sink.store(
-            tenant=s.tenant, upn=upn, purpose=f"reset-{action_id}", secret=password, now=s.now
-        )
+        where = await s.store_password(op.id, upn, f"reset-{action_id}", password)
     except SecretNotStored:
         await _write_ledger(s, user_id, p.ledger_extension, ledger.without(action_id))
         raise
@@ -189,7 +185,7 @@ async def user_reset_password(
     except (PermanentError, NeedsHuman):
         # Graph refused: the password was never set. (A temporary error is ambiguous: the
         # reset may have happened, so "started" stays for a person to verify.)
-        s.sink.void(where)
+        await s.void_password(where)
         await _write_ledger(s, user_id, p.ledger_extension, ledger.without(action_id))
         raise
     done = ledger.with_state(action_id, ActionState.DONE, prune_after=p.prune_after)

@@ -1,4 +1,4 @@
-"""One apply at a time per journal.
+"""One apply at a time per journal (a SQLite file), or per tenant (a PostgreSQL journal).
 
 Two applies over the same journal would plan the same creates, each unaware of the other's
 intents: the same group twice, two initial passwords for one user. :func:`apply_lock` holds an
@@ -8,10 +8,12 @@ leaves a stale lock behind. Beside it, ``<journal>.lock.holder`` names the holde
 start time) for the message a second apply gets.
 
 A second apply waits up to ``timeout`` seconds (``--lock-timeout``; 0, the default, refuses at
-once) and then refuses with :class:`~controller.errors.ApplyLocked`. The lock is local to one
-machine: across CI runners the workflow's concurrency group is the lock (the GitHub templates
-put every apply of a repository in one group), and a shared journal would hold it in the
-database.
+once) and then refuses with :class:`~controller.errors.ApplyLocked`. The file lock is local to
+one machine. A shared PostgreSQL journal holds the lock in the database instead
+(:func:`controller.apply._journal_postgres.tenant_locks`): a session advisory lock per tenant,
+so one apply per tenant at a time across every runner and shard, shards of other tenants
+running beside it, and the message names the holder's pid, host and start from the
+``apply_locks`` table.
 """
 
 from __future__ import annotations
@@ -21,14 +23,14 @@ import datetime as dt
 import json
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from controller.apply.journal import journal_error
+from controller.apply.journal import JournalLocation, journal_error
 from controller.errors import ApplyLocked
 from controller.files import PRIVATE, private_directory, write_atomically
 
@@ -78,9 +80,29 @@ def lock_paths(journal: Path) -> tuple[Path, Path]:
 
 
 @contextmanager
-def apply_lock(journal: Path, *, timeout: float = DEFAULT_LOCK_TIMEOUT) -> Iterator[None]:
-    """Hold the apply lock of ``journal`` for the block, or raise :class:`ApplyLocked` after
-    ``timeout`` seconds with the holder's pid, host and start time."""
+def apply_lock(
+    journal: Path | JournalLocation,
+    *,
+    tenants: Sequence[str] = (),
+    timeout: float = DEFAULT_LOCK_TIMEOUT,
+) -> Iterator[None]:
+    """Hold the apply lock for the block, or raise :class:`ApplyLocked` after ``timeout``
+    seconds with the holder's pid, host and start time: the whole journal's for a SQLite
+    file, each of ``tenants``' for a PostgreSQL journal."""
+    location = journal if isinstance(journal, JournalLocation) else JournalLocation(path=journal)
+    if location.dsn is not None:
+        from controller.apply._journal_postgres import tenant_locks
+
+        with tenant_locks(location.dsn, tenants, timeout=timeout):
+            yield
+        return
+    assert location.path is not None
+    with _file_lock(location.path, timeout=timeout):
+        yield
+
+
+@contextmanager
+def _file_lock(journal: Path, *, timeout: float) -> Iterator[None]:
     lock_file, holder_file = lock_paths(journal)
     try:
         private_directory(lock_file.parent)

@@ -1,10 +1,16 @@
 """Generated passwords, and the one place they are written: the secret sink.
 
-A password generated for a new user or a reset goes to exactly one file, readable only by its
-owner (0600, in directories 0700), outside any git work tree. Callers get the file's path back
-and log that, never the value; plans, the journal, approvals and error messages never see it.
+:class:`SecretSink` is the interface; two sinks implement it. :class:`DirectorySink`, the
+default, writes each password to one local file; ``KeyVaultSink``
+(``controller/apply/_key_vault.py``) writes it to Azure Key Vault, where it outlives a CI
+runner or a pod. Either way the password is stored *before* the call that sets it, callers
+get back a :class:`StoredSecret` that says where it went (a path, or a vault and a secret
+name) and log that, never the value; plans, the journal, approvals and error messages never
+see it. A sink that cannot store raises :class:`~controller.errors.SecretNotStored` and the
+operation is held with nothing sent.
 
-A file is there whole or not at all: the password is written to a temporary file, fsynced,
+A password goes to exactly one file, readable only by its owner (0600, in directories 0700),
+outside any git work tree. A file is there whole or not at all: the password is written to a temporary file, fsynced,
 and linked to its name (never over an earlier one); a failure (a full or read-only disk) leaves
 nothing and raises :class:`~controller.errors.SecretNotStored`, and the caller sends nothing.
 When the service refuses the password afterwards, :meth:`SecretSink.void` removes the file, so
@@ -18,7 +24,9 @@ import os
 import re
 import secrets
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from controller import redaction
 from controller.errors import SecretNotStored, UsageError
@@ -59,7 +67,48 @@ def enclosing_work_tree(directory: Path) -> Path | None:
     return None
 
 
-class SecretSink:
+@dataclass(frozen=True)
+class StoredSecret:
+    """Where one password went: ``where`` for people (a path, or the vault and the secret's
+    name and version), and what the sink needs to void it."""
+
+    where: str
+    path: Path | None = None
+    name: str | None = None
+    version: str | None = None
+
+    def __str__(self) -> str:
+        return self.where
+
+
+class SecretSink(Protocol):
+    """Where generated passwords go. ``store`` is called before the call that uses the
+    password; ``void`` after the service refused it (the password was never set)."""
+
+    def describe(self) -> str:
+        """Where passwords go, for plans and results (never a value)."""
+        ...
+
+    def store(
+        self,
+        *,
+        tenant: str,
+        upn: str,
+        purpose: str,
+        secret: str,
+        now: dt.datetime,
+        run_id: int | None = None,
+        operation: str | None = None,
+    ) -> StoredSecret:
+        """Store ``secret`` whole, or raise :class:`SecretNotStored`."""
+        ...
+
+    def void(self, stored: StoredSecret) -> None:
+        """Mark a password the service never set as not standing for anything."""
+        ...
+
+
+class DirectorySink:
     """Write each secret to ``<directory>/<tenant>/<upn>-<purpose>-<utc time>.txt``.
 
     Refuses a directory inside a git work tree unless ``allow_in_git_work_tree`` (a sandbox
@@ -83,8 +132,21 @@ class SecretSink:
                     f"run `chmod 700 {self.directory}` or choose another directory"
                 )
 
-    def store(self, *, tenant: str, upn: str, purpose: str, secret: str, now: dt.datetime) -> Path:
-        """Write ``secret`` to a new file readable only by its owner; return the file's path.
+    def describe(self) -> str:
+        return f"the directory {self.directory}"
+
+    def store(
+        self,
+        *,
+        tenant: str,
+        upn: str,
+        purpose: str,
+        secret: str,
+        now: dt.datetime,
+        run_id: int | None = None,
+        operation: str | None = None,
+    ) -> StoredSecret:
+        """Write ``secret`` to a new file readable only by its owner; return where.
         Raises :class:`SecretNotStored` when it cannot be written whole."""
         folder = self.directory / _name(tenant)
         stem = f"{_name(upn)}-{_name(purpose)}-{now.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}"
@@ -105,7 +167,7 @@ class SecretSink:
                 except FileExistsError:
                     continue
                 _fsync_directory(folder)
-                return path
+                return StoredSecret(str(path), path=path)
         except OSError as problem:
             raise SecretNotStored(
                 f"the password for {upn} could not be stored in {folder}: {problem.strerror}; "
@@ -115,10 +177,12 @@ class SecretSink:
             temporary.unlink(missing_ok=True)
         raise UsageError(f"too many secrets named {stem} in {folder}")
 
-    def void(self, path: Path) -> None:
+    def void(self, stored: StoredSecret) -> None:
         """Remove the file of a password the service never set (it refused the call)."""
-        path.unlink(missing_ok=True)
-        _fsync_directory(path.parent)
+        if stored.path is None:
+            return
+        stored.path.unlink(missing_ok=True)
+        _fsync_directory(stored.path.parent)
 
 
 def _write_whole(folder: Path, text: str) -> Path:

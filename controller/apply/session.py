@@ -9,11 +9,12 @@ before it).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from controller.apply.secret_sink import SecretSink
+from controller.apply.secret_sink import SecretSink, StoredSecret
 from controller.connectors import CippClient, Connections, ExchangeAdapter, GraphClient
 from controller.errors import NeedsHuman, NotFound
 from controller.models import EXCHANGE_KINDS
@@ -93,6 +94,26 @@ class TenantSession:
                 )
             self._exchange = self.connections.exchange_adapter(self.tenant_id, self.exchange_route)
         return self._exchange
+
+    async def store_password(
+        self, op_id: str, upn: str, purpose: str, password: str
+    ) -> StoredSecret:
+        """The password in the secret sink, before anything uses it: a vault call runs on a
+        worker thread (the SDK is synchronous), so the tenant's other work is not held up."""
+        return await asyncio.to_thread(
+            self.sink.store,
+            tenant=self.tenant,
+            upn=upn,
+            purpose=purpose,
+            secret=password,
+            now=self.now,
+            run_id=self.run_id,
+            operation=op_id,
+        )
+
+    async def void_password(self, stored: StoredSecret) -> None:
+        """The service refused the password: it stands for nothing."""
+        await asyncio.to_thread(self.sink.void, stored)
 
     async def user_id(self, given: str | None, upn: str) -> str:
         """A user's id: the plan's, this run's create's, or looked up by UPN."""

@@ -13,17 +13,85 @@ EX_USAGE), 130 / 143 interrupted by SIGINT / SIGTERM.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import Any
 
 import click
 
-from controller import __version__
 from controller.cli.options import common_options
 from controller.cli.terminal import Terminal
 from controller.errors import DesiredStateError, TenantctlError, UsageError
-from controller.plan.types import ExitStatus
 from controller.redaction import RedactingFilter, redact_text
+
+# Exit statuses (``controller.plan.types.ExitStatus``, whose module would pull in the models).
+_ERROR, _USAGE = 1, 64
+
+# Every command: its name -> (its module in controller/cli/, the summary ``--help`` lists).
+# Each module defines a click command named as the module (a Python keyword takes a trailing
+# underscore: import_ is `import`; so does report_, which would shadow report() below). A
+# summary is the first sentence of the command's docstring (tests/unit/test_cli_startup.py
+# keeps them equal).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "apply": (
+        "apply",
+        "Apply: observe again, plan again, and execute only what policy allows or an approval "
+        "names.",
+    ),
+    "approve": ("approve", "Approve the operations of a saved plan by their fingerprints."),
+    "completion": ("completion", "Print the shell completion script for bash, zsh or fish."),
+    "connect": ("connect", "Check the connections to Microsoft 365 and CIPP."),
+    "controller": (
+        "controller",
+        "Reconcile every tenant on a schedule: drift is corrected where policy allows, held "
+        "work is reported once, and /metrics shows each tenant's state.",
+    ),
+    "discover": (
+        "discover",
+        "Discover: GDAP customers of the partner tenant that no tenant file declares yet.",
+    ),
+    "get": (
+        "get",
+        "Get: one kind of object in the tenants, read live, and whether git manages each.",
+    ),
+    "history": ("history", "Show what apply did: every run, or with --run one run's operations."),
+    "journal": ("journal", "The journal of apply runs (tenantctl history shows it)."),
+    "import": (
+        "import_",
+        "Import: write tenant files from the users, groups, distribution groups and shared "
+        "mailboxes the tenants hold, with consent and the Exchange mode that works.",
+    ),
+    "plan": (
+        "plan",
+        "Plan: observe every tenant, diff it against the desired state, and show the operations.",
+    ),
+    "render": (
+        "render",
+        "Print a tenant's effective document: its file with its profiles applied, each object "
+        "and field commented with the file and line it came from.",
+    ),
+    "report": ("report_", "Report: write the estate report as static HTML pages."),
+    "sandbox": (
+        "sandbox",
+        "Run the local sandbox: Entra login, Graph, Exchange, CIPP and Partner Center on "
+        "127.0.0.1.",
+    ),
+    "schema": (
+        "schema",
+        "Write JSON Schemas: of the desired-state files (msp.yaml, tenant and profile files), of "
+        "the plan file, approval records and saved observations, and of each command's -o json "
+        "output (validate, apply, approve, history, history-run, status, discover, import, "
+        "connect-check, get-KIND for each kind of get, report).",
+    ),
+    "status": (
+        "status",
+        "Status: the onboarding badges and pending work of every customer tenant.",
+    ),
+    "validate": (
+        "validate",
+        "Validate the desired state: YAML syntax, models, formats and cross-references.",
+    ),
+}
 
 EPILOG = """\b
 Typical flow:
@@ -34,7 +102,8 @@ Typical flow:
 Where state is kept: in the desired-state repository, the parent of --desired (or
 $TENANTCTL_HOME when set), whatever the current directory:
   .tenantctl/sandbox/          the sandbox's world (--sandbox)
-  .tenantctl/journal.sqlite    what apply did (tenantctl history)
+  .tenantctl/journal.sqlite    what apply did (tenantctl history; or a shared PostgreSQL
+                               journal: msp.yaml journal.postgres, --journal postgresql://...)
   approvals/                   approval records (tenantctl approve)
 
 \b
@@ -44,7 +113,33 @@ Shell completion: eval "$(tenantctl completion bash)"   (or zsh, fish)
 
 class TenantctlGroup(click.Group):
     """The root command: a usage error exits 64, never 2 (which means "changes present"), and
-    tenantctl's own errors become a one-line message and their exit status."""
+    tenantctl's own errors become a one-line message and their exit status. Commands are
+    imported when they run (:data:`COMMANDS`)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands or cmd_name not in COMMANDS:
+            return self.commands.get(cmd_name)
+        module_name = COMMANDS[cmd_name][0]
+        command = getattr(importlib.import_module(f"controller.cli.{module_name}"), module_name)
+        assert isinstance(command, click.Command) and command.name == cmd_name
+        _accept_common_options(command)
+        self.add_command(command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list from the summaries, without importing every command."""
+        limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        rows = [
+            # click shortens a summary as it shortens a command's own help.
+            (name, click.Command(name, help=COMMANDS[name][1]).get_short_help_str(limit))
+            for name in self.list_commands(ctx)
+            if name in COMMANDS
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def make_context(
         self,
@@ -71,7 +166,7 @@ class TenantctlGroup(click.Group):
 
 def _exit_64(problem: click.UsageError) -> None:
     # click declares exit_code on the class (2 for every usage error); this one error exits 64.
-    setattr(problem, "exit_code", int(ExitStatus.USAGE))  # noqa: B010
+    setattr(problem, "exit_code", _USAGE)  # noqa: B010
 
 
 def report(problem: TenantctlError, terminal: Terminal | None = None) -> int:
@@ -85,9 +180,9 @@ def report(problem: TenantctlError, terminal: Terminal | None = None) -> int:
         for diagnostic in problem.diagnostics:
             terminal.err(str(diagnostic))
         terminal.error(f"{problem}; fix them and run again (tenantctl validate)")
-        return ExitStatus.ERROR
+        return _ERROR
     terminal.error(redact_text(str(problem)))
-    return ExitStatus.USAGE if isinstance(problem, UsageError) else ExitStatus.ERROR
+    return _USAGE if isinstance(problem, UsageError) else _ERROR
 
 
 @click.group(
@@ -95,7 +190,14 @@ def report(problem: TenantctlError, terminal: Terminal | None = None) -> int:
     epilog=EPILOG,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
-@click.version_option(__version__, "--version", prog_name="tenantctl")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=lambda ctx, _, asked: _print_version(ctx) if asked else None,
+    help="Show the version and exit.",
+)
 @common_options
 @click.pass_context
 def cli(ctx: click.Context) -> None:
@@ -110,6 +212,13 @@ def cli(ctx: click.Context) -> None:
     terminal = ctx.ensure_object(Terminal)
     terminal.changed = _configure_logging
     _configure_logging(terminal)
+
+
+def _print_version(ctx: click.Context) -> None:
+    from controller import __version__
+
+    click.echo(f"tenantctl, version {__version__}")
+    ctx.exit()
 
 
 def _configure_logging(terminal: Terminal) -> None:
@@ -134,36 +243,6 @@ def _configure_logging(terminal: Terminal) -> None:
     logging.getLogger("msal").setLevel(logging.DEBUG if verbosity >= 2 else logging.WARNING)
 
 
-# One line per command; each lives in controller/cli/<name>.py and defines a click command
-# of the same name (a Python keyword takes a trailing underscore: import_ is `import`).
-_COMMANDS = (
-    "apply",
-    "approve",
-    "completion",
-    "connect",
-    "controller",
-    "discover",
-    "history",
-    "import_",
-    "plan",
-    "render",
-    "sandbox",
-    "schema",
-    "status",
-    "validate",
-)
-
-
-def _register() -> None:
-    import importlib
-
-    for name in _COMMANDS:
-        module = importlib.import_module(f"controller.cli.{name}")
-        command = getattr(module, name)
-        _accept_common_options(command)
-        cli.add_command(command)
-
-
 def _accept_common_options(command: click.Command) -> None:
     """-q, -v, --color and --log-format on every command and subcommand, not only before
     them."""
@@ -171,9 +250,6 @@ def _accept_common_options(command: click.Command) -> None:
     if isinstance(command, click.Group):
         for sub in command.commands.values():
             _accept_common_options(sub)
-
-
-_register()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -9,8 +9,15 @@ from pathlib import Path
 import click
 
 from controller.apply import Outcome, OutcomeStatus
+from controller.apply.journal import JournalLocation
 from controller.apply.lock import DEFAULT_LOCK_TIMEOUT
-from controller.cli.options import OutputFormat, desired_option, output_options, tenant_option
+from controller.cli.options import (
+    OutputFormat,
+    desired_option,
+    journal_option,
+    output_options,
+    tenant_option,
+)
 from controller.cli.progress import RunProgress
 from controller.cli.selection import chosen_tenants
 from controller.cli.terminal import Terminal
@@ -18,7 +25,13 @@ from controller.cli.world_options import WorldOptions, world_options
 from controller.gitops import parse_webhook
 from controller.plan import Operation, Plan
 from controller.policy import parse_guard_override, policy_failures
-from controller.reconcile import InteractiveApproval, Outputs, apply_run, local_user
+from controller.reconcile import (
+    InteractiveApproval,
+    Outputs,
+    apply_run,
+    journal_location,
+    local_user,
+)
 from controller.render import render_terminal
 from controller.render.apply import apply_report, render_apply_terminal, tally_line
 from controller.state_paths import StatePaths
@@ -27,6 +40,7 @@ EPILOG = """\b
 Examples:
   tenantctl apply --sandbox                    apply what is approved, against the sandbox
   tenantctl apply --approvals approvals --journal .tenantctl/journal.sqlite
+  tenantctl apply --journal postgresql://tenantctl@db.example.com/tenantctl
   tenantctl apply --tenant contoso --out result.json
   tenantctl apply -o json | jq '.operations[] | select(.status == "failed")'
 
@@ -36,8 +50,9 @@ its fingerprint. Everything else is held and reported with its reason: pending a
 stale (the tenant changed since approval), denied, manual, propagating, blocked, guard.
 
 \b
-One apply at a time per journal: a second one refuses at once, naming the pid, host and start
-time of the first (or waits up to --lock-timeout seconds). SIGTERM or Ctrl-C stops starting
+One apply at a time per journal (with a PostgreSQL journal: per tenant, across machines): a
+second one refuses at once, naming the pid, host and start time of the first (or waits up to
+--lock-timeout seconds). SIGTERM or Ctrl-C stops starting
 operations, lets the call in flight finish, and still writes --out, --markdown and --notify.
 
 \b
@@ -65,13 +80,11 @@ Exit status:
 )
 @tenant_option("Apply only this tenant (repeatable; any case).")
 @click.option("--shard", metavar="K/N", help="Apply only shard K of N.")
-@click.option(
-    "--journal",
-    "journal_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="SQLite journal of runs and operations (tenantctl history reads it)  "
-    "[default: .tenantctl/journal.sqlite in the desired-state repository].",
+@journal_option(
+    "The journal of runs and operations (tenantctl history reads it): a SQLite file, or a "
+    "shared PostgreSQL database as postgresql://USER@HOST/DB (password in PGPASSWORD)  "
+    "[default: .tenantctl/journal.sqlite in the desired-state repository, or the journal "
+    "msp.yaml names].",
 )
 @click.option(
     "--lock-timeout",
@@ -109,7 +122,7 @@ def apply(
     approvals_dir: Path | None,
     tenants: tuple[str, ...],
     shard: str | None,
-    journal_path: Path | None,
+    journal: JournalLocation | None,
     lock_timeout: float,
     out: Path | None,
     markdown: Path | None,
@@ -128,8 +141,8 @@ def apply(
     raise_guards = parse_guard_override(allow_guard)
     paths = StatePaths.of(desired)
     approvals_dir = approvals_dir or paths.approvals
-    journal_path = journal_path or paths.journal
     state = chosen_tenants(terminal, desired, tenants, shard=shard)
+    location = journal_location(journal, state.msp, desired)
     if interactive is None:
         interactive = terminal.is_tty and not os.environ.get("CI")
     user = local_user()
@@ -163,7 +176,7 @@ def apply(
             state,
             world.where,
             approvals_dir=approvals_dir,
-            journal_path=journal_path,
+            journal=location,
             user=user,
             concurrency=world.concurrency,
             raise_guards=raise_guards,

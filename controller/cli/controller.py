@@ -8,8 +8,9 @@ from pathlib import Path
 
 import click
 
+from controller.apply.journal import JournalLocation
 from controller.apply.lock import DEFAULT_LOCK_TIMEOUT
-from controller.cli.options import desired_option
+from controller.cli.options import desired_option, journal_option
 from controller.cli.terminal import Terminal
 from controller.cli.world_options import WorldOptions, world_options
 from controller.gitops import parse_shard, parse_webhook
@@ -113,13 +114,9 @@ journaled first). With --once, the cycle's status as apply's: 0 all done, 2 work
 @click.option(
     "--notify", metavar="URL", help="Post new drift, failures and held work to a webhook."
 )
-@click.option(
-    "--journal",
-    "journal_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="SQLite journal of runs and operations  "
-    "[default: .tenantctl/journal.sqlite in the desired-state repository].",
+@journal_option(
+    "The journal of runs and operations: a SQLite file or a postgresql:// URL  [default: "
+    "msp.yaml's journal, else .tenantctl/journal.sqlite in the desired-state repository].",
 )
 @click.option(
     "--lock-timeout",
@@ -144,7 +141,7 @@ def controller(
     listen: str | None,
     shard: str | None,
     notify: str | None,
-    journal_path: Path | None,
+    journal: JournalLocation | None,
     lock_timeout: float,
     once: bool,
     world: WorldOptions,
@@ -164,7 +161,8 @@ def controller(
     )
     source = DesiredSource(desired, approvals=approvals_dir, git=git, shard=chosen_shard)
     options = ControllerOptions(
-        journal=journal_path or paths.journal,
+        journal=journal,
+        desired=desired,
         timing=timing,
         refresh=refresh_every,
         concurrency=world.concurrency,

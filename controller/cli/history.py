@@ -7,17 +7,20 @@ from pathlib import Path
 import click
 
 from controller.apply import Journal
-from controller.cli.options import OutputFormat, desired_option, output_options
+from controller.apply.journal import JournalLocation, journal_exists
+from controller.cli.options import OutputFormat, desired_option, journal_option, output_options
 from controller.cli.terminal import Terminal
 from controller.errors import UsageError
+from controller.loader import load_msp
+from controller.reconcile import journal_location
 from controller.render.history import history_report, render_run, render_runs, run_report
-from controller.state_paths import StatePaths
 
 EPILOG = """\b
 Examples:
   tenantctl history
   tenantctl history --run 3
   tenantctl history --journal ci/journal.sqlite -o json
+  tenantctl history --journal postgresql://auditor@db.example.com/tenantctl
   tenantctl history -q                          the run ids, one per line
 """
 
@@ -31,13 +34,9 @@ Examples:
     default=None,
     help="Show this run's operations.",
 )
-@click.option(
-    "--journal",
-    "journal_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="The journal database  [default: .tenantctl/journal.sqlite in the desired-state "
-    "repository].",
+@journal_option(
+    "The journal: a SQLite file or a postgresql:// URL  [default: msp.yaml's journal, else "
+    ".tenantctl/journal.sqlite in the desired-state repository].",
 )
 @desired_option
 @output_options
@@ -45,7 +44,7 @@ Examples:
 def history(
     terminal: Terminal,
     run_id: int | None,
-    journal_path: Path | None,
+    journal: JournalLocation | None,
     desired: Path,
     output: OutputFormat,
 ) -> None:
@@ -55,18 +54,19 @@ def history(
     the call. Re-running apply converges; it observes the tenant again rather than trusting
     the journal. With -q: the run ids, or with --run the run's status.
     """
-    journal_path = journal_path or StatePaths.of(desired).journal
-    if not journal_path.exists():
+    location = journal_location(journal, None if journal else load_msp(desired), desired)
+    where = location.describe()
+    if not journal_exists(location):
         if run_id is not None:
-            raise UsageError(f"no journal at {journal_path}; point --journal at apply's journal")
+            raise UsageError(f"no journal at {where}; point --journal at apply's journal")
         if output != "table":
             terminal.document(history_report([]), output)
         elif not terminal.quiet:
-            terminal.out(f"no runs recorded (no journal at {journal_path})")
+            terminal.out(f"no runs recorded (no journal at {where})")
         return
-    with Journal.open(journal_path, create=False) as journal:
+    with Journal.open(location, create=False) as opened:
         if run_id is None:
-            runs = journal.runs()
+            runs = opened.runs()
             if output != "table":
                 terminal.document(history_report(runs), output)
             elif terminal.quiet:
@@ -75,10 +75,10 @@ def history(
             else:
                 terminal.out(render_runs(runs))
             return
-        run = journal.run(run_id)
+        run = opened.run(run_id)
         if run is None:
-            raise UsageError(f"no run {run_id} in {journal_path}; `tenantctl history` lists them")
-        operations = journal.operations(run_id)
+            raise UsageError(f"no run {run_id} in {where}; `tenantctl history` lists them")
+        operations = opened.operations(run_id)
     if output != "table":
         terminal.document(run_report(run, operations), output)
     elif terminal.quiet:

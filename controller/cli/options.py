@@ -6,13 +6,16 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 import click
 
 from controller.cli.terminal import COLOR_MODES, LOG_FORMATS, ColorMode, LogFormat, Terminal
 from controller.errors import UsageError
 from controller.state_paths import DEFAULT_DESIRED
+
+if TYPE_CHECKING:  # --help and --version import none of the models (tests/unit/test_cli_startup.py)
+    from controller.apply.journal import JournalLocation
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -46,6 +49,38 @@ def tenant_option(help_text: str, metavar: str = "NAME") -> Callable[[F], F]:
         multiple=True,
         metavar=metavar,
         shell_complete=_tenant_names,
+        help=help_text,
+    )
+
+
+# -- --journal: a SQLite file or a PostgreSQL URL -------------------------------------------
+
+
+class JournalParam(click.ParamType["JournalLocation", str]):
+    """``--journal``: a ``postgresql://`` URL (a shared journal) or a SQLite file's path."""
+
+    name = "journal"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> JournalLocation:
+        from controller.apply.journal import JournalLocation  # when a command runs
+
+        if isinstance(value, JournalLocation):
+            return value
+        try:
+            return JournalLocation.parse(str(value))
+        except UsageError as problem:
+            self.fail(str(problem), param, ctx)
+
+
+def journal_option(help_text: str) -> Callable[[F], F]:
+    return click.option(
+        "--journal",
+        "journal",
+        type=JournalParam(),
+        default=None,
+        metavar="PATH|URL",
         help=help_text,
     )
 
@@ -89,6 +124,32 @@ def chosen_output(output: str | None, legacy_format: str | None) -> OutputFormat
         raise UsageError(f"--format {legacy_format} and -o {output} disagree; use -o only")
     click.echo(f"warning: --format is deprecated; use -o {legacy}", err=True)
     return cast(OutputFormat, legacy)
+
+
+# Commands newer than the output contract take -o only (no deprecated --format).
+output_option = click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Choice(OUTPUT_FORMATS),
+    default="table",
+    show_default=True,
+    help="table for people, json or yaml for scripts: the JSON is described by a schema in "
+    "schemas/ (camelCase keys).",
+)
+
+WideFormat = Literal["table", "wide", "json", "yaml"]
+
+wide_output_option = click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Choice(("table", "wide", "json", "yaml")),
+    default="table",
+    show_default=True,
+    help="table or wide (more columns) for people, json or yaml for scripts: the JSON is "
+    "described by a schema in schemas/ (camelCase keys).",
+)
 
 
 # -- -q, -v and --color, accepted anywhere ---------------------------------------------------

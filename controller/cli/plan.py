@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from controller.cli.options import OutputFormat, desired_option, output_options, tenant_option
+from controller.apply.journal import JournalLocation
+from controller.cli.options import (
+    OutputFormat,
+    desired_option,
+    journal_option,
+    output_options,
+    tenant_option,
+)
 from controller.cli.progress import RunProgress
 from controller.cli.selection import chosen_tenants
 from controller.cli.terminal import Terminal
@@ -14,7 +21,7 @@ from controller.cli.world_options import WorldOptions, world_options
 from controller.gitops import parse_webhook
 from controller.policy import parse_guard_override, policy_failures
 from controller.reconcile import Outputs, plan_run
-from controller.render import render_json, render_terminal, summary_line
+from controller.render import render_accounting, render_json, render_terminal, summary_line
 from controller.render.documents import render_document
 
 EPILOG = """\b
@@ -23,6 +30,8 @@ Examples:
   tenantctl plan --tenant contoso --out plan.json --markdown plan.md
   tenantctl plan --changed-since origin/main   only tenants whose files changed (pull requests)
   tenantctl plan --shard 2/4                   the second of four shards (CI matrix)
+  tenantctl plan --observations obs.json       and later: tenantctl report --html DIR
+                                               --observations obs.json
   tenantctl plan -o json | jq '.tenants[].operations[].fingerprint'
   tenantctl plan -q                            only the summary line
 
@@ -53,6 +62,13 @@ Exit status (as terraform plan -detailed-exitcode):
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write the plan as Markdown for a pull-request comment.",
 )
+@click.option(
+    "--observations",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="FILE",
+    help="Also save what was observed, with the plan: `tenantctl report --observations FILE` "
+    "builds the estate report from it later, without observing again.",
+)
 @output_options
 @click.option(
     "--drift",
@@ -67,13 +83,16 @@ Exit status (as terraform plan -detailed-exitcode):
     metavar="NAME=COUNT",
     help="Raise a guard for this run, e.g. maxDeletions=12.",
 )
+@journal_option(
+    "Apply's journal (a SQLite file or a postgresql:// URL): creates its killed runs left "
+    "unanswered are looked up before being planned again (as apply does).",
+)
 @click.option(
-    "--journal",
-    "journal_path",
-    type=click.Path(path_type=Path, dir_okay=False),
+    "--workers",
+    type=click.IntRange(1, 64),
     default=None,
-    help="Apply's journal: creates its killed runs left unanswered are looked up before "
-    "being planned again (as apply does).",
+    help="Processes that observe tenants, each with its own connections "
+    "[default: one per 100 tenants, at most one per CPU core].",
 )
 @world_options
 @click.pass_obj
@@ -85,11 +104,13 @@ def plan(
     shard: str | None,
     out: Path | None,
     markdown: Path | None,
+    observations: Path | None,
     output: OutputFormat,
     drift: bool,
     notify: str | None,
     allow_guard: tuple[str, ...],
-    journal_path: Path | None,
+    journal: JournalLocation | None,
+    workers: int | None,
     world: WorldOptions,
 ) -> None:
     """Plan: observe every tenant, diff it against the desired state, and show the operations.
@@ -100,7 +121,14 @@ def plan(
     webhook = parse_webhook(notify) if notify else None
     raise_guards = parse_guard_override(allow_guard)
     state = chosen_tenants(terminal, desired, tenants, changed_since=changed_since, shard=shard)
-    outputs = Outputs(json=out, markdown=markdown, webhook=webhook, drift=drift, shard=shard)
+    outputs = Outputs(
+        json=out,
+        markdown=markdown,
+        webhook=webhook,
+        drift=drift,
+        shard=shard,
+        observations=observations,
+    )
 
     with RunProgress(terminal) as progress:
         progress.phase("observing", len(state.tenants), "tenants")
@@ -108,10 +136,11 @@ def plan(
             state,
             world.where,
             concurrency=world.concurrency,
+            workers=workers,
             raise_guards=raise_guards,
             on_observed=lambda o: progress.advance(o.name),
             outputs=outputs,
-            journal_path=journal_path,
+            journal=journal,
         )
     the_plan = run.result.plan
     for note in run.notes:
@@ -132,4 +161,7 @@ def plan(
         terminal.error(f"policy: {failure}")
     for warning in run.delivered.warnings:
         terminal.info(f"warning: {warning}")
+    cost = render_accounting(the_plan)
+    if cost:
+        terminal.detail(cost.rstrip("\n"))
     raise click.exceptions.Exit(the_plan.exit_status)

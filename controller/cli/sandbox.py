@@ -56,6 +56,7 @@ def msp_document(sb: Sandbox) -> dict[str, Any]:
             "graph": endpoints["graph"],
             "exchange": endpoints["exchange"],
             "partnerCenter": endpoints["partnerCenter"],
+            "keyVault": endpoints["keyVault"],
         },
         "caBundle": str(sb.ca_path.resolve()),
         "partner": {

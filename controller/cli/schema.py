@@ -27,7 +27,8 @@ from controller.schemas import write_schemas
 @click.pass_obj
 def schema(terminal: Terminal, out: Path) -> None:
     """Write JSON Schemas: of the desired-state files (msp.yaml, tenant and profile files), of
-    the plan file and approval records, and of each command's -o json output (validate, apply,
-    approve, history, history-run, status, discover, import, connect-check)."""
+    the plan file, approval records and saved observations, and of each command's -o json
+    output (validate, apply, approve, history, history-run, status, discover, import,
+    connect-check, get-KIND for each kind of get, report)."""
     for path in write_schemas(out):
         terminal.out(f"wrote {path}")

@@ -12,15 +12,15 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from typing import Literal, NoReturn
+from typing import TYPE_CHECKING, Literal, NoReturn
 
 import click
-from pydantic import BaseModel
-from rich.console import Console
-from rich.text import Text
 
-from controller.cli.log_json import JsonLogFormatter
-from controller.render.documents import render_document
+if TYPE_CHECKING:
+    # Imported where used: every command starts with a Terminal, and --version, --help and
+    # validate must not pay for rich and the renderers (tests/unit/test_cli_startup.py).
+    from pydantic import BaseModel
+    from rich.console import Console
 
 ColorMode = Literal["auto", "always", "never"]
 COLOR_MODES: tuple[ColorMode, ...] = ("auto", "always", "never")
@@ -94,6 +94,8 @@ class Terminal:
 
     def document(self, document: BaseModel, output: Literal["json", "yaml"]) -> None:
         """A command's result as its output contract's document (``-o json`` / ``-o yaml``)."""
+        from controller.render._document import render_document
+
         self.out(render_document(document, output), nl=False)
 
     def info(self, text: str) -> None:
@@ -111,6 +113,8 @@ class Terminal:
     def err(self, text: str) -> None:
         """One message to stderr, above the progress bar while one is live."""
         if self.live is not None:
+            from rich.text import Text
+
             self.live.print(Text.from_ansi(text) if self.color else Text(click.unstyle(text)))
         else:
             click.echo(text, err=True, color=self.color)
@@ -131,6 +135,8 @@ class _TerminalLogHandler(logging.Handler):
         self.terminal = terminal
         formatter: logging.Formatter
         if terminal.log_format == "json":
+            from controller.cli.log_json import JsonLogFormatter
+
             formatter = JsonLogFormatter()
         else:
             formatter = logging.Formatter(LOG_FORMAT, LOG_DATE_FORMAT)

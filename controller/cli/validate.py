@@ -11,7 +11,7 @@ from controller.cli.options import OutputFormat, desired_option, output_options
 from controller.cli.terminal import Terminal
 from controller.loader import validate_desired
 from controller.models import OperationKind
-from controller.render.documents import ValidationReport
+from controller.render._document import ValidationReport
 
 
 @click.command(

@@ -66,6 +66,11 @@ class Accounting:
     def snapshot(self) -> Mapping[tuple[str, Service], Usage]:
         return dict(self._usage)
 
+    def add(self, other: Accounting) -> None:
+        """Count ``other``'s usage too (a worker process's, when observing in several)."""
+        for key, usage in other.snapshot().items():
+            self.of(*key).__iadd__(usage)
+
 
 _COSTS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"^/(?:v1\.0|beta)?/?users/?$"), 2),

@@ -1,9 +1,19 @@
-"""App-only tokens for every tenant, through MSAL.
+"""App-only tokens for every tenant: cached in-process, through MSAL on a miss.
 
-One :class:`msal.ConfidentialClientApplication` per (client, authority ``{login}/{tenant}``),
-all sharing one :class:`msal.TokenCache`, so a token is reused until it expires. MSAL is
-synchronous: every call into it (construction does OIDC discovery over the network) runs in a
-worker thread, never on the event loop.
+A token is kept per (client, tenant, scope) until five minutes before it expires (MSAL's own
+refresh margin), so the hot path is one dictionary look-up on the event loop: no thread hop, no
+MSAL, no scan of a shared cache. Only a miss goes to MSAL, in a worker thread (MSAL is
+synchronous and does network I/O), and concurrent misses for one key share one call.
+
+MSAL keeps one :class:`msal.ConfidentialClientApplication` per (client, authority
+``{login}/{tenant}``), each with its own small :class:`msal.TokenCache`: one cache shared by
+a thousand apps is scanned on every look-up (``is_subdict_of`` in profiles, an upturn above
+500 tenants). The apps share one HTTP client, :class:`DiscoveryOncePerCloud`, which fetches
+the OIDC discovery document once per login host and answers the other tenants' discovery
+from it, their tenant in place of the first one's: MSAL's constructor otherwise asks for it
+once per tenant (one extra round trip each). MSAL's documented extension point is that HTTP
+client (``http_client=``); its ``http_cache`` keys discovery by the tenant's URL, so it saves
+nothing within a run.
 
 MSAL reports failures as dicts (``error``, ``error_codes``, ``correlation_id``), not
 exceptions; :func:`token_error` is the one place they become the error tree.
@@ -13,17 +23,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import ssl
 import threading
-from collections.abc import Mapping
-from pathlib import Path
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, Literal
 
+import httpx
 import msal
 import requests
-import requests.adapters
 
 from controller.connectors._http import ssl_context
+from controller.connectors._msal_http import DiscoveryOncePerCloud, OnTheLoop
+from controller.connectors._pool import KeepAliveTransport
 from controller.connectors._settings import (
     ClientAssertion,
     ClientCertificate,
@@ -45,6 +58,11 @@ from controller.redaction import redact_text, remember
 Resource = Literal["graph", "exchange", "partnerCenter", "cipp"]
 
 log = logging.getLogger("tenantctl.auth")
+
+# MSAL treats a token that expires within five minutes as expired; so does the cache here.
+REFRESH_MARGIN = 300.0
+# Threads for token requests that miss the cache: as many as tenants observed at once.
+TOKEN_WORKERS = 16
 
 # AADSTS codes that mean a person has to act (API-NOTES.md, "Tokens").
 CONSENT_MISSING = {7000229, 65001}
@@ -121,51 +139,46 @@ class _Client:
         return {"client_assertion": credential.read}
 
 
-class _TrustAdapter(requests.adapters.HTTPAdapter):
-    """Verifies TLS with the same context as the HTTP core (:func:`ssl_context`)."""
-
-    def __init__(self, context: ssl.SSLContext) -> None:
-        self._context = context
-        super().__init__()
-
-    def init_poolmanager(
-        self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
-    ) -> None:
-        pool_kwargs["ssl_context"] = self._context
-        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
-
-
-def requests_session(ca_bundle: str | None) -> requests.Session:
-    """The HTTP client MSAL uses, trusting exactly what the HTTP core trusts: the public roots
-    (certifi) plus ``spec.caBundle``'s extra CAs, as the README says. Before, MSAL trusted only
-    the bundle when one was set (and the environment's ``REQUESTS_CA_BUNDLE`` when not), so
-    login and Graph could disagree about the same host. ``trust_env`` is off, as for httpx:
-    no CA bundle or proxy comes in from the environment behind the configuration's back."""
-    session = requests.Session()
-    session.trust_env = False
-    session.mount("https://", _TrustAdapter(ssl_context(Path(ca_bundle) if ca_bundle else None)))
-    return session
+@dataclass(frozen=True)
+class _Held:
+    token: str
+    fresh_until: float  # by the provider's clock
 
 
 class TokenProvider:
     """``await tokens.token(tenant_id, "graph")`` -> an access token, cached until expiry."""
 
     def __init__(
-        self, settings: ConnectionSettings, *, session: requests.Session | None = None
+        self,
+        settings: ConnectionSettings,
+        *,
+        session: requests.Session | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        workers: int = TOKEN_WORKERS,
     ) -> None:
+        """MSAL's requests go through ``session`` when given, else on the event loop through
+        ``transport`` (default: a keep-alive transport trusting what the HTTP core trusts)."""
         self.settings = settings
         self._endpoints = settings.endpoints
-        self._cache = msal.TokenCache()
-        self._session = session or requests_session(
-            str(settings.ca_bundle) if settings.ca_bundle else None
-        )
+        self._session = session
+        self._transport = transport
+        self._http = DiscoveryOncePerCloud(session) if session is not None else None
+        self._login_http: httpx.AsyncClient | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._clock = clock
+        self._workers = workers
+        self._executor: ThreadPoolExecutor | None = None
         self._partner = _Client(settings.client_id, settings.credential)
         self._cipp = (
             _Client(settings.cipp.client_id, settings.cipp.secret) if settings.cipp else None
         )
+        self._held: dict[tuple[str, str, str], _Held] = {}
+        self._pending: dict[tuple[str, str, str], asyncio.Future[tuple[str, float]]] = {}
         self._apps: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
         self._building: dict[tuple[str, str], threading.Lock] = {}
+        self.misses = 0  # token requests that went to MSAL (the bench reads it)
 
     # -- public ---------------------------------------------------------------------------
 
@@ -184,19 +197,123 @@ class TokenProvider:
     async def token(self, tenant_id: str, resource: Resource) -> str:
         """An app-only access token for ``resource`` in ``tenant_id``. CIPP tokens always come
         from CIPP's own tenant, whatever ``tenant_id`` says."""
-        return await asyncio.to_thread(self.token_sync, tenant_id, resource)
+        key, held, pending = self._look_up(tenant_id, resource)
+        if held is not None:
+            return held
+        assert pending is not None
+        # Shielded: one waiter cancelled does not cancel the others' token request.
+        token, expires_in = await asyncio.shield(pending)
+        fresh_until = self._clock() + expires_in - REFRESH_MARGIN
+        self._held[key] = _Held(token, fresh_until)
+        return token
 
-    def token_sync(self, tenant_id: str, resource: Resource) -> str:
-        client = self._partner
-        if resource == "cipp":
-            if self.settings.cipp is None or self._cipp is None:
-                raise UsageError("CIPP is not configured: add spec.cipp to msp.yaml")
-            tenant_id, client = self.settings.cipp.tenant_id, self._cipp
+    def prefetch(self, tenant_id: str, resource: Resource) -> None:
+        """Start getting the token now, so that it is there when asked for: the run asks for
+        it later and waits for this same request. A failure surfaces when it is asked for."""
+        _, _, pending = self._look_up(tenant_id, resource)
+        if pending is not None:
+            # Read here too, so that an unused failure is not reported as never retrieved.
+            pending.add_done_callback(lambda done: done.cancelled() or done.exception())
+
+    def _look_up(
+        self, tenant_id: str, resource: Resource
+    ) -> tuple[tuple[str, str, str], str | None, asyncio.Future[tuple[str, float]] | None]:
+        """The held token, or the request under way for it (started here when none is)."""
+        client, tenant_id = self._client(tenant_id, resource)
         scope = self.scope(resource)
+        key = (client.client_id, tenant_id, scope)
+        held = self._held.get(key)
+        if held is not None and held.fresh_until > self._clock():
+            return key, held.token, None
+        pending = self._pending.get(key)
+        if pending is None:
+            self.misses += 1
+            loop = asyncio.get_running_loop()
+            self._connect(loop)
+            pending = loop.run_in_executor(
+                self._pool(), self._acquire, client, tenant_id, scope, resource
+            )
+            self._pending[key] = pending
+            pending.add_done_callback(lambda _: self._pending.pop(key, None))
+        return key, None, pending
+
+    def forget(self, tenant_id: str) -> None:
+        """Drop the tokens and apps for ``tenant_id``. MSAL remembers a token endpoint's HTTP
+        400 answer for 60 s per app: after consent was granted, a fresh app sees the new state
+        at once (and a token issued before carries none of the new roles)."""
+        with self._lock:
+            for key in [k for k in self._apps if k[1] == tenant_id]:
+                del self._apps[key]
+        for held in [k for k in self._held if k[1] == tenant_id]:
+            del self._held[held]
+
+    async def aclose(self) -> None:
+        """Close MSAL's HTTP client (on this loop) and the token threads."""
+        client, self._login_http = self._login_http, None
+        if client is not None:
+            await client.aclose()
+        self.close()
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+        if self._session is not None:
+            self._session.close()
+
+    @property
+    def discoveries(self) -> int:
+        """OIDC discovery documents fetched from the network (one per cloud, normally)."""
+        return self._http.fetched if self._http is not None else 0
+
+    # -- internals ------------------------------------------------------------------------
+
+    @property
+    def _login(self) -> str:
+        return self._endpoints.login
+
+    def _client(self, tenant_id: str, resource: Resource) -> tuple[_Client, str]:
+        if resource != "cipp":
+            return self._partner, tenant_id
+        if self.settings.cipp is None or self._cipp is None:
+            raise UsageError("CIPP is not configured: add spec.cipp to msp.yaml")
+        return self._cipp, self.settings.cipp.tenant_id
+
+    def _connect(self, loop: asyncio.AbstractEventLoop) -> None:
+        """MSAL's HTTP client on ``loop`` (made on the first miss; again on another loop)."""
+        if self._session is not None or (self._loop is loop and self._login_http is not None):
+            return
+        self._loop = loop
+        self._login_http = httpx.AsyncClient(
+            transport=self._transport
+            or KeepAliveTransport(
+                ssl_context=ssl_context(self.settings.ca_bundle), per_host=self._workers
+            ),
+            trust_env=False,
+            timeout=30.0,
+            headers={"User-Agent": "tenantctl"},
+            follow_redirects=False,
+        )
+        on_the_loop = OnTheLoop(self._login_http, loop)
+        if self._http is None:
+            self._http = DiscoveryOncePerCloud(on_the_loop)
+        else:
+            self._http.inner = on_the_loop  # the apps built before keep their client object
+
+    def _pool(self) -> ThreadPoolExecutor:
+        # Its own threads, as many as tenants are observed at once: the loop's default pool
+        # (cores + 4 threads) queued the first token of each tenant behind the others'.
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(self._workers, thread_name_prefix="tenantctl-token")
+        return self._executor
+
+    def _acquire(
+        self, client: _Client, tenant_id: str, scope: str, resource: Resource
+    ) -> tuple[str, float]:
+        """MSAL, in a worker thread: the token and its seconds to live."""
         app = self._app(client, tenant_id)
         try:
             result = app.acquire_token_for_client(scopes=[scope])
-        except requests.RequestException as problem:
+        except (requests.RequestException, httpx.TransportError) as problem:
             raise self._unreachable(tenant_id, problem) from None
         if not result or "access_token" not in result:
             error = token_error(
@@ -214,24 +331,11 @@ class TokenProvider:
         token = str(result["access_token"])
         # A service or proxy that echoes the request must not put the token in a message.
         remember(token)
-        return token
-
-    def forget(self, tenant_id: str) -> None:
-        """Drop the apps for ``tenant_id`` (tokens stay in the shared cache). MSAL remembers a
-        token endpoint's HTTP 400 answer for 60 s per app: after consent was granted, a fresh
-        app sees the new state at once."""
-        with self._lock:
-            for key in [k for k in self._apps if k[1] == tenant_id]:
-                del self._apps[key]
-
-    def close(self) -> None:
-        self._session.close()
-
-    # -- internals ------------------------------------------------------------------------
-
-    @property
-    def _login(self) -> str:
-        return self._endpoints.login
+        try:
+            expires_in = float(result.get("expires_in") or 0)
+        except (TypeError, ValueError):
+            expires_in = 0.0
+        return token, expires_in
 
     def _app(self, client: _Client, tenant_id: str) -> Any:
         key = (client.client_id, tenant_id)
@@ -240,7 +344,7 @@ class TokenProvider:
             if app is not None:
                 return app
             building = self._building.setdefault(key, threading.Lock())
-        # Construction does OIDC discovery over the network: one tenant at a time per key, but
+        # Construction reads the OIDC discovery document: one tenant at a time per key, but
         # different tenants in parallel.
         with building:
             with self._lock:
@@ -261,11 +365,12 @@ class TokenProvider:
                 client.client_id,
                 client_credential=client.msal_credential(),
                 authority=f"{self._login}/{tenant_id}",
-                token_cache=self._cache,
-                http_client=self._session,
+                # Its own cache: a shared one is scanned whole on every look-up.
+                token_cache=msal.TokenCache(),
+                http_client=self._http,
                 **options,
             )
-        except requests.RequestException as problem:
+        except (requests.RequestException, httpx.TransportError) as problem:
             raise self._unreachable(tenant_id, problem) from None
         except ValueError as problem:
             # MSAL raises ValueError when OIDC discovery fails: an unknown tenant answers 400
@@ -285,9 +390,12 @@ class TokenProvider:
             ) from None
 
     def _unreachable(
-        self, tenant_id: str, problem: requests.RequestException
+        self, tenant_id: str, problem: requests.RequestException | httpx.TransportError
     ) -> Transient | ServiceFault:
-        if isinstance(problem, requests.exceptions.SSLError):
+        tls = isinstance(problem, requests.exceptions.SSLError) or (
+            isinstance(problem, httpx.ConnectError) and "CERTIFICATE_VERIFY_FAILED" in str(problem)
+        )
+        if tls:
             return ServiceFault(
                 f"TLS verification of {self._login} failed: check spec.caBundle",
                 service="login",

@@ -41,6 +41,7 @@ class Connections:
         token_session: requests.Session | None = None,
         tokens: TokenProvider | None = None,
         per_tenant_concurrency: int = 4,
+        connections_per_host: int = 64,
         retry: RetryPolicy | None = None,
         timeout: float = 60.0,
         sleep: Sleep = asyncio.sleep,
@@ -48,7 +49,9 @@ class Connections:
         random: Callable[[], float] = random_module.random,
     ) -> None:
         """``transport`` replaces the network for every service but login (tests use
-        :class:`httpx.MockTransport`); ``token_session`` or ``tokens`` replace MSAL's."""
+        :class:`httpx.MockTransport`); ``token_session`` or ``tokens`` replace MSAL's.
+        ``connections_per_host``: keep-alive connections to each service host, sized to the
+        requests in flight at once (tenants observed at once x ``per_tenant_concurrency``)."""
         self.settings = settings
         self.tokens = tokens or TokenProvider(settings, session=token_session)
         self.accounting = Accounting()
@@ -57,6 +60,7 @@ class Connections:
             transport=transport,
             timeout=timeout,
             per_tenant_concurrency=per_tenant_concurrency,
+            connections_per_host=connections_per_host,
             retry=retry,
             sleep=sleep,
             clock=clock,
@@ -69,6 +73,10 @@ class Connections:
             return await self.tokens.token(tenant_id, resource)
 
         return token
+
+    def prefetch_token(self, tenant_id: str, resource: Resource) -> None:
+        """Get ``resource``'s token for ``tenant_id`` under way while other reads run."""
+        self.tokens.prefetch(tenant_id, resource)
 
     def graph(self, tenant_id: str) -> GraphClient:
         base = self.settings.endpoints.graph
@@ -118,7 +126,7 @@ class Connections:
 
     async def aclose(self) -> None:
         await self.core.aclose()
-        await asyncio.to_thread(self.tokens.close)
+        await self.tokens.aclose()
 
     async def __aenter__(self) -> Connections:
         return self

@@ -32,11 +32,13 @@ from typing import Any
 
 import certifi
 import httpx
+import orjson
 
 from controller.connectors._accounting import Accounting
 from controller.connectors._batch import chunks, envelope, item_answers
 from controller.connectors._headers import header
 from controller.connectors._messages import BatchOutcome, BatchRequest, ServiceResponse
+from controller.connectors._pool import KeepAliveTransport
 from controller.connectors._retry import (
     Attempts,
     Call,
@@ -96,6 +98,7 @@ class HttpCore:
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 60.0,
         per_tenant_concurrency: int = 4,
+        connections_per_host: int = 64,
         retry: RetryPolicy | None = None,
         sleep: Sleep = asyncio.sleep,
         clock: Clock = time.monotonic,
@@ -109,9 +112,12 @@ class HttpCore:
         self._random = random
         self._per_tenant = per_tenant_concurrency
         self._slots: dict[str, asyncio.Semaphore] = {}
+        if transport is None:
+            transport = KeepAliveTransport(
+                ssl_context=ssl_context(ca_bundle), per_host=connections_per_host
+            )
         self._client = httpx.AsyncClient(
             transport=transport,
-            verify=ssl_context(ca_bundle) if transport is None else True,
             trust_env=False,
             timeout=timeout,
             headers={"User-Agent": "tenantctl"},
@@ -255,6 +261,11 @@ class HttpCore:
         raised: it becomes a :class:`NoAnswer` for ``decide``."""
         full_url = route.url(url)
         send_headers = dict(headers or {})
+        content = None
+        if json is not None:
+            # orjson: a $batch envelope encodes in a tenth of json.dumps' time.
+            content = orjson.dumps(json)
+            send_headers.setdefault("Content-Type", "application/json")
         if route.token is not None:
             send_headers["Authorization"] = f"Bearer {await route.token()}"
         usage = self.accounting.of(route.tenant, route.service)
@@ -267,9 +278,9 @@ class HttpCore:
             begun = self._clock()
             try:
                 response = await self._client.request(
-                    method, full_url, params=params, json=json, headers=send_headers
+                    method, full_url, params=params, content=content, headers=send_headers
                 )
-                content = await response.aread()
+                answered = await response.aread()
             except httpx.TransportError as problem:
                 log.warning(
                     "%s %s failed: %s",
@@ -290,11 +301,19 @@ class HttpCore:
                     ),
                 )
         status = response.status_code
-        answer = ServiceResponse(status, dict(response.headers), body_of(content))
+        answer = ServiceResponse(status, dict(response.headers), body_of(answered))
         if status == 429:
             usage.throttles += 1
         if route.service == "graph" and not envelope:
             usage.resource_units += resource_units(method, full_url, answer.headers)
+        if log.isEnabledFor(logging.DEBUG):  # no per-request work when nobody reads it
+            self._log_answer(route, method, full_url, answer, begun)
+        return answer
+
+    def _log_answer(
+        self, route: Route, method: str, full_url: str, answer: ServiceResponse, begun: float
+    ) -> None:
+        status = answer.status
         log.debug(
             "%s %s -> %d",
             method,
@@ -308,7 +327,6 @@ class HttpCore:
                 "elapsed": round(self._clock() - begun, 3),
             },
         )
-        return answer
 
     # -- paging ---------------------------------------------------------------------------
 

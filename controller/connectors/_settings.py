@@ -88,7 +88,7 @@ def settings_from_msp(
     overrides: dict[str, str] = {
         name: value
         for name, value in spec.endpoints.model_dump(by_alias=False).items()
-        if value is not None
+        if value is not None and name != "key_vault"  # the secret sink's, not a connector's
     }
     overrides.update(endpoint_overrides or {})
     endpoints = endpoints_for(spec.cloud, overrides)

@@ -3,10 +3,11 @@ follow page links only where they belong), paths for messages, bodies, Graph's r
 
 from __future__ import annotations
 
-import json as jsonlib
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
+
+import orjson
 
 from controller.connectors._accounting import estimate_graph_units
 from controller.connectors._headers import header
@@ -37,7 +38,7 @@ def body_of(content: bytes) -> Any:
     if not content:
         return None
     try:
-        return jsonlib.loads(content)
+        return orjson.loads(content)  # a third of json.loads' time on a $batch answer
     except ValueError:
         return content.decode("utf-8", errors="replace")
 

@@ -8,11 +8,11 @@ each file whole and never over an existing one.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from controller import event_loop
 from controller.connectors import Connections
 from controller.files import PRIVATE, write_atomically
 from controller.importer._run import ImportOutcome
@@ -36,7 +36,7 @@ def discover_run(
             async with Connections(world.settings) as connections:
                 return await read_undeclared(connections, state, now, concurrency)
 
-        found = asyncio.run(read())
+        found = event_loop.run(read())
     return assign_names(found, {t.metadata.name for t in state.tenants})
 
 

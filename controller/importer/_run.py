@@ -9,13 +9,13 @@ imported is an outcome, not an exception: the other tenants go on.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from controller import event_loop
 from controller.connectors import Connections
 from controller.errors import Diagnostic, ServiceError, UsageError
 from controller.files import PRIVATE, write_atomically
@@ -85,7 +85,7 @@ def import_run(
     named = {n.strip().lower() for n in request.names}
     files = [t for t in state.tenants if request.all_tenants or t.metadata.name in named]
     with open_world(state.msp, where, files) as world:
-        outcomes = asyncio.run(
+        outcomes = event_loop.run(
             import_tenants(
                 state,
                 desired,

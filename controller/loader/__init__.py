@@ -7,12 +7,11 @@ before :class:`~controller.errors.DesiredStateError` is raised, never only the f
 
 from __future__ import annotations
 
-import gc
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+from controller.collector import collector_paused
 from controller.errors import DesiredStateError, Diagnostic, UsageError
 from controller.loader.crossref import GlobalKey, check_tenant, check_unique, tenant_keys
 from controller.loader.merge import Conflict
@@ -44,6 +43,7 @@ __all__ = [
     "check_tenant_text",
     "load_desired",
     "load_file",
+    "load_msp",
     "profile_declarations",
     "tenant_file_spec",
     "validate_desired",
@@ -82,20 +82,6 @@ def load_file(path: Path, *, within: Path | None = None) -> SourceFile:
     return parse_yaml(text, shown)
 
 
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Loading a large estate creates millions of small objects that stay alive (nodes,
-    strings, models) and form no reference cycles. The cyclic collector would rescan all of
-    them again and again: on the 100,000-user benchmark it tripled the load time."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def validate_desired(directory: Path) -> tuple[DesiredState | None, list[Diagnostic]]:
     """Load and validate a desired-state directory. Returns the state only when there is no
     error; the diagnostics list holds every problem found."""
@@ -103,7 +89,7 @@ def validate_desired(directory: Path) -> tuple[DesiredState | None, list[Diagnos
         raise UsageError(
             f"{directory} is not a directory; point --desired at the folder holding msp.yaml"
         )
-    with _cyclic_gc_paused():
+    with collector_paused():
         return _validate(directory)
 
 
@@ -246,15 +232,29 @@ class _Estate:
         self.sources[name] = source.path
         if applied:
             self.applied[name] = applied
-        self.provenance[name] = self._provenance(source, profiles, enforced_only=True)
+        self.provenance[name] = self._provenance(
+            source, profiles, enforced_only=True, tenant=tenant
+        )
 
     @staticmethod
     def _provenance(
-        source: SourceFile, profiles: list[Profile], *, enforced_only: bool
+        source: SourceFile,
+        profiles: list[Profile],
+        *,
+        enforced_only: bool,
+        tenant: TenantConfig | None = None,
     ) -> Provenance:
         text = source.text or ""
+
+        def own_data() -> Any:
+            # A tenant without profiles is its own file: the model holds the same keys, lists
+            # and order as the file, so the file need not be parsed again to name its lines.
+            return None if tenant is None else tenant.model_dump(by_alias=True, exclude_unset=True)
+
         return Provenance(
-            provenance_entries(source.path, text, profiles, enforced_only=enforced_only)
+            provenance_entries(
+                source.path, text, profiles, enforced_only=enforced_only, own_data=own_data
+            )
         )
 
 
@@ -286,6 +286,26 @@ def tenant_file_spec(path: Path, keep: tuple[str, ...]) -> TenantSpec | None:
         return TenantSpec.model_validate({k: spec[k] for k in keep if k in spec}, by_name=False)
     except ValueError:
         return None
+
+
+def load_msp(directory: Path) -> MSPConfig | None:
+    """Only ``msp.yaml`` of a desired-state directory (``history`` needs no tenant to find
+    the journal): None when there is none; a :class:`DesiredStateError` when it is invalid."""
+    path = directory / MSP_FILE
+    if not path.is_file():
+        return None
+    source = load_file(path, within=directory)
+    problems = list(source.diagnostics)
+    msp: MSPConfig | None = None
+    if source.data is not None or not problems:
+        problems += check_header(source, "MSP")
+        if not problems:
+            msp, found = validate_model(source, MSPConfig)
+            problems += found
+    errors = [p for p in problems if p.severity == "error"]
+    if errors or msp is None:
+        raise DesiredStateError(sorted(problems))
+    return msp
 
 
 def load_desired(directory: Path) -> DesiredState:

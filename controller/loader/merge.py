@@ -99,6 +99,8 @@ class MergedSource(SourceFile):
     def origin(self, loc: Loc) -> tuple[SourceFile, LocTuple, str | None]:
         """The file, the location in it, and the profile (None: the tenant's file)."""
         whole = tuple(loc)
+        if not self.origins:  # a tenant without profiles: everything is its own
+            return self.tenant, whole, None
         for end in range(len(whole), 0, -1):
             piece = self.origins.get(whole[:end])
             if piece is not None:

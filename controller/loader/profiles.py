@@ -45,6 +45,7 @@ from controller.loader.substitution import (
     tenant_facts,
 )
 from controller.models import AppliedProfile, DesiredState, ProfileConfig, ProfileFile, Source
+from controller.models.provenance import Origin
 from controller.models.provenance import Path as ProvenancePath
 
 PROFILES_DIR = "profiles"
@@ -355,17 +356,27 @@ def profile_declarations(state: DesiredState, name: str) -> dict[str, dict[str, 
 
 
 def provenance_entries(
-    tenant_path: str, tenant_text: str, profiles: Sequence[Profile], *, enforced_only: bool
-) -> Callable[[], dict[ProvenancePath, Source]]:
+    tenant_path: str,
+    tenant_text: str,
+    profiles: Sequence[Profile],
+    *,
+    enforced_only: bool,
+    own_data: Callable[[], Any] | None = None,
+) -> Callable[[], dict[ProvenancePath, Source | Origin]]:
     """A function that works out where each object and field of a tenant came from. Called
-    only when a plan needs it: it parses the tenant's file again and merges it again (the same
-    inputs give the same document), then reads lines."""
+    only when a plan needs it: it merges the tenant's file with its profiles again (the same
+    inputs give the same document), then reads lines. A tenant without profiles is not parsed
+    again when ``own_data`` gives its document (the validated model, dumped as written)."""
 
-    def compute() -> dict[ProvenancePath, Source]:
-        tenant = parse_yaml(tenant_text, tenant_path)
+    def compute() -> dict[ProvenancePath, Source | Origin]:
+        chosen = [p for p in profiles if p.file.mode == "enforce" or not enforced_only]
+        data = own_data() if own_data is not None and not chosen else None
+        if data is not None:
+            tenant = SourceFile(tenant_path, data)
+        else:
+            tenant = parse_yaml(tenant_text, tenant_path)
         if not isinstance(tenant.data, dict):
             return {}
-        chosen = [p for p in profiles if p.file.mode == "enforce" or not enforced_only]
         if chosen:
             facts = tenant_facts(tenant.data)
             merged = merge_tenant(tenant, [p.for_tenant(facts) for p in chosen]).source
@@ -381,8 +392,10 @@ def provenance_entries(
     return compute
 
 
-def _entries(merged: MergedSource, lines: Mapping[str, LineIndex]) -> dict[ProvenancePath, Source]:
-    entries: dict[ProvenancePath, Source] = {}
+def _entries(
+    merged: MergedSource, lines: Mapping[str, LineIndex]
+) -> dict[ProvenancePath, Source | Origin]:
+    entries: dict[ProvenancePath, Source | Origin] = {}
 
     def add(path: ProvenancePath, loc: LocTuple) -> None:
         source, there, profile = merged.origin(loc)
@@ -390,7 +403,7 @@ def _entries(merged: MergedSource, lines: Mapping[str, LineIndex]) -> dict[Prove
         for end in range(len(there), 0, -1):  # a value from an alias: its object's line
             line = index.get(there[:end])
             if line is not None:
-                entries[path] = Source(file=source.path, line=line, profile=profile)
+                entries[path] = (source.path, line, profile)
                 return
 
     spec = merged.data.get("spec")

@@ -38,8 +38,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from controller.apply import Journal, OutcomeStatus, SecretSink
+from controller.apply import Journal, OutcomeStatus
 from controller.apply.engine import ApplyResult
+from controller.apply.journal import JournalLocation
 from controller.apply.lock import apply_lock
 from controller.connectors import Connections, Usage
 from controller.errors import (
@@ -59,11 +60,19 @@ from controller.loop._reported import CONTROLLER_COMMAND, Reported, report_keys
 from controller.loop._schedule import Schedule, Timing, Verdict, tenant_digests
 from controller.loop._serve import Probe
 from controller.loop._source import DesiredSource, Snapshot
-from controller.models import DesiredState
+from controller.models import DesiredState, MSPConfig
 from controller.plan import ExitStatus, Plan, TenantPlan
 from controller.policy import ApprovalSet, load_approvals
 from controller.policy.approvals import operator_now
-from controller.reconcile import World, WorldFor, apply_estate, local_user, select_tenants
+from controller.reconcile import (
+    World,
+    WorldFor,
+    apply_estate,
+    journal_location,
+    local_user,
+    secret_sink,
+    select_tenants,
+)
 from controller.reconcile._cancel import Cancellation, RunCancelled
 
 __all__ = ["Controller", "ControllerOptions", "CycleReport"]
@@ -83,13 +92,25 @@ DEFAULT_REFRESH = 60.0
 
 @dataclass(frozen=True)
 class ControllerOptions:
-    journal: Path
+    """``journal``: ``--journal`` (a SQLite file or a PostgreSQL location); None for msp.yaml's
+    shared journal when it names one, else the SQLite file of ``desired`` (as apply does; read
+    again at every refresh, so a change of msp.yaml's journal reaches the next cycle)."""
+
+    journal: Path | JournalLocation | None
     timing: Timing
     refresh: float = DEFAULT_REFRESH
     concurrency: int = 16
     webhook: Webhook | None = None
     shard: str | None = None  # shown in notifications
     lock_timeout: float = 0.0
+    desired: Path = Path("desired")
+
+    def journal_at(self, msp: MSPConfig) -> JournalLocation:
+        """Where this cycle journals: given, msp.yaml's shared journal, or the default file."""
+        given = self.journal
+        if isinstance(given, Path):
+            given = JournalLocation(path=given)
+        return journal_location(given, msp, self.desired)
 
 
 @dataclass(frozen=True)
@@ -206,10 +227,11 @@ class Controller:
                 return self._end(started)
             chosen = select_tenants(snapshot.state, due)
             log.info("reconciling %d tenant(s): %s", len(due), _names(due))
-            with apply_lock(self.options.journal, timeout=self.options.lock_timeout):
+            journal = self.options.journal_at(chosen.msp)
+            with apply_lock(journal, tenants=due, timeout=self.options.lock_timeout):
                 world = self.worlds(chosen.msp, chosen.tenants)
                 self._note_world(world)
-                result, usage = self._reconcile(chosen, world, approvals)
+                result, usage = self._reconcile(chosen, world, approvals, journal)
         except (ApplyLocked, SecretError, ApprovalError, JournalError) as problem:
             if strict:
                 raise
@@ -261,7 +283,7 @@ class Controller:
         changed = self.schedule.track(tenant_digests(state, approvals), now)
         names = [t.metadata.name for t in state.tenants]
         if self._reported is None:
-            with Journal.open(self.options.journal) as journal:
+            with Journal.open(self.options.journal_at(state.msp)) as journal:
                 self._reported = Reported.from_journal(journal, names)
         self._reported.keep_only(names)
         self._status = {n: s for n, s in self._status.items() if n in self.schedule.tenants}
@@ -273,15 +295,19 @@ class Controller:
         return self.schedule.due(now)
 
     def _reconcile(
-        self, chosen: DesiredState, world: World, approvals: ApprovalSet
+        self,
+        chosen: DesiredState,
+        world: World,
+        approvals: ApprovalSet,
+        journal_location: JournalLocation,
     ) -> tuple[ApplyResult, Mapping[tuple[str, Service], Usage]]:
         """Observe, plan, gate and apply the chosen tenants as one journaled run."""
         cancellation = self.cancellation
-        sink = SecretSink(Path(chosen.msp.spec.secret_sink.directory).expanduser())
+        sink = secret_sink(chosen.msp, world)  # msp.yaml's: a directory or Key Vault
 
         async def run() -> tuple[ApplyResult, Mapping[tuple[str, Service], Usage]]:
             async with self._connections(world) as connections:
-                with Journal.open(self.options.journal, clock=world.now) as journal:
+                with Journal.open(journal_location, clock=world.now) as journal:
                     result = await apply_estate(
                         chosen,
                         world,

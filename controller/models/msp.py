@@ -32,12 +32,17 @@ class Metadata(Strict):
 
 
 class Endpoints(Strict):
-    """Per-service base URLs. Each overrides the cloud's default; the sandbox uses all four."""
+    """Per-service base URLs. Each overrides the cloud's default; the sandbox uses them all."""
 
     login: HttpsUrl | None = None
     graph: HttpsUrl | None = None
     exchange: HttpsUrl | None = None
     partner_center: HttpsUrl | None = None
+    key_vault: HttpsUrl | None = Field(
+        default=None,
+        description="Where secretSink.keyVault's requests go instead of its url (the sandbox's "
+        "vault); the SDK's check that the host is a vault's is then off",
+    )
 
 
 class CertificateCredential(Strict):
@@ -187,10 +192,71 @@ class Defaults(Strict):
     force_change_password_next_sign_in: Boolean = True
 
 
-class SecretSink(Strict):
-    """Where generated passwords go. Default: a directory outside the repository, mode 0700."""
+# A vault's data-plane URL in each cloud (Key Vault names: 3-24 letters, digits and hyphens).
+KEY_VAULT_URL_PATTERN = (
+    r"^https://[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]"
+    r"\.vault\.(azure\.net|azure\.cn|usgovcloudapi\.net)/?$"
+)
 
-    directory: str = "~/.tenantctl/secrets"
+
+class KeyVaultSink(Strict):
+    """Azure Key Vault: one secret per generated password, with tags and an expiry."""
+
+    url: str = Field(
+        pattern=KEY_VAULT_URL_PATTERN,
+        description="The vault's URL, https://NAME.vault.azure.net (the vault's 'Vault URI')",
+    )
+    credential: Literal["app", "managedIdentity"] = Field(
+        default="app",
+        description="app: the partner app's own credential, in the partner tenant (it needs "
+        "Key Vault Secrets Officer on the vault, or an access policy with Set); "
+        "managedIdentity: the runner's managed identity",
+    )
+    managed_identity_client_id: Guid | None = Field(
+        default=None,
+        description="Client id of a user-assigned managed identity (credential: managedIdentity)",
+    )
+    expires_in_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="Each secret expires this many days after it was written (hand the "
+        "password over before then)",
+    )
+
+    @model_validator(mode="after")
+    def _identity(self) -> KeyVaultSink:
+        if self.managed_identity_client_id is not None and self.credential != "managedIdentity":
+            raise ValueError("managedIdentityClientId needs credential: managedIdentity")
+        return self
+
+
+class SecretSink(Strict):
+    """Where generated passwords go: a local directory (the default: outside the repository,
+    mode 0700), or Azure Key Vault, where they outlive an ephemeral CI runner or pod."""
+
+    directory: str = Field(
+        default="~/.tenantctl/secrets",
+        description="The local directory (not used when keyVault is set)",
+    )
+    key_vault: KeyVaultSink | None = Field(
+        default=None, description="Write each password to this vault instead of the directory"
+    )
+
+
+class PostgresJournal(Strict):
+    dsn: SecretRef = Field(
+        description="postgresql://USER:PASSWORD@HOST:PORT/DATABASE, from the environment or a "
+        "file (the DSN carries a password: never write it here)"
+    )
+
+
+class Journal(Strict):
+    """Where apply records its runs (tenantctl history reads it). Default: a SQLite file in
+    the desired-state repository's .tenantctl/; a shared PostgreSQL database keeps one
+    history for every runner, shard and replica, and holds the apply lock across them."""
+
+    postgres: PostgresJournal | None = None
 
 
 class MSPSpec(Strict):
@@ -204,6 +270,7 @@ class MSPSpec(Strict):
     policy: Policy = Field(default_factory=Policy)
     defaults: Defaults = Field(default_factory=Defaults)
     secret_sink: SecretSink = Field(default_factory=SecretSink)
+    journal: Journal = Field(default_factory=Journal)
 
 
 class MSPConfig(Strict):

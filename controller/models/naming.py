@@ -9,6 +9,7 @@ lowercase ASCII letters, digits and single hyphens, at most 63 characters.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
 import unicodedata
 from collections.abc import Collection, Iterable
@@ -109,3 +110,23 @@ def unknown_tenants_message(unknown: Iterable[str], known: Collection[str], wher
     elif known:
         text += f"; {len(known)} tenants are known (tenantctl status lists them)"
     return text
+
+
+_VAULT_NAME_MAX = 127
+_NOT_IN_VAULT_NAMES = re.compile(r"[^0-9A-Za-z]+")
+
+
+def key_vault_secret_name(tenant: str, upn: str, purpose: str) -> str:
+    """The Key Vault secret that holds a generated password: ``tenantctl-<tenant>-<upn>-
+    <purpose>`` in Key Vault's alphabet (``^[0-9a-zA-Z-]{1,127}$``: letters, digits, hyphens).
+    ``@`` becomes ``-at-``; a name that had to be cut ends with a hash of what it stands for,
+    so two long UPNs never share a secret. Deterministic: the plan names it before apply."""
+    parts = [
+        _NOT_IN_VAULT_NAMES.sub("-", part).strip("-").lower()
+        for part in ("tenantctl", tenant, upn.replace("@", "-at-"), purpose)
+    ]
+    name = "-".join(p for p in parts if p)
+    if len(name) <= _VAULT_NAME_MAX:
+        return name
+    digest = hashlib.sha256(f"{tenant}\0{upn}\0{purpose}".encode()).hexdigest()[:12]
+    return f"{name[: _VAULT_NAME_MAX - len(digest) - 1].rstrip('-')}-{digest}"

@@ -48,3 +48,31 @@ RESETS_ADMINISTRATORS = frozenset(
 
 # The open extension on a user that records one-shot actions already run against it.
 ACTION_LEDGER_EXTENSION = "com.tenantctl.actions"
+
+# Names of the directory role templates a GDAP relationship usually holds, for people
+# (``tenantctl get gdap``, the report); Microsoft publishes these template ids
+# (entra/identity/role-based-access-control/permissions-reference). Others show as their id.
+DIRECTORY_ROLE_NAMES: dict[str, str] = {
+    GLOBAL_ADMINISTRATOR_ROLE: "Global Administrator",
+    PRIVILEGED_ROLE_ADMINISTRATOR_ROLE: "Privileged Role Administrator",
+    EXCHANGE_ADMINISTRATOR_ROLE: "Exchange Administrator",
+    USER_ADMINISTRATOR_ROLE: "User Administrator",
+    PRIVILEGED_AUTHENTICATION_ADMINISTRATOR_ROLE: "Privileged Authentication Administrator",
+    "fdd7a751-b60b-444a-984c-02652fe8fa1c": "Groups Administrator",
+    "4d6ac14f-3453-41d0-bef9-a3e0c569773a": "License Administrator",
+    "c4e39bd9-1100-46d3-8c65-fb160da0071f": "Authentication Administrator",
+    "5d6b6bb7-de71-4623-b4af-96380a352509": "Security Reader",
+    "f2ef992c-3afb-46b9-b7cf-a126ee74c451": "Global Reader",
+    "88d8e3e3-8f55-4a1e-953a-9b9898b8876b": "Directory Readers",
+    "158c047a-c907-4556-b7ef-446551a6b5f7": "Cloud Application Administrator",
+    "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3": "Application Administrator",
+    "729827e3-9c14-49f7-bb1b-9608f156bbb8": "Helpdesk Administrator",
+    "194ae4cb-b126-40b2-bd5b-6091b380977d": "Security Administrator",
+    "f28a1f50-f6e7-4571-818b-6a12f2af6b6c": "SharePoint Administrator",
+    "69091246-20e8-4a56-aa4d-066075b2a7a8": "Teams Administrator",
+}
+
+
+def role_name(role_id: str) -> str:
+    """A directory role template's name, or its id when it is not a well-known one."""
+    return DIRECTORY_ROLE_NAMES.get(role_id.lower(), role_id)

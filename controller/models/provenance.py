@@ -26,6 +26,9 @@ from collections.abc import Callable, Mapping
 from pydantic import BaseModel, ConfigDict, Field
 
 Path = tuple[str, ...]
+#: A source as the loader records it, cheaply (file, line, profile): made a :class:`Source`
+#: only when a plan names it (a tenant has hundreds of values and a plan names a few).
+Origin = tuple[str, int, "str | None"]
 
 
 class Source(BaseModel):
@@ -46,22 +49,29 @@ class Source(BaseModel):
 class Provenance:
     """The sources of one tenant's desired values, found by :meth:`find`.
 
-    ``entries`` is called once, on first use; the path ``()`` is the tenant file itself.
+    ``entries`` is called on first use (and again after :meth:`release`); the path ``()`` is
+    the tenant file itself.
     """
 
-    def __init__(self, entries: Callable[[], Mapping[Path, Source]]) -> None:
-        self._compute: Callable[[], Mapping[Path, Source]] | None = entries
-        self._entries: Mapping[Path, Source] = {}
+    def __init__(self, entries: Callable[[], Mapping[Path, Source | Origin]]) -> None:
+        self._compute = entries
+        self._entries: Mapping[Path, Source | Origin] | None = None
 
     @classmethod
-    def of(cls, entries: Mapping[Path, Source]) -> Provenance:
+    def of(cls, entries: Mapping[Path, Source | Origin]) -> Provenance:
         return cls(lambda: entries)
 
     @property
-    def entries(self) -> Mapping[Path, Source]:
-        if self._compute is not None:
-            self._entries, self._compute = self._compute(), None
+    def entries(self) -> Mapping[Path, Source | Origin]:
+        if self._entries is None:
+            self._entries = self._compute()
         return self._entries
+
+    def release(self) -> None:
+        """Forget the entries worked out (the next use works them out again). The planner
+        releases each tenant's once it is planned: kept for every tenant of a 1,000-tenant
+        estate they were 250 MiB (``bench/README.md``, "Scale")."""
+        self._entries = None
 
     def find(self, path: Path) -> Source | None:
         """The source of the deepest part of ``path`` that has one; else the tenant file (a
@@ -69,6 +79,9 @@ class Provenance:
         entries = self.entries
         for end in range(len(path), -1, -1):
             found = entries.get(path[:end])
+            if isinstance(found, tuple):
+                file, line, profile = found
+                return Source(file=file, line=line, profile=profile)
             if found is not None:
                 return found
         return None

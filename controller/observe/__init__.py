@@ -41,13 +41,20 @@ async def observe_estate(
     on_done: Callable[[ObservedTenant], None] | None = None,
     partner: PartnerFacts | None = None,
     read_all: bool = False,
+    read_reports: bool = False,
 ) -> dict[str, ObservedTenant]:
     """Observe ``tenants`` concurrently. ``read_all``: every group's members and every
-    mailbox's permissions, not only the declared ones (``tenantctl import``)."""
+    mailbox's permissions, not only the declared ones (``tenantctl import``, ``get``);
+    ``read_reports``: the MFA and risky-user reports without a declared check (``get users``)."""
     if partner is None:
         partner = await read_partner_facts(connections, cipp=cipp)
     observer = TenantObserver(
-        connections, app_id=app_id, partner=partner, now=now, read_all=read_all
+        connections,
+        app_id=app_id,
+        partner=partner,
+        now=now,
+        read_all=read_all,
+        read_reports=read_reports,
     )
     bound = asyncio.Semaphore(concurrency)
 

@@ -7,8 +7,10 @@ principal, resource app roles, licences, users, groups, reports), a second for w
 ids from the first (app role and directory role assignments, members of the declared groups,
 the one-shot-action ledger), then Exchange through the tenant's route
 (:mod:`~controller.observe.exchange`). Only what the desired
-state manages is read: members of declared groups, permissions of declared mailboxes; an
-observer made with ``read_all`` (for ``tenantctl import``) reads them for every object.
+state manages is read: members of declared groups, permissions of declared mailboxes, the MFA
+and risky-user reports of declared checks; an observer made with ``read_all`` (for ``tenantctl
+import`` and ``tenantctl get``) reads members and permissions for every object, one made with
+``read_reports`` (``tenantctl get users``) the reports whether or not a check is declared.
 
 Every failure becomes :class:`~controller.models.observed.Unknown` for the area it affects,
 through ``translate.unknown_from_error``; nothing here turns an error into an empty list.
@@ -64,6 +66,8 @@ class TenantObserver:
 
     ``read_all``: read every Entra group and distribution group with its members, and every
     shared mailbox with its permissions, declared or not (what ``tenantctl import`` needs).
+    ``read_reports``: read the MFA registration and risky-user reports whether or not a check
+    is declared (what ``tenantctl get users`` shows).
     """
 
     def __init__(
@@ -74,12 +78,21 @@ class TenantObserver:
         partner: PartnerFacts,
         now: dt.datetime,
         read_all: bool = False,
+        read_reports: bool = False,
     ) -> None:
         self.connections = connections
         self.app_id = app_id
         self.partner = partner
         self.now = now
         self.read_all = read_all
+        self.read_reports = read_reports
+        # Each tenant's GDAP relationships, found once: scanning the partner's whole list for
+        # each tenant made observing quadratic in the estate's size.
+        self._relationships: dict[str, list[dict[str, Any]]] = {}
+        if not isinstance(partner.relationships, Unknown):
+            for item in partner.relationships:
+                customer = str((item.get("customer") or {}).get("tenantId", "")).lower()
+                self._relationships.setdefault(customer, []).append(item)
 
     # -- the straight line --------------------------------------------------------------
 
@@ -89,6 +102,10 @@ class TenantObserver:
         cipp_manageable = self._cipp_manageable(tenant_id)
         graph = self.connections.graph(tenant_id)
         spec = tenant.spec
+        if spec.exchange == "direct":
+            # Exchange is read after Graph: its token arrives meanwhile, one round trip less
+            # on the tenant's way (a tenant without the role gets a token it does not use).
+            self.connections.prefetch_token(tenant_id, "exchange")
 
         first = {
             "organization": GraphUrls.organization(),
@@ -100,17 +117,18 @@ class TenantObserver:
         }
         if spec.groups or self.read_all:
             first["groups"] = GraphUrls.groups(GROUP_SELECT, graph.page_size)
-        if spec.checks.mfa is not None:
+        if spec.checks.mfa is not None or self.read_reports:
             first["mfa"] = GraphUrls.registration_details(graph.page_size)
         endpoints = self.connections.settings.endpoints
         risky_unavailable: Unknown | None = None
-        if spec.checks.risky_users is not None and not endpoints.risky_users:
+        risky_wanted = spec.checks.risky_users is not None or self.read_reports
+        if risky_wanted and not endpoints.risky_users:
             # Never read there: Identity Protection is not part of this cloud.
             risky_unavailable = Unknown(
                 "notAvailable",
                 f"risky users: Identity Protection is not available in the {endpoints.cloud} cloud",
             )
-        elif spec.checks.risky_users is not None:
+        elif risky_wanted:
             first["risky"] = GraphUrls.risky_users()
         try:
             answers = await graph.read_many(first)
@@ -216,7 +234,9 @@ class TenantObserver:
         rels = self.partner.relationships
         if isinstance(rels, Unknown):
             return rels
-        return translate.gdap_state(rels, tenant_id, self.now)
+        return translate.gdap_state(
+            self._relationships.get(tenant_id.lower(), []), tenant_id, self.now
+        )
 
     def _cipp_manageable(self, tenant_id: str) -> bool | None:
         return self.partner.cipp_manageable(tenant_id)
@@ -329,7 +349,9 @@ class TenantObserver:
         answer: Any, member_reads: Mapping[str, str], more: Mapping[str, Any]
     ) -> tuple[ObservedGroup, ...] | Unknown:
         if answer is None:
-            return ()
+            # Not read (no group is declared): unknown, never an empty list, so that a view
+            # of the tenant (``tenantctl report``) does not show a tenant without groups.
+            return Unknown("notManaged", "groups: not read (no group is declared in the tenant)")
         if isinstance(answer, ServiceError):
             return translate.unknown_from_error(answer, "groups")
         groups = []

@@ -20,6 +20,7 @@ from controller.plan.types import (
     Operation,
     Plan,
     Problem,
+    ServiceUsage,
     TenantPlan,
     UnknownArea,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "Plan",
     "PlanContext",
     "Problem",
+    "ServiceUsage",
     "TenantPlan",
     "UnknownArea",
     "fingerprint",

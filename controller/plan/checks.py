@@ -196,6 +196,11 @@ def plan_actions(d: TenantDraft) -> None:
             desired={"actionId": action.id, "user": target, "forceChange": force},
             # By UPN, not id: the user may be created by this plan (see plan/fingerprint.py).
             observed={"user": target, "ledger": None},
-            changes=[FieldChange(field="password", after="(generated at apply)")],
+            changes=[
+                FieldChange(
+                    field="password",
+                    after=d.ctx.generated_password(d.name, target, f"reset-{action.id}"),
+                )
+            ],
             depends_on=[resolved.created_by, waits_for.get(resolved.id or "")],
         )

@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from controller.models import MSPConfig
+from controller.models.naming import key_vault_secret_name
 
 # Entra login host per cloud (API-NOTES.md, "Endpoints per cloud"): the admin-consent URL is
 # served there.
@@ -25,6 +26,8 @@ GDAP_EXPIRY_WARNING = dt.timedelta(days=30)
 #: lookups (Entra directory replication: usually seconds, at times minutes). Before it has
 #: passed, no create is repeated.
 REPLICATION_WINDOW = dt.timedelta(minutes=5)
+#: What a plan shows for a password that apply generates (followed by where it goes).
+GENERATED_PASSWORD = "(generated at apply)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +46,8 @@ class PlanContext:
     gdap_expiry_warning: dt.timedelta = GDAP_EXPIRY_WARNING
     replication_window: dt.timedelta = REPLICATION_WINDOW
     """After an interrupted create, how long before absence may be believed."""
+    key_vault: str | None = None
+    """``secretSink.keyVault.url``: generated passwords go there, one secret each."""
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None:
@@ -66,7 +71,15 @@ class PlanContext:
             cipp_connected=spec.cipp is not None if cipp_connected is None else cipp_connected,
             default_usage_location=spec.defaults.usage_location,
             force_change_password=spec.defaults.force_change_password_next_sign_in,
+            key_vault=vault.url.rstrip("/") if (vault := spec.secret_sink.key_vault) else None,
         )
+
+    def generated_password(self, tenant: str, upn: str, purpose: str) -> str:
+        """What a plan says of a password apply generates: where it will go, never a value."""
+        if self.key_vault is None:
+            return GENERATED_PASSWORD
+        name = key_vault_secret_name(tenant, upn, purpose)
+        return f"{GENERATED_PASSWORD}, Key Vault {self.key_vault} secret {name}"
 
     def admin_consent_url(self, tenant_id: str) -> str:
         return f"{self.login_endpoint}/{tenant_id}/adminconsent?client_id={self.app_id}"

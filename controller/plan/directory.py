@@ -175,6 +175,9 @@ def _create_user(d: TenantDraft, user: User, upn: str, subject: str) -> str | No
     if "usageLocation" not in body and d.ctx.default_usage_location:
         body["usageLocation"] = d.ctx.default_usage_location
     changes = [FieldChange(field=k, before=None, after=v) for k, v in sorted(body.items())]
+    if d.ctx.key_vault is not None:  # say where the initial password will be
+        where = d.ctx.generated_password(d.name, upn, "initial-password")
+        changes.append(FieldChange(field="password", before=None, after=where))
     new_user = NewUser.model_validate(
         {
             **body,

@@ -22,7 +22,7 @@ from controller.plan.checks import check_mfa, check_risky_users, plan_actions
 from controller.plan.context import PlanContext
 from controller.plan.directory import plan_groups, plan_users
 from controller.plan.exchange import index_exchange, plan_exchange
-from controller.plan.fingerprint import digest
+from controller.plan.fingerprint import digest_with_list
 from controller.plan.onboarding import (
     badges,
     gdap_warnings,
@@ -105,26 +105,25 @@ def not_observed(desired: TenantConfig, ctx: PlanContext, reason: str) -> Observ
 
 def desired_digest(state: DesiredState) -> str:
     """Hash of the desired models (MSP and tenants, in name order)."""
-    return digest(
-        {
-            "msp": state.msp,
-            "tenants": sorted(state.tenants, key=lambda t: t.metadata.name),
-        }
+    return digest_with_list(
+        {"msp": state.msp}, "tenants", sorted(state.tenants, key=lambda t: t.metadata.name)
     )
 
 
 def plan_id_of(plan: Plan) -> str:
     """A plan's id from its content: everything a reviewer reads, decisions, their reasons and
     guard violations included (policy sets them, then :func:`~controller.policy.decide`
-    computes the id again), everything but ``created_at``. An edited plan file, one turned
-    from deny to approve included, no longer matches its ``plan_id``."""
-    return digest(
+    computes the id again), everything but ``created_at`` and the accounting. An edited plan
+    file, one turned from deny to approve included, no longer matches its ``plan_id``."""
+    return digest_with_list(
         {
             "formatVersion": plan.format_version,
             "desiredDigest": plan.desired_digest,
             "failedChecks": plan.failed_checks,
-            "tenants": plan.tenants,
-        }
+        },
+        "tenants",
+        # What observing cost varies with retries and throttling, not with the plan.
+        (t.model_dump(mode="json", by_alias=True, exclude={"accounting"}) for t in plan.tenants),
     )
 
 
@@ -148,24 +147,23 @@ def plan_estate(
         name = desired.metadata.name
         seen = observed.get(name) or not_observed(desired, ctx, "the tenant was not observed")
         source = state.sources.get(name)
-        planned = plan_tenant(desired, seen, ctx, source, state.provenance.get(name))
+        provenance = state.provenance.get(name)
+        planned = plan_tenant(desired, seen, ctx, source, provenance)
         report = state.reports.get(name)
         if report is not None:
             compared = plan_tenant(report.config, seen, ctx, source, report.provenance)
             planned = with_profile_report(planned, compared, report.profiles)
         tenants.append(planned)
-    checks = tuple(failed_checks)
-    content = {
-        "formatVersion": PLAN_FORMAT_VERSION,
-        "desiredDigest": desired_digest(state),
-        "failedChecks": checks,
-        "tenants": tenants,
-    }
-    return Plan(
+        # The plan keeps the sources it names; the tenant's whole table is not needed again.
+        for done in (provenance, report.provenance if report is not None else None):
+            if done is not None:
+                done.release()
+    plan = Plan(
         format_version=PLAN_FORMAT_VERSION,
-        plan_id=digest(content),
+        plan_id="",
         created_at=ctx.now,
-        desired_digest=str(content["desiredDigest"]),
-        failed_checks=checks,
+        desired_digest=desired_digest(state),
+        failed_checks=tuple(failed_checks),
         tenants=tuple(tenants),
     )
+    return plan.model_copy(update={"plan_id": plan_id_of(plan)})

@@ -208,6 +208,30 @@ class FailedCheck(_PlanModel):
         return f"{text}; fix: {self.fix}" if self.fix else text
 
 
+class ServiceUsage(_PlanModel):
+    """What observing cost at one service (the connectors' accounting): HTTP round trips,
+    API requests (items inside a ``$batch`` count one each), retries, 429 answers, and Graph's
+    resource units (what its per-app and per-tenant throttling budgets count; 0 elsewhere)."""
+
+    round_trips: int
+    requests: int
+    retries: int = 0
+    throttles: int = 0
+    resource_units: float = 0.0
+
+    def __add__(self, other: ServiceUsage) -> ServiceUsage:
+        return ServiceUsage(
+            round_trips=self.round_trips + other.round_trips,
+            requests=self.requests + other.requests,
+            retries=self.retries + other.retries,
+            throttles=self.throttles + other.throttles,
+            resource_units=self.resource_units + other.resource_units,
+        )
+
+
+Accounting = dict[str, ServiceUsage]  # service name ("graph", "exchange", ...) -> usage
+
+
 class TenantPlan(_PlanModel):
     name: str
     tenant_id: str
@@ -223,6 +247,11 @@ class TenantPlan(_PlanModel):
     )
     problems: tuple[Problem, ...] = ()
     guard_violations: tuple[str, ...] = ()
+    accounting: Accounting | None = Field(
+        default=None,
+        description="What observing this tenant cost, per service; it varies with retries, so "
+        "neither the plan id nor a fingerprint covers it",
+    )
 
     @property
     def manual_steps(self) -> tuple[Operation, ...]:
@@ -265,6 +294,11 @@ class Plan(_PlanModel):
         description="Connection checks that failed while observing (credential, GDAP, CIPP)",
     )
     tenants: tuple[TenantPlan, ...]
+    accounting: Accounting | None = Field(
+        default=None,
+        description="What the run cost in the partner tenant (GDAP, CIPP, Partner Center), per "
+        "service; outside the plan id, as the tenants' accounting",
+    )
 
     @property
     def operations(self) -> tuple[Operation, ...]:

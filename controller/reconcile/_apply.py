@@ -15,8 +15,10 @@ import socket
 from collections.abc import Callable
 from pathlib import Path
 
+from controller import event_loop
 from controller.apply import HoldReason, Journal, Outcome, RunStatus, SecretSink, gate
 from controller.apply.engine import ApplyEngine, ApplyResult
+from controller.apply.journal import JournalLocation
 from controller.apply.lock import DEFAULT_LOCK_TIMEOUT, apply_lock
 from controller.connectors import Connections
 from controller.errors import JournalError
@@ -30,6 +32,7 @@ from controller.reconcile._approval import InteractiveApproval
 from controller.reconcile._cancel import Cancellation, RunCancelled
 from controller.reconcile._outputs import Delivered, Outputs, Run, notify, write_output
 from controller.reconcile._plan import earlier_creates_of, observe_and_plan
+from controller.reconcile._sink import secret_sink
 from controller.reconcile._world import Where, World, open_world
 from controller.render.apply import render_apply_json, render_apply_markdown
 
@@ -39,7 +42,7 @@ def apply_run(
     where: Where,
     *,
     approvals_dir: Path,
-    journal_path: Path,
+    journal: Path | JournalLocation,
     user: str,
     concurrency: int = 16,
     raise_guards: Guards | None = None,
@@ -53,8 +56,10 @@ def apply_run(
     cancellation: Cancellation | None = None,
 ) -> Run[ApplyResult]:
     """Apply ``state`` to the world ``where`` points at: only what policy allows or an
-    unexpired approval under ``approvals_dir`` names, journaled in ``journal_path``, while
-    holding the journal's lock (waiting up to ``lock_timeout`` seconds for another apply).
+    unexpired approval under ``approvals_dir`` names, journaled in ``journal`` (a SQLite
+    file's path, or a location), while holding the apply lock: the journal's, or with a
+    PostgreSQL journal each selected tenant's (waiting up to ``lock_timeout`` seconds for
+    another apply).
 
     Approvals are judged in operator time, the clock ``approve`` stamps them with; the plan and
     the journal in service time (with ``--sandbox``, the sandbox's virtual clock).
@@ -63,12 +68,16 @@ def apply_run(
     with cancellation.installed():
         if cancellation.signum is not None:
             raise RunCancelled(cancellation.signum)
-        with apply_lock(journal_path, timeout=lock_timeout):
+        location = (
+            journal if isinstance(journal, JournalLocation) else JournalLocation(path=journal)
+        )
+        tenants = [t.metadata.name for t in state.tenants]
+        with apply_lock(location, tenants=tenants, timeout=lock_timeout):
             result, notes = _apply_locked(
                 state,
                 where,
                 approvals_dir=approvals_dir,
-                journal_path=journal_path,
+                journal=location,
                 user=user,
                 concurrency=concurrency,
                 raise_guards=raise_guards,
@@ -87,7 +96,7 @@ def _apply_locked(
     where: Where,
     *,
     approvals_dir: Path,
-    journal_path: Path,
+    journal: JournalLocation,
     user: str,
     concurrency: int,
     raise_guards: Guards | None,
@@ -108,16 +117,16 @@ def _apply_locked(
         warn("not asking: msp.yaml requires signed approvals (approve --sign-with)")
         interactive = None
     with open_world(state.msp, where, state.tenants) as world:
-        sink = SecretSink(Path(state.msp.spec.secret_sink.directory).expanduser())
+        sink = secret_sink(state.msp, world)
 
         async def run() -> ApplyResult:
             async with Connections(world.settings) as connections:
-                with Journal.open(journal_path, clock=world.now) as journal:
+                with Journal.open(journal, clock=world.now) as opened:
                     return await apply_estate(
                         state,
                         world,
                         approvals=approvals,
-                        journal=journal,
+                        journal=opened,
                         sink=sink,
                         connections=connections,
                         concurrency=concurrency,
@@ -131,7 +140,7 @@ def _apply_locked(
                     )
 
         try:
-            return asyncio.run(run()), tuple(world.notes)
+            return event_loop.run(run()), tuple(world.notes)
         except asyncio.CancelledError:
             # The deadline passed before any operation could start (still observing).
             raise RunCancelled(cancellation.signum or signal.SIGTERM) from None

@@ -5,13 +5,18 @@ A notification that fails never changes a run's outcome: it becomes a warning to
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
 
 from controller.files import PRIVATE, write_atomically
 from controller.gitops import RunSummary, Webhook, notification_payload, send_notification
+from controller.models import DesiredState
+from controller.models.declared import estate_declarations
+from controller.models.observed import ObservedTenant
+from controller.plan import Plan
+from controller.render.observations import observations_json, saved_observations
 
 R = TypeVar("R")
 
@@ -20,13 +25,16 @@ R = TypeVar("R")
 class Outputs:
     """What a run writes and sends besides its result (each optional): the plan or results as
     JSON (the plan is what ``approve`` reads) and as Markdown for a pull request, and a summary
-    to a webhook; ``drift`` words a plan's summary as drift (a scheduled report-only run)."""
+    to a webhook; ``drift`` words a plan's summary as drift (a scheduled report-only run);
+    ``observations``: the plan with what was observed, from which ``tenantctl report`` builds
+    the estate report without a run of its own."""
 
     json: Path | None = None
     markdown: Path | None = None
     webhook: Webhook | None = None
     shard: str | None = None
     drift: bool = False
+    observations: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -60,3 +68,12 @@ def notify(webhook: Webhook | None, summary: Callable[[], RunSummary]) -> tuple[
         return ()
     warning = send_notification(webhook.url, notification_payload(webhook.url, summary()))
     return (warning,) if warning else ()
+
+
+def save_observations(
+    path: Path, state: DesiredState, plan: Plan, observed: Mapping[str, ObservedTenant]
+) -> Path:
+    """The plan with what was observed and what git declares (``plan --observations``): what
+    ``tenantctl report`` builds the estate report from."""
+    saved = saved_observations(plan, observed, estate_declarations(state))
+    return write_output(path, observations_json(saved))

@@ -6,15 +6,16 @@ its own run, so apply re-observes and re-plans exactly as plan did.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from controller import event_loop
 from controller.apply import Journal
-from controller.connectors import Accounting, Connections
+from controller.apply.journal import JournalLocation, journal_exists
+from controller.connectors import Accounting, Connections, ConnectionSettings
 from controller.errors import UsageError
 from controller.gitops import summarize
 from controller.models import DesiredState, Guards, MSPConfig, TenantConfig
@@ -22,11 +23,19 @@ from controller.models.naming import unknown_tenants_message
 from controller.models.observed import EarlierCreate, ObservedTenant
 from controller.observe import PartnerFacts, observe_estate, read_partner_facts
 from controller.observe.earlier import look_up_earlier_creates
-from controller.plan import FailedCheck, Plan
+from controller.plan import FailedCheck, Plan, ServiceUsage
 from controller.plan.context import PlanContext
 from controller.plan.planner import plan_estate
 from controller.policy import decide
-from controller.reconcile._outputs import Delivered, Outputs, Run, notify, write_output
+from controller.reconcile._outputs import (
+    Delivered,
+    Outputs,
+    Run,
+    notify,
+    save_observations,
+    write_output,
+)
+from controller.reconcile._workers import PER_TENANT, default_workers, observe_in_workers
 from controller.reconcile._world import Where, World, open_world
 from controller.render import render_json, render_markdown
 
@@ -43,27 +52,36 @@ def plan_run(
     where: Where,
     *,
     concurrency: int = 16,
+    workers: int | None = None,
     raise_guards: Guards | None = None,
     on_observed: Callable[[ObservedTenant], None] | None = None,
     outputs: Outputs | None = None,
-    journal_path: Path | None = None,
+    journal: Path | JournalLocation | None = None,
 ) -> Run[PlanResult]:
     """Plan ``state`` against the world ``where`` points at, and deliver the outputs. With a
-    ``journal_path`` (that exists), the creates its killed runs left unanswered are looked up
-    before anything is planned to be created again, as apply does."""
-    earlier = interrupted_creates(journal_path) if journal_path is not None else {}
+    ``journal`` (a SQLite file's path or a location, that exists), the creates its killed runs
+    left unanswered are looked up before anything is planned to be created again, as apply
+    does. ``workers``: processes that observe (``None``: from the estate's size and the
+    cores)."""
+    earlier = interrupted_creates(journal) if journal is not None else {}
     with open_world(state.msp, where, state.tenants) as world:
-        result = asyncio.run(
+        result = event_loop.run(
             observe_and_plan(
                 state,
                 world,
                 concurrency=concurrency,
+                workers=default_workers(len(state.tenants)) if workers is None else workers,
                 raise_guards=raise_guards,
                 on_observed=on_observed,
                 earlier_creates=earlier,
             )
         )
-    return Run(result, deliver_plan(result.plan, outputs or Outputs()), world.notes)
+    outputs = outputs or Outputs()
+    delivered = deliver_plan(result.plan, outputs)
+    if outputs.observations is not None:
+        saved = save_observations(outputs.observations, state, result.plan, result.observed)
+        delivered = replace(delivered, written=(*delivered.written, saved))
+    return Run(result, delivered, world.notes)
 
 
 async def observe_and_plan(
@@ -71,6 +89,7 @@ async def observe_and_plan(
     world: World,
     *,
     concurrency: int = 16,
+    workers: int = 1,
     raise_guards: Guards | None = None,
     on_observed: Callable[[ObservedTenant], None] | None = None,
     connections: Connections | None = None,
@@ -78,28 +97,75 @@ async def observe_and_plan(
 ) -> PlanResult:
     """Read the partner facts, observe every tenant, look up the creates an earlier run left
     unanswered (``earlier_creates``, by tenant name, from the journal), plan, and decide by
-    policy. Uses ``connections`` when given (and leaves them open), else opens its own."""
+    policy. Uses ``connections`` when given (and leaves them open), else opens its own. With
+    ``workers`` above 1 the tenants are observed in that many processes (same plan, every
+    core)."""
     msp = state.msp
     now = world.now()
-    async with _connected(world, connections) as conns:
+    async with _connected(world, connections, concurrency) as conns:
         partner = await read_partner_facts(conns, cipp=world.uses_cipp)
-        observed = await observe_estate(
-            state.tenants_to_observe(),
-            conns,
-            app_id=msp.spec.partner.client_id,
-            cipp=world.uses_cipp,
-            now=now,
-            concurrency=concurrency,
-            on_done=on_observed,
-            partner=partner,
-        )
+        if workers > 1:
+            observed, accounting = await observe_in_workers(
+                state.tenants_to_observe(),
+                conns.settings,
+                workers=workers,
+                app_id=msp.spec.partner.client_id,
+                cipp=world.uses_cipp,
+                now=now,
+                concurrency=concurrency,
+                partner=partner,
+                on_done=on_observed,
+            )
+            conns.accounting.add(accounting)
+        else:
+            observed = await observe_estate(
+                state.tenants_to_observe(),
+                conns,
+                app_id=msp.spec.partner.client_id,
+                cipp=world.uses_cipp,
+                now=now,
+                concurrency=concurrency,
+                on_done=on_observed,
+                partner=partner,
+            )
         for name, earlier in (earlier_creates or {}).items():
             if name in observed:
                 observed[name] = await look_up_earlier_creates(conns, observed[name], earlier)
     context = _plan_context(msp, now, partner, cipp=world.uses_cipp)
-    plan = plan_estate(state, observed, context, _failed_checks(partner))
+    plan = plan_estate(state, observed, context, failed_checks(partner))
     plan = _policy(plan, state, raise_guards)
+    plan = with_accounting(plan, conns.accounting, partner_ids=_partner_ids(conns.settings))
     return PlanResult(plan, observed, conns.accounting)
+
+
+def with_accounting(
+    plan: Plan, accounting: Accounting, *, partner_ids: Collection[str] = ()
+) -> Plan:
+    """``plan`` with what observing cost: each tenant's usage per service, and the partner
+    tenant's (``partner_ids``: the partner's and CIPP's tenant) at the plan's level. Neither
+    the plan id nor a fingerprint covers it: it varies with retries and throttling."""
+    by_tenant: dict[str, dict[str, ServiceUsage]] = {}
+    for (tenant, service), usage in accounting.snapshot().items():
+        if not usage.round_trips:
+            continue
+        counted = ServiceUsage(
+            round_trips=usage.round_trips,
+            requests=usage.requests,
+            retries=usage.retries,
+            throttles=usage.throttles,
+            resource_units=usage.resource_units,
+        )
+        services = by_tenant.setdefault(tenant.lower(), {})
+        services[service] = services[service] + counted if service in services else counted
+    tenants = tuple(
+        t.model_copy(update={"accounting": _sorted(by_tenant.get(t.tenant_id.lower(), {}))})
+        for t in plan.tenants
+    )
+    partner: dict[str, ServiceUsage] = {}
+    for tenant_id in dict.fromkeys(p.lower() for p in partner_ids):
+        for name, used in by_tenant.get(tenant_id, {}).items():
+            partner[name] = partner[name] + used if name in partner else used
+    return plan.model_copy(update={"tenants": tenants, "accounting": _sorted(partner)})
 
 
 def select_tenants(
@@ -149,21 +215,34 @@ def deliver_plan(plan: Plan, outputs: Outputs) -> Delivered:
 
 
 @asynccontextmanager
-async def _connected(world: World, given: Connections | None) -> AsyncIterator[Connections]:
+async def _connected(
+    world: World, given: Connections | None, concurrency: int
+) -> AsyncIterator[Connections]:
     if given is not None:
         yield given
         return
-    async with Connections(world.settings) as own:
+    # Keep-alive connections sized to the requests in flight: tenants at once x per tenant.
+    async with Connections(world.settings, connections_per_host=concurrency * PER_TENANT) as own:
         yield own
 
 
-def interrupted_creates(journal_path: Path) -> dict[str, list[EarlierCreate]]:
+def _sorted(services: dict[str, ServiceUsage]) -> dict[str, ServiceUsage]:
+    return dict(sorted(services.items()))
+
+
+def _partner_ids(settings: ConnectionSettings) -> tuple[str, ...]:
+    cipp = settings.cipp.tenant_id if settings.cipp is not None else None
+    return (settings.partner_tenant_id, *([cipp] if cipp else []))
+
+
+def interrupted_creates(journal: Path | JournalLocation) -> dict[str, list[EarlierCreate]]:
     """The journal's creates that were called and never answered, by tenant (none when there
     is no journal: a fresh machine knows nothing of earlier runs)."""
-    if not journal_path.exists():
+    location = journal if isinstance(journal, JournalLocation) else JournalLocation(path=journal)
+    if not journal_exists(location):
         return {}
-    with Journal.open(journal_path, create=False) as journal:
-        return earlier_creates_of(journal)
+    with Journal.open(location, create=False) as opened:
+        return earlier_creates_of(opened)
 
 
 def earlier_creates_of(journal: Journal) -> dict[str, list[EarlierCreate]]:
@@ -192,7 +271,7 @@ def _plan_context(
     )
 
 
-def _failed_checks(partner: PartnerFacts) -> tuple[FailedCheck, ...]:
+def failed_checks(partner: PartnerFacts) -> tuple[FailedCheck, ...]:
     return tuple(
         FailedCheck(check=c.name, summary=c.summary, fix=c.fix) for c in partner.failed_checks
     )

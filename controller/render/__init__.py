@@ -2,11 +2,47 @@
 
 Pure: each renderer is a function of a :class:`~controller.plan.Plan` to a string; printing
 and writing files is the CLI's job.
+
+The names below are imported when first used (PEP 562): importing one light module of the
+package (``controller.render._document``, what ``validate`` prints) does not import the
+planner behind the others.
 """
 
-from controller.render._summary import summary_line
-from controller.render.json_format import render_json
-from controller.render.markdown import MARKER, render_markdown
-from controller.render.terminal import render_terminal
+from __future__ import annotations
 
-__all__ = ["MARKER", "render_json", "render_markdown", "render_terminal", "summary_line"]
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from controller.render._summary import summary_line
+    from controller.render.accounting import render_accounting
+    from controller.render.json_format import render_json
+    from controller.render.markdown import MARKER, render_markdown
+    from controller.render.terminal import render_terminal
+
+_HOMES = {
+    "MARKER": "controller.render.markdown",
+    "render_accounting": "controller.render.accounting",
+    "render_json": "controller.render.json_format",
+    "render_markdown": "controller.render.markdown",
+    "render_terminal": "controller.render.terminal",
+    "summary_line": "controller.render._summary",
+}
+
+__all__ = [
+    "MARKER",
+    "render_accounting",
+    "render_json",
+    "render_markdown",
+    "render_terminal",
+    "summary_line",
+]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value

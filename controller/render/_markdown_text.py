@@ -20,6 +20,8 @@ from __future__ import annotations
 import html as html_module
 import re
 
+from controller.render._text import printable
+
 __all__ = ["code_line", "code_span", "html", "safe_link", "text"]
 
 # Characters that start Markdown or HTML constructs mid-line (links, images, emphasis, code,
@@ -37,24 +39,10 @@ _BARE_LINK = re.compile(r"://|(?i:\bwww)\.")
 _LINK = re.compile(r"https://[A-Za-z0-9\-._~:/?#@!$&'*+,;=%]+")
 
 
-def _visible(char: str) -> str:
-    if char.isprintable():
-        return char
-    named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(char)
-    if named:
-        return named
-    code = ord(char)
-    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
-
-
-def _printable(value: str) -> str:
-    return "".join(_visible(char) for char in value)
-
-
 def text(value: str) -> str:
     """Inline prose: renders as exactly these characters, with no link, image, HTML,
     emphasis, table cell break or mention."""
-    escaped = _INLINE.sub(lambda m: "\\" + m.group(0), _printable(value))
+    escaped = _INLINE.sub(lambda m: "\\" + m.group(0), printable(value))
     escaped = "".join(_ENTITY.get(char, char) for char in escaped)
     indent = len(escaped) - len(escaped.lstrip(" "))
     escaped = "&#32;" * indent + _BLOCK_START.sub(_block_escape, escaped[indent:])
@@ -71,7 +59,7 @@ def _block_escape(match: re.Match[str]) -> str:
 
 def code_span(value: str, *, in_table: bool = False) -> str:
     """Inline code. In a table a ``|`` would still end the cell, so it is escaped there."""
-    content = _printable(value)
+    content = printable(value)
     if in_table:
         content = content.replace("|", "\\|")
     longest = max((len(run) for run in re.findall(r"`+", content)), default=0)
@@ -82,12 +70,12 @@ def code_span(value: str, *, in_table: bool = False) -> str:
 
 def code_line(value: str) -> str:
     """One line inside a fenced (backtick) code block: it cannot close the block."""
-    return _printable(value).replace("```", "'''")
+    return printable(value).replace("```", "'''")
 
 
 def html(value: str) -> str:
     """Text inside an HTML element."""
-    return html_module.escape(_printable(value), quote=True)
+    return html_module.escape(printable(value), quote=True)
 
 
 def safe_link(url: str | None) -> str | None:

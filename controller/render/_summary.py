@@ -71,8 +71,10 @@ def value(v: Any) -> str:
 
 
 def change_text(op: Operation, change: FieldChange) -> str:
-    if op.kind is OperationKind.USER_RESET_PASSWORD:
-        return "password: generated at apply, sent to the secret sink"
+    if change.field == "password" and isinstance(change.after, str):
+        # "(generated at apply)", then where it goes when the plan knows (a vault's secret).
+        where = change.after.removeprefix("(generated at apply)").strip(" ,")
+        return f"password: generated at apply, sent to {where or 'the secret sink'}"
     if op.kind in _OBJECT_CREATES or change.field == "exists":
         return f"{change.field}: {value(change.after)}" if change.field != "exists" else ""
     if change.before is None:

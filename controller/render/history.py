@@ -3,11 +3,14 @@ aligned text or JSON. Pure: the records in, a string out."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict
 
 from controller.apply import OperationRecord, OutcomeStatus, RunRecord
 from controller.render.documents import (
+    ExportedOperation,
+    ExportedRun,
     HistoryReport,
     RecordedOperation,
     RunReport,
@@ -16,6 +19,7 @@ from controller.render.documents import (
 
 __all__ = [
     "INTERRUPTED",
+    "export_lines",
     "history_report",
     "render_run",
     "render_runs",
@@ -38,6 +42,22 @@ def run_report(run: RunRecord, operations: Sequence[OperationRecord]) -> RunRepo
             RecordedOperation(**asdict(o), interrupted=o.interrupted) for o in operations
         ),
     )
+
+
+def export_lines(
+    journal: str, runs: Iterable[tuple[RunRecord, Sequence[OperationRecord]]]
+) -> Iterator[str]:
+    """``journal export``: JSON Lines, each run followed by its operations, one compact
+    object a line (``schemas/journal-export.schema.json``)."""
+    for run, operations in runs:
+        yield _line(ExportedRun(**asdict(run), journal=journal))
+        for o in operations:
+            yield _line(ExportedOperation(**asdict(o), interrupted=o.interrupted))
+
+
+def _line(document: ExportedRun | ExportedOperation) -> str:
+    data = document.model_dump(mode="json", by_alias=True)
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def render_runs(runs: Sequence[RunRecord]) -> str:

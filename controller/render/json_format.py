@@ -9,5 +9,10 @@ from controller.plan.types import Plan
 
 
 def render_json(plan: Plan) -> str:
+    """The plan's JSON. The accounting blocks (what observing cost) appear when the run
+    counted them; a plan without them renders as before they existed."""
     data = plan.model_dump(mode="json")
+    for part in (data, *data["tenants"]):
+        if part.get("accounting") is None:
+            part.pop("accounting", None)
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

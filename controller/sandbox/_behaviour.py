@@ -140,7 +140,7 @@ class Faults:
 def changes_world(service: str, method: str, path: str, body: bytes) -> bool:
     """Whether a request asks a service to change something: a Graph write (not a ``$batch``
     of reads), an Exchange cmdlet other than ``Get-*``, a CIPP POST (its lists are GETs).
-    Token requests and Partner Center reads never do."""
+    Token requests and Partner Center reads never do; a Key Vault PUT or PATCH does."""
     if method == "GET":
         return False
     if service == "graph":
@@ -151,6 +151,8 @@ def changes_world(service: str, method: str, path: str, body: bytes) -> bool:
         except (ValueError, KeyError, TypeError):
             return False
         return not str(name).lower().startswith("get-")
+    if service == "keyVault":
+        return method in ("PUT", "PATCH", "DELETE")
     return service == "cipp" and method == "POST"
 
 

@@ -20,7 +20,7 @@ from controller.sandbox._catalog import (
     REQUIRED_GRAPH_ROLES,
 )
 from controller.sandbox._http import Request, Response
-from controller.sandbox._runtime import PARTNER_CENTER_RESOURCE, Runtime
+from controller.sandbox._runtime import KEY_VAULT_RESOURCE, PARTNER_CENTER_RESOURCE, Runtime
 from controller.sandbox._world import Tenant, create_app_principal, grant_app_roles
 
 _DISCOVERY = re.compile(r"^/([^/]+)/v2\.0/\.well-known/openid-configuration$")
@@ -319,6 +319,8 @@ class LoginService:
             EXCHANGE_APP_ID: self.rt.endpoints["exchange"],
             self.rt.endpoints["partnerCenter"]: PARTNER_CENTER_RESOURCE,
             PARTNER_CENTER_RESOURCE: PARTNER_CENTER_RESOURCE,
+            # Key Vault's challenge names this resource whatever the vault's host is.
+            KEY_VAULT_RESOURCE: KEY_VAULT_RESOURCE,
             self.rt.audience("cipp"): self.rt.audience("cipp"),
         }
         found = aliases.get(resource)

@@ -15,6 +15,8 @@ from controller.sandbox._http import Request
 from controller.sandbox._world import World
 
 PARTNER_CENTER_RESOURCE = "https://api.partnercenter.microsoft.com"
+#: The resource of every vault's data plane (a token's audience), in the global cloud.
+KEY_VAULT_RESOURCE = "https://vault.azure.net"
 
 
 @dataclass
@@ -36,6 +38,8 @@ class Runtime:
             return f"api://{cipp.client_id}" if cipp else "api://cipp"
         if service == "partnerCenter":
             return PARTNER_CENTER_RESOURCE
+        if service == "keyVault":
+            return KEY_VAULT_RESOURCE
         return self.endpoints[service]
 
 

@@ -1,5 +1,5 @@
-"""The Sandbox: five HTTPS servers on 127.0.0.1 (login, Graph, Exchange, CIPP, Partner
-Center) over one shared world, with the run-time behaviours tests drive."""
+"""The Sandbox: six HTTPS servers on 127.0.0.1 (login, Graph, Exchange, CIPP, Partner
+Center, Key Vault) over one shared world, with the run-time behaviours tests drive."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from controller.sandbox._clock import VirtualClock
 from controller.sandbox._exchange import ExchangeService
 from controller.sandbox._graph import GraphError, GraphService
 from controller.sandbox._http import DropConnection, Request, Response, ServiceServer
+from controller.sandbox._keyvault import KeyVaultService
 from controller.sandbox._login import LoginService
 from controller.sandbox._partner_center import PartnerCenterService
 from controller.sandbox._runtime import Runtime, tenant_hint
@@ -34,7 +35,7 @@ from controller.sandbox._seed import build_world
 from controller.sandbox._tls import ensure_certificates
 from controller.sandbox._world import World
 
-SERVICES = ("login", "graph", "exchange", "partnerCenter", "cipp")
+SERVICES = ("login", "graph", "exchange", "partnerCenter", "cipp", "keyVault")
 STATE_FILE = "state.json"
 
 
@@ -83,6 +84,7 @@ class Sandbox:
         self.exchange = ExchangeService(self.rt)
         self.cipp = CippService(self.rt, self.exchange)
         self.partner_center = PartnerCenterService(self.rt)
+        self.key_vault = KeyVaultService(self.rt)
         self._servers: dict[str, ServiceServer] = {}
         self._handshake_cpu = 0.0
         self.ca_path: Path = Path()
@@ -229,6 +231,7 @@ class Sandbox:
             "exchange": self.exchange.handle,
             "partnerCenter": self.partner_center.handle,
             "cipp": self.cipp.handle,
+            "keyVault": self.key_vault.handle,
         }
         try:
             for index, service in enumerate(SERVICES):
@@ -265,6 +268,7 @@ class Sandbox:
             "exchange": self.exchange.tenant_hint,
             "cipp": self.cipp.tenant_hint,
             "partnerCenter": self.partner_center.tenant_hint,
+            "keyVault": self.key_vault.tenant_hint,
         }
         hint = hints.get(service)
         tenant = hint(request) if hint else None

@@ -81,6 +81,7 @@ def build_world(scenario: sc.Scenario, now: float) -> World:
     world = World(
         partner=partner, settings=settings, tenants=tenants, token_key=secrets.token_hex(32)
     )
+    world.vault.secrets_officers = [partner.app.client_id]  # Key Vault Secrets Officer
     world.reindex()
     return world
 

@@ -250,12 +250,56 @@ class Settings:
 
 
 @dataclass(slots=True)
+class SecretVersion:
+    """One version of a Key Vault secret (times in seconds since 1970, as Key Vault's
+    attributes carry them)."""
+
+    version: str
+    value: str
+    content_type: str | None
+    tags: dict[str, str]
+    enabled: bool
+    created: int
+    updated: int
+    expires: int | None = None
+    not_before: int | None = None
+
+
+@dataclass(slots=True)
+class Vault:
+    """The partner tenant's Key Vault. ``authorization``: ``rbac`` (roles such as Key Vault
+    Secrets Officer) or ``accessPolicy``; ``secrets_officers``: the client ids that may set and
+    get secrets (the partner app, unless a test takes it away)."""
+
+    name: str = "tenantctl-sandbox"
+    authorization: str = "rbac"
+    secrets_officers: list[str] = field(default_factory=list)
+    secrets: dict[str, list[SecretVersion]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Vault:
+        return cls(
+            name=data["name"],
+            authorization=data["authorization"],
+            secrets_officers=list(data["secrets_officers"]),
+            secrets={
+                name: [SecretVersion(**v) for v in versions]
+                for name, versions in data["secrets"].items()
+            },
+        )
+
+
+@dataclass(slots=True)
 class World:
     partner: Partner
     settings: Settings
     tenants: dict[str, Tenant]
     token_key: str
     domain_index: dict[str, str] = field(default_factory=dict)  # domain/name -> tenant id
+    vault: Vault = field(default_factory=Vault)
 
     def reindex(self) -> None:
         self.domain_index = {}
@@ -281,6 +325,7 @@ class World:
             "settings": dataclasses.asdict(self.settings),
             "tokenKey": self.token_key,
             "tenants": [_tenant_to_json(t) for t in self.tenants.values()],
+            "vault": self.vault.to_json(),
         }
 
     @classmethod
@@ -298,6 +343,7 @@ class World:
             settings=Settings(**data["settings"]),
             tenants={t["tenant_id"]: _tenant_from_json(t) for t in data["tenants"]},
             token_key=data["tokenKey"],
+            vault=Vault.from_json(data["vault"]) if "vault" in data else Vault(),
         )
         world.reindex()
         return world

@@ -10,6 +10,7 @@ from pathlib import Path
 from click.testing import CliRunner, Result
 
 from controller.apply import Journal, Outcome, RunStatus
+from controller.apply.journal import JournalLocation
 from controller.cli import cli
 from controller.errors import BadRequest
 from tests.apply.test_journal import ADD, CREATE, FakeClock
@@ -19,7 +20,7 @@ def run(*args: str) -> Result:
     return CliRunner().invoke(cli, ["history", *args])
 
 
-def two_runs(path: Path) -> None:
+def two_runs(path: Path | JournalLocation) -> None:
     """A run killed during ``add``, then a re-run that finished it."""
     with Journal.open(path, clock=FakeClock()) as journal:
         first = journal.start_run("apply", "ab12cd34" + "0" * 56, host="ci", user="alice")

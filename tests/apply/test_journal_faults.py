@@ -1,4 +1,4 @@
-"""Journal faults: what sqlite reports when the journal is locked past the busy timeout, full,
+"""Journal faults in the SQLite store: what sqlite reports when the journal is locked past the busy timeout, full,
 or read-only becomes a :class:`JournalError` of that kind with its own message (never "not a
 tenantctl journal", never an internal error); the files it creates are private.
 
@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from controller.apply import Journal, RunStatus
+from controller.apply._journal_sqlite import SqliteDatabase
 from controller.apply.journal import journal_error
 from controller.errors import JournalError, UsageError
 from tests.policy.factory import op
@@ -31,8 +32,10 @@ CREATE = op("user.create", "user:a@c.example", op_id="create")
 
 def _filled(journal: Journal) -> None:
     """Let the database grow no further: sqlite answers SQLITE_FULL, as on a full disk."""
-    pages = journal._db.execute("PRAGMA page_count").fetchone()[0]
-    journal._db.execute(f"PRAGMA max_page_count = {pages}")
+    database = journal.database
+    assert isinstance(database, SqliteDatabase)
+    pages = database.connection.execute("PRAGMA page_count").fetchone()[0]
+    database.connection.execute(f"PRAGMA max_page_count = {pages}")
     for _ in range(200):  # fill the last free page
         with contextlib.suppress(JournalError):
             journal.start_run("apply", "x" * 400)
@@ -69,7 +72,7 @@ def test_a_read_only_journal_says_read_only(tmp_path: Path) -> None:
     path = tmp_path / "journal.sqlite"
     Journal.open(path).close()
     connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
-    journal = Journal(connection, path, lambda: dt.datetime.now(dt.UTC))
+    journal = Journal(SqliteDatabase(connection, path), lambda: dt.datetime.now(dt.UTC))
     with pytest.raises(JournalError) as err:
         journal.start_run("apply")
     journal.close()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from controller.apply import Journal, Outcome, SecretSink, generate_password
+from controller.apply import DirectorySink, Journal, Outcome, generate_password
 from controller.apply.secret_sink import DIGITS, LOWER, SYMBOLS, UPPER
 from controller.errors import SecretNotStored, UsageError
 from controller.policy import create_approval
@@ -48,11 +48,11 @@ def test_password_length_limits(length: int) -> None:
 
 
 def test_the_sink_writes_one_private_file_and_returns_its_path(tmp_path: Path) -> None:
-    sink = SecretSink(tmp_path / "secrets")
+    sink = DirectorySink(tmp_path / "secrets")
     password = generate_password()
     path = sink.store(
         tenant="contoso", upn="alice@contoso.example", purpose="initial", secret=password, now=NOW
-    )
+    ).path
     assert (
         path
         == tmp_path / "secrets" / "contoso" / "alice@contoso.example-initial-20261126T093005Z.txt"
@@ -66,8 +66,10 @@ def test_the_sink_writes_one_private_file_and_returns_its_path(tmp_path: Path) -
 def test_the_modes_hold_whatever_the_umask(tmp_path: Path) -> None:
     previous = os.umask(0o000)
     try:
-        path = SecretSink(tmp_path / "s").store(
-            tenant="t", upn="u@x.example", purpose="reset", secret="x", now=NOW
+        path = (
+            DirectorySink(tmp_path / "s")
+            .store(tenant="t", upn="u@x.example", purpose="reset", secret="x", now=NOW)
+            .path
         )
     finally:
         os.umask(previous)
@@ -75,16 +77,20 @@ def test_the_modes_hold_whatever_the_umask(tmp_path: Path) -> None:
 
 
 def test_a_second_secret_in_the_same_second_never_overwrites(tmp_path: Path) -> None:
-    sink = SecretSink(tmp_path / "s")
-    first = sink.store(tenant="t", upn="u@x.example", purpose="reset", secret="one", now=NOW)
-    second = sink.store(tenant="t", upn="u@x.example", purpose="reset", secret="two", now=NOW)
+    sink = DirectorySink(tmp_path / "s")
+    first = sink.store(tenant="t", upn="u@x.example", purpose="reset", secret="one", now=NOW).path
+    second = sink.store(tenant="t", upn="u@x.example", purpose="reset", secret="two", now=NOW).path
+    assert first is not None and second is not None
     assert second.name == first.name.replace(".txt", "-2.txt")
     assert first.read_text() == "one\n"
 
 
 def test_names_cannot_escape_the_sink(tmp_path: Path) -> None:
-    sink = SecretSink(tmp_path / "s")
-    path = sink.store(tenant="../evil", upn="a/b@x.example", purpose="reset", secret="x", now=NOW)
+    sink = DirectorySink(tmp_path / "s")
+    path = sink.store(
+        tenant="../evil", upn="a/b@x.example", purpose="reset", secret="x", now=NOW
+    ).path
+    assert path is not None
     assert path.parent.parent == tmp_path / "s"
     assert path.name.startswith("a_b@x.example-reset-")
 
@@ -92,8 +98,8 @@ def test_names_cannot_escape_the_sink(tmp_path: Path) -> None:
 def test_a_directory_inside_a_git_work_tree_is_refused(tmp_path: Path) -> None:
     (tmp_path / "repo" / ".git").mkdir(parents=True)
     with pytest.raises(UsageError, match=r"is inside the git work tree .*repo; a password"):
-        SecretSink(tmp_path / "repo" / "not-yet" / "secrets")
-    sink = SecretSink(tmp_path / "repo" / "secrets", allow_in_git_work_tree=True)
+        DirectorySink(tmp_path / "repo" / "not-yet" / "secrets")
+    sink = DirectorySink(tmp_path / "repo" / "secrets", allow_in_git_work_tree=True)
     assert sink.directory == tmp_path / "repo" / "secrets"
 
 
@@ -101,7 +107,7 @@ def test_a_git_worktree_file_counts_as_a_work_tree(tmp_path: Path) -> None:
     (tmp_path / "wt").mkdir()
     (tmp_path / "wt" / ".git").write_text("gitdir: /elsewhere\n")
     with pytest.raises(UsageError, match="inside the git work tree"):
-        SecretSink(tmp_path / "wt" / "secrets")
+        DirectorySink(tmp_path / "wt" / "secrets")
 
 
 def test_a_directory_open_to_others_is_refused(tmp_path: Path) -> None:
@@ -109,14 +115,14 @@ def test_a_directory_open_to_others_is_refused(tmp_path: Path) -> None:
     shared.mkdir(mode=0o755)
     shared.chmod(0o755)
     with pytest.raises(UsageError, match=r"is open to other users \(mode 0755\)"):
-        SecretSink(shared)
+        DirectorySink(shared)
 
 
 def test_the_password_is_only_in_its_sink_file(tmp_path: Path) -> None:
     """A run's worth of files: plan, approval record, journal and sink. Only one holds it."""
     work = tmp_path / "repo"
     work.mkdir()
-    sink = SecretSink(tmp_path / "sink")
+    sink = DirectorySink(tmp_path / "sink")
     password = generate_password()
     new_user = op("user.create", "user:alice@contoso.example")
     the_plan = plan(tenant("contoso", new_user))
@@ -140,7 +146,7 @@ def test_the_password_is_only_in_its_sink_file(tmp_path: Path) -> None:
             purpose="initial",
             secret=password,
             now=NOW,
-        )
+        ).path
         journal.result(run, new_user.id, Outcome.succeeded(detail=f"password in {secret_file}"))
     holding = [
         path
@@ -154,7 +160,7 @@ def test_the_password_is_only_in_its_sink_file(tmp_path: Path) -> None:
 
 
 def test_a_full_sink_leaves_no_file_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    sink = SecretSink(tmp_path / "secrets")
+    sink = DirectorySink(tmp_path / "secrets")
 
     def disk_full(handle: int) -> None:
         raise OSError(28, "No space left on device")
@@ -167,9 +173,22 @@ def test_a_full_sink_leaves_no_file_at_all(tmp_path: Path, monkeypatch: pytest.M
 
 
 def test_a_voided_password_file_is_gone(tmp_path: Path) -> None:
-    sink = SecretSink(tmp_path / "secrets")
-    path = sink.store(tenant="contoso", upn="a@contoso.example", purpose="p", secret="s", now=NOW)
+    sink = DirectorySink(tmp_path / "secrets")
+    stored = sink.store(tenant="contoso", upn="a@contoso.example", purpose="p", secret="s", now=NOW)
+    path = stored.path
+    assert path is not None and str(stored) == str(path)
     assert path.read_text() == "s\n" and stat.S_IMODE(path.stat().st_mode) == 0o600
-    sink.void(path)
+    sink.void(stored)
     assert not path.exists()
     assert [p.name for p in path.parent.iterdir()] == []  # no temporary file either
+
+
+def test_a_sink_that_cannot_be_a_directory_holds_instead_of_crashing(tmp_path: Path) -> None:
+    """A read-only root file system with HOME at a file (a container without a writable HOME):
+    ``~/.tenantctl/secrets`` cannot be made. The operation is held with the reason, never an
+    internal NotADirectoryError."""
+    home = tmp_path / "home"
+    home.write_text("not a directory")
+    sink = DirectorySink(home / ".tenantctl" / "secrets")
+    with pytest.raises(SecretNotStored, match=r"Not a directory; nothing was sent"):
+        sink.store(tenant="contoso", upn="a@contoso.example", purpose="p", secret="s", now=NOW)

@@ -82,7 +82,13 @@ class FakeTokens:
         self.calls.append((tenant_id, resource))
         return f"eyJ-token-{resource}-{tenant_id[:4]}"
 
+    def prefetch(self, tenant_id: str, resource: str) -> None:
+        pass
+
     def close(self) -> None:
+        pass
+
+    async def aclose(self) -> None:
         pass
 
 

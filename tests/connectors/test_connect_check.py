@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from controller.cli import cli
 from controller.cli import connect as connect_command
 from controller.connectors import Connections, ConnectionSettings, CredentialExpiry
+from controller.connectors._msal_http import requests_session
 from controller.observe import check_connections
 from tests.connectors.conftest import CIPP_CLIENT, CLIENT, PARTNER, FakeTime
 
@@ -110,7 +111,14 @@ def wire(monkeypatch: pytest.MonkeyPatch, transport: httpx.MockTransport) -> Non
     time = FakeTime()
 
     def run_checks(settings: ConnectionSettings, expiry: CredentialExpiry) -> Any:
-        connections = Connections(settings, transport=transport, sleep=time.sleep, clock=time.clock)
+        connections = Connections(
+            settings,
+            transport=transport,
+            # MSAL over requests, which ``responses`` mocks.
+            token_session=requests_session(None),
+            sleep=time.sleep,
+            clock=time.clock,
+        )
 
         async def go() -> Any:
             async with connections:

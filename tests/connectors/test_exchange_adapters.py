@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from controller.apply.secret_sink import SecretSink
+from controller.apply.secret_sink import DirectorySink
 from controller.apply.session import TenantSession, exchange_route
 from controller.connectors import CippExchange, DirectExchange, ObjectRef, Recipient
 from controller.errors import NeedsHuman, PermissionDenied, PropagationPending, UsageError
@@ -85,7 +85,7 @@ def test_apply_takes_the_tenants_route_from_its_plan_once(connect: Any, tmp_path
     )
     assert exchange_route(mixed) is None
 
-    sink = SecretSink(tmp_path / "sink")
+    sink = DirectorySink(tmp_path / "sink")
     session = TenantSession.of(direct, connect(_exchange({})), sink=sink, now=NOW, run_id=1)
     assert isinstance(session.exchange, DirectExchange)
     assert session.exchange is session.exchange

@@ -6,6 +6,7 @@ that ``REQUESTS_CA_BUNDLE`` cannot override."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime
 import json
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+import httpx
 import pytest
 import responses
 from cryptography import x509
@@ -29,13 +31,14 @@ from controller.connectors import (
     ConnectionSettings,
     TokenProvider,
 )
-from controller.connectors._auth import requests_session
 from controller.connectors._http import ssl_context
+from controller.connectors._msal_http import requests_session
 from controller.errors import (
     ConsentMissing,
     CredentialError,
     ServiceError,
     ServiceFault,
+    Transient,
     UnknownTenant,
 )
 from controller.sandbox._tls import ensure_certificates
@@ -51,6 +54,12 @@ from tests.connectors.conftest import (
 )
 
 LOGIN = "https://login.microsoftonline.com"
+
+
+def provider(settings: ConnectionSettings, **options: Any) -> TokenProvider:
+    """MSAL over a requests session, which ``responses`` mocks."""
+    ca_bundle = str(settings.ca_bundle) if settings.ca_bundle else None
+    return TokenProvider(settings, session=requests_session(ca_bundle), **options)
 
 
 def discovery(login: str = LOGIN, tenant: str = TENANT) -> None:
@@ -112,7 +121,7 @@ def token_requests() -> list[dict[str, list[str]]]:
 def test_token_is_acquired_and_reused_until_it_expires() -> None:
     discovery()
     token_ok(token="at-1")
-    tokens = TokenProvider(make_settings())
+    tokens = provider(make_settings())
     assert run(tokens.token(TENANT, "graph")) == "at-1"
     http_calls = len(responses.calls)
     assert run(tokens.token(TENANT, "graph")) == "at-1"
@@ -126,7 +135,7 @@ def test_token_is_acquired_and_reused_until_it_expires() -> None:
 def test_an_expired_token_is_fetched_again() -> None:
     discovery()
     token_ok(token="short", expires_in=1)  # inside MSAL's refresh window: already stale
-    tokens = TokenProvider(make_settings())
+    tokens = provider(make_settings())
     run(tokens.token(TENANT, "graph"))
     run(tokens.token(TENANT, "graph"))
     assert len(token_requests()) == 2
@@ -138,7 +147,7 @@ def test_each_resource_has_its_scope_and_cipp_uses_its_own_client_and_tenant() -
     token_ok()
     discovery(tenant=PARTNER)
     token_ok(tenant=PARTNER)
-    tokens = TokenProvider(make_settings())
+    tokens = provider(make_settings())
     run(tokens.token(TENANT, "exchange"))
     run(tokens.token(PARTNER, "partnerCenter"))
     run(tokens.token(TENANT, "cipp"))  # always from CIPP's tenant
@@ -170,7 +179,7 @@ def test_aadsts_codes_become_typed_errors(
     discovery()
     token_error(code, status=400 if code in (7000229, 65001) else 401)
     with pytest.raises(kind) as raised:
-        run(TokenProvider(make_settings()).token(TENANT, "graph"))
+        run(provider(make_settings()).token(TENANT, "graph"))
     error = raised.value
     assert words in str(error)
     assert error.code == f"AADSTS{code}" and error.request_id == "corr-1"
@@ -190,14 +199,14 @@ def test_unknown_tenant_found_during_discovery() -> None:
         },
     )
     with pytest.raises(UnknownTenant):
-        run(TokenProvider(make_settings()).token(TENANT, "graph"))
+        run(provider(make_settings()).token(TENANT, "graph"))
 
 
 @responses.activate
 def test_forget_drops_msal_s_cached_400_after_consent_is_granted() -> None:
     discovery()
     token_error(7000229, status=400)
-    tokens = TokenProvider(make_settings())
+    tokens = provider(make_settings())
     with pytest.raises(ConsentMissing):
         run(tokens.token(TENANT, "graph"))
     # Consent is granted now; MSAL would still answer its cached 400 for 60 s.
@@ -217,7 +226,7 @@ def test_overridden_login_skips_instance_discovery() -> None:
     sandbox = "https://login.sandbox.test:8443"
     discovery(login=sandbox)
     token_ok(login=sandbox, token="sandbox-token")
-    tokens = TokenProvider(make_settings(overrides={"login": sandbox}))
+    tokens = provider(make_settings(overrides={"login": sandbox}))
     # Any call to login.microsoftonline.com would fail: responses knows no such URL.
     assert run(tokens.token(TENANT, "graph")) == "sandbox-token"
     assert all(call.request.url.startswith(sandbox) for call in responses.calls)
@@ -255,7 +264,7 @@ def test_the_environments_ca_bundle_is_not_used(
     monkeypatch.setenv("CURL_CA_BUNDLE", str(tmp_path / "somebody-elses.pem"))
     discovery()
     token_ok()
-    run(TokenProvider(make_settings(ca_bundle=ca_path)).token(TENANT, "graph"))
+    run(provider(make_settings(ca_bundle=ca_path)).token(TENANT, "graph"))
     verified = {call.request.req_kwargs["verify"] for call in responses.calls}  # type: ignore[attr-defined]
     assert verified == {True}  # the adapter's context, not a path from the environment
 
@@ -299,7 +308,7 @@ def test_certificate_credential_signs_a_client_assertion() -> None:
     )
     discovery()
     token_ok()
-    assert run(TokenProvider(settings).token(TENANT, "graph")) == "at-1"
+    assert run(provider(settings).token(TENANT, "graph")) == "at-1"
     sent = token_requests()[0]
     assert "client_secret" not in sent
     assert sent["client_assertion_type"] == [
@@ -324,7 +333,7 @@ def test_federated_assertion_is_read_fresh_for_each_token_request() -> None:
     )
     discovery()
     token_ok(expires_in=1)
-    tokens = TokenProvider(settings)
+    tokens = provider(settings)
     run(tokens.token(TENANT, "graph"))
     run(tokens.token(TENANT, "graph"))
     sent = token_requests()
@@ -346,7 +355,7 @@ def test_errors_from_an_overridden_login_never_reach_microsoft() -> None:
         },
     )
     with pytest.raises(CredentialError, match="expired"):
-        run(TokenProvider(make_settings(overrides={"login": sandbox})).token(TENANT, "graph"))
+        run(provider(make_settings(overrides={"login": sandbox})).token(TENANT, "graph"))
     assert all(call.request.url.startswith(sandbox) for call in responses.calls)
 
 
@@ -372,3 +381,159 @@ def test_the_http_core_trusts_the_private_ca_bundle_too(tmp_path: Path) -> None:
     subjects = [str(c.get("subject")) for c in ssl_context(bundle).get_ca_certs()]
     assert any("tenantctl private CA" in s for s in subjects)
     assert len(subjects) > 1  # the public roots stay trusted as well
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@responses.activate
+def test_a_held_token_is_served_without_msal_until_five_minutes_before_it_expires() -> None:
+    discovery()
+    token_ok(token="at-1", expires_in=3599)
+    clock = Clock()
+    tokens = provider(make_settings(), clock=clock)
+    assert run(tokens.token(TENANT, "graph")) == "at-1"
+    clock.now += 3599 - 300 - 1  # still fresh
+    assert run(tokens.token(TENANT, "graph")) == "at-1"
+    assert tokens.misses == 1  # the second came from the provider's own cache, not MSAL
+    responses.replace(
+        responses.POST,
+        f"{LOGIN}/{TENANT}/oauth2/v2.0/token",
+        json={"access_token": "at-2", "token_type": "Bearer", "expires_in": 3599},
+    )
+    clock.now += 2  # inside the refresh margin: MSAL is asked again
+    run(tokens.token(TENANT, "graph"))
+    assert tokens.misses == 2
+
+
+@responses.activate
+def test_discovery_is_read_once_per_cloud_and_each_tenant_keeps_its_token_endpoint() -> None:
+    other = "6f1c0d4e-0000-4000-8000-000000000002"
+    discovery()
+    token_ok(token="first")
+    token_ok(tenant=other, token="second")
+    tokens = provider(make_settings())
+    assert run(tokens.token(TENANT, "graph")) == "first"
+    assert run(tokens.token(other, "graph")) == "second"
+    discovered = [c for c in responses.calls if "openid-configuration" in c.request.url]
+    assert len(discovered) == 1 and tokens.discoveries == 1
+    posted = [c.request.url for c in responses.calls if c.request.method == "POST"]
+    assert posted == [
+        f"{LOGIN}/{TENANT}/oauth2/v2.0/token",
+        f"{LOGIN}/{other}/oauth2/v2.0/token",
+    ]
+
+
+@responses.activate
+def test_an_unknown_tenant_after_the_first_is_found_by_its_token_request() -> None:
+    other = "6f1c0d4e-0000-4000-8000-000000000003"
+    discovery()
+    token_ok()
+    token_error(90002, status=400, tenant=other)
+    tokens = provider(make_settings())
+    run(tokens.token(TENANT, "graph"))
+    with pytest.raises(UnknownTenant):
+        run(tokens.token(other, "graph"))
+
+
+@responses.activate
+def test_concurrent_requests_for_one_token_share_one_msal_call() -> None:
+    discovery()
+    token_ok()
+    tokens = provider(make_settings())
+
+    async def many() -> list[str]:
+        return list(await asyncio.gather(*(tokens.token(TENANT, "graph") for _ in range(8))))
+
+    assert run(many()) == ["at-1"] * 8
+    assert tokens.misses == 1 and len(token_requests()) == 1
+
+
+def test_msal_s_requests_run_on_the_event_loop_s_transport_by_default() -> None:
+    """No session given: MSAL's HTTP goes through an httpx transport on the loop (the
+    worker thread waits), discovery once for two tenants."""
+    other = "6f1c0d4e-0000-4000-8000-000000000004"
+    seen: list[str] = []
+
+    def login(request: httpx.Request) -> httpx.Response:
+        seen.append(f"{request.method} {request.url.path}")
+        tenant = request.url.path.split("/")[1]
+        if request.url.path.endswith("openid-configuration"):
+            return httpx.Response(
+                200,
+                json={
+                    "token_endpoint": f"{LOGIN}/{tenant}/oauth2/v2.0/token",
+                    "authorization_endpoint": f"{LOGIN}/{tenant}/oauth2/v2.0/authorize",
+                    "issuer": f"{LOGIN}/{tenant}/v2.0",
+                },
+            )
+        assert parse_qs(request.content.decode())["client_secret"] == [SECRET]
+        return httpx.Response(200, json={"access_token": f"at-{tenant[-1]}", "expires_in": 3599})
+
+    settings = make_settings(overrides={"login": LOGIN})
+    tokens = TokenProvider(settings, transport=httpx.MockTransport(login))
+
+    async def both() -> list[str]:
+        try:
+            return [await tokens.token(TENANT, "graph"), await tokens.token(other, "graph")]
+        finally:
+            await tokens.aclose()
+
+    assert run(both()) == ["at-1", "at-4"]
+    assert seen == [
+        f"GET /{TENANT}/v2.0/.well-known/openid-configuration",
+        f"POST /{TENANT}/oauth2/v2.0/token",
+        f"POST /{other}/oauth2/v2.0/token",
+    ]
+
+
+def test_an_unreachable_login_on_the_loop_is_transient() -> None:
+    def down(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    tokens = TokenProvider(
+        make_settings(overrides={"login": LOGIN}), transport=httpx.MockTransport(down)
+    )
+
+    async def one() -> str:
+        try:
+            return await tokens.token(TENANT, "graph")
+        finally:
+            await tokens.aclose()
+
+    with pytest.raises(Transient, match="cannot reach"):
+        run(one())
+
+
+@responses.activate
+def test_a_prefetched_token_is_the_one_handed_out_later() -> None:
+    discovery()
+    token_ok(token="early")
+    tokens = provider(make_settings())
+
+    async def prefetch_then_ask() -> str:
+        tokens.prefetch(TENANT, "exchange")
+        return await tokens.token(TENANT, "exchange")
+
+    assert run(prefetch_then_ask()) == "early"
+    assert tokens.misses == 1 and len(token_requests()) == 1
+
+
+@responses.activate
+def test_a_prefetch_that_failed_surfaces_only_when_the_token_is_asked_for() -> None:
+    discovery()
+    token_error(7000215)
+    tokens = provider(make_settings())
+
+    async def prefetch_then_ask() -> str:
+        tokens.prefetch(TENANT, "graph")
+        await asyncio.sleep(0.05)  # let it fail before anyone asks
+        return await tokens.token(TENANT, "graph")
+
+    with pytest.raises(CredentialError, match="is wrong"):
+        run(prefetch_then_ask())

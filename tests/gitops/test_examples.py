@@ -52,8 +52,17 @@ def validate(**_: object) -> None:
 @click.option("--shard")
 @click.option("--notify")
 @click.option("--drift", is_flag=True)
+@click.option("--observations")
 def plan(**_: object) -> None:
     """plan"""
+
+
+@agreed_cli.command()
+@click.option("--html", required=True)
+@click.option("--observations", multiple=True)
+@click.option("--journal")
+def report(**_: object) -> None:
+    """report"""
 
 
 @agreed_cli.command()
@@ -74,6 +83,7 @@ def approve(**_: object) -> None:
 @click.option("--shard")
 @click.option("--notify")
 @click.option("--journal")
+@click.option("--lock-timeout")
 def apply(**_: object) -> None:
     """apply"""
 
@@ -117,8 +127,10 @@ def test_the_expected_templates_exist() -> None:
     ]
 
 
-# The scheduled workflows only call the reusable shard workflow, which calls tenantctl.
+# The scheduled workflows call the reusable shard workflow, which calls tenantctl; the drift
+# workflow's report job then calls tenantctl itself (report, without credentials).
 CALLERS = frozenset({"tenantctl-apply.yml", "tenantctl-drift.yml"})
+REPORT_JOB = "report"
 
 
 @pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.name)
@@ -131,10 +143,12 @@ def test_every_template_parses_as_yaml(path: Path) -> None:
 @pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.name)
 def test_every_template_uses_only_agreed_commands_and_flags(path: Path) -> None:
     if path.name in CALLERS:
-        assert not find_invocations(path)
-        jobs = load_all(path)[0]["jobs"].values()
-        assert {job["uses"] for job in jobs} == {"./.github/workflows/tenantctl-shard.yml"}
-        return
+        jobs = load_all(path)[0]["jobs"]
+        shards = [job for name, job in jobs.items() if name != REPORT_JOB]
+        assert {job["uses"] for job in shards} == {"./.github/workflows/tenantctl-shard.yml"}
+        if REPORT_JOB not in jobs:
+            assert not find_invocations(path)
+            return
     assert find_invocations(path), f"{path.name} calls tenantctl nowhere"
     assert [str(problem) for problem in check_template(path, agreed_cli)] == []
 
@@ -207,22 +221,39 @@ def test_the_apply_workflow_never_overlaps_and_covers_every_shard() -> None:
     shard = GITHUB / "tenantctl-shard.yml"
     assert commands(shard) == [
         "apply --approvals approvals --shard $SHARD/$SHARDS --notify $TENANTCTL_WEBHOOK "
-        "--journal journal-$SHARD.sqlite",
+        "--lock-timeout 600",
         "plan --drift --shard $SHARD/$SHARDS --out drift.json --markdown drift.md --notify "
-        "$TENANTCTL_WEBHOOK",
+        "$TENANTCTL_WEBHOOK --observations observations.json",
     ]
     # A long shard keeps a fresh federated token: the file is fetched again while it runs.
     text = shard.read_text(encoding="utf-8")
     assert "ACTIONS_ID_TOKEN_REQUEST_URL" in text and "sleep 240" in text
 
 
-def test_the_drift_workflow_only_plans() -> None:
+def test_the_drift_workflow_only_plans_and_publishes_one_report() -> None:
     path = GITHUB / "tenantctl-drift.yml"
     workflow = load_all(path)[0]
-    for job in workflow["jobs"].values():
+    jobs = dict(workflow["jobs"])
+    report = jobs.pop(REPORT_JOB)
+    for job in jobs.values():
         assert job["with"]["mode"] == "drift"
         assert job["strategy"]["matrix"]["shard"] == list(range(1, job["with"]["shards"] + 1))
         assert ("id-token" in job["permissions"]) is job["with"].get("federated", False)
+    # The report: after every shard (whichever credential ran), from their saved
+    # observations, without a secret or a token, published as an artifact.
+    assert report["needs"] == list(jobs) and "cancelled()" in report["if"]
+    assert report["permissions"] == {"contents": "read"}
+    assert "secrets" not in yaml.safe_dump(report) and "env" not in yaml.safe_dump(report)
+    steps = report["steps"]
+    download = next(s for s in steps if s.get("uses", "").startswith("actions/download-artifact"))
+    assert download["with"]["pattern"] == "tenantctl-observations-*"
+    assert commands(path) == ["report --html report ${saved[@]}"]
+    upload = steps[-1]
+    assert upload["uses"].startswith("actions/upload-artifact")
+    assert (upload["with"]["name"], upload["with"]["path"]) == ("tenantctl-report", "report/")
+    shard = load_all(GITHUB / "tenantctl-shard.yml")[0]["jobs"]["run"]["steps"]
+    kept = [s["with"]["name"] for s in shard if "upload-artifact" in s.get("uses", "")]
+    assert "tenantctl-observations-${{ inputs.shard }}" in kept
 
 
 WORKFLOWS = sorted(GITHUB.glob("*.yml"))
@@ -270,7 +301,11 @@ def test_the_azure_pipeline_has_each_stage() -> None:
     assert [s["stage"] for s in pipeline["stages"]] == ["Plan", "Approve", "Apply", "Drift"]
     assert pipeline["lockBehavior"] == "sequential"
     verbs = [c.split()[0] for c in commands(path)]
-    assert verbs == ["validate", "plan", "approve", "apply", "plan"]
+    assert verbs == ["validate", "plan", "approve", "apply", "plan", "report"]
+    drift = next(s for s in pipeline["stages"] if s["stage"] == "Drift")
+    report = next(j for j in drift["jobs"] if j["job"] == "report")
+    assert report["dependsOn"] == "drift"
+    assert [s["publish"] for s in report["steps"] if "publish" in s] == ["report"]
     assert "<!-- tenantctl-plan -->" in path.read_text(encoding="utf-8")
 
 
@@ -286,7 +321,8 @@ def test_the_kubernetes_cronjob_runs_an_indexed_job() -> None:
     assert "SHARDS=4" in script
     assert "K=$((JOB_COMPLETION_INDEX + 1))" in script
     assert commands(path) == [
-        "apply --desired desired --approvals approvals --shard $K/$SHARDS --notify $TENANTCTL_WEBHOOK"
+        "apply --desired desired --approvals approvals --shard $K/$SHARDS --notify "
+        "$TENANTCTL_WEBHOOK --lock-timeout 600"
     ]
 
 
@@ -347,3 +383,33 @@ def test_the_image_runs_tenantctl_as_a_user_with_its_state_on_volumes() -> None:
         str(manifest["spec"]["template"]["spec"]["securityContext"]["runAsUser"])
         == user.split(":")[0]
     )
+
+
+def test_the_kubernetes_cronjob_keeps_a_read_only_root_and_a_writable_home() -> None:
+    """readOnlyRootFilesystem stays on; HOME (~/.tenantctl/secrets) and /tmp are volumes, so the
+    first create never fails on a read-only ~/.tenantctl; the DSN comes from the Secret."""
+    [cronjob] = load_all(EXAMPLES / "kubernetes" / "cronjob.yaml")
+    pod = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    home = {e["name"]: e["value"] for e in container["env"]}["HOME"]
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    for path in (home, "/tmp"):
+        volume = volumes[mounts[path]]
+        assert "emptyDir" in volume or "persistentVolumeClaim" in volume, path
+    text = (EXAMPLES / "kubernetes" / "cronjob.yaml").read_text(encoding="utf-8")
+    assert "TENANTCTL_JOURNAL_DSN" in text and "keyVault" in text
+
+
+@pytest.mark.parametrize(
+    "path", [GITHUB / "tenantctl-shard.yml", EXAMPLES / "ci" / "azure-pipelines.yml"]
+)
+def test_the_ci_templates_keep_state_off_the_runner(path: Path) -> None:
+    """The apply jobs hand msp.yaml's journal its DSN and say how to keep passwords in Key
+    Vault; the journal file is kept only when no shared journal is configured."""
+    text = re.sub(r"\s*\n#\s*", " ", path.read_text(encoding="utf-8"))  # comments as prose
+    assert "TENANTCTL_JOURNAL_DSN" in text
+    assert "keyVault: {url: https://NAME.vault.azure.net" in text
+    assert "Key Vault Secrets Officer" in text
+    assert "--journal journal-" not in text

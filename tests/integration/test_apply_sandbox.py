@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from controller.apply import Journal, OutcomeStatus, SecretSink
+from controller.apply import DirectorySink, Journal, OutcomeStatus
 from controller.apply.engine import ApplyResult
 from controller.models import DesiredState
 from controller.plan import Backend, Plan
@@ -49,7 +49,7 @@ def apply_with(
                     world_of(sandbox, state),
                     approvals=approvals,
                     journal=journal,
-                    sink=SecretSink(tmp_path / "secrets"),
+                    sink=DirectorySink(tmp_path / "secrets"),
                     connections=connections,
                 )
 

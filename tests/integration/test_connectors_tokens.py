@@ -19,11 +19,14 @@ from tests.integration.connectors_support import ADATUM, APP, CONTOSO, PARTNER
 
 
 def _token(settings: ConnectionSettings, tenant: str, resource: Resource = "graph") -> str:
-    provider = TokenProvider(settings)
-    try:
-        return asyncio.run(provider.token(tenant, resource))
-    finally:
-        provider.close()
+    async def one() -> str:
+        provider = TokenProvider(settings)
+        try:
+            return await provider.token(tenant, resource)
+        finally:
+            await provider.aclose()
+
+    return asyncio.run(one())
 
 
 def _error(settings: ConnectionSettings, tenant: str) -> ServiceError:
@@ -37,22 +40,25 @@ def test_tokens_for_every_resource_and_reuse(sandbox: Sandbox, demo_state: Desir
     provider = TokenProvider(settings)
 
     async def body() -> list[str]:
-        return [
-            await provider.token(CONTOSO, "graph"),
-            await provider.token(CONTOSO, "graph"),
-            await provider.token(CONTOSO, "exchange"),
-            await provider.token(PARTNER, "partnerCenter"),
-            await provider.token(CONTOSO, "cipp"),  # from CIPP's own tenant
-        ]
+        try:
+            return [
+                await provider.token(CONTOSO, "graph"),
+                await provider.token(CONTOSO, "graph"),
+                await provider.token(CONTOSO, "exchange"),
+                await provider.token(PARTNER, "partnerCenter"),
+                await provider.token(CONTOSO, "cipp"),  # from CIPP's own tenant
+            ]
+        finally:
+            await provider.aclose()
 
-    try:
-        graph, again, exchange, partner_center, cipp = asyncio.run(body())
-    finally:
-        provider.close()
+    graph, again, exchange, partner_center, cipp = asyncio.run(body())
     assert graph == again  # from the cache
     assert len({graph, exchange, partner_center, cipp}) == 4
     posts = [r for r in sandbox.requests if r.service == "login" and r.method == "POST"]
     assert len(posts) == 4
+    # Discovery: once for the login host, not once per tenant (CONTOSO, PARTNER and CIPP's).
+    discovered = [r for r in sandbox.requests if "openid-configuration" in r.path]
+    assert len(discovered) == 1
 
 
 def test_wrong_secret(sandbox: Sandbox, demo_state: DesiredState) -> None:

@@ -15,13 +15,15 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import pytest
+import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from controller.apply import Journal, OutcomeStatus, RunStatus
+from controller.apply.journal import JournalLocation
 from controller.apply.lock import apply_lock
 from controller.connectors import Connections
 from controller.gitops import parse_webhook
@@ -40,6 +42,7 @@ from controller.sandbox import Sandbox
 from tests.integration.conftest import DESIRED
 from tests.integration.connectors_support import group_by_nickname, user_by_upn
 from tests.integration.subprocess_support import WebhookReceiver, webhook_receiver
+from tests.postgres_support import PostgresServer
 
 pytestmark = pytest.mark.integration
 
@@ -77,6 +80,7 @@ def controller_for(
     *,
     hook: WebhookReceiver | None = None,
     metrics: ControllerMetrics | None = None,
+    journal: Path | Literal["default"] | None = "default",
 ) -> Controller:
     def world_for(msp: MSPConfig, tenants: object) -> World:
         return World(sandbox_settings(msp, sb), sb)
@@ -88,7 +92,8 @@ def controller_for(
         DesiredSource(desired),
         world_for,
         ControllerOptions(
-            journal=tmp_path / "journal.sqlite",
+            journal=tmp_path / "journal.sqlite" if journal == "default" else journal,
+            desired=desired,
             timing=Timing(INTERVAL, jitter=0.1),
             refresh=60.0,
             webhook=parse_webhook(hook.url) if hook is not None else None,
@@ -320,6 +325,40 @@ def test_a_cycle_waits_for_another_applys_lock(
     assert controller.schedule.due(quiet_sandbox.clock.now())  # still due
     assert not _journal_runs(tmp_path)
     assert controller.cycle().result is not None
+
+
+def test_msp_yamls_shared_journal_holds_the_cycles_and_locks_each_tenant(
+    quiet_sandbox: Sandbox,
+    estate: Path,
+    tmp_path: Path,
+    postgres: PostgresServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With msp.yaml's journal in PostgreSQL (no --journal), each cycle is journaled there, not
+    in a file, and a tenant another machine is applying blocks the cycle, not the estate's
+    other machines' tenants."""
+    dsn = postgres.new_database()
+    monkeypatch.setenv("TENANTCTL_TEST_CONTROLLER_DSN", dsn)
+    msp = yaml.safe_load((estate / "msp.yaml").read_text())
+    msp["spec"]["journal"] = {"postgres": {"dsn": {"env": "TENANTCTL_TEST_CONTROLLER_DSN"}}}
+    (estate / "msp.yaml").write_text(yaml.safe_dump(msp, sort_keys=False))
+    controller = controller_for(quiet_sandbox, estate, tmp_path, journal=None)
+    shared = JournalLocation(dsn=dsn)
+
+    with apply_lock(shared, tenants=["contoso"]):
+        blocked = controller.cycle()
+    assert blocked.result is None
+    assert blocked.problem is not None and "another apply holds tenant contoso" in blocked.problem
+    assert postgres.password not in blocked.problem
+    assert controller.schedule.due(quiet_sandbox.clock.now())  # still due
+
+    done = controller.cycle()
+    assert done.result is not None and "contoso" in done.reconciled
+    with Journal.open(shared, create=False) as journal:
+        runs = journal.runs()
+    assert [run.command for run in runs] == ["controller"]
+    assert not (estate / ".tenantctl" / "journal.sqlite").exists()
+    assert not (tmp_path / "journal.sqlite").exists()
 
 
 # -- helpers ----------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from controller.apply import HoldReason, Journal, SecretSink
+from controller.apply import DirectorySink, HoldReason, Journal
 from controller.apply.engine import ApplyResult
 from controller.apply.lock import apply_lock
 from controller.connectors import Connections, settings_from_msp
@@ -114,7 +114,7 @@ class Case:
                         world,
                         approvals=approvals,
                         journal=journal,
-                        sink=SecretSink(self.root / "secrets"),
+                        sink=DirectorySink(self.root / "secrets"),
                         connections=connections,
                         user="ci",
                     )
@@ -270,7 +270,7 @@ def test_killed_after_user_create_the_licence_runs_unless_someone_changed_the_us
     assert matrix.killed_after(work, 1, path=r"^/v1\.0/users$") == -signal.SIGKILL
     # What the journal knows, plan --journal knows too; without it, zed looks absent.
     blind = plan_run(matrix.state, Where()).result.plan
-    seeing = plan_run(matrix.state, Where(), journal_path=work / "journal.sqlite").result.plan
+    seeing = plan_run(matrix.state, Where(), journal=work / "journal.sqlite").result.plan
     create = "contoso/user.create/zed@contoso.com"
     assert create in {op.id for op in blind.operations}
     assert create not in {op.id for op in seeing.operations}

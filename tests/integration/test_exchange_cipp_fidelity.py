@@ -31,7 +31,7 @@ from typing import Any
 
 import pytest
 
-from controller.apply import SecretSink
+from controller.apply import DirectorySink
 from controller.apply.executors import EXECUTORS
 from controller.apply.session import TenantSession, exchange_route
 from controller.connectors import Connections, ObjectRef
@@ -140,7 +140,7 @@ def test_consent_through_cipp_grants_the_exchange_permission_too(
 
     async def body(c: Connections) -> Any:
         now = dt.datetime.fromtimestamp(sandbox.clock.now(), dt.UTC)
-        session = TenantSession.of(adatum, c, sink=SecretSink(tmp_path), now=now, run_id=1)
+        session = TenantSession.of(adatum, c, sink=DirectorySink(tmp_path), now=now, run_id=1)
         return await EXECUTORS[consent.kind](session, consent)
 
     queued = run(sandbox, demo_state, body)

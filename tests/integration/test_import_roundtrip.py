@@ -16,6 +16,7 @@ import yaml
 from controller.importer import ImportOptions, ImportOutcome, ImportRequest, import_tenants
 from controller.loader import load_desired, validate_desired
 from controller.models import TenantConfig, TenantSpec
+from controller.models.observed import Unknown
 from controller.observe import observe_estate
 from controller.reconcile import select_tenants
 from controller.sandbox import Sandbox, generate_scenario
@@ -169,6 +170,8 @@ def test_the_observer_reads_every_member_and_permission_only_when_asked(
     assert mailbox.send_as == frozenset() and mailbox.send_on_behalf == frozenset()
 
     declared_only = observe(read_all=False)
-    assert declared_only.groups == ()  # type: ignore[attr-defined]
+    # Not read is unknown, never an empty list.
+    assert isinstance(declared_only.groups, Unknown)
+    assert declared_only.groups.code == "notManaged"
     (mailbox,) = declared_only.shared_mailboxes  # type: ignore[attr-defined]
     assert mailbox.full_access is None

@@ -21,7 +21,8 @@ from typing import Any
 
 import pytest
 
-from controller.apply import HoldReason, Journal, OutcomeStatus, SecretSink
+from controller.apply import DirectorySink, HoldReason, Journal, OutcomeStatus
+from controller.apply._journal_sqlite import SqliteDatabase
 from controller.apply.engine import ApplyResult
 from controller.models import DesiredState
 from controller.plan import ExitStatus
@@ -78,7 +79,7 @@ def read_only(path: Path) -> Iterator[sqlite3.Connection]:
 
 class OneTenantBroken:
     """The journal's connection, except that the writes about ``tenant``'s operations go to
-    ``broken`` (the seam: ``Journal._db``)."""
+    ``broken`` (the seam: ``SqliteDatabase.connection``)."""
 
     def __init__(self, real: sqlite3.Connection, broken: sqlite3.Connection, tenant: str) -> None:
         self.real, self.broken, self.tenant = real, broken, tenant
@@ -104,7 +105,7 @@ def _apply(sandbox: Sandbox, state: DesiredState, tmp_path: Path, journal: Journ
                 world_of(sandbox, state),
                 approvals=approvals,
                 journal=journal,
-                sink=SecretSink(tmp_path / "secrets"),
+                sink=DirectorySink(tmp_path / "secrets"),
                 connections=connections,
             )
 
@@ -126,7 +127,9 @@ def test_a_journal_fault_stops_one_tenant_and_the_others_complete(
     other = tmp_path / "broken.sqlite"
     Journal.open(other).close()
     with Journal.open(tmp_path / "journal.sqlite") as journal, condition(other) as broken:
-        journal._db = OneTenantBroken(journal._db, broken, "contoso")  # type: ignore[assignment]
+        database = journal.database
+        assert isinstance(database, SqliteDatabase)
+        database.connection = OneTenantBroken(database.connection, broken, "contoso")  # type: ignore[assignment]
         result = _apply(sandbox, demo_state, tmp_path, journal)
 
     contoso = [op for op in result.plan.operations if op.tenant == "contoso"]
@@ -160,7 +163,7 @@ def test_a_journal_that_cannot_record_the_run_holds_everything(
     path = tmp_path / "journal.sqlite"
     Journal.open(path).close()
     with read_only(path) as connection:
-        journal = Journal(connection, path, lambda: dt.datetime.now(dt.UTC))
+        journal = Journal(SqliteDatabase(connection, path), lambda: dt.datetime.now(dt.UTC))
         result = _apply(sandbox, demo_state, tmp_path, journal)
     assert result.plan.operations
     assert {o.hold for o in result.outcomes.values()} == {HoldReason.JOURNAL}

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from controller.apply import HoldReason, Journal, OutcomeStatus, SecretSink
+from controller.apply import DirectorySink, HoldReason, Journal, OutcomeStatus
 from controller.apply.engine import ApplyResult
 from controller.loader import load_desired
 from controller.models import DesiredState
@@ -63,7 +63,9 @@ def _reset(action_id: str = RESET, not_after: str | None = None) -> dict[str, An
     return action
 
 
-def _apply(sandbox: Sandbox, state: DesiredState, tmp_path: Path, sink: SecretSink) -> ApplyResult:
+def _apply(
+    sandbox: Sandbox, state: DesiredState, tmp_path: Path, sink: DirectorySink
+) -> ApplyResult:
     plan = plan_against(sandbox, state).plan
     approvals = approve_all(plan, dt.datetime.fromtimestamp(sandbox.clock.now(), dt.UTC))
 
@@ -104,7 +106,7 @@ def test_a_reset_graph_refuses_clears_its_entry_and_voids_its_password(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
     state = _desired(tmp_path, [_reset()])
-    sink = SecretSink(tmp_path / "secrets")
+    sink = DirectorySink(tmp_path / "secrets")
     sandbox.faults.add("PATCH", r"^/v1\.0/users/[^/]+$", status=403, count=1, tenant=CONTOSO)
     first = _apply(sandbox, state, tmp_path, sink)
     (outcome,) = first.outcomes.values()
@@ -123,7 +125,7 @@ def test_a_password_that_cannot_be_stored_sends_nothing(sandbox: Sandbox, tmp_pa
     state = _desired(tmp_path, [_reset()])
     blocked = tmp_path / "not-a-directory"
     blocked.write_text("a file where the sink's tenant folder would go\n")
-    sink = SecretSink(tmp_path / "sink")
+    sink = DirectorySink(tmp_path / "sink")
     sink.directory = blocked  # its tenant folder cannot be made: as a read-only or full disk
     before = _reset_calls(sandbox)
     result = _apply(sandbox, state, tmp_path, sink)
@@ -136,7 +138,7 @@ def test_a_password_that_cannot_be_stored_sends_nothing(sandbox: Sandbox, tmp_pa
 
 def test_apply_reports_an_action_already_done(sandbox: Sandbox, tmp_path: Path) -> None:
     state = _desired(tmp_path, [_reset()])
-    sink = SecretSink(tmp_path / "secrets")
+    sink = DirectorySink(tmp_path / "secrets")
     _apply(sandbox, state, tmp_path, sink)
     second = _apply(sandbox, state, tmp_path, sink)
     assert second.outcomes == {}
@@ -156,7 +158,7 @@ def test_a_hundred_actions_on_one_user_fit_and_expired_ones_are_pruned(
         for n in range(100)
     ]
     state = _desired(tmp_path, actions)
-    sink = SecretSink(tmp_path / "secrets")
+    sink = DirectorySink(tmp_path / "secrets")
     first = _apply(sandbox, state, tmp_path, sink)
     assert [o.status for o in first.outcomes.values()] == [OutcomeStatus.SUCCEEDED] * 100
     ledger, raw = _ledger(sandbox)

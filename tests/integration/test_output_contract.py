@@ -20,6 +20,7 @@ from click.testing import CliRunner, Result
 
 from controller.cli import cli
 from controller.cli.progress import RunProgress
+from controller.render.inventory import KINDS
 from controller.schemas import COMMAND_SCHEMAS
 from tests.integration.conftest import DESIRED
 
@@ -65,7 +66,8 @@ def test_every_command_that_prints_has_a_schema() -> None:
     for command in COMMAND_SCHEMAS:
         assert (SCHEMAS / COMMAND_SCHEMAS[command]).is_file(), command
     printing = {"validate", "plan", "apply", "approve", "history", "status", "discover", "import"}
-    assert printing | {"connect check", "history --run"} == set(COMMAND_SCHEMAS)
+    printing |= {"report", *(f"get {kind}" for kind in KINDS)}
+    assert printing | {"connect check", "history --run", "journal export"} == set(COMMAND_SCHEMAS)
 
 
 def test_each_command_prints_its_document(
@@ -128,6 +130,16 @@ def test_each_command_prints_its_document(
     checked = conforms("connect check", run("connect", "check", *world, "-o", "json").stdout)
     assert [c["name"] for c in checked] == ["partner app", "credential", "GDAP", "CIPP"]
     assert {c["status"] for c in checked} == {"ok"}
+
+    for kind in KINDS:
+        group = ("--group", "sales") if kind == "members" else ()
+        listed = conforms(f"get {kind}", run("get", kind, *group, *world, "-o", "json").stdout)
+        assert listed["kind"] == kind
+
+    reported = run("report", "--html", str(tmp_path / "report"), *world, "-o", "json")
+    assert reported.exit_code == 0, reported.output
+    written = conforms("report", reported.stdout)
+    assert (written["pages"], written["tenants"]) == (11, 5)
 
 
 def test_yaml_is_the_same_document(estate: Path) -> None:

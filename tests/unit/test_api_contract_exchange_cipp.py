@@ -6,7 +6,9 @@ send, and the sandbox implements every row:
 - every CIPP endpoint ``CippClient`` sends (the endpoint argument of each request, read from
   the code) has its row in the CIPP section, and the sandbox serves it;
 - every Partner Center path ``PartnerCenterClient`` sends has its row;
-- every row names its source (a cmdlet page, a CIPP-API file, a Learn page).
+- every row names its source (a cmdlet page, a CIPP-API file, a Learn page);
+- every Key Vault request the secret sink sends (the SDK methods it calls) has its row, the
+  sandbox's vault serves every row, and each names the REST page and the SDK's operation.
 
 (The Graph rows and their test come with the Graph fidelity work.)
 """
@@ -111,3 +113,80 @@ def test_every_row_names_its_source() -> None:
         for row in rows:
             source = row.rstrip("|").rsplit("|", 1)[-1]
             assert re.search(r"\.md|\.ps1|Learn", source), (title, row[:80])
+
+
+# -- Azure Key Vault --------------------------------------------------------------------------
+
+# What each SecretClient method sends (azure-keyvault-secrets, _generated/_operations).
+SDK_REQUESTS = {
+    "set_secret": "PUT {vault}/secrets/{name}",
+    "update_secret_properties": "PATCH {vault}/secrets/{name}/{version}",
+    "get_secret": "GET {vault}/secrets/{name}/{version}",
+    "list_properties_of_secret_versions": "GET {vault}/secrets/{name}/versions",
+}
+
+
+def key_vault_calls() -> set[str]:
+    """The SecretClient methods the Key Vault sink calls (``self.client.<method>(...)``)."""
+    tree = ast.parse((ROOT / "controller/apply/_key_vault.py").read_text(encoding="utf-8"))
+    return {
+        node.func.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Attribute)
+        and node.func.value.attr == "client"
+    }
+
+
+def key_vault_rows() -> set[str]:
+    """The request (method and path) that opens each row of the Key Vault table."""
+    found = re.findall(r"^\| `([A-Z]+ [^`?]+)", section("Azure Key Vault"), re.M)
+    return set(found)
+
+
+def test_every_key_vault_request_the_sink_sends_has_its_row() -> None:
+    calls = key_vault_calls()
+    assert calls == {"set_secret", "update_secret_properties"}  # the reader sees the sink
+    missing = {SDK_REQUESTS[c] for c in calls} - key_vault_rows()
+    assert not missing, f"Key Vault requests without a row: {sorted(missing)}"
+    assert key_vault_rows() == set(SDK_REQUESTS.values())
+
+
+def test_the_sandbox_serves_every_key_vault_row() -> None:
+    """Each row's method and path reaches an operation of the sandbox's vault, not its 404."""
+    import json
+
+    from controller.sandbox import Sandbox, default_scenario
+    from controller.sandbox._http import Request
+    from controller.sandbox._tokens import issue
+
+    with Sandbox(default_scenario()) as sb:
+        partner = sb.world.partner
+        now = sb.clock.now()
+        token = issue(
+            sb.world.token_key,
+            {"aud": "https://vault.azure.net", "tid": partner.tenant_id,
+             "appid": partner.app.client_id, "exp": now + 600},
+        )  # fmt: skip
+        version = ""
+        for row in sorted(key_vault_rows(), key=lambda r: not r.startswith("PUT")):
+            method, url = row.split(" ", 1)
+            path = url.replace("{vault}", "").format(name="row", version=version or "x")
+            body = json.dumps({"value": "value-1234"}).encode() if method == "PUT" else b"{}"
+            request = Request(
+                "keyVault", method, path, {"api-version": "7.5"}, "api-version=7.5",
+                {"authorization": f"Bearer {token}"}, body, sb.endpoints["keyVault"],
+            )  # fmt: skip
+            answer = sb.key_vault.handle(request)
+            assert answer.status == 200, (row, answer.body)
+            if method == "PUT":
+                version = str(answer.body["id"]).rsplit("/", 1)[1]
+
+
+def test_every_key_vault_row_names_its_source() -> None:
+    rows = re.findall(r"^\| `.*\|$", section("Azure Key Vault"), re.M)
+    assert len(rows) == len(SDK_REQUESTS)
+    for row in rows:
+        source = row.rstrip("|").rsplit("|", 1)[-1]
+        assert "Learn" in source and "_operations.py" in source, row[:80]

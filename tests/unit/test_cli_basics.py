@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from controller import __version__
-from controller.cli import cli, main
+from controller.cli import COMMANDS, cli, main
 
 
 def test_version() -> None:
@@ -15,7 +15,7 @@ def test_version() -> None:
     assert __version__ in result.output
 
 
-@pytest.mark.parametrize("command", sorted(cli.commands))
+@pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_every_command_explains_itself_with_an_example(command: str) -> None:
     result = CliRunner().invoke(cli, [command, "--help"])
     assert result.exit_code == 0

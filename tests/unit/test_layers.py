@@ -186,6 +186,7 @@ def test_the_package_version_module_imports_nothing_of_the_package() -> None:
 FOUNDATIONS: dict[str, tuple[str, ...]] = {
     "redaction.py": ("controller", "httpx", "msal", "requests"),
     "regular_files.py": ("controller", "httpx", "msal", "requests"),
+    "event_loop.py": ("controller", "httpx", "msal", "requests"),
     "policy/signatures.py": ("controller.connectors", "controller.cli", "httpx", "msal"),
 }
 

@@ -1,0 +1,173 @@
+"""Observe a large estate in worker processes: every core, one event loop each.
+
+The client is CPU-bound (about 2 ms per round trip): one process uses one core. Here the
+tenants are dealt to ``workers`` processes round-robin in the desired state's order; each
+opens its own :class:`~controller.connectors.Connections` (tokens, keep-alive connections),
+observes its share with the same :func:`~controller.observe.observe_estate` as a single
+process, and sends back each :class:`ObservedTenant` as it is done, then its accounting.
+Nothing else is shared. The parent merges the observations in the desired state's order and
+plans as a single process does, so the plan is byte-identical (a test proves it).
+
+Workers are forked (a spawned one would import everything again, about a second each), so
+they inherit the settings, the partner facts and the clock reading without pickling; only
+their results cross a pipe. Where ``fork`` does not exist the run stays in one process.
+
+A worker that dies leaves its tenants unreported: they are planned as not observed, as a
+tenant whose observation failed; an error that stopped a worker's whole share is raised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import multiprocessing
+import os
+import pickle
+import queue as queue_module
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from controller import event_loop
+from controller.connectors import Accounting, Connections, ConnectionSettings
+from controller.models import TenantConfig
+from controller.models.observed import ObservedTenant
+from controller.observe import PartnerFacts, observe_estate
+
+# Below this many tenants per extra process, forking and a second set of connections
+# cost more than the core they bring (bench/README.md, "Workers").
+TENANTS_PER_WORKER = 100
+# Requests in flight per tenant (the HTTP core's per-tenant bound): keep-alive connections per
+# host are sized to tenants at once x this.
+PER_TENANT = 4
+
+
+def default_workers(tenants: int, cores: int | None = None) -> int:
+    """One worker per ``TENANTS_PER_WORKER`` tenants, at most one per core; 1 where the
+    platform cannot fork."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    cores = cores or os.cpu_count() or 1
+    return max(1, min(cores, tenants // TENANTS_PER_WORKER))
+
+
+async def observe_in_workers(
+    tenants: Sequence[TenantConfig],
+    settings: ConnectionSettings,
+    *,
+    workers: int,
+    app_id: str,
+    cipp: bool,
+    now: dt.datetime,
+    concurrency: int,
+    partner: PartnerFacts,
+    on_done: Callable[[ObservedTenant], None] | None = None,
+) -> tuple[dict[str, ObservedTenant], Accounting]:
+    """Observe ``tenants`` in ``workers`` processes; ``concurrency`` is shared among them."""
+    context = multiprocessing.get_context("fork")
+    results: multiprocessing.Queue[tuple[str, Any]] = context.Queue()
+    shares = [list(tenants[i::workers]) for i in range(workers)]
+    each = max(1, concurrency // workers)
+    processes = [
+        context.Process(
+            target=_observe_share,
+            args=(results, _Share(share, settings, app_id, cipp, now, each, partner)),
+            name=f"tenantctl-observe-{number}",
+            daemon=True,
+        )
+        for number, share in enumerate(shares)
+        if share
+    ]
+    for process in processes:
+        process.start()
+    observed: dict[str, ObservedTenant] = {}
+    accounting = Accounting()
+    try:
+        await _collect(results, processes, observed, accounting, on_done)
+    finally:
+        for process in processes:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.terminate()
+                process.join()
+        results.close()
+    ordered = {
+        t.metadata.name: observed[t.metadata.name] for t in tenants if t.metadata.name in observed
+    }
+    return ordered, accounting
+
+
+async def _collect(
+    results: multiprocessing.Queue[tuple[str, Any]],
+    processes: Sequence[multiprocessing.process.BaseProcess],
+    observed: dict[str, ObservedTenant],
+    accounting: Accounting,
+    on_done: Callable[[ObservedTenant], None] | None,
+) -> None:
+    loop = asyncio.get_running_loop()
+    finished = 0
+    while finished < len(processes):
+        try:
+            kind, payload = await loop.run_in_executor(None, results.get, True, 0.5)
+        except queue_module.Empty:
+            if not any(p.is_alive() for p in processes) and results.empty():
+                return  # a worker died without a word: its tenants stay unobserved
+            continue
+        if kind == "observed":
+            observed[payload.name] = payload
+            if on_done is not None:
+                on_done(payload)
+        elif kind == "done":
+            accounting.add(payload)
+            finished += 1
+        else:  # "failed": what stopped a worker's whole share stops the run, as in one process
+            raise payload
+
+
+@dataclass(frozen=True)
+class _Share:
+    """What one worker observes, and with what."""
+
+    tenants: list[TenantConfig]
+    settings: ConnectionSettings
+    app_id: str
+    cipp: bool
+    now: dt.datetime
+    concurrency: int
+    partner: PartnerFacts
+
+
+def _observe_share(results: multiprocessing.Queue[tuple[str, Any]], share: _Share) -> None:
+    """A worker process: observe its share on a new event loop with new connections."""
+
+    async def observe() -> Accounting:
+        per_host = share.concurrency * PER_TENANT
+        async with Connections(share.settings, connections_per_host=per_host) as connections:
+            await observe_estate(
+                share.tenants,
+                connections,
+                app_id=share.app_id,
+                cipp=share.cipp,
+                now=share.now,
+                concurrency=share.concurrency,
+                on_done=lambda o: results.put(("observed", o)),
+                partner=share.partner,
+            )
+            return connections.accounting
+
+    try:
+        accounting = event_loop.run(observe())
+    except BaseException as error:  # sent to the parent, which raises it
+        results.put(("failed", _sendable(error)))
+    else:
+        results.put(("done", accounting))
+    results.close()
+    results.join_thread()
+
+
+def _sendable(error: BaseException) -> BaseException:
+    try:
+        pickle.loads(pickle.dumps(error))
+    except Exception:
+        return RuntimeError(f"an observing worker failed: {type(error).__name__}: {error}")
+    return error
