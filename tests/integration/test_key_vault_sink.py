@@ -37,7 +37,7 @@ CAROL = key_vault_secret_name("contoso", "carol@contoso.com", "initial-password"
 BOB = key_vault_secret_name("contoso", "bob@contoso.com", f"reset-{RESET}")
 
 
-def _desired(tmp_path: Path) -> DesiredState:
+def vault_desired(tmp_path: Path) -> DesiredState:
     """contoso with one new user and one password reset; passwords to the vault."""
     root = tmp_path / "desired"
     (root / "tenants").mkdir(parents=True)
@@ -108,7 +108,7 @@ def _graph_writes(sandbox: Sandbox) -> list[Any]:
 def test_passwords_go_to_the_vault_and_nowhere_else(
     sandbox: Sandbox, vault: SecretClient, tmp_path: Path
 ) -> None:
-    state = _desired(tmp_path)
+    state = vault_desired(tmp_path)
     plan = plan_against(sandbox, state).plan
     shown_plan = render_terminal(plan)
     assert f"sent to Key Vault {VAULT} secret {CAROL}" in shown_plan
@@ -157,7 +157,7 @@ def test_passwords_go_to_the_vault_and_nowhere_else(
 def test_a_vault_that_refuses_holds_the_operation_and_sends_nothing(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    state = _desired(tmp_path)
+    state = vault_desired(tmp_path)
     sandbox.world.vault.secrets_officers = []  # the app lost Key Vault Secrets Officer
     before = len(_graph_writes(sandbox))
     result = _apply(sandbox, state, tmp_path)
