@@ -11,13 +11,10 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from controller.cli import _configure_logging
-from controller.cli.terminal import Terminal
 from controller.gitops.notify import send_notification
 from controller.redaction import RedactingFilter, redact_text, redact_url, remember
 
@@ -74,26 +71,6 @@ def test_tokens_are_redacted_by_their_shape_and_not_kept() -> None:
 def test_short_values_are_not_remembered() -> None:
     remember("abc")
     assert redact_text("abcdef abc") == "abcdef abc"
-
-
-@pytest.fixture
-def root_logging() -> Iterator[io.StringIO]:
-    """The logging set-up of the command line at -vv, writing to a buffer."""
-    root = logging.getLogger()
-    saved_handlers, saved_level = root.handlers[:], root.level
-    buffer = io.StringIO()
-
-    class Captured(Terminal):
-        def err(self, text: str) -> None:  # where the log handler writes
-            buffer.write(text + "\n")
-
-    _configure_logging(Captured(verbosity=2))
-    try:
-        yield buffer
-    finally:
-        root.handlers[:] = saved_handlers
-        root.setLevel(saved_level)
-        logging.getLogger("msal").setLevel(logging.NOTSET)
 
 
 def test_third_party_loggers_are_redacted_at_debug(root_logging: io.StringIO) -> None:
