@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import re
 import socket
 import threading
 from collections.abc import Callable, Sequence
@@ -73,6 +74,9 @@ __all__ = [
 
 DEFAULT_JOURNAL = Path(".tenantctl/journal.sqlite")
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+# A key=value connection string starts with a keyword and "=" (no file's path does); one
+# libpq cannot parse (a misspelt keyword) is then refused without being echoed.
+_CONNINFO_KEYWORD = re.compile(r"\s*[A-Za-z_]+\s*=")
 
 #: The operations that make a new object: an interrupted one may have made it.
 CREATE_KINDS = frozenset(
@@ -212,8 +216,11 @@ class JournalLocation:
 
     @classmethod
     def parse(cls, text: str) -> JournalLocation:
-        """``--journal``'s value: a ``postgresql://`` (or ``postgres://``) URL, else a path."""
-        if text.lower().startswith(POSTGRES_SCHEMES):
+        """``--journal``'s value: a ``postgresql://`` (or ``postgres://``) URL or libpq's
+        ``key=value`` connection string (``host=db dbname=tenantctl password=...``, as
+        msp.yaml takes it), else a path. Taken for a path, a connection string's password
+        would be a file's name, shown by every message naming the journal."""
+        if text.lower().startswith(POSTGRES_SCHEMES) or _CONNINFO_KEYWORD.match(text):
             return cls(dsn=text)
         return cls(path=Path(text))
 

@@ -144,3 +144,31 @@ def test_the_controller_never_shows_msp_yamls_journal_dsn(
         assert len(errors) == 1 and b"password authentication failed" in errors[0], shown
     secrets = [PASSWORD, quote(PASSWORD, safe=""), WRONG, *estate.passwords()]
     assert leaks(haystacks, secrets) == []
+
+
+def test_a_key_value_dsn_is_a_database_never_a_file_named_by_its_password(
+    tmp_path: Path, postgres: PostgresServer, dsn: str
+) -> None:
+    """libpq's other DSN form, ``host=... password=...``, as msp.yaml accepts it: given to
+    ``--journal`` it names the database (described without its password), not a SQLite file
+    whose name, and every message naming it, would hold the password; one with a keyword
+    libpq does not know is a usage error that does not echo it."""
+    role, database = dsn.split("//", 1)[1].split(":", 1)[0], dsn.rsplit("/", 1)[1]
+    conninfo = (
+        f"host=127.0.0.1 port={postgres.port} dbname={database} user={role} password={PASSWORD}"
+    )
+    env = {"HOME": str(tmp_path / "home"), "NO_COLOR": "1", "PATH": "/usr/bin:/bin"}
+    read = tenantctl(["history", "--journal", conninfo], cwd=tmp_path, env=env)
+    misspelt = tenantctl(
+        ["journal", "export", "--journal", conninfo.replace("password=", "passwrd=")],
+        cwd=tmp_path,
+        env=env,
+    )
+    assert read.returncode == 0, read.stdout + read.stderr
+    assert f"no journal at postgresql://{role}@127.0.0.1:{postgres.port}/{database}".encode() in (
+        read.stdout
+    )
+    assert misspelt.returncode == 64, misspelt.stdout + misspelt.stderr
+    assert b"DSN cannot be parsed" in misspelt.stderr
+    outputs = {"history": read.stdout + read.stderr, "export": misspelt.stdout + misspelt.stderr}
+    assert leaks(outputs, [PASSWORD]) == []
