@@ -8,6 +8,7 @@ so a value may be split in the file's bytes."""
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 import subprocess
@@ -21,7 +22,15 @@ import yaml
 from controller.sandbox import Sandbox, default_scenario
 from tests.integration.test_key_vault_sink import BOB, CAROL, vault_desired
 
-__all__ = ["JWT", "SandboxEstate", "contoso_estate", "leaks", "tenantctl", "written_files"]
+__all__ = [
+    "JWT",
+    "SandboxEstate",
+    "clean_environment",
+    "contoso_estate",
+    "leaks",
+    "tenantctl",
+    "written_files",
+]
 
 JWT = re.compile(rb"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
 
@@ -106,5 +115,16 @@ def contoso_estate(tmp_path: Path) -> SandboxEstate:
     with Sandbox(default_scenario(), state_dir=state) as prepared:
         prepared.replication_delay = 0
         partner_secret = prepared.secrets["partner"]
-    env = {"HOME": str(tmp_path / "home"), "NO_COLOR": "1", "PATH": "/usr/bin:/bin"}
-    return SandboxEstate(desired, state, partner_secret, env)
+    return SandboxEstate(desired, state, partner_secret, clean_environment(tmp_path))
+
+
+def clean_environment(tmp_path: Path) -> dict[str, str]:
+    """This process's environment (faketime's clock included: the sandbox's certificate was
+    made under it) without tenantctl's, libpq's or a TLS library's settings, HOME in
+    ``tmp_path``."""
+    kept = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("TENANTCTL_", "CIPP_", "PG", "REQUESTS_", "CURL_", "SSL_"))
+    }
+    return {**kept, "HOME": str(tmp_path / "home"), "NO_COLOR": "1"}

@@ -17,7 +17,13 @@ import pytest
 import yaml
 
 from tests.postgres_support import PostgresServer
-from tests.security.leak_search import contoso_estate, leaks, tenantctl, written_files
+from tests.security.leak_search import (
+    clean_environment,
+    contoso_estate,
+    leaks,
+    tenantctl,
+    written_files,
+)
 
 # Every character a URL must escape in a password, so the DSN carries it escaped.
 PASSWORD = "Pg@ss:w/rd%?&=#-PLANTED-7d2e"
@@ -157,7 +163,7 @@ def test_a_key_value_dsn_is_a_database_never_a_file_named_by_its_password(
     conninfo = (
         f"host=127.0.0.1 port={postgres.port} dbname={database} user={role} password={PASSWORD}"
     )
-    env = {"HOME": str(tmp_path / "home"), "NO_COLOR": "1", "PATH": "/usr/bin:/bin"}
+    env = clean_environment(tmp_path)
     read = tenantctl(["history", "--journal", conninfo], cwd=tmp_path, env=env)
     misspelt = tenantctl(
         ["journal", "export", "--journal", conninfo.replace("password=", "passwrd=")],
