@@ -121,9 +121,16 @@ def describe_dsn(dsn: str) -> str:
             "postgresql://USER@HOST:PORT/DATABASE (the password in PGPASSWORD or the DSN)"
         ) from None
     redaction.remember(str(parts.get("password") or "") or None)
+    given_port = str(parts.get("port") or "")
+    if not all(number.isdigit() for number in given_port.split(",") if given_port):
+        # libpq would fail only when connecting, and the message would name no journal.
+        raise UsageError(
+            f"the journal's PostgreSQL DSN has port {given_port!r}, which is no number; write "
+            "it as postgresql://USER@HOST:PORT/DATABASE"
+        )
     user = f"{parts['user']}@" if parts.get("user") else ""
     host = str(parts.get("host") or "")
-    port = f":{parts['port']}" if parts.get("port") else ""
+    port = f":{given_port}" if given_port else ""
     database = str(parts.get("dbname") or "")
     if host.startswith("/"):  # a unix socket directory
         return f"postgresql://{user}/{database}?host={host}"

@@ -178,3 +178,13 @@ def test_a_key_value_dsn_is_a_database_never_a_file_named_by_its_password(
     assert b"DSN cannot be parsed" in misspelt.stderr
     outputs = {"history": read.stdout + read.stderr, "export": misspelt.stdout + misspelt.stderr}
     assert leaks(outputs, [PASSWORD]) == []
+
+
+def test_a_dsn_whose_port_is_no_number_is_a_usage_error(tmp_path: Path, dsn: str) -> None:
+    """libpq accepts it until it connects; then the error named the journal ``<URL>``."""
+    bad = dsn.rsplit(":", 1)[0] + ":54x2/journal"
+    done = tenantctl(["history", "--journal", bad], cwd=tmp_path, env=clean_environment(tmp_path))
+    assert done.returncode == 64, done.stdout + done.stderr
+    assert b"has port '54x2', which is no number" in done.stderr
+    assert b"Traceback" not in done.stderr
+    assert leaks({"history": done.stdout + done.stderr}, [PASSWORD]) == []
