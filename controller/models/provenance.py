@@ -23,7 +23,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from controller.models.common import SharingFieldNames
 
 Path = tuple[str, ...]
 #: A source as the loader records it, cheaply (file, line, profile): made a :class:`Source`
@@ -31,7 +33,7 @@ Path = tuple[str, ...]
 Origin = tuple[str, int, "str | None"]
 
 
-class Source(BaseModel):
+class Source(SharingFieldNames):
     """A place in the desired state: ``desired/profiles/standard.yaml:14``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
