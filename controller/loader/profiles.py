@@ -15,6 +15,7 @@ takes both.
 from __future__ import annotations
 
 import difflib
+import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -366,9 +367,16 @@ def provenance_entries(
     """A function that works out where each object and field of a tenant came from. Called
     only when a plan needs it: it merges the tenant's file with its profiles again (the same
     inputs give the same document), then reads lines. A tenant without profiles is not parsed
-    again when ``own_data`` gives its document (the validated model, dumped as written)."""
+    again when ``own_data`` gives its document (the validated model, dumped as written).
+
+    The text is kept compressed until then: a run keeps every tenant's, and YAML of objects
+    that repeat the same keys packs to a ninth (10 KB to 1.1 KB, 30 us to pack, 11 us to
+    unpack; at 1,000 tenants, 9 MiB of the run's peak, ``bench/README.md``)."""
+    packed = zlib.compress(tenant_text.encode("utf-8"), 1)
+    del tenant_text  # the closure below keeps only the packed bytes
 
     def compute() -> dict[ProvenancePath, Source | Origin]:
+        tenant_text = zlib.decompress(packed).decode("utf-8")
         chosen = [p for p in profiles if p.file.mode == "enforce" or not enforced_only]
         data = own_data() if own_data is not None and not chosen else None
         if data is not None:
