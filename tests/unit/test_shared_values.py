@@ -1,7 +1,7 @@
 """What a run keeps of every tenant is shared where it is equal, not kept once per object
 (``bench/README.md``, "Scale and memory"): the names of the fields each desired-state and
-plan model was given. Sharing never changes a value: a copy gets its own names, and changing
-shared names in place is refused."""
+plan model was given, the texts and licence sets of observed users. Sharing never changes a
+value: a copy gets its own names, and changing shared names in place is refused."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 from controller.models import TenantConfig
 from controller.models.common import SharedFieldNames
 from controller.models.tenant import Checks
+from controller.observe import translate
 from controller.plan.types import Finding
 
 
@@ -90,3 +91,27 @@ def test_a_check_declared_absent_is_not_among_the_names_given() -> None:
     )
     assert checks.mfa is None
     assert checks.model_fields_set == {"risky_users"}
+
+
+def _answer(n: int, sku: str) -> dict[str, Any]:
+    # Each text a string object of its own, as a JSON parser makes them.
+    return {
+        "id": f"id-{n}",
+        "userPrincipalName": f"user{n}@contoso.com",
+        "displayName": "".join(["Same ", "Name"]),
+        "usageLocation": "".join(["U", "S"]),
+        "assignedLicenses": [{"skuId": "".join([sku, ""]).upper()}],
+    }
+
+
+def test_observed_users_share_equal_texts_and_licence_sets() -> None:
+    licences: dict[frozenset[str], frozenset[str]] = {}
+    sku = "05e9a617-0261-4cee-bb44-138d3ef5d965"
+    first, second = (translate.user(_answer(n, sku), licences) for n in (1, 2))
+    assert first.display_name == "Same Name"
+    assert first.display_name is second.display_name
+    assert first.usage_location is second.usage_location
+    assert first.license_sku_ids == {sku}
+    assert first.license_sku_ids is second.license_sku_ids
+    alone = translate.user(_answer(3, sku))
+    assert alone.license_sku_ids == first.license_sku_ids
