@@ -5,16 +5,20 @@ unix socket in that directory, a password for the ``tenantctl`` role (so DSNs ca
 real ones do), and a fresh database per test. As root (CI, containers) the server runs as the
 ``postgres`` user Debian's package creates, since PostgreSQL refuses to run as root.
 
-``.ci/run`` installs Debian's ``postgresql`` when the binaries are missing and sets
+Where no server is installed, the dev dependencies' pgserver wheel provides the binaries, so
+a fresh machine's ``make test`` tests the shared journal too. ``.ci/run`` installs Debian's
+``postgresql`` when the binaries are missing and sets
 ``TENANTCTL_REQUIRE_POSTGRES=1`` (CI systems set ``CI=true`` as well): then a missing binary
 fails the tests instead of skipping them, so CI never passes without the PostgreSQL journal
-tested. Only a developer's machine without the binaries skips them.
+tested. Only a machine with neither the binaries nor a pgserver wheel for its platform skips
+them.
 """
 
 from __future__ import annotations
 
 import contextlib
 import glob
+import importlib.util
 import itertools
 import os
 import pwd
@@ -34,11 +38,17 @@ _SEARCHED = "/usr/lib/postgresql/*/bin"
 
 
 def binaries() -> Path | None:
-    """The directory holding initdb, pg_ctl and postgres: on PATH, or Debian's newest."""
+    """The directory holding initdb, pg_ctl and postgres: on PATH, Debian's newest, or the
+    one in the pgserver wheel the dev dependencies install (so `make test` on a fresh
+    machine has a server with no manual step)."""
     found = shutil.which("initdb")
     if found and shutil.which("pg_ctl") and shutil.which("postgres"):
         return Path(found).resolve().parent
-    for directory in sorted(glob.glob(_SEARCHED), reverse=True):
+    candidates = sorted(glob.glob(_SEARCHED), reverse=True)
+    wheel = importlib.util.find_spec("pgserver")  # located, not imported
+    if wheel is not None and wheel.origin is not None:
+        candidates.append(str(Path(wheel.origin).parent / "pginstall" / "bin"))
+    for directory in candidates:
         if all((Path(directory) / name).exists() for name in ("initdb", "pg_ctl", "postgres")):
             return Path(directory)
     return None
@@ -91,6 +101,33 @@ def _unprivileged_user() -> str:
     raise RuntimeError("running as root, and there is no postgres (or nobody) user to run as")
 
 
+def _runnable_by(user: str, bin_dir: Path, directory: Path) -> Path:
+    """``bin_dir``, or a copy in ``directory`` when ``user`` cannot run it where it is
+    (pgserver's binaries inside a venv in a private clone, run as CI's root). The copy keeps
+    the wheel's layout: its binaries find their libraries at ``$ORIGIN/../../../pgserver.libs``."""
+    try:
+        probe = subprocess.run(
+            [str(bin_dir / "initdb"), "--version"],
+            user=user,
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
+        if probe.returncode == 0:
+            return bin_dir
+    except PermissionError:
+        pass
+    package = bin_dir.parents[1]  # .../site-packages/pgserver (bin is pginstall/bin)
+    copy = directory / "wheel"
+    shutil.copytree(package, copy / package.name, ignore=shutil.ignore_patterns("include"))
+    libraries = package.with_name(f"{package.name}.libs")
+    if libraries.is_dir():
+        shutil.copytree(libraries, copy / libraries.name)
+    for path in (copy, *copy.rglob("*")):
+        shutil.chown(path, user)
+    return copy / bin_dir.relative_to(package.parent)
+
+
 @contextlib.contextmanager
 def running_server(bin_dir: Path) -> Iterator[PostgresServer]:
     directory = Path(tempfile.mkdtemp(prefix="tenantctl-pg-"))
@@ -98,6 +135,7 @@ def running_server(bin_dir: Path) -> Iterator[PostgresServer]:
     if os.geteuid() == 0:  # postgres refuses root: Debian's package creates its own user
         user = _unprivileged_user()
         shutil.chown(directory, user)
+        bin_dir = _runnable_by(user, bin_dir, directory)
     password = secrets.token_urlsafe(18)
     (directory / "pw").write_text(password + "\n")
     if user is not None:

@@ -55,6 +55,9 @@ __all__ = ["API_VERSION", "KeyVaultSink", "key_vault_credential", "secret_name",
 #: The Key Vault REST version tenantctl speaks (generally available everywhere).
 API_VERSION = "7.5"
 CONTENT_TYPE = "text/plain; tenantctl generated password"
+# Written before a password reset (KeyVaultSink.check): proof the app may write, no password.
+CHECK_SECRET = "tenantctl-write-check"
+CHECK_CONTENT_TYPE = "text/plain; tenantctl write check"
 _log = logging.getLogger(__name__)
 
 
@@ -79,9 +82,30 @@ class KeyVaultSink:
         self.client = SecretClient(
             self.vault_url, credential, api_version=API_VERSION, **client_options
         )
+        self._checked = False
 
     def describe(self) -> str:
         return f"Key Vault {self.shown_as}"
+
+    def check(self) -> None:
+        """Write the vault's check secret (no password: a marker), once per sink. Key Vault
+        has no dry run, and only a write proves that the app may write (a reader's role can
+        get secrets but not set them)."""
+        if self._checked:
+            return
+        try:
+            self.client.set_secret(
+                CHECK_SECRET,
+                "tenantctl may write secrets here",
+                tags={"writtenBy": "tenantctl", "purpose": "write-check"},
+                content_type=CHECK_CONTENT_TYPE,
+            )
+        except AzureError as problem:
+            raise SecretNotStored(
+                f"passwords could not be stored in {self.describe()}: {_reason(problem)}; "
+                f"nothing was sent. {_advice(problem)}"
+            ) from None
+        self._checked = True
 
     def store(
         self,

@@ -148,7 +148,8 @@ async def user_reset_password(
     *before* the reset and done after it: a crash between the two leaves "started", which the
     plan reports as "may have run: verify", never a second reset. A definite failure (the
     password could not be stored, Graph refused the reset) removes the entry again and voids
-    the password file, so a later run may try again."""
+    the password file, so a later run may try again. The sink is checked before the ledger is
+    written: a sink that refuses (a vault's 403) holds the action with nothing sent."""
     upn = p.user_principal_name
     action_id = p.action_id
     user_id = await s.user_id(p.user_id, upn)
@@ -170,6 +171,7 @@ async def user_reset_password(
         )
     except LedgerFull as full:
         raise NeedsHuman(f"{upn}: {full}", service="graph", tenant=s.tenant_id) from None
+    await s.check_sink()  # a sink that refuses stops the reset before Graph is written to
     exists = found is not None
     await _write_ledger(s, user_id, p.ledger_extension, ledger, exists=exists)
     try:

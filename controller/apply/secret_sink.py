@@ -89,6 +89,13 @@ class SecretSink(Protocol):
         """Where passwords go, for plans and results (never a value)."""
         ...
 
+    def check(self) -> None:
+        """Raise :class:`SecretNotStored` when a password could not be stored now. Called
+        before an action that writes elsewhere first (a reset records itself on the user
+        before the password is made), so a sink that refuses stops it before Graph is
+        written to."""
+        ...
+
     def store(
         self,
         *,
@@ -134,6 +141,21 @@ class DirectorySink:
 
     def describe(self) -> str:
         return f"the directory {self.directory}"
+
+    def check(self) -> None:
+        """The directory exists (made private if new) and this process may write to it."""
+        try:
+            _private_directory(self.directory)
+            writable = os.access(self.directory, os.W_OK | os.X_OK)
+        except OSError as problem:
+            writable, why = False, problem.strerror
+        else:
+            why = "permission denied"
+        if not writable:
+            raise SecretNotStored(
+                f"passwords could not be stored in {self.directory}: {why}; nothing was sent. "
+                "Fix the secret sink (msp.yaml spec.secretSink.directory), then run apply again"
+            )
 
     def store(
         self,

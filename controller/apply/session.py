@@ -111,6 +111,10 @@ class TenantSession:
             operation=op_id,
         )
 
+    async def check_sink(self) -> None:
+        """Raise :class:`SecretNotStored` when the sink could not store a password now."""
+        await asyncio.to_thread(self.sink.check)
+
     async def void_password(self, stored: StoredSecret) -> None:
         """The service refused the password: it stands for nothing."""
         await asyncio.to_thread(self.sink.void, stored)

@@ -192,3 +192,16 @@ def test_a_sink_that_cannot_be_a_directory_holds_instead_of_crashing(tmp_path: P
     sink = DirectorySink(home / ".tenantctl" / "secrets")
     with pytest.raises(SecretNotStored, match=r"Not a directory; nothing was sent"):
         sink.store(tenant="contoso", upn="a@contoso.example", purpose="p", secret="s", now=NOW)
+
+
+def test_check_makes_the_directory_private_and_refuses_one_it_cannot_write(
+    tmp_path: Path,
+) -> None:
+    sink = DirectorySink(tmp_path / "secrets")
+    sink.check()
+    assert _mode(tmp_path / "secrets") == 0o700
+    (tmp_path / "blocked").write_text("a file where the sink's directory should be\n")
+    with pytest.raises(
+        SecretNotStored, match=r"could not be stored in .*blocked.*nothing was sent"
+    ):
+        DirectorySink(tmp_path / "blocked" / "secrets").check()

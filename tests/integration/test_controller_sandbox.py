@@ -39,10 +39,12 @@ from controller.models import MSPConfig
 from controller.policy.approvals import build_approval, operator_now, write_approval
 from controller.reconcile import World, sandbox_settings
 from controller.sandbox import Sandbox
-from tests.integration.conftest import DESIRED
+from tests.integration.conftest import DESIRED, plan_against
 from tests.integration.connectors_support import group_by_nickname, user_by_upn
 from tests.integration.subprocess_support import WebhookReceiver, webhook_receiver
+from tests.integration.test_key_vault_sink import BOB, CAROL, vault_desired
 from tests.postgres_support import PostgresServer
+from tests.sandbox.test_keyvault import vault_client
 
 pytestmark = pytest.mark.integration
 
@@ -359,6 +361,36 @@ def test_msp_yamls_shared_journal_holds_the_cycles_and_locks_each_tenant(
     assert [run.command for run in runs] == ["controller"]
     assert not (estate / ".tenantctl" / "journal.sqlite").exists()
     assert not (tmp_path / "journal.sqlite").exists()
+
+
+def test_a_cycle_stores_passwords_in_msp_yamls_key_vault(
+    quiet_sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The controller writes generated passwords where apply does: msp.yaml's Key Vault sink
+    (the sandbox's vault, through the SDK), and no local password file."""
+    sb = quiet_sandbox
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    state = vault_desired(tmp_path)  # contoso: a new user and a password reset
+    record = build_approval(
+        plan_against(sb, state).plan,
+        "sha256:test",
+        by="Dana Reviewer",
+        only=None,
+        expires=dt.timedelta(days=1),
+        reason=None,
+        now=operator_now(),
+    )
+    write_approval(record, tmp_path / "approvals")
+    controller = controller_for(sb, tmp_path / "desired", tmp_path)
+    report = controller.cycle()
+    assert report.result is not None
+    done = set(report.result.of(OutcomeStatus.SUCCEEDED))
+    kinds = {op.kind.value for op in report.result.plan.operations if op.id in done}
+    assert {"user.create", "user.resetPassword"} <= kinds, report.result.outcomes
+    with vault_client(sb) as vault:
+        assert vault.get_secret(CAROL).value and vault.get_secret(BOB).value
+    assert not (tmp_path / "secrets").exists()
+    assert not (tmp_path / "home" / ".tenantctl" / "secrets").exists()
 
 
 # -- helpers ----------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ overview and one tenant page are kept in ``.ci/artifacts/`` for CI to publish.
 
 Chromium comes from the project's own files (``.ci/run`` installs Debian's ``chromium``). The
 test is skipped only where ``/usr/bin/chromium`` is absent, and never in CI: ``.ci/run`` sets
-``TENANTCTL_REQUIRE_BROWSER``, and then its absence is a failure."""
+``TENANTCTL_REQUIRE_BROWSER`` (and CI systems ``CI=true``), and then its absence is a failure."""
 
 from __future__ import annotations
 
@@ -28,7 +28,10 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / ".ci" / "artifacts"
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not CHROMIUM.exists():
-        if os.environ.get("TENANTCTL_REQUIRE_BROWSER"):
+        if (
+            os.environ.get("TENANTCTL_REQUIRE_BROWSER")
+            or os.environ.get("CI", "").lower() == "true"
+        ):
             pytest.fail(
                 f"{CHROMIUM} is missing: CI must run the browser test (.ci/run installs it)"
             )
