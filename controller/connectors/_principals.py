@@ -6,6 +6,7 @@ Pure: plain dicts in, observed values out.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -21,17 +22,18 @@ _ODATA_KINDS = {
 
 
 def text(value: Any) -> str | None:
-    """A value as stripped text; None when absent or blank."""
+    """A value as stripped text; None when absent or blank. Interned: the members of a
+    tenant's groups name its users again, and many groups name the same ones."""
     if value is None:
         return None
     stripped = str(value).strip()
-    return stripped or None
+    return sys.intern(stripped) if stripped else None
 
 
 def graph_principal(item: Mapping[str, Any]) -> Principal:
     kind = _ODATA_KINDS.get(str(item.get("@odata.type", "")), "user")
     address = text(item.get("userPrincipalName")) or text(item.get("mail"))
-    return Principal(str(item["id"]), address, text(item.get("displayName")), kind)
+    return Principal(sys.intern(str(item["id"])), address, text(item.get("displayName")), kind)
 
 
 def graph_principals(items: Iterable[Mapping[str, Any]]) -> tuple[Principal, ...]:

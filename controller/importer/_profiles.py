@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from controller.importer._types import Loc, TenantImport
 from controller.models import DistributionGroup, Group, SharedMailbox, User
+from controller.models.common import unset
 
 _MODELS: dict[str, tuple[str, type[BaseModel]]] = {
     "users": ("users", User),
@@ -57,9 +58,8 @@ def omit_profile_objects(
     if not left_out:
         return imported
     kept_spec = spec.model_copy(update=update)
-    for attr, kept in update.items():
-        if not kept:  # a section left empty is not written, as the import does
-            kept_spec.model_fields_set.discard(attr)
+    # A section left empty is not written, as the import does.
+    unset(kept_spec, *(attr for attr, kept in update.items() if not kept))
     config = imported.config.model_copy(update={"spec": kept_spec})
     comments: dict[Loc, tuple[str, ...]] = {}
     for loc, lines in imported.comments.items():

@@ -251,11 +251,10 @@ class _Estate:
             # and order as the file, so the file need not be parsed again to name its lines.
             return None if tenant is None else tenant.model_dump(by_alias=True, exclude_unset=True)
 
-        return Provenance(
-            provenance_entries(
-                source.path, text, profiles, enforced_only=enforced_only, own_data=own_data
-            )
+        entries = provenance_entries(
+            source.path, text, profiles, enforced_only=enforced_only, own_data=own_data
         )
+        return Provenance(entries, some=entries)
 
 
 def check_tenant_text(

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal, NoReturn, Self
 
 from pydantic import (
     AfterValidator,
@@ -44,7 +45,70 @@ CAMEL_CASE = ConfigDict(
 )
 
 
-class Strict(BaseModel):
+class SharedFieldNames(set[str]):
+    """The names of the fields a model was given (pydantic's ``model_fields_set``), one
+    object for every model given the same names.
+
+    pydantic keeps a set per model; with five names or more it is 728 bytes, more than the
+    model's values: 39 of the 87 KB a tenant of 50 users takes (``bench/README.md``,
+    "Scale and memory"). Desired-state models are frozen, so the names never change after
+    validation; a copy (``model_copy``) gets a set of its own, and changing a shared one in
+    place is refused rather than changing every model that shares it.
+    """
+
+    def _refuse(self, *args: object) -> NoReturn:
+        raise TypeError("shared field names: replace the set, do not change it in place")
+
+    add = discard = remove = pop = clear = update = _refuse
+    difference_update = intersection_update = symmetric_difference_update = _refuse
+    __ior__ = __iand__ = __isub__ = __ixor__ = _refuse
+
+    def __copy__(self) -> set[str]:
+        return set(self)
+
+    def __deepcopy__(self, memo: object) -> set[str]:
+        return set(self)
+
+    def __reduce__(self) -> tuple[type[set[str]], tuple[list[str]]]:
+        return set, (list(self),)
+
+
+_FIELD_NAMES: dict[frozenset[str], SharedFieldNames] = {}
+
+
+def shared_field_names(names: set[str]) -> SharedFieldNames:
+    """The one :class:`SharedFieldNames` holding ``names`` (a handful of combinations exist:
+    the fields a model is written with)."""
+    key = frozenset(names)
+    shared = _FIELD_NAMES.get(key)
+    if shared is None:
+        shared = _FIELD_NAMES.setdefault(key, SharedFieldNames(key))
+    return shared
+
+
+def unset(model: BaseModel, *names: str) -> None:
+    """Take ``names`` out of the fields ``model`` counts as given (``model_fields_set``), so
+    that ``exclude_unset`` leaves them out, as a new set: it may share the one it has."""
+    given = model.model_fields_set - set(names)
+    object.__setattr__(model, "__pydantic_fields_set__", shared_field_names(given))
+
+
+class SharingFieldNames(BaseModel):
+    """A frozen model whose field names given (``model_fields_set``) are a
+    :class:`SharedFieldNames`, validated or copied."""
+
+    def model_post_init(self, context: Any, /) -> None:
+        object.__setattr__(
+            self, "__pydantic_fields_set__", shared_field_names(self.__pydantic_fields_set__)
+        )
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        copied = super().model_copy(update=update, deep=deep)
+        copied.model_post_init(None)
+        return copied
+
+
+class Strict(SharingFieldNames):
     """Base of every desired-state model: unknown fields are errors, YAML keys are camelCase."""
 
     model_config = ConfigDict(**CAMEL_CASE, str_strip_whitespace=True)

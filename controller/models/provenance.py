@@ -21,9 +21,12 @@ does it), because only the tenants that have something to plan need them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
+from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from controller.models.common import SharingFieldNames
 
 Path = tuple[str, ...]
 #: A source as the loader records it, cheaply (file, line, profile): made a :class:`Source`
@@ -31,7 +34,7 @@ Path = tuple[str, ...]
 Origin = tuple[str, int, "str | None"]
 
 
-class Source(BaseModel):
+class Source(SharingFieldNames):
     """A place in the desired state: ``desired/profiles/standard.yaml:14``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -46,15 +49,30 @@ class Source(BaseModel):
         return f"{self.file}:{self.line}"
 
 
+class EntriesOf(Protocol):
+    """Works out a tenant's sources: all of them, or those of ``paths`` and of every path
+    that holds one of them (what :meth:`Provenance.find` looks at for them)."""
+
+    def __call__(
+        self, paths: Collection[Path] | None = None, /
+    ) -> Mapping[Path, Source | Origin]: ...
+
+
 class Provenance:
     """The sources of one tenant's desired values, found by :meth:`find`.
 
     ``entries`` is called on first use (and again after :meth:`release`); the path ``()`` is
-    the tenant file itself.
+    the tenant file itself. ``some``, when given, works out the sources of only some paths,
+    for :meth:`only`.
     """
 
-    def __init__(self, entries: Callable[[], Mapping[Path, Source | Origin]]) -> None:
+    def __init__(
+        self,
+        entries: Callable[[], Mapping[Path, Source | Origin]],
+        some: Callable[[Collection[Path]], Mapping[Path, Source | Origin]] | None = None,
+    ) -> None:
         self._compute = entries
+        self._some = some
         self._entries: Mapping[Path, Source | Origin] | None = None
 
     @classmethod
@@ -66,6 +84,14 @@ class Provenance:
         if self._entries is None:
             self._entries = self._compute()
         return self._entries
+
+    def only(self, paths: Iterable[Path]) -> Provenance:
+        """A provenance that finds each of ``paths`` as this one does, having worked out only
+        what they need. A plan names the sources of a few of a tenant's hundreds of values:
+        their lines are read and the rest of the file passed over (``bench/README.md``)."""
+        if self._entries is not None or self._some is None:
+            return self
+        return Provenance.of(self._some(frozenset(paths)))
 
     def release(self) -> None:
         """Forget the entries worked out (the next use works them out again). The planner

@@ -25,6 +25,7 @@ from controller.models.common import (
     SmtpAddress,
     Strict,
     Upn,
+    unset,
 )
 from controller.models.msp import PolicyRules
 
@@ -247,7 +248,7 @@ class Checks(Strict):
             check = getattr(self, name)
             if check is not None and check.ensure == "absent":
                 object.__setattr__(self, name, None)
-                self.model_fields_set.discard(name)
+                unset(self, name)
         return self
 
 

@@ -313,9 +313,9 @@ class TenantObserver:
     def _users(answer: Any) -> tuple[ObservedUser, ...] | Unknown:
         if isinstance(answer, ServiceError):
             return translate.unknown_from_error(answer, "users")
-        return tuple(
-            sorted((translate.user(u) for u in _list_or_empty(answer)), key=lambda u: u.key)
-        )
+        licences: dict[frozenset[str], frozenset[str]] = {}
+        users = (translate.user(u, licences) for u in _list_or_empty(answer))
+        return tuple(sorted(users, key=lambda u: u.key))
 
     @staticmethod
     def _domains(answer: Any) -> frozenset[str] | Unknown:

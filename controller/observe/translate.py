@@ -10,6 +10,7 @@ names, which are resolved to addresses here. Members of groups are read by the c
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -97,7 +98,16 @@ def _text(value: Any) -> str | None:
     if value is None:
         return None
     text = str(value).strip()
-    return text or None
+    return _same(text) if text else None
+
+
+def _same(value: Any) -> str:
+    """``value`` as text, one object for equal texts. A tenant's answers name the same
+    user, licence, country and display name many times over (a user, its MFA registration,
+    its memberships): as separate strings they were a third of what an observed tenant
+    kept (``bench/README.md``, "Scale and memory"). Interned strings go when nothing else
+    holds them."""
+    return sys.intern(str(value))
 
 
 def _date(value: Any) -> dt.datetime | None:
@@ -114,10 +124,17 @@ def _date(value: Any) -> dt.datetime | None:
 # --- Graph ---------------------------------------------------------------------------------
 
 
-def user(item: Json) -> ObservedUser:
+def user(item: Json, licences: dict[frozenset[str], frozenset[str]] | None = None) -> ObservedUser:
+    """One user; ``licences``, shared by the users of a tenant, gives those with the same
+    licences one set of them."""
+    skus = frozenset(
+        _same(str(lic["skuId"]).lower())
+        for lic in item.get("assignedLicenses") or ()
+        if lic.get("skuId")
+    )
     return ObservedUser(
-        id=str(item["id"]),
-        user_principal_name=str(item["userPrincipalName"]),
+        id=_same(item["id"]),
+        user_principal_name=_same(item["userPrincipalName"]),
         display_name=_text(item.get("displayName")),
         mail_nickname=_text(item.get("mailNickname")),
         given_name=_text(item.get("givenName")),
@@ -126,11 +143,7 @@ def user(item: Json) -> ObservedUser:
         department=_text(item.get("department")),
         account_enabled=item.get("accountEnabled"),
         usage_location=_text(item.get("usageLocation")),
-        license_sku_ids=frozenset(
-            str(lic["skuId"]).lower()
-            for lic in item.get("assignedLicenses") or ()
-            if lic.get("skuId")
-        ),
+        license_sku_ids=skus if licences is None else licences.setdefault(skus, skus),
         mail=_text(item.get("mail")),
     )
 
@@ -145,7 +158,7 @@ def group_kind(item: Json) -> GroupKind:
 
 def group(item: Json, members: tuple[Principal, ...] | Unknown | None = None) -> ObservedGroup:
     return ObservedGroup(
-        id=str(item["id"]),
+        id=_same(item["id"]),
         display_name=_text(item.get("displayName")),
         mail_nickname=_text(item.get("mailNickname")),
         kind=group_kind(item),
@@ -172,7 +185,7 @@ def verified_domains(organization: Json) -> frozenset[str]:
 
 def mfa_registration(item: Json) -> MfaRegistration:
     return MfaRegistration(
-        user_principal_name=str(item.get("userPrincipalName", "")),
+        user_principal_name=_same(item.get("userPrincipalName", "")),
         is_mfa_registered=bool(item.get("isMfaRegistered")),
         is_mfa_capable=bool(item.get("isMfaCapable")),
         is_admin=bool(item.get("isAdmin")),
@@ -181,9 +194,9 @@ def mfa_registration(item: Json) -> MfaRegistration:
 
 def risky_user(item: Json) -> RiskyUser:
     return RiskyUser(
-        user_principal_name=str(item.get("userPrincipalName", "")),
-        risk_level=str(item.get("riskLevel", "none")),
-        risk_state=str(item.get("riskState", "none")),
+        user_principal_name=_same(item.get("userPrincipalName", "")),
+        risk_level=_same(item.get("riskLevel", "none")),
+        risk_state=_same(item.get("riskState", "none")),
     )
 
 

@@ -36,6 +36,12 @@ def with_sources(plan: TenantPlan, provenance: Provenance) -> TenantPlan:
     """``plan`` with the source of every operation and finding filled in."""
     if not plan.operations and not plan.findings:
         return plan  # nothing to attribute: the lines are never worked out
+    provenance = provenance.only(
+        [
+            *(path for op in plan.operations for path in _operation_paths(op)),
+            *(_finding_path(f) for f in plan.findings if f.source is None),
+        ]
+    )
     return plan.model_copy(
         update={
             "operations": tuple(
@@ -53,15 +59,19 @@ def with_sources(plan: TenantPlan, provenance: Provenance) -> TenantPlan:
 def operation_source(op: Operation, provenance: Provenance) -> Source | None:
     """Where the operation's desired values were declared: the changed fields' place when
     they agree on one, else the object's."""
-    base = _object_path(op)
-    if not op.changes:
+    base, *fields = _operation_paths(op)
+    if not fields:
         return provenance.find(base)
-    found = {
-        provenance.find((*base, *_field_path(op, c.field, c.before, c.after))) for c in op.changes
-    }
+    found = {provenance.find(path) for path in fields}
     if len(found) == 1:
         return found.pop()
     return provenance.find(base)
+
+
+def _operation_paths(op: Operation) -> list[Path]:
+    """The object's path, then the path of each changed field."""
+    base = _object_path(op)
+    return [base, *((*base, *_field_path(op, c.field, c.before, c.after)) for c in op.changes)]
 
 
 def _object_path(op: Operation) -> Path:
@@ -90,10 +100,12 @@ _CHECK_RULES = {"mfa": "require", "riskyUsers": "maxRiskLevel"}
 
 
 def _of(finding: Finding, provenance: Provenance) -> Source | None:
+    return provenance.find(_finding_path(finding))
+
+
+def _finding_path(finding: Finding) -> Path:
     rule = _CHECK_RULES.get(finding.check)
-    if rule is not None:
-        return provenance.find(("checks", finding.check, rule))
-    return provenance.find(())
+    return ("checks", finding.check, rule) if rule is not None else ()
 
 
 # --- report mode ---------------------------------------------------------------------------

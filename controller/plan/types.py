@@ -15,11 +15,11 @@ import datetime as dt
 from enum import IntEnum, StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, GetJsonSchemaHandler, model_validator
+from pydantic import Field, GetJsonSchemaHandler, model_validator
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
-from controller.models.common import CAMEL_CASE
+from controller.models.common import CAMEL_CASE, SharingFieldNames
 from controller.models.operations import Decision, OperationKind
 from controller.models.provenance import Source
 from controller.plan.params import OperationParams
@@ -34,7 +34,7 @@ class Backend(StrEnum):
     MANUAL = "manual"
 
 
-class _PlanModel(BaseModel):
+class _PlanModel(SharingFieldNames):
     model_config = CAMEL_CASE
 
 

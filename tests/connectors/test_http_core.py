@@ -386,3 +386,38 @@ def test_retry_body_is_the_same(connect: Any) -> None:
 
     run(scenario())
     assert bodies == [{"displayName": "A"}] * 2
+
+
+def test_cookies_are_looked_for_only_in_answers_that_set_one(
+    connect: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """httpx wraps every answer for the standard library's cookie jar; the core's jar does it
+    only for an answer with ``Set-Cookie``, which it keeps and sends back as before."""
+    looked: list[str] = []
+    wrap = httpx.Cookies._CookieCompatResponse.__init__
+
+    def counted(self: Any, response: httpx.Response) -> None:
+        looked.append(response.request.url.path)
+        wrap(self, response)
+
+    monkeypatch.setattr(httpx.Cookies._CookieCompatResponse, "__init__", counted)
+    sent: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request.headers.get("cookie"))
+        if request.url.path.endswith("/organization"):
+            organization = {"value": [{"id": "org"}]}
+            return httpx.Response(200, json=organization, headers={"Set-Cookie": "slice=a"})
+        return httpx.Response(200, json={"value": []})
+
+    async def scenario() -> None:
+        async with connect(handler) as connections:
+            graph = connections.graph(TENANT)
+            await graph.list_users()
+            await graph.list_users()
+            await graph.organization()
+            await graph.list_users()
+
+    run(scenario())
+    assert looked == ["/v1.0/organization"]
+    assert sent == [None, None, None, "slice=a"]

@@ -59,3 +59,17 @@ def test_a_tenant_without_profiles_names_the_same_sources_without_parsing_its_fi
         )()
         assert dumped == parsed
         assert len(parsed) > 10
+
+
+def test_the_tenant_text_waits_packed_until_a_plan_needs_its_lines() -> None:
+    """Every tenant's text is kept for the run, so it is kept compressed: the function that
+    works the table out holds no copy of the text, and gives the table the text gives."""
+    state = demo_desired()
+    tenant = state.tenants[0]
+    path = state.sources[tenant.metadata.name]
+    text = Path(path).read_text(encoding="utf-8")
+    compute = provenance_entries(path, text, [], enforced_only=True)
+    held = [cell.cell_contents for cell in compute.__closure__ or ()]
+    assert not any(isinstance(value, str) and len(value) >= len(text) for value in held)
+    assert sum(len(v) for v in held if isinstance(v, bytes)) < len(text)
+    assert compute() == provenance_entries(path, text, [], enforced_only=True)()
