@@ -354,18 +354,48 @@ def tenant_locks(
                     "--lock-timeout SECONDS to wait for it"
                 )
             sleep(min(0.5, max(deadline - monotonic(), 0.01)))
-        started = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        for name in names:
-            database.execute(
-                "recording the holder of the apply lock",
-                "INSERT INTO apply_locks (tenant, pid, host, started_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (tenant) DO UPDATE SET pid = excluded.pid, host = excluded.host, "
-                "started_at = excluded.started_at",
-                (name, os.getpid(), socket.gethostname(), started),
-            )
+        _record_holder(database, names)
         yield
     finally:
         _release(database, names)
+
+
+@contextmanager
+def free_tenant_locks(dsn: str, tenants: Sequence[str]) -> Iterator[dict[str, str]]:
+    """Hold the apply lock of each tenant in ``tenants`` that no other apply holds, for the
+    block, without waiting; yield the tenants left out, each with who holds it. The
+    controller reconciles the free tenants and leaves the others due (never waiting, it
+    cannot wait in a circle either)."""
+    database = PostgresDatabase.open(dsn, create=True)
+    taken: list[str] = []
+    held: dict[str, str] = {}
+    try:
+        for name in sorted(set(tenants)):
+            ((got,),) = database.execute(
+                "taking the apply lock",
+                f"SELECT pg_try_advisory_lock({_APPLY_NAMESPACE}, hashtext(?))",
+                (name,),
+            )
+            if got:
+                taken.append(name)
+            else:
+                held[name] = _holder(database, name)
+        _record_holder(database, taken)
+        yield held
+    finally:
+        _release(database, taken)
+
+
+def _record_holder(database: PostgresDatabase, names: Sequence[str]) -> None:
+    started = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for name in names:
+        database.execute(
+            "recording the holder of the apply lock",
+            "INSERT INTO apply_locks (tenant, pid, host, started_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (tenant) DO UPDATE SET pid = excluded.pid, host = excluded.host, "
+            "started_at = excluded.started_at",
+            (name, os.getpid(), socket.gethostname(), started),
+        )
 
 
 def _take_all(database: PostgresDatabase, names: Sequence[str]) -> str | None:

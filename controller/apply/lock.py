@@ -34,7 +34,7 @@ from controller.apply.journal import JournalLocation, journal_error
 from controller.errors import ApplyLocked
 from controller.files import PRIVATE, private_directory, write_atomically
 
-__all__ = ["DEFAULT_LOCK_TIMEOUT", "LockHolder", "apply_lock"]
+__all__ = ["DEFAULT_LOCK_TIMEOUT", "LockHolder", "apply_lock", "free_tenants_lock"]
 
 #: Seconds a second apply waits for the lock before it refuses: none by default, so two
 #: applies started by hand learn of each other at once.
@@ -99,6 +99,26 @@ def apply_lock(
     assert location.path is not None
     with _file_lock(location.path, timeout=timeout):
         yield
+
+
+@contextmanager
+def free_tenants_lock(
+    journal: Path | JournalLocation, *, tenants: Sequence[str], timeout: float = 0.0
+) -> Iterator[dict[str, str]]:
+    """Hold the apply lock of as many of ``tenants`` as are free; yield the others, each with
+    who holds it. A PostgreSQL journal locks per tenant, so the free ones go ahead at once; a
+    SQLite file has one lock, so it is all of them (after up to ``timeout`` seconds) or
+    :class:`ApplyLocked`."""
+    location = journal if isinstance(journal, JournalLocation) else JournalLocation(path=journal)
+    if location.dsn is not None:
+        from controller.apply._journal_postgres import free_tenant_locks
+
+        with free_tenant_locks(location.dsn, tenants) as held:
+            yield held
+        return
+    assert location.path is not None
+    with _file_lock(location.path, timeout=timeout):
+        yield {}
 
 
 @contextmanager

@@ -123,7 +123,8 @@ journaled first). With --once, the cycle's status as apply's: 0 all done, 2 work
     type=click.FloatRange(min=0, max=86_400),
     default=DEFAULT_LOCK_TIMEOUT,
     show_default=True,
-    help="Seconds a cycle waits while another apply holds the journal's lock.",
+    help="Seconds a cycle waits while another apply holds a SQLite journal's lock (with a "
+    "shared journal, tenants another apply holds are left for the next check).",
 )
 @click.option("--once", is_flag=True, help="Run one cycle over every tenant and exit.")
 @world_options

@@ -5,7 +5,8 @@ A cycle is a straight line of named steps::
     refresh the desired state ── loop/_source (git fetch + checkout, or the directory)
     read the approvals ───────── policy (unexpired records in the repository)
     pick the due tenants ─────── loop/_schedule (pure: per-tenant due times and back-off)
-    take the journal's lock ──── apply/lock (one apply per journal: never two reconciles)
+    take the apply lock ──────── apply/lock (a SQLite journal's whole, or each free due
+                                 tenant's in a shared PostgreSQL journal)
     reconcile them ───────────── reconcile.apply_estate: observe -> plan -> policy -> gate
                                  -> execute, journaled as a ``controller`` run
     settle ───────────────────── verdicts into the schedule, state into /metrics
@@ -16,9 +17,11 @@ desired state, whichever comes first. Time is an input: the clock and the sleep 
 (the sandbox's virtual clock and a sleep that advances it, in tests), so a test runs cycles
 back to back without waiting.
 
-Cycles never overlap, and each holds the journal's apply lock while it reconciles, so a
-reconcile of a tenant never overlaps another (nor a ``tenantctl apply`` on the same journal:
-a cycle that finds the lock taken tries again at the next refresh, its tenants still due).
+Cycles never overlap, and each holds the apply lock while it reconciles, so a reconcile of a
+tenant never overlaps another (nor a ``tenantctl apply`` on the same journal). A cycle that
+finds a SQLite journal's lock taken tries again at the next refresh, its tenants still due;
+with a shared PostgreSQL journal the lock is per tenant, so the free due tenants are
+reconciled and those another apply holds stay due for the next refresh.
 Within a cycle the due tenants are observed and applied concurrently under ``concurrency``.
 
 SIGTERM and SIGINT (:class:`~controller.reconcile._cancel.Cancellation`): no operation is
@@ -41,7 +44,7 @@ from pathlib import Path
 from controller.apply import Journal, OutcomeStatus
 from controller.apply.engine import ApplyResult
 from controller.apply.journal import JournalLocation
-from controller.apply.lock import apply_lock
+from controller.apply.lock import free_tenants_lock
 from controller.connectors import Connections, Usage
 from controller.errors import (
     ApplyLocked,
@@ -225,10 +228,22 @@ class Controller:
             due = self._due(snapshot, approvals, everything)
             if not due or self.cancellation.requested:
                 return self._end(started)
-            chosen = select_tenants(snapshot.state, due)
-            log.info("reconciling %d tenant(s): %s", len(due), _names(due))
-            journal = self.options.journal_at(chosen.msp)
-            with apply_lock(journal, tenants=due, timeout=self.options.lock_timeout):
+            journal = self.options.journal_at(snapshot.state.msp)
+            lock = free_tenants_lock(journal, tenants=due, timeout=self.options.lock_timeout)
+            with lock as elsewhere:
+                # A shared journal locks per tenant: the free ones go ahead, the others stay
+                # due for the next check. (A SQLite journal is all of them or ApplyLocked.)
+                for name, holder in sorted(elsewhere.items()):
+                    log.warning(
+                        "another apply holds tenant %s: %s; trying it again at the next check",
+                        name,
+                        holder,
+                    )
+                due = tuple(name for name in due if name not in elsewhere)
+                if not due:
+                    return self._end(started, problem=_held_elsewhere(elsewhere))
+                chosen = select_tenants(snapshot.state, due)
+                log.info("reconciling %d tenant(s): %s", len(due), _names(due))
                 world = self.worlds(chosen.msp, chosen.tenants)
                 self._note_world(world)
                 result, usage = self._reconcile(chosen, world, approvals, journal)
@@ -574,6 +589,11 @@ def _log_tenant(
                 outcome.detail,
                 extra={**extra, "hold": outcome.hold.value},
             )
+
+
+def _held_elsewhere(elsewhere: Mapping[str, str]) -> str:
+    """Why a cycle reconciled nothing: every due tenant is another apply's."""
+    return "; ".join(f"another apply holds tenant {n}: {h}" for n, h in sorted(elsewhere.items()))
 
 
 def _names(names: tuple[str, ...], limit: int = 10) -> str:

@@ -25,7 +25,7 @@ from controller.apply._journal_postgres import (
     postgres_error,
 )
 from controller.apply.journal import JournalLocation
-from controller.apply.lock import apply_lock
+from controller.apply.lock import apply_lock, free_tenants_lock
 from controller.errors import ApplyLocked, JournalError, UsageError
 from controller.redaction import redact_text
 from tests.policy.factory import op
@@ -224,6 +224,24 @@ def test_one_apply_per_tenant_and_other_tenants_go_on(dsn: str) -> None:
         pass
 
 
+def test_the_controller_takes_the_free_tenants_and_is_told_who_holds_the_others(
+    dsn: str,
+) -> None:
+    location = JournalLocation(dsn=dsn)
+    wanted = ["contoso", "fabrikam", "tailspin"]
+    with (
+        apply_lock(location, tenants=["fabrikam"]),
+        free_tenants_lock(location, tenants=wanted) as held,
+    ):
+        assert list(held) == ["fabrikam"]
+        assert held["fabrikam"].startswith(f"pid {os.getpid()} on host ")
+        for taken in ("contoso", "tailspin"):  # held by the controller meanwhile
+            with pytest.raises(ApplyLocked), apply_lock(location, tenants=[taken]):
+                pass
+    with apply_lock(location, tenants=["contoso", "fabrikam", "tailspin"]):  # all released
+        pass
+
+
 def test_a_second_process_waits_or_refuses_and_a_killed_holder_frees_it(dsn: str) -> None:
     holder = subprocess.Popen(
         [
@@ -233,7 +251,7 @@ def test_a_second_process_waits_or_refuses_and_a_killed_holder_frees_it(dsn: str
                 f"""
                 import sys
                 from controller.apply.journal import JournalLocation
-                from controller.apply.lock import apply_lock
+                from controller.apply.lock import apply_lock, free_tenants_lock
                 with apply_lock(JournalLocation(dsn={dsn!r}), tenants=["contoso"]):
                     print("held", flush=True)
                     sys.stdin.readline()

@@ -337,8 +337,9 @@ def test_msp_yamls_shared_journal_holds_the_cycles_and_locks_each_tenant(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """With msp.yaml's journal in PostgreSQL (no --journal), each cycle is journaled there, not
-    in a file, and a tenant another machine is applying blocks the cycle, not the estate's
-    other machines' tenants."""
+    in a file, and the lock is per tenant: a tenant another machine is applying stays due for
+    the next check while the free ones are reconciled; with every due tenant held elsewhere
+    the cycle reconciles nothing and says who holds them."""
     dsn = postgres.new_database()
     monkeypatch.setenv("TENANTCTL_TEST_CONTROLLER_DSN", dsn)
     msp = yaml.safe_load((estate / "msp.yaml").read_text())
@@ -346,21 +347,31 @@ def test_msp_yamls_shared_journal_holds_the_cycles_and_locks_each_tenant(
     (estate / "msp.yaml").write_text(yaml.safe_dump(msp, sort_keys=False))
     controller = controller_for(quiet_sandbox, estate, tmp_path, journal=None)
     shared = JournalLocation(dsn=dsn)
+    everyone = {"adatum", "contoso", "fabrikam", "tailspin", "woodgrove"}
 
     with apply_lock(shared, tenants=["contoso"]):
+        first = controller.cycle()
+    assert first.result is not None and first.problem is None
+    assert set(first.reconciled) == everyone - {"contoso"}
+    assert controller.schedule.due(quiet_sandbox.clock.now()) == ("contoso",)  # still due
+
+    second = controller.cycle()
+    assert second.result is not None and second.reconciled == ("contoso",)
+    with Journal.open(shared, create=False) as journal:
+        runs = journal.runs()
+    assert [run.command for run in runs] == ["controller", "controller"]
+    assert not (estate / ".tenantctl" / "journal.sqlite").exists()
+    assert not (tmp_path / "journal.sqlite").exists()
+
+    # An interval later every tenant is due; all held elsewhere, the cycle does nothing and
+    # says who holds them.
+    quiet_sandbox.clock.advance(2 * INTERVAL)
+    with apply_lock(shared, tenants=sorted(everyone)):
         blocked = controller.cycle()
     assert blocked.result is None
     assert blocked.problem is not None and "another apply holds tenant contoso" in blocked.problem
     assert postgres.password not in blocked.problem
-    assert controller.schedule.due(quiet_sandbox.clock.now())  # still due
-
-    done = controller.cycle()
-    assert done.result is not None and "contoso" in done.reconciled
-    with Journal.open(shared, create=False) as journal:
-        runs = journal.runs()
-    assert [run.command for run in runs] == ["controller"]
-    assert not (estate / ".tenantctl" / "journal.sqlite").exists()
-    assert not (tmp_path / "journal.sqlite").exists()
+    assert set(controller.schedule.due(quiet_sandbox.clock.now())) == everyone
 
 
 def test_a_cycle_stores_passwords_in_msp_yamls_key_vault(
