@@ -27,7 +27,7 @@ process ends. ``apply_locks`` names each holder (pid, host, start) for the messa
 apply gets.
 
 The DSN's password never reaches a message: the journal is named by
-:func:`describe_dsn` (``postgresql://user@host:port/db``), and the password is remembered by
+:func:`describe_dsn` (``PostgreSQL user@host:port/db``), and the password is remembered by
 :mod:`controller.redaction` the moment the DSN is read.
 """
 
@@ -110,9 +110,10 @@ _MIGRATION_LOCK = "hashtext('tenantctl-migrate')"
 
 
 def describe_dsn(dsn: str) -> str:
-    """``postgresql://user@host:port/dbname``: the DSN without its password or options, for
-    messages (a key=value DSN is described the same way). The password is remembered for
-    redaction."""
+    """``PostgreSQL user@host:port/dbname``: the DSN without its password or options, for
+    messages (a key=value DSN is described the same way). Not written as a URL: messages cut
+    every URL to its scheme and host (a URL may carry a token), which would lose the user and
+    the database. The password is remembered for redaction."""
     try:
         parts = conninfo_to_dict(dsn)
     except psycopg.ProgrammingError:
@@ -133,8 +134,8 @@ def describe_dsn(dsn: str) -> str:
     port = f":{given_port}" if given_port else ""
     database = str(parts.get("dbname") or "")
     if host.startswith("/"):  # a unix socket directory
-        return f"postgresql://{user}/{database}?host={host}"
-    return f"postgresql://{user}{host}{port}/{database}"
+        return f"PostgreSQL {user}/{database} (socket {host})"
+    return f"PostgreSQL {user}{host}{port}/{database}"
 
 
 class PostgresDatabase:

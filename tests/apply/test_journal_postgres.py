@@ -182,7 +182,7 @@ def test_a_server_that_cannot_be_reached(postgres: PostgresServer) -> None:
     with pytest.raises(JournalError) as err:
         Journal.open(JournalLocation(dsn=dsn))
     assert err.value.problem == "unavailable"
-    assert f"the journal postgresql://tenantctl@127.0.0.1:{closed}/postgres could not" in str(
+    assert f"the journal PostgreSQL tenantctl@127.0.0.1:{closed}/postgres could not" in str(
         err.value
     )
     assert postgres.password not in str(err.value)
@@ -193,7 +193,7 @@ def test_a_server_that_cannot_be_reached(postgres: PostgresServer) -> None:
 
 def test_the_dsn_is_described_without_its_password(postgres: PostgresServer) -> None:
     dsn = postgres.dsn("journal")
-    assert describe_dsn(dsn) == f"postgresql://tenantctl@127.0.0.1:{postgres.port}/journal"
+    assert describe_dsn(dsn) == f"PostgreSQL tenantctl@127.0.0.1:{postgres.port}/journal"
     assert "password" not in describe_dsn("host=db user=t password=hunter2secret dbname=j")
     # Once read, the password is redacted wherever a library would print it.
     assert postgres.password not in redact_text(

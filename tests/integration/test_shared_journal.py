@@ -95,7 +95,10 @@ def test_two_machines_never_apply_one_tenant_at_once(
         waited_out, waited_err = waiting.communicate(timeout=300)
 
         assert refused.returncode == 1, refused.stdout + refused.stderr
-        assert "another apply holds tenant contoso in the journal postgresql://" in refused.stderr
+        assert (
+            "another apply holds tenant contoso in the journal PostgreSQL tenantctl@"
+            in refused.stderr
+        )
         assert f"pid {first.pid} on host " in refused.stderr
         assert postgres.password not in refused.stderr + first_err + waited_err
         assert first.returncode in (0, 2), first_out + first_err
