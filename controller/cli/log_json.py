@@ -20,7 +20,7 @@ import json
 import logging
 from typing import Any
 
-__all__ = ["JsonLogFormatter"]
+__all__ = ["JsonLogFormatter", "message_line"]
 
 # Attributes every LogRecord has; anything else was passed as ``extra=``.
 _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
@@ -58,3 +58,14 @@ class JsonLogFormatter(logging.Formatter):
         if record.exc_text:
             line["exception"] = record.exc_text
         return json.dumps(line, ensure_ascii=False, separators=(",", ":"))
+
+
+def message_line(level: int, text: str) -> str:
+    """A message the command prints on stderr (a note, a detail, the final error) as the
+    same kind of object as its log lines, so that with ``--log-format json`` every line of
+    stderr is one JSON object. The caller has redacted ``text``, as it does for text output."""
+    record = logging.makeLogRecord(
+        {"name": "tenantctl", "levelno": level, "levelname": logging.getLevelName(level)}
+    )
+    record.msg = text
+    return JsonLogFormatter().format(record)

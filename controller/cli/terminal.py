@@ -105,13 +105,27 @@ class Terminal:
 
     def detail(self, text: str) -> None:
         if self.verbosity >= 1:
-            self.err(text)
+            self.err(text, level=logging.DEBUG)
 
     def error(self, text: str) -> None:
-        self.err(click.style("error: ", fg="red", bold=True) + text)
+        if self.log_format == "json":
+            self.err(text, level=logging.ERROR)
+        else:
+            self.err(click.style("error: ", fg="red", bold=True) + text)
 
-    def err(self, text: str) -> None:
-        """One message to stderr, above the progress bar while one is live."""
+    def err(self, text: str, *, level: int = logging.INFO) -> None:
+        """One message to stderr, above the progress bar while one is live; with
+        ``--log-format json`` one JSON object per line, as the log lines are."""
+        if self.log_format == "json":
+            from controller.cli.log_json import message_line
+
+            for line in click.unstyle(text).splitlines() or [""]:
+                self.log(message_line(level, line))
+            return
+        self.log(text)
+
+    def log(self, text: str) -> None:
+        """A line to stderr as it is (a log line the handler formatted, or a message)."""
         if self.live is not None:
             from rich.text import Text
 
@@ -145,6 +159,6 @@ class _TerminalLogHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            self.terminal.err(self.format(record))
+            self.terminal.log(self.format(record))
         except Exception:
             self.handleError(record)

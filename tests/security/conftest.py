@@ -21,7 +21,7 @@ def root_logging(request: pytest.FixtureRequest) -> Iterator[io.StringIO]:
     buffer = io.StringIO()
 
     class Captured(Terminal):
-        def err(self, text: str) -> None:  # where the log handler writes
+        def log(self, text: str) -> None:  # where the log handler writes
             buffer.write(text + "\n")
 
     _configure_logging(Captured(verbosity=2, log_format=getattr(request, "param", "text")))

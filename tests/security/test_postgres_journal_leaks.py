@@ -112,7 +112,8 @@ def test_a_failing_journal_is_one_line_without_the_password(
         shown = done.stdout + done.stderr
         assert done.returncode == 1, shown.decode(errors="replace")[-3000:]
         assert b"Traceback" not in shown and b"internal error" not in shown
-        errors = [line for line in done.stderr.splitlines() if line.startswith(b"error:")]
+        errors = [_error_text(line) for line in done.stderr.splitlines()]
+        errors = [line for line in errors if line is not None]
         assert len(errors) == 1 and said in errors[0], shown.decode(errors="replace")[-3000:]
         assert re.search(rb"the journal PostgreSQL \w+@127\.0\.0\.1:\d+/\w+ ", errors[0])
         outputs[args[0]] = shown
@@ -141,14 +142,16 @@ def test_the_controller_never_shows_msp_yamls_journal_dsn(
     assert done.returncode == (0 if reachable else 1), shown.decode(errors="replace")[-3000:]
     assert b"Traceback" not in shown
     lines = done.stderr.splitlines()
-    logged = [json.loads(line) for line in lines if line.startswith(b"{")]
+    logged = [json.loads(line) for line in lines]  # with --log-format json, every line
     haystacks = {"controller": shown, **written_files(tmp_path, outside=[estate.sandbox_state])}
     if reachable:
         assert any(record["level"] == "DEBUG" for record in logged)
         haystacks["journal rows"] = _journal_rows(postgres, dsn)
     else:
-        errors = [line for line in lines if line.startswith(b"error:")]
-        assert len(errors) == 1 and b"password authentication failed" in errors[0], shown
+        errors = [
+            r["message"] for r in logged if r["level"] == "ERROR" and r["logger"] == "tenantctl"
+        ]
+        assert len(errors) == 1 and "password authentication failed" in errors[0], shown
     secrets = [PASSWORD, quote(PASSWORD, safe=""), WRONG, *estate.passwords()]
     assert leaks(haystacks, secrets) == []
 
@@ -189,3 +192,14 @@ def test_a_dsn_whose_port_is_no_number_is_a_usage_error(tmp_path: Path, dsn: str
     assert b"has port '54x2', which is no number" in done.stderr
     assert b"Traceback" not in done.stderr
     assert leaks({"history": done.stdout + done.stderr}, [PASSWORD]) == []
+
+
+def _error_text(line: bytes) -> bytes | None:
+    """The final error, whether printed as text (``error: ...``) or, with ``--log-format
+    json``, as an object of level ERROR (then every line of stderr must be one)."""
+    if line.startswith(b"error:"):
+        return line
+    if line.startswith(b"{"):
+        found = json.loads(line)
+        return str(found["message"]).encode() + b" " if found["level"] == "ERROR" else None
+    return None

@@ -32,7 +32,7 @@ def json_logging() -> Iterator[io.StringIO]:
     buffer = io.StringIO()
 
     class Captured(Terminal):
-        def err(self, text: str) -> None:
+        def log(self, text: str) -> None:
             buffer.write(text + "\n")
 
     _configure_logging(Captured(verbosity=1, log_format="json"))
@@ -137,3 +137,21 @@ def test_log_format_before_or_after_the_command(args: list[str]) -> None:
     finally:
         root.handlers[:] = saved_handlers
         root.setLevel(saved_level)
+
+
+def test_with_json_logs_every_line_of_stderr_is_an_object_the_final_error_too(
+    tmp_path: Path,
+) -> None:
+    """A log collector reads stderr line by line: the notes and the final error are objects
+    of the same shape as the log lines, the error at level ERROR, without its "error: "."""
+    missing = tmp_path / "no" / "journal.sqlite"
+    result = CliRunner().invoke(
+        cli, ["history", "--journal", str(missing), "--run", "1", "--log-format", "json"]
+    )
+    assert result.exit_code == 64
+    lines = [json.loads(line) for line in result.stderr.splitlines()]
+    assert [(line["level"], line["logger"]) for line in lines] == [("ERROR", "tenantctl")]
+    assert lines[0]["message"] == f"no journal at {missing}; point --journal at apply's journal"
+    assert lines[0]["time"].endswith("Z")
+    text = CliRunner().invoke(cli, ["history", "--journal", str(missing), "--run", "1"])
+    assert text.stderr.startswith("error: no journal at ")
