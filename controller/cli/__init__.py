@@ -14,6 +14,7 @@ EX_USAGE), 130 / 143 interrupted by SIGINT / SIGTERM.
 from __future__ import annotations
 
 import importlib
+import logging
 import sys
 from typing import Any
 
@@ -178,7 +179,8 @@ def report(problem: TenantctlError, terminal: Terminal | None = None) -> int:
         return exit_status
     if isinstance(problem, DesiredStateError):
         for diagnostic in problem.diagnostics:
-            terminal.err(str(diagnostic))
+            level = logging.WARNING if diagnostic.severity == "warning" else logging.ERROR
+            terminal.err(str(diagnostic), level=level)
         terminal.error(f"{problem}; fix them and run again (tenantctl validate)")
         return _ERROR
     terminal.error(redact_text(str(problem)))
