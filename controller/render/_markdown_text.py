@@ -25,8 +25,10 @@ from controller.render._text import printable
 __all__ = ["code_line", "code_span", "html", "safe_link", "text"]
 
 # Characters that start Markdown or HTML constructs mid-line (links, images, emphasis, code,
-# tables, HTML, entities).
-_INLINE = re.compile(r"[\\`\[\]*~|]|(?<!\w)_|_(?!\w)")
+# tables, HTML, entities). An underscore is left alone only between two letters or digits
+# (snake_case), where CommonMark lets it neither open nor close emphasis; next to another
+# underscore it is escaped, or "__0__" would render as emphasis.
+_INLINE = re.compile(r"[\\`\[\]*~|]|(?<![^\W_])_|_(?![^\W_])")
 # Text never starts a line (line breaks are escaped), but it may follow "- " or "> - ", where
 # a heading, a nested list, a quote or indented code would still begin.
 # (">" is an entity by then, which starts no quote.)
