@@ -1,15 +1,23 @@
 """Fixtures every test package may use: a real PostgreSQL server (started once per session,
-from this machine's binaries) and a journal location in either store."""
+from this machine's binaries) and a journal location in either store. And hypothesis's
+profile: CI's gate is derandomized (``HYPOTHESIS_PROFILE=ci``, set by ``.ci/run``), so a
+landing never fails on an example no one ran before; everywhere else each run explores new
+examples, and what they find becomes an ``@example``."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from controller.apply.journal import JournalLocation
 from tests.postgres_support import REQUIRE, PostgresServer, binaries, required, running_server
+
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture(scope="session")
