@@ -372,12 +372,7 @@ def free_tenant_locks(dsn: str, tenants: Sequence[str]) -> Iterator[dict[str, st
     held: dict[str, str] = {}
     try:
         for name in sorted(set(tenants)):
-            ((got,),) = database.execute(
-                "taking the apply lock",
-                f"SELECT pg_try_advisory_lock({_APPLY_NAMESPACE}, hashtext(?))",
-                (name,),
-            )
-            if got:
+            if _try_lock(database, name):
                 taken.append(name)
             else:
                 held[name] = _holder(database, name)
@@ -403,17 +398,22 @@ def _take_all(database: PostgresDatabase, names: Sequence[str]) -> str | None:
     """Take every tenant's lock, or none: the first tenant another session holds."""
     taken: list[str] = []
     for name in names:
-        ((got,),) = database.execute(
-            "taking the apply lock",
-            f"SELECT pg_try_advisory_lock({_APPLY_NAMESPACE}, hashtext(?))",
-            (name,),
-        )
-        if not got:
+        if not _try_lock(database, name):
             for held in taken:
                 _unlock(database, held)
             return name
         taken.append(name)
     return None
+
+
+def _try_lock(database: PostgresDatabase, name: str) -> bool:
+    """Take ``name``'s apply lock in this session unless another session holds it."""
+    ((got,),) = database.execute(
+        "taking the apply lock",
+        f"SELECT pg_try_advisory_lock({_APPLY_NAMESPACE}, hashtext(?))",
+        (name,),
+    )
+    return bool(got)
 
 
 def _unlock(database: PostgresDatabase, name: str) -> None:

@@ -215,6 +215,11 @@ class JournalLocation:
             redaction.remember(self.dsn)
 
     @classmethod
+    def of(cls, where: Path | JournalLocation) -> JournalLocation:
+        """``where`` as a location: a path is a SQLite file."""
+        return where if isinstance(where, JournalLocation) else cls(path=where)
+
+    @classmethod
     def parse(cls, text: str) -> JournalLocation:
         """``--journal``'s value: a ``postgresql://`` (or ``postgres://``) URL or libpq's
         ``key=value`` connection string (``host=db dbname=tenantctl password=...``, as
@@ -276,7 +281,7 @@ class Journal:
         missing journal is a :class:`UsageError`. A journal that cannot be opened or created
         is a :class:`JournalError` saying why. ``busy_timeout``: how long a statement waits
         for another process's lock."""
-        location = where if isinstance(where, JournalLocation) else JournalLocation(path=where)
+        location = JournalLocation.of(where)
         database: Database
         if location.dsn is not None:
             from controller.apply._journal_postgres import PostgresDatabase

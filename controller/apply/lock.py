@@ -89,7 +89,7 @@ def apply_lock(
     """Hold the apply lock for the block, or raise :class:`ApplyLocked` after ``timeout``
     seconds with the holder's pid, host and start time: the whole journal's for a SQLite
     file, each of ``tenants``' for a PostgreSQL journal."""
-    location = journal if isinstance(journal, JournalLocation) else JournalLocation(path=journal)
+    location = JournalLocation.of(journal)
     if location.dsn is not None:
         from controller.apply._journal_postgres import tenant_locks
 
@@ -109,7 +109,7 @@ def free_tenants_lock(
     who holds it. A PostgreSQL journal locks per tenant, so the free ones go ahead at once; a
     SQLite file has one lock, so it is all of them (after up to ``timeout`` seconds) or
     :class:`ApplyLocked`."""
-    location = journal if isinstance(journal, JournalLocation) else JournalLocation(path=journal)
+    location = JournalLocation.of(journal)
     if location.dsn is not None:
         from controller.apply._journal_postgres import free_tenant_locks
 

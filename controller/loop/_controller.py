@@ -110,9 +110,7 @@ class ControllerOptions:
 
     def journal_at(self, msp: MSPConfig) -> JournalLocation:
         """Where this cycle journals: given, msp.yaml's shared journal, or the default file."""
-        given = self.journal
-        if isinstance(given, Path):
-            given = JournalLocation(path=given)
+        given = None if self.journal is None else JournalLocation.of(self.journal)
         return journal_location(given, msp, self.desired)
 
 

@@ -68,9 +68,7 @@ def apply_run(
     with cancellation.installed():
         if cancellation.signum is not None:
             raise RunCancelled(cancellation.signum)
-        location = (
-            journal if isinstance(journal, JournalLocation) else JournalLocation(path=journal)
-        )
+        location = JournalLocation.of(journal)
         tenants = [t.metadata.name for t in state.tenants]
         with apply_lock(location, tenants=tenants, timeout=lock_timeout):
             result, notes = _apply_locked(

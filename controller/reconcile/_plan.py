@@ -238,7 +238,7 @@ def _partner_ids(settings: ConnectionSettings) -> tuple[str, ...]:
 def interrupted_creates(journal: Path | JournalLocation) -> dict[str, list[EarlierCreate]]:
     """The journal's creates that were called and never answered, by tenant (none when there
     is no journal: a fresh machine knows nothing of earlier runs)."""
-    location = journal if isinstance(journal, JournalLocation) else JournalLocation(path=journal)
+    location = JournalLocation.of(journal)
     if not journal_exists(location):
         return {}
     with Journal.open(location, create=False) as opened:

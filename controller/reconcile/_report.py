@@ -125,7 +125,7 @@ def _refuse_duplicates(estate: Estate) -> None:
 def last_applies(where: Path | JournalLocation) -> dict[str, LastApply]:
     """Each tenant's most recent apply run in the journal at ``where`` (a SQLite file or a
     shared PostgreSQL journal; none without one)."""
-    location = where if isinstance(where, JournalLocation) else JournalLocation(path=where)
+    location = JournalLocation.of(where)
     if not journal_exists(location):
         return {}
     found: dict[str, LastApply] = {}
