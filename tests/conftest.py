@@ -2,11 +2,18 @@
 from this machine's binaries) and a journal location in either store. And hypothesis's
 profile: CI's gate is derandomized (``HYPOTHESIS_PROFILE=ci``, set by ``.ci/run``), so a
 landing never fails on an example no one ran before; everywhere else each run explores new
-examples, and what they find becomes an ``@example``."""
+examples, and what they find becomes an ``@example``.
+
+And a home of the suite's own: ``$HOME`` is a new empty folder for the session, so nothing a
+test runs writes into the real ``~`` (msp.yaml's default secret sink is
+``~/.tenantctl/secrets``; a test's fixed clock names each password file the same way every run,
+and a shared home fills up until a later run fails)."""
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +22,17 @@ from hypothesis import settings
 
 from controller.apply.journal import JournalLocation
 from tests.postgres_support import REQUIRE, PostgresServer, binaries, required, running_server
+
+REAL_HOME = os.environ.get("HOME", "")
+SUITE_HOME = Path(tempfile.mkdtemp(prefix="tenantctl-test-home-"))
+os.environ["HOME"] = str(SUITE_HOME)
+os.environ.pop("TENANTCTL_HOME", None)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    os.environ["HOME"] = REAL_HOME
+    shutil.rmtree(SUITE_HOME, ignore_errors=True)
+
 
 settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))

@@ -197,7 +197,10 @@ class DirectorySink:
             ) from None
         finally:
             temporary.unlink(missing_ok=True)
-        raise UsageError(f"too many secrets named {stem} in {folder}")
+        raise SecretNotStored(
+            f"the password for {upn} could not be stored in {folder}: 99 files named {stem} "
+            "already exist; nothing was sent. Move the earlier ones away, then run apply again"
+        )
 
     def void(self, stored: StoredSecret) -> None:
         """Remove the file of a password the service never set (it refused the call)."""

@@ -85,6 +85,17 @@ def test_a_second_secret_in_the_same_second_never_overwrites(tmp_path: Path) -> 
     assert first.read_text() == "one\n"
 
 
+def test_a_name_used_99_times_is_not_stored_and_nothing_is_left(tmp_path: Path) -> None:
+    sink = DirectorySink(tmp_path / "s")
+    for _ in range(99):
+        sink.store(tenant="t", upn="u@x.example", purpose="reset", secret="s", now=NOW)
+    folder = tmp_path / "s" / "t"
+    before = sorted(folder.iterdir())
+    with pytest.raises(SecretNotStored, match=r"99 files named .* already exist; nothing was sent"):
+        sink.store(tenant="t", upn="u@x.example", purpose="reset", secret="s", now=NOW)
+    assert sorted(folder.iterdir()) == before
+
+
 def test_names_cannot_escape_the_sink(tmp_path: Path) -> None:
     sink = DirectorySink(tmp_path / "s")
     path = sink.store(
