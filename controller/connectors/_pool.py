@@ -19,6 +19,12 @@ needs no lock. Whether the server closed an idle connection is read off the asyn
 streams and TLS; HTTP/1.1 is parsed by h11, as httpcore does. When every connection of an
 origin is busy a request waits for the next one released, first come first served.
 
+Closing the transport closes every connection it opened, idle or in use, and a connection
+that finishes opening after it is closed straight away: a request still under way when the run
+ends (a token fetched ahead in a worker thread, a task a failed ``gather`` left running) would
+otherwise put its connection back into a pool nobody closes, and the garbage collector would
+find the unclosed TLS transport in some later test or run.
+
 Failures are httpx's exceptions (``httpx.ConnectError``, ``httpx.ReadTimeout``,
 ``httpx.RemoteProtocolError``...), raised here, so the HTTP core sees what it saw before.
 """
@@ -52,6 +58,7 @@ class _Connection:
         self._h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD)
         self.idle_since = 0.0
         self.requests = 0
+        self._aborted = False
 
     # -- state ----------------------------------------------------------------------------
 
@@ -66,10 +73,23 @@ class _Connection:
             return True
         return False
 
-    async def aclose(self) -> None:
+    def close(self) -> None:
+        """Start closing (TLS: send close_notify); :meth:`wait_closed` waits for the end."""
         self._writer.close()
+
+    def abort(self) -> None:
+        """Close at once, without waiting on the peer: for a connection in the middle of a
+        request (the server would read our close_notify only after its answer)."""
+        self._aborted = True
+        self._writer.transport.abort()
+
+    async def wait_closed(self) -> None:
         with contextlib.suppress(OSError, ssl.SSLError):  # the peer went first
             await self._writer.wait_closed()
+
+    async def aclose(self) -> None:
+        self.close()
+        await self.wait_closed()
 
     # -- one exchange ---------------------------------------------------------------------
 
@@ -138,6 +158,8 @@ class _Connection:
                 raise httpx.ReadTimeout("read timed out") from problem
             except (OSError, ssl.SSLError) as problem:
                 raise httpx.ReadError(str(problem) or type(problem).__name__) from problem
+            if not data and self._aborted:
+                raise httpx.ReadError("the connection pool was closed during the request")
             if not data and self._h11.their_state is h11.SEND_RESPONSE:
                 raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
             self._h11.receive_data(data)
@@ -171,7 +193,14 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
         self._keepalive_expiry = keepalive_expiry
         self._clock = clock
         self._origins: dict[tuple[bytes, bytes, int], _Origin] = {}
+        self._connections: set[_Connection] = set()  # open now: idle and in use
+        self._closed = False
         self.opened = 0  # connections opened over the transport's life (the bench reads it)
+
+    @property
+    def open_connections(self) -> int:
+        """Connections open now, idle or in use (0 once the transport is closed)."""
+        return len(self._connections)
 
     # -- httpx's seam ---------------------------------------------------------------------
 
@@ -198,15 +227,27 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
         )
 
     async def aclose(self) -> None:
+        """Close every connection: the idle ones politely, those in use at once. All are
+        closed before the first wait, so a close that is itself cancelled (Ctrl-C at the end
+        of a run) leaves none open."""
+        self._closed = True
         origins = list(self._origins.values())
         self._origins.clear()
+        idle: set[_Connection] = set()
         for origin in origins:
             for waiter in origin.waiting:
                 if not waiter.done():
                     waiter.cancel()
-            idle, origin.idle = origin.idle, []
-            for connection in idle:
-                await connection.aclose()
+            idle.update(origin.idle)
+            origin.idle = []
+        closing, self._connections = self._connections, set()
+        for connection in closing:
+            if connection in idle:
+                connection.close()
+            else:
+                connection.abort()
+        for connection in idle:
+            await connection.wait_closed()
 
     # -- the pool -------------------------------------------------------------------------
 
@@ -221,6 +262,7 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
                 or now - connection.idle_since > self._keepalive_expiry
             ):
                 origin.open -= 1
+                self._connections.discard(connection)
                 await connection.aclose()
                 continue
             return connection
@@ -257,6 +299,8 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
         name = host.decode("ascii")
         tls = self._ssl_context if scheme == b"https" else None
         try:
+            if self._closed:
+                raise httpx.ConnectError("the connection pool is closed")
             async with asyncio.timeout(timeout):
                 reader, writer = await asyncio.open_connection(
                     name, port, ssl=tls, server_hostname=name if tls else None, limit=READ_SIZE
@@ -269,7 +313,12 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
                 raise httpx.ConnectError(str(problem) or type(problem).__name__) from None
             raise
         self.opened += 1
-        return _Connection(reader, writer)
+        connection = _Connection(reader, writer)
+        if self._closed:  # closed while this one was being opened: nobody would close it
+            await self._drop(origin, connection)
+            raise httpx.ConnectError("the connection pool was closed while connecting")
+        self._connections.add(connection)
+        return connection
 
     def _release(self, origin: _Origin, connection: _Connection) -> None:
         connection.idle_since = self._clock()
@@ -289,6 +338,7 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
             origin.idle.append(connection)
 
     async def _drop(self, origin: _Origin, connection: _Connection) -> None:
+        self._connections.discard(connection)
         try:
             await connection.aclose()
         finally:
@@ -327,7 +377,7 @@ class _Body(httpx.AsyncByteStream):
         if self._done:
             return
         self._done = True
-        if reusable:
+        if reusable and not self._pool._closed:
             self._pool._release(self._origin, self._connection)
         else:
             await self._pool._drop(self._origin, self._connection)

@@ -2,7 +2,9 @@
 127.0.0.1: connections are kept alive and reused, never more than ``per_host`` per origin
 (the others wait their turn), one closed by the server while idle is replaced without an
 error, one whose response was not read whole is not reused, and failures come out as httpx's
-exceptions (what the HTTP core's retry decision reads)."""
+exceptions (what the HTTP core's retry decision reads). Closing the transport closes every
+connection it opened: one in use, one that finishes opening afterwards, and the rest when the
+close is itself cancelled; none is left for the garbage collector to find later."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import httpx
 import pytest
 
 from controller.connectors._pool import KeepAliveTransport
+from tests.unclosed_support import unraisable_after_collect
 
 Reply = Callable[[bytes, asyncio.StreamWriter], Awaitable[bool]]  # False: close the connection
 
@@ -31,6 +34,7 @@ class Server:
         self.most_busy = 0
         self.port = 0
         self._server: asyncio.Server | None = None
+        self._handlers: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
 
     async def __aenter__(self) -> Server:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
@@ -38,8 +42,13 @@ class Server:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        """Stop listening and hang up on the clients still connected: every handler has
+        ended when the test's event loop closes (a handler the loop cancels is noise)."""
         assert self._server is not None
         self._server.close()
+        for writer in self._handlers.values():
+            writer.close()
+        await asyncio.gather(*self._handlers, return_exceptions=True)
 
     @property
     def url(self) -> str:
@@ -47,6 +56,9 @@ class Server:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
+        handler = asyncio.current_task()
+        assert handler is not None
+        self._handlers[handler] = writer
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -69,6 +81,7 @@ class Server:
             pass
         finally:
             writer.close()
+            del self._handlers[handler]
 
 
 def ok(body: bytes = b'{"ok":true}', delay: float = 0.0) -> Reply:
@@ -82,6 +95,17 @@ def ok(body: bytes = b'{"ok":true}', delay: float = 0.0) -> Reply:
         )
         await writer.drain()
         return True
+
+    return reply
+
+
+def held_until(answer: asyncio.Event, arrived: asyncio.Event) -> Reply:
+    """Say that the request arrived, then answer it (OK) once ``answer`` is set."""
+
+    async def reply(head: bytes, writer: asyncio.StreamWriter) -> bool:
+        arrived.set()
+        await answer.wait()
+        return await ok()(head, writer)
 
     return reply
 
@@ -205,3 +229,83 @@ def test_a_request_cancelled_as_a_connection_is_handed_to_it_passes_the_connecti
             return third.status_code
 
     assert asyncio.run(scenario()) == 200
+
+
+# -- closing ------------------------------------------------------------------------------
+
+
+async def closed_midway(
+    server: Server, reached: asyncio.Event, go_on: asyncio.Event
+) -> tuple[KeepAliveTransport, type]:
+    """One request: once it has ``reached`` a point the transport is closed, then the request
+    may ``go_on``. The transport, and what the request came to (its exception's type)."""
+    transport = KeepAliveTransport(ssl_context=ssl.create_default_context())
+    http = httpx.AsyncClient(transport=transport)
+    request = asyncio.create_task(http.get(server.url))
+    await reached.wait()
+    await http.aclose()
+    go_on.set()
+    (outcome,) = await asyncio.gather(request, return_exceptions=True)
+    return transport, type(outcome)
+
+
+def test_a_connection_in_use_when_the_transport_closes_is_closed_not_kept() -> None:
+    """A request still under way when the run closes its connections (a token fetched
+    ahead in a worker thread, a task a failed gather left running): its connection used to
+    go back, once the answer came, into a pool nobody would close again."""
+
+    async def scenario() -> tuple[KeepAliveTransport, type]:
+        arrived, answer = asyncio.Event(), asyncio.Event()
+        async with Server(held_until(answer, arrived)) as server:
+            return await closed_midway(server, arrived, answer)
+
+    transport, outcome = asyncio.run(scenario())
+    assert unraisable_after_collect() == []
+    assert outcome is httpx.ReadError
+    assert transport.open_connections == 0
+
+
+def test_a_connection_opened_after_the_transport_closed_is_closed_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    opening, go_on = asyncio.Event(), asyncio.Event()
+    open_connection = asyncio.open_connection
+
+    async def slow_open(*args: Any, **options: Any) -> Any:
+        opened = await open_connection(*args, **options)
+        opening.set()
+        await go_on.wait()  # the connection is made; the transport closes meanwhile
+        return opened
+
+    monkeypatch.setattr(asyncio, "open_connection", slow_open)
+
+    async def scenario() -> tuple[KeepAliveTransport, Server, type]:
+        async with Server(ok()) as server:
+            transport, outcome = await closed_midway(server, opening, go_on)
+        return transport, server, outcome
+
+    transport, server, outcome = asyncio.run(scenario())
+    assert unraisable_after_collect() == []
+    assert outcome is httpx.ConnectError
+    assert transport.open_connections == 0 and server.requests == 0
+
+
+def test_a_close_that_is_cancelled_still_closes_every_connection() -> None:
+    """Ctrl-C while a run closes its connections: all are closed before the first wait."""
+
+    async def scenario() -> KeepAliveTransport:
+        transport = KeepAliveTransport(ssl_context=ssl.create_default_context())
+        async with Server(ok()) as server:
+            http = httpx.AsyncClient(transport=transport)
+            await asyncio.gather(*(http.get(server.url) for _ in range(3)))  # 3 now idle
+            assert transport.opened == 3
+            closing = asyncio.create_task(transport.aclose())
+            await asyncio.sleep(0)  # the close runs up to its first wait
+            closing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await closing
+        return transport
+
+    transport = asyncio.run(scenario())
+    assert unraisable_after_collect() == []
+    assert transport.open_connections == 0

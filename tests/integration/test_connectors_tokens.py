@@ -1,21 +1,38 @@
 """The real :class:`TokenProvider` (MSAL over HTTPS, trusting the sandbox's CA) against the
 sandbox's login service: every AADSTS error a person must act on becomes its typed error
 (bad secret, expired secret, unknown tenant, app not found, no service principal ->
-ConsentMissing with the admin-consent URL), and a token is reused until it expires."""
+ConsentMissing with the admin-consent URL), and a token is reused until it expires. A token
+request still on the wire when the run closes its connections leaves no TLS connection open."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import threading
 
 import pytest
 
-from controller.connectors import ClientSecret, ConnectionSettings, Resource, TokenProvider
-from controller.errors import ConsentMissing, CredentialError, ServiceError, UnknownTenant
+from controller.connectors import (
+    ClientSecret,
+    Connections,
+    ConnectionSettings,
+    Resource,
+    TokenProvider,
+)
+from controller.connectors._http import ssl_context
+from controller.connectors._pool import KeepAliveTransport
+from controller.errors import (
+    ConsentMissing,
+    CredentialError,
+    ServiceError,
+    Transient,
+    UnknownTenant,
+)
 from controller.models import DesiredState
 from controller.reconcile import sandbox_settings
 from controller.sandbox import Sandbox
 from tests.integration.connectors_support import ADATUM, APP, CONTOSO, PARTNER
+from tests.unclosed_support import unraisable_after_collect
 
 
 def _token(settings: ConnectionSettings, tenant: str, resource: Resource = "graph") -> str:
@@ -101,3 +118,39 @@ def test_no_service_principal_is_consent_missing_with_the_url(
     error = _error(settings, ADATUM)
     assert isinstance(error, ConsentMissing) and error.code == "AADSTS7000229"
     assert f"{settings.endpoints.login}/{ADATUM}/adminconsent?client_id={APP}" in error.message
+
+
+def test_a_token_request_in_flight_when_the_run_ends_leaves_no_connection_open(
+    sandbox: Sandbox, demo_state: DesiredState
+) -> None:
+    """Observe fetches a tenant's Exchange token ahead, in a worker thread, while it reads
+    Graph; a run that ends early (Graph refused on a wrong secret) can end with that request
+    still on the wire. Its answer used to put the TLS connection back into the closed login
+    pool, where nothing closed it: the garbage collector reported it in whichever later test
+    it ran in (test_exit_codes, in one CI run of three)."""
+    settings = sandbox_settings(demo_state.msp, sandbox)
+    login = KeepAliveTransport(ssl_context=ssl_context(settings.ca_bundle))
+    arrived, answer = threading.Event(), threading.Event()
+
+    def hold() -> None:  # in the sandbox's thread, before it answers
+        arrived.set()
+        answer.wait()
+
+    async def run() -> type:
+        async with Connections(settings, tokens=TokenProvider(settings, transport=login)) as conns:
+            await conns.tokens.token(CONTOSO, "graph")
+            sandbox.faults.add("POST", r"/oauth2/v2\.0/token$", service="login", then=hold)
+            conns.prefetch_token(CONTOSO, "exchange")
+            ahead = asyncio.ensure_future(conns.tokens.token(CONTOSO, "exchange"))
+            assert await asyncio.to_thread(arrived.wait, 60)
+        answer.set()  # the answer comes after the connections were closed
+        (outcome,) = await asyncio.gather(ahead, return_exceptions=True)
+        return type(outcome)
+
+    try:
+        outcome = asyncio.run(run())
+    finally:
+        answer.set()
+    assert unraisable_after_collect() == []
+    assert login.open_connections == 0
+    assert outcome is Transient  # the request was cut off: "cannot reach login"
