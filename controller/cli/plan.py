@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from controller.apply.journal import JournalLocation
 from controller.cli.options import (
     OutputFormat,
     desired_option,
@@ -18,11 +18,12 @@ from controller.cli.progress import RunProgress
 from controller.cli.selection import chosen_tenants
 from controller.cli.terminal import Terminal
 from controller.cli.world_options import WorldOptions, world_options
-from controller.gitops import parse_webhook
 from controller.policy import parse_guard_override, policy_failures
 from controller.reconcile import Outputs, plan_run
 from controller.render import render_accounting, render_json, render_terminal, summary_line
-from controller.render.documents import render_document
+
+if TYPE_CHECKING:
+    from controller.apply.journal import JournalLocation
 
 EPILOG = """\b
 Examples:
@@ -118,7 +119,11 @@ def plan(
     Reads only. Failed reads are reported as unknown and nothing is planned on top of them.
     The JSON plan (--out) is what a reviewer approves with `tenantctl approve`.
     """
-    webhook = parse_webhook(notify) if notify else None
+    webhook = None
+    if notify:
+        from controller.gitops import parse_webhook  # only with --notify: start-up
+
+        webhook = parse_webhook(notify)
     raise_guards = parse_guard_override(allow_guard)
     state = chosen_tenants(terminal, desired, tenants, changed_since=changed_since, shard=shard)
     outputs = Outputs(
@@ -150,6 +155,8 @@ def plan(
     if output == "json":
         terminal.out(render_json(the_plan), nl=False)
     elif output == "yaml":
+        from controller.render.documents import render_document  # only for -o yaml: start-up
+
         terminal.out(render_document(the_plan, "yaml"), nl=False)
     elif terminal.quiet:
         terminal.out(summary_line(the_plan))

@@ -17,35 +17,79 @@ what comes back; tests that open the world themselves call :func:`observe_and_pl
 :func:`apply_estate`, the same steps without the first and the last.
 """
 
-from controller.reconcile._apply import apply_estate, apply_run
-from controller.reconcile._approval import InteractiveApproval, awaiting_approval, local_user
-from controller.reconcile._connect import connect_check
-from controller.reconcile._get import GetResult, get_run, read_kind
-from controller.reconcile._journal import journal_location
-from controller.reconcile._outputs import Delivered, Outputs, Run
-from controller.reconcile._plan import (
-    PlanResult,
-    observe_and_plan,
-    plan_run,
-    select_tenants,
-)
-from controller.reconcile._report import (
-    REPORT_MARKER,
-    ReportResult,
-    last_applies,
-    read_observations,
-    report_run,
-)
-from controller.reconcile._sink import secret_sink
-from controller.reconcile._world import (
-    DEFAULT_SANDBOX_STATE,
-    Where,
-    World,
-    WorldFor,
-    Worlds,
-    open_world,
-    sandbox_settings,
-    worlds,
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from controller._lazy import lazy_names
+
+if TYPE_CHECKING:
+    from controller.reconcile._apply import apply_estate, apply_run
+    from controller.reconcile._approval import InteractiveApproval, awaiting_approval, local_user
+    from controller.reconcile._connect import connect_check
+    from controller.reconcile._get import GetResult, get_run, read_kind
+    from controller.reconcile._journal import journal_location
+    from controller.reconcile._outputs import Delivered, Outputs, Run
+    from controller.reconcile._plan import (
+        PlanResult,
+        observe_and_plan,
+        plan_run,
+        select_tenants,
+    )
+    from controller.reconcile._report import (
+        REPORT_MARKER,
+        ReportResult,
+        last_applies,
+        read_observations,
+        report_run,
+    )
+    from controller.reconcile._sink import secret_sink
+    from controller.reconcile._world import (
+        DEFAULT_SANDBOX_STATE,
+        Where,
+        World,
+        WorldFor,
+        Worlds,
+        open_world,
+        sandbox_settings,
+        worlds,
+    )
+
+__getattr__ = lazy_names(
+    __name__,
+    {
+        "apply_estate": "controller.reconcile._apply",
+        "apply_run": "controller.reconcile._apply",
+        "InteractiveApproval": "controller.reconcile._approval",
+        "awaiting_approval": "controller.reconcile._approval",
+        "local_user": "controller.reconcile._approval",
+        "connect_check": "controller.reconcile._connect",
+        "GetResult": "controller.reconcile._get",
+        "get_run": "controller.reconcile._get",
+        "read_kind": "controller.reconcile._get",
+        "journal_location": "controller.reconcile._journal",
+        "Delivered": "controller.reconcile._outputs",
+        "Outputs": "controller.reconcile._outputs",
+        "Run": "controller.reconcile._outputs",
+        "PlanResult": "controller.reconcile._plan",
+        "observe_and_plan": "controller.reconcile._plan",
+        "plan_run": "controller.reconcile._plan",
+        "select_tenants": "controller.reconcile._plan",
+        "REPORT_MARKER": "controller.reconcile._report",
+        "ReportResult": "controller.reconcile._report",
+        "last_applies": "controller.reconcile._report",
+        "read_observations": "controller.reconcile._report",
+        "report_run": "controller.reconcile._report",
+        "secret_sink": "controller.reconcile._sink",
+        "DEFAULT_SANDBOX_STATE": "controller.reconcile._world",
+        "Where": "controller.reconcile._world",
+        "World": "controller.reconcile._world",
+        "WorldFor": "controller.reconcile._world",
+        "Worlds": "controller.reconcile._world",
+        "open_world": "controller.reconcile._world",
+        "sandbox_settings": "controller.reconcile._world",
+        "worlds": "controller.reconcile._world",
+    },
 )
 
 __all__ = [

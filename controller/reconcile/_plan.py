@@ -25,7 +25,7 @@ from controller.observe import PartnerFacts, observe_estate, read_partner_facts
 from controller.observe.earlier import look_up_earlier_creates
 from controller.plan import FailedCheck, Plan, ServiceUsage
 from controller.plan.context import PlanContext
-from controller.plan.planner import plan_estate
+from controller.plan.planner import EstatePlanner
 from controller.policy import decide
 from controller.reconcile._outputs import (
     Delivered,
@@ -99,11 +99,19 @@ async def observe_and_plan(
     unanswered (``earlier_creates``, by tenant name, from the journal), plan, and decide by
     policy. Uses ``connections`` when given (and leaves them open), else opens its own. With
     ``workers`` above 1 the tenants are observed in that many processes (same plan, every
-    core)."""
+    core). Each tenant is planned as soon as it is observed, while the others still are."""
     msp = state.msp
     now = world.now()
     async with _connected(world, connections, concurrency) as conns:
         partner = await read_partner_facts(conns, cipp=world.uses_cipp)
+        context = _plan_context(msp, now, partner, cipp=world.uses_cipp)
+        planner = EstatePlanner(state, context, later=earlier_creates or {})
+
+        def observed_one(tenant: ObservedTenant) -> None:
+            planner.add(tenant)
+            if on_observed is not None:
+                on_observed(tenant)
+
         if workers > 1:
             observed, accounting = await observe_in_workers(
                 state.tenants_to_observe(),
@@ -114,7 +122,7 @@ async def observe_and_plan(
                 now=now,
                 concurrency=concurrency,
                 partner=partner,
-                on_done=on_observed,
+                on_done=observed_one,
             )
             conns.accounting.add(accounting)
         else:
@@ -125,14 +133,13 @@ async def observe_and_plan(
                 cipp=world.uses_cipp,
                 now=now,
                 concurrency=concurrency,
-                on_done=on_observed,
+                on_done=observed_one,
                 partner=partner,
             )
         for name, earlier in (earlier_creates or {}).items():
             if name in observed:
                 observed[name] = await look_up_earlier_creates(conns, observed[name], earlier)
-    context = _plan_context(msp, now, partner, cipp=world.uses_cipp)
-    plan = plan_estate(state, observed, context, failed_checks(partner))
+    plan = planner.finish(observed, failed_checks(partner))
     plan = _policy(plan, state, raise_guards)
     plan = with_accounting(plan, conns.accounting, partner_ids=_partner_ids(conns.settings))
     return PlanResult(plan, observed, conns.accounting)

@@ -10,8 +10,9 @@ planner behind the others.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from controller._lazy import lazy_names
 
 if TYPE_CHECKING:
     from controller.render._summary import summary_line
@@ -20,14 +21,17 @@ if TYPE_CHECKING:
     from controller.render.markdown import MARKER, render_markdown
     from controller.render.terminal import render_terminal
 
-_HOMES = {
-    "MARKER": "controller.render.markdown",
-    "render_accounting": "controller.render.accounting",
-    "render_json": "controller.render.json_format",
-    "render_markdown": "controller.render.markdown",
-    "render_terminal": "controller.render.terminal",
-    "summary_line": "controller.render._summary",
-}
+__getattr__ = lazy_names(
+    __name__,
+    {
+        "MARKER": "controller.render.markdown",
+        "render_accounting": "controller.render.accounting",
+        "render_json": "controller.render.json_format",
+        "render_markdown": "controller.render.markdown",
+        "render_terminal": "controller.render.terminal",
+        "summary_line": "controller.render._summary",
+    },
+)
 
 __all__ = [
     "MARKER",
@@ -37,12 +41,3 @@ __all__ = [
     "render_terminal",
     "summary_line",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value

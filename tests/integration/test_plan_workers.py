@@ -10,10 +10,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from controller import event_loop
 from controller.models import DesiredState, MSPConfig, TenantConfig
+from controller.plan import planner as planner_module
+from controller.plan.planner import EstatePlanner
 from controller.reconcile import PlanResult, World, observe_and_plan, sandbox_settings
 from controller.reconcile._workers import TENANTS_PER_WORKER, default_workers
 from controller.render import render_json
@@ -107,3 +110,38 @@ def test_default_workers_grow_with_the_estate_up_to_the_cores() -> None:
     assert default_workers(TENANTS_PER_WORKER * 2, cores=2) == 2
     assert default_workers(TENANTS_PER_WORKER * 10, cores=2) == 2
     assert default_workers(TENANTS_PER_WORKER * 10, cores=8) == 8
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_each_tenant_is_planned_while_the_others_are_observed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    """The planner's CPU overlaps the observation's waits: a tenant is planned as it arrives,
+    not after the last one; and the plan is the one planned all at the end."""
+    scenario = generate_scenario(tenants=7, users=6, groups=3, members_per_group=3, seed=3)
+    state = _desired(scenario)
+    events: list[str] = []
+    plan_tenant = planner_module.plan_tenant
+
+    def recorded(desired: TenantConfig, *args: Any) -> Any:
+        events.append("planned")
+        return plan_tenant(desired, *args)
+
+    with Sandbox(scenario, state_dir=tmp_path / "sandbox") as sandbox:
+        sandbox.clock.freeze()
+        world = World(sandbox_settings(state.msp, sandbox), sandbox)
+        monkeypatch.setattr(planner_module, "plan_tenant", recorded)
+        piped = event_loop.run(
+            observe_and_plan(
+                state,
+                world,
+                concurrency=2,
+                workers=workers,
+                on_observed=lambda o: events.append("observed"),
+            )
+        )
+        last_observed = max(i for i, e in enumerate(events) if e == "observed")
+        assert "planned" in events[:last_observed]
+        monkeypatch.setattr(EstatePlanner, "add", lambda self, observed: None)
+        at_the_end, _ = _plan(sandbox, state, workers=workers)
+    assert render_json(piped.plan) == render_json(at_the_end.plan)

@@ -89,3 +89,22 @@ def test_the_summary_help_lists_is_the_command_s_own(name: str) -> None:
     assert command is not None
     # Update COMMANDS in controller/cli/__init__.py when a command's first sentence changes.
     assert command.get_short_help_str(limit=1000) == COMMANDS[name][1]
+
+
+def test_the_plan_command_loads_no_apply_engine_report_or_templates() -> None:
+    """``controller.reconcile`` and the packages beside it import a name's module when the
+    name is first used: the plan command pays at start-up for what planning uses."""
+    loaded = _loaded("plan", "--help")
+    assert "controller.reconcile._plan" in loaded
+    unused = {
+        "controller.reconcile._apply",
+        "controller.reconcile._report",
+        "controller.reconcile._get",
+        "controller.apply.executors",
+        "controller.render.report",
+        "controller.render.documents",
+        "controller.gitops.templates",
+        "controller.gitops.checkout",
+        "jinja2",
+    }
+    assert not loaded & unused
