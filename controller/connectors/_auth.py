@@ -165,6 +165,7 @@ class TokenProvider:
         self._transport = transport
         self._http = DiscoveryOncePerCloud(session) if session is not None else None
         self._login_http: httpx.AsyncClient | None = None
+        self._on_the_loop: OnTheLoop | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._clock = clock
         self._workers = workers
@@ -248,13 +249,18 @@ class TokenProvider:
             del self._held[held]
 
     async def aclose(self) -> None:
-        """Close MSAL's HTTP client (on this loop) and the token threads."""
+        """Close MSAL's HTTP client (on this loop) and the token threads. A token thread
+        waiting for an answer from the loop gets ``httpx.ConnectError`` at once (then
+        :class:`Transient`), as does one that sends later: none waits for a loop that has
+        stopped serving it."""
+        self._refuse_requests()
         client, self._login_http = self._login_http, None
         if client is not None:
             await client.aclose()
         self.close()
 
     def close(self) -> None:
+        self._refuse_requests()
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
         if self._session is not None:
@@ -293,11 +299,15 @@ class TokenProvider:
             headers={"User-Agent": "tenantctl"},
             follow_redirects=False,
         )
-        on_the_loop = OnTheLoop(self._login_http, loop)
+        on_the_loop = self._on_the_loop = OnTheLoop(self._login_http, loop)
         if self._http is None:
             self._http = DiscoveryOncePerCloud(on_the_loop)
         else:
             self._http.inner = on_the_loop  # the apps built before keep their client object
+
+    def _refuse_requests(self) -> None:
+        if self._on_the_loop is not None:
+            self._on_the_loop.close()
 
     def _pool(self) -> ThreadPoolExecutor:
         # Its own threads, as many as tenants are observed at once: the loop's default pool

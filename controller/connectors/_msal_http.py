@@ -18,11 +18,14 @@ login host and the other tenants' documents are derived from it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import json
 import re
 import ssl
 import threading
 from collections.abc import Mapping
+from concurrent.futures import Future, InvalidStateError, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -98,12 +101,29 @@ def requests_session(ca_bundle: str | None, *, pool_size: int = 16) -> requests.
 # -- on the event loop ---------------------------------------------------------------------
 
 
-class OnTheLoop:
-    """MSAL's requests, sent by ``client`` on ``loop`` (the thread calling waits)."""
+CLOSED = "the connections were closed"
 
-    def __init__(self, client: httpx.AsyncClient, loop: asyncio.AbstractEventLoop) -> None:
+
+class OnTheLoop:
+    """MSAL's requests, sent by ``client`` on ``loop`` while the calling thread waits.
+
+    The thread never waits for a loop that will not answer. A request queued on the loop just
+    before it stopped was never run, and its thread waited forever (and the process with it at
+    exit: the token threads are not daemons). Now :meth:`close`, which the token provider
+    calls before it closes ``client``, fails every request still waiting and every later one
+    with ``httpx.ConnectError`` (a transient failure to reach login); and a loop closed without
+    it is noticed within ``patience`` seconds."""
+
+    def __init__(
+        self, client: httpx.AsyncClient, loop: asyncio.AbstractEventLoop, *, patience: float = 1.0
+    ) -> None:
         self._client = client
         self._loop = loop
+        self._patience = patience
+        self._lock = threading.Lock()
+        self._waiting: set[Future[httpx.Response]] = set()
+        self._sending: set[asyncio.Task[httpx.Response]] = set()  # the loop keeps weak ones
+        self._closed = False
 
     def get(self, url: str, **kwargs: Any) -> Answer:
         return self._send("GET", url, kwargs)
@@ -112,18 +132,72 @@ class OnTheLoop:
         return self._send("POST", url, kwargs)
 
     def close(self) -> None:
-        pass  # the client belongs to the token provider, which closes it on its loop
+        """Fail the requests waiting now and refuse later ones (any thread may call it; the
+        client itself belongs to the token provider, which closes it on its loop)."""
+        with self._lock:
+            self._closed = True
+            waiting, self._waiting = self._waiting, set()
+        for answer in waiting:
+            _settle(answer, httpx.ConnectError(CLOSED))
 
     def _send(self, method: str, url: str, options: dict[str, Any]) -> Answer:
-        sending = self._client.request(
-            method,
-            url,
-            params=options.get("params"),
-            data=options.get("data"),
-            headers=options.get("headers"),
+        """In MSAL's thread: hand the request to the loop and wait for its answer."""
+        answer: Future[httpx.Response] = Future()
+        with self._lock:
+            if self._closed:
+                raise httpx.ConnectError(CLOSED)
+            self._waiting.add(answer)
+        try:
+            try:
+                self._loop.call_soon_threadsafe(self._start, answer, method, url, options)
+            except RuntimeError:  # the loop is closed
+                raise httpx.ConnectError(CLOSED) from None
+            while not answer.done():
+                wait((answer,), timeout=self._patience)
+                if not answer.done() and self._loop.is_closed():
+                    raise httpx.ConnectError(CLOSED)  # nothing will ever run the request
+            return answer.result()
+        finally:
+            with self._lock:
+                self._waiting.discard(answer)
+
+    def _start(
+        self, answer: Future[httpx.Response], method: str, url: str, options: dict[str, Any]
+    ) -> None:
+        """On the loop: send the request, unless the answer was given meanwhile."""
+        if self._closed or answer.done():
+            _settle(answer, httpx.ConnectError(CLOSED))
+            return
+        sending = self._loop.create_task(
+            self._client.request(
+                method,
+                url,
+                params=options.get("params"),
+                data=options.get("data"),
+                headers=options.get("headers"),
+            )
         )
-        response = asyncio.run_coroutine_threadsafe(sending, self._loop).result()
-        return response
+        self._sending.add(sending)
+        sending.add_done_callback(functools.partial(self._sent, answer))
+
+    def _sent(self, answer: Future[httpx.Response], sending: asyncio.Task[httpx.Response]) -> None:
+        self._sending.discard(sending)
+        if sending.cancelled():  # the loop is ending (asyncio.run cancels what is left)
+            _settle(answer, httpx.ConnectError(CLOSED))
+        elif (problem := sending.exception()) is not None:
+            _settle(answer, problem)
+        else:
+            _settle(answer, sending.result())
+
+
+def _settle(answer: Future[httpx.Response], outcome: httpx.Response | BaseException) -> None:
+    """Give ``answer`` its outcome, unless it has one already (:meth:`OnTheLoop.close` failed
+    it, and the request ended after)."""
+    with contextlib.suppress(InvalidStateError):
+        if isinstance(outcome, BaseException):
+            answer.set_exception(outcome)
+        else:
+            answer.set_result(outcome)
 
 
 # -- discovery once per cloud --------------------------------------------------------------
