@@ -220,6 +220,10 @@ class HttpCore:
                 return decision.response
             if isinstance(decision, Raise):
                 raise decision.error
+            if self._client.is_closed:
+                # The run closed its connections meanwhile (a request cut off or still waiting
+                # for a connection): a retry would meet httpx's RuntimeError, not the service.
+                raise decision.error
             wait = decision.after if decision.after is not None else self.backoff(decision.backoff)
             await self._pause(route, wait, decision.error)
             attempts = decision.attempts

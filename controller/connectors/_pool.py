@@ -23,7 +23,8 @@ Closing the transport closes every connection it opened, idle or in use, and a c
 that finishes opening after it is closed straight away: a request still under way when the run
 ends (a token fetched ahead in a worker thread, a task a failed ``gather`` left running) would
 otherwise put its connection back into a pool nobody closes, and the garbage collector would
-find the unclosed TLS transport in some later test or run.
+find the unclosed TLS transport in some later test or run. A request still waiting for a
+free connection fails with ``httpx.ConnectError`` (its own task was not cancelled).
 
 Failures are httpx's exceptions (``httpx.ConnectError``, ``httpx.ReadTimeout``,
 ``httpx.RemoteProtocolError``...), raised here, so the HTTP core sees what it saw before.
@@ -237,7 +238,9 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
         for origin in origins:
             for waiter in origin.waiting:
                 if not waiter.done():
-                    waiter.cancel()
+                    # A failure to connect, not a cancellation: the request's own task was
+                    # not cancelled, and the HTTP core classifies the error by its type.
+                    waiter.set_exception(httpx.ConnectError("the connection pool was closed"))
             idle.update(origin.idle)
             origin.idle = []
         closing, self._connections = self._connections, set()
@@ -282,12 +285,12 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
             async with asyncio.timeout(timeout):
                 return await waiter
         except BaseException as problem:
-            if waiter.done() and not waiter.cancelled():
+            if not waiter.done():
+                waiter.cancel()
+            elif not waiter.cancelled() and waiter.exception() is None:
                 # Handed over just as this request gave up (timed out or was cancelled):
                 # pass it on, or the place would be lost for good.
                 self._hand_on(origin, waiter.result())
-            else:
-                waiter.cancel()
             if isinstance(problem, TimeoutError):
                 raise httpx.PoolTimeout("no connection free in time") from problem
             raise

@@ -115,6 +115,27 @@ def test_dropped_connection_on_a_read_is_retried(
     assert calls == 2 and len(fake_time.sleeps) == 1
 
 
+def test_a_request_cut_off_by_the_close_of_the_connections_is_not_retried(
+    connect: Any, fake_time: Any
+) -> None:
+    """The run closes its connections while a request waits for one (the pool fails it with
+    ConnectError): a retry would meet httpx's closed client (RuntimeError), not the service.
+    It is the Transient of the failure, at once."""
+    calls = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        await connections.aclose()
+        raise httpx.ConnectError("the connection pool was closed")
+
+    connections = connect(handler)
+
+    with pytest.raises(Transient, match="ConnectError"):
+        run(connections.graph(TENANT).get_user("u"))
+    assert calls == 1 and fake_time.sleeps == []
+
+
 def test_transient_failures_give_up_with_a_transient_error(connect: Any) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         return graph_error(503, "serviceNotAvailable")

@@ -4,7 +4,9 @@
 error, one whose response was not read whole is not reused, and failures come out as httpx's
 exceptions (what the HTTP core's retry decision reads). Closing the transport closes every
 connection it opened: one in use, one that finishes opening afterwards, and the rest when the
-close is itself cancelled; none is left for the garbage collector to find later."""
+close is itself cancelled; none is left for the garbage collector to find later. A request
+still waiting for a free connection then fails with ``httpx.ConnectError`` (a connection
+failure, which the HTTP core classifies), unless its own task was cancelled."""
 
 from __future__ import annotations
 
@@ -309,3 +311,53 @@ def test_a_close_that_is_cancelled_still_closes_every_connection() -> None:
     transport = asyncio.run(scenario())
     assert unraisable_after_collect() == []
     assert transport.open_connections == 0
+
+
+SAFETY = 30.0  # seconds; reached only when a regression would hang the test
+
+
+def waiting_for_a_connection(transport: KeepAliveTransport) -> int:
+    return sum(
+        not waiter.done() for origin in transport._origins.values() for waiter in origin.waiting
+    )
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Let the loop turn until ``condition`` holds (bound it with ``asyncio.wait_for``)."""
+    while not condition():
+        await asyncio.sleep(0)
+
+
+@pytest.mark.parametrize(
+    ("cancel_second", "second_ends"),
+    [(False, httpx.ConnectError), (True, asyncio.CancelledError)],
+    ids=["waiting", "cancelled-as-it-closes"],
+)
+def test_a_request_waiting_for_a_connection_when_the_transport_closes(
+    cancel_second: bool, second_ends: type
+) -> None:
+    """A first request holds the only connection, a second waits for it; the transport is
+    closed. The second used to get CancelledError, though nobody cancelled its task (the HTTP
+    core took it for the run being cancelled): now ConnectError, a connection failure. When
+    its task is cancelled just then (after the close failed its wait, before it ran again) it
+    still ends cancelled: a real cancellation never becomes a connection failure."""
+
+    async def scenario() -> list[type]:
+        arrived, answer = asyncio.Event(), asyncio.Event()
+        async with Server(held_until(answer, arrived)) as server:
+            transport = KeepAliveTransport(ssl_context=ssl.create_default_context(), per_host=1)
+            http = httpx.AsyncClient(transport=transport)
+            first = asyncio.create_task(http.get(server.url))
+            await arrived.wait()
+            second = asyncio.create_task(http.get(server.url))
+            waits = until(lambda: waiting_for_a_connection(transport) == 1)
+            await asyncio.wait_for(waits, SAFETY)
+            await http.aclose()
+            if cancel_second:
+                second.cancel()
+            answer.set()
+            outcomes = await asyncio.gather(first, second, return_exceptions=True)
+        return [type(outcome) for outcome in outcomes]
+
+    assert asyncio.run(scenario()) == [httpx.ReadError, second_ends]
+    assert unraisable_after_collect() == []
