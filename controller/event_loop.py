@@ -13,16 +13,24 @@ Two things :func:`asyncio.run` alone gets wrong for tenantctl:
   estate (``bench/README.md``, "Scale"). During a run it collects the young generations every
   20,000 allocations instead, and what existed before the run (modules, the desired state)
   is frozen out of its walks; both are restored afterwards.
+
+``gather_or_cancel``: :func:`asyncio.gather` that, when one awaitable fails, cancels the
+others and waits for them before raising. ``gather`` raises at once and leaves the rest
+running: requests still on the wire while the run closes its connections, an apply's other
+tenants cancelled later, at whatever point ``asyncio.run``'s teardown finds them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import Coroutine
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Coroutine
+from typing import Any, TypeVar, overload
 
 T = TypeVar("T")
+T1 = TypeVar("T1")
+T2 = TypeVar("T2")
+T3 = TypeVar("T3")
 
 # Allocations between collections of the youngest generation, and collections of each
 # generation between collections of the next (CPython's defaults: 700, 10, 10).
@@ -45,3 +53,32 @@ def run(main: Coroutine[Any, Any, T]) -> T:
         gc.set_threshold(*thresholds)
         gc.unfreeze()
     return box[0]
+
+
+@overload
+async def gather_or_cancel(first: Awaitable[T1], second: Awaitable[T2], /) -> tuple[T1, T2]: ...
+
+
+@overload
+async def gather_or_cancel(
+    first: Awaitable[T1], second: Awaitable[T2], third: Awaitable[T3], /
+) -> tuple[T1, T2, T3]: ...
+
+
+@overload
+async def gather_or_cancel(*awaitables: Awaitable[T]) -> tuple[T, ...]: ...
+
+
+async def gather_or_cancel(*awaitables: Awaitable[Any]) -> Any:
+    """The results of ``awaitables`` (a tuple, in their order), run concurrently. When one raises (or the
+    caller is cancelled), the others are cancelled and awaited before the exception goes on:
+    nothing started here outlives the call."""
+    tasks = [asyncio.ensure_future(awaitable) for awaitable in awaitables]
+    try:
+        results = await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.wait(tasks)
+        raise
+    return tuple(results)

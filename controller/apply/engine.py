@@ -43,6 +43,7 @@ from controller.errors import (
     TemporaryError,
     TenantctlError,
 )
+from controller.event_loop import gather_or_cancel
 from controller.plan import ExitStatus, Operation, Plan, TenantPlan
 from controller.policy import ApprovalSet
 
@@ -163,7 +164,7 @@ class ApplyEngine:
             async with bound:
                 await self.apply_tenant(tp, gated, run_id, result)
 
-        await asyncio.gather(*(tenant(t) for t in plan.tenants if t.operations))
+        await gather_or_cancel(*(tenant(t) for t in plan.tenants if t.operations))
         return result
 
     async def apply_tenant(

@@ -55,6 +55,7 @@ from controller.connectors._retry import (
 )
 from controller.connectors._wire import body_of, origin_of, path_of, resource_units
 from controller.errors import Service, ServiceError, ServiceFault, Transient
+from controller.event_loop import gather_or_cancel
 from controller.redaction import redact_url
 
 log = logging.getLogger("tenantctl.http")
@@ -462,7 +463,7 @@ class HttpCore:
         pending = list(requests)
         for round_number in range(1, self.retry.batch_rounds + 1):
             grouped = chunks(pending)
-            outcomes = await asyncio.gather(
+            outcomes = await gather_or_cancel(
                 *(self._send_batch(route, chunk, path, round_number > 1) for chunk in grouped)
             )
             for chunk, outcome in zip(grouped, outcomes, strict=True):

@@ -15,6 +15,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 
 from controller.connectors import Connections
+from controller.event_loop import gather_or_cancel
 from controller.models import TenantConfig
 from controller.models.observed import ObservedTenant, Unknown
 from controller.observe.partner import PartnerFacts, check_connections, read_partner_facts
@@ -73,5 +74,5 @@ async def observe_estate(
             on_done(observed)
         return observed
 
-    results = await asyncio.gather(*(one(t) for t in tenants))
+    results = await gather_or_cancel(*(one(t) for t in tenants))
     return {o.name: o for o in results}

@@ -15,12 +15,12 @@ the connectors report a 401/403 from Exchange) is the "propagating" badge.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 from controller.connectors import Connections, ExchangeAdapter, FailedRead, Recipient
 from controller.errors import PropagationPending, ServiceError
+from controller.event_loop import gather_or_cancel
 from controller.models import MailboxRight, SharedMailbox, TenantConfig
 from controller.models.observed import (
     ExchangeAccess,
@@ -153,8 +153,8 @@ class _Reader:
                 send_on_behalf=held[MailboxRight.SEND_ON_BEHALF],
             )
 
-        dgs = await asyncio.gather(*(dg(listed) for listed in listed_dgs))
-        mailboxes = await asyncio.gather(*(mailbox(listed) for listed in listed_mailboxes))
+        dgs = await gather_or_cancel(*(dg(listed) for listed in listed_dgs))
+        mailboxes = await gather_or_cancel(*(mailbox(listed) for listed in listed_mailboxes))
         return (
             tuple(sorted(dgs, key=lambda d: d.key)),
             tuple(sorted(mailboxes, key=lambda m: m.key)),

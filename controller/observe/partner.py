@@ -38,6 +38,7 @@ from controller.connectors import (
 )
 from controller.connectors._check import CHECK_RETRY
 from controller.errors import ServiceError, TenantctlError
+from controller.event_loop import gather_or_cancel
 from controller.models import DesiredState
 from controller.models.observed import Unknown
 from controller.models.permissions import (
@@ -245,7 +246,7 @@ async def read_partner_facts(connections: Connections, *, cipp: bool) -> Partner
     if not cipp:
         return PartnerFacts(await rel_task, None, None, tuple(failed.values()))
     client = connections.cipp()
-    rels, tenants, access = await asyncio.gather(
+    rels, tenants, access = await gather_or_cancel(
         rel_task,
         attempt("CIPP tenants", cipp_rows(client.list_tenants, "customerId"), on_cipp),
         attempt("CIPP access checks", cipp_rows(client.access_checks, "TenantId"), on_cipp),
@@ -272,7 +273,7 @@ async def read_undeclared(
     relationships in the partner tenant, then each customer's organization, else (for those
     the app cannot read yet) Partner Center's customer record."""
     partner = connections.partner_graph()
-    customers, relationships = await asyncio.gather(
+    customers, relationships = await gather_or_cancel(
         gdap_customers(connections), partner.gdap_relationships()
     )
     declared = {t.metadata.tenant_id for t in state.tenants}
@@ -290,7 +291,7 @@ async def read_undeclared(
             replace(customer, domains=domains, domains_from="organization") if domains else customer
         )
 
-    found = list(await asyncio.gather(*(organization_domains(c) for c in found)))
+    found = list(await gather_or_cancel(*(organization_domains(c) for c in found)))
     if any(not c.domains for c in found):
         try:
             records = await connections.partner_center().customers()
