@@ -181,7 +181,7 @@ def apply(
             concurrency=world.concurrency,
             raise_guards=raise_guards,
             interactive=at_terminal if interactive else None,
-            on_observed=lambda o: progress.advance(o.name),
+            on_observed=progress.advance,
             on_execute=lambda total: progress.phase("applying", total, "operations"),
             on_outcome=outcome,
             on_warning=lambda text: terminal.info(f"warning: {text}"),

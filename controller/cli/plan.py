@@ -143,9 +143,11 @@ def plan(
             concurrency=world.concurrency,
             workers=workers,
             raise_guards=raise_guards,
-            on_observed=lambda o: progress.advance(o.name),
+            on_observed=progress.advance,
             outputs=outputs,
             journal=journal,
+            # Only the plan is wanted (--observations keeps them): the workers plan.
+            keep_observations=False,
         )
     the_plan = run.result.plan
     for note in run.notes:

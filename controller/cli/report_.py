@@ -108,7 +108,7 @@ def report_(
                 where=world.where,
                 journal=location,
                 concurrency=world.concurrency,
-                on_observed=lambda o: progress.advance(o.name),
+                on_observed=progress.advance,
             )
     for note in run.notes:
         terminal.info(f"note: {note}")

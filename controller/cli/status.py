@@ -76,7 +76,7 @@ def status(
             state,
             world.where,
             concurrency=world.concurrency,
-            on_observed=lambda o: progress.advance(o.name),
+            on_observed=progress.advance,
         )
     result = run.result
     for note in run.notes:

@@ -167,9 +167,23 @@ class EstatePlanner:
 
     def add(self, observed: ObservedTenant) -> None:
         """Plan ``observed``'s tenant now, unless it is one planned later or not desired."""
+        planned = self.plan_now(observed)
+        if planned is not None:
+            self.planned[planned.name] = planned
+
+    def plan_now(self, observed: ObservedTenant) -> TenantPlan | None:
+        """``observed``'s tenant planned, without keeping it (a worker process plans for the
+        parent, which :meth:`take` s it); None for a tenant planned later or not desired."""
         name = observed.name
         if name in self.desired and name not in self.later and name not in self.planned:
-            self.planned[name] = self._plan(self.desired[name], observed)
+            return self._plan(self.desired[name], observed)
+        return None
+
+    def take(self, planned: TenantPlan) -> None:
+        """A tenant's plan made by :meth:`plan_now` of this planner's copy in a worker."""
+        if planned.name not in self.desired or planned.name in self.later:
+            raise ValueError(f"a plan of {planned.name!r} was not asked for")
+        self.planned[planned.name] = planned
 
     def finish(
         self, observed: Mapping[str, ObservedTenant], failed_checks: Sequence[FailedCheck] = ()

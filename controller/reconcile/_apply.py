@@ -24,7 +24,6 @@ from controller.connectors import Connections
 from controller.errors import JournalError
 from controller.gitops import summarize, tenant_outcomes
 from controller.models import DesiredState, Guards
-from controller.models.observed import ObservedTenant
 from controller.plan import Operation, Plan
 from controller.policy import ApprovalSet, load_approvals
 from controller.policy.approvals import operator_now
@@ -47,7 +46,7 @@ def apply_run(
     concurrency: int = 16,
     raise_guards: Guards | None = None,
     interactive: InteractiveApproval | None = None,
-    on_observed: Callable[[ObservedTenant], None] | None = None,
+    on_observed: Callable[[str], None] | None = None,
     on_outcome: Callable[[Operation, Outcome], None] | None = None,
     on_warning: Callable[[str], None] | None = None,
     on_execute: Callable[[int], None] | None = None,
@@ -99,7 +98,7 @@ def _apply_locked(
     concurrency: int,
     raise_guards: Guards | None,
     interactive: InteractiveApproval | None,
-    on_observed: Callable[[ObservedTenant], None] | None,
+    on_observed: Callable[[str], None] | None,
     on_outcome: Callable[[Operation, Outcome], None] | None,
     on_execute: Callable[[int], None] | None,
     warn: Callable[[str], None],
@@ -156,7 +155,7 @@ async def apply_estate(
     raise_guards: Guards | None = None,
     user: str | None = None,
     interactive: InteractiveApproval | None = None,
-    on_observed: Callable[[ObservedTenant], None] | None = None,
+    on_observed: Callable[[str], None] | None = None,
     on_outcome: Callable[[Operation, Outcome], None] | None = None,
     on_execute: Callable[[int], None] | None = None,
     cancellation: Cancellation | None = None,

@@ -23,7 +23,7 @@ from controller.models.naming import unknown_tenants_message
 from controller.models.observed import EarlierCreate, ObservedTenant
 from controller.observe import PartnerFacts, observe_estate, read_partner_facts
 from controller.observe.earlier import look_up_earlier_creates
-from controller.plan import FailedCheck, Plan, ServiceUsage
+from controller.plan import FailedCheck, Plan, ServiceUsage, TenantPlan
 from controller.plan.context import PlanContext
 from controller.plan.planner import EstatePlanner
 from controller.policy import decide
@@ -43,6 +43,8 @@ from controller.render import render_json, render_markdown
 @dataclass
 class PlanResult:
     plan: Plan
+    # Every tenant's observation, in the desired state's order; empty when the run was asked
+    # to keep none (``keep_observations=False``: the workers then plan and send plans).
     observed: dict[str, ObservedTenant]
     accounting: Accounting
 
@@ -54,15 +56,20 @@ def plan_run(
     concurrency: int = 16,
     workers: int | None = None,
     raise_guards: Guards | None = None,
-    on_observed: Callable[[ObservedTenant], None] | None = None,
+    on_observed: Callable[[str], None] | None = None,
     outputs: Outputs | None = None,
     journal: Path | JournalLocation | None = None,
+    keep_observations: bool = True,
 ) -> Run[PlanResult]:
     """Plan ``state`` against the world ``where`` points at, and deliver the outputs. With a
     ``journal`` (a SQLite file's path or a location, that exists), the creates its killed runs
     left unanswered are looked up before anything is planned to be created again, as apply
     does. ``workers``: processes that observe (``None``: from the estate's size and the
-    cores)."""
+    cores). ``on_observed``: called with each tenant's name as it is observed.
+    ``keep_observations``: False when only the plan is wanted (``result.observed`` is then
+    empty); the saved observations of ``outputs`` keep them whatever it says."""
+    outputs = outputs or Outputs()
+    keep = keep_observations or outputs.observations is not None
     earlier = interrupted_creates(journal) if journal is not None else {}
     with open_world(state.msp, where, state.tenants) as world:
         result = event_loop.run(
@@ -74,9 +81,9 @@ def plan_run(
                 raise_guards=raise_guards,
                 on_observed=on_observed,
                 earlier_creates=earlier,
+                keep_observations=keep,
             )
         )
-    outputs = outputs or Outputs()
     delivered = deliver_plan(result.plan, outputs)
     if outputs.observations is not None:
         saved = save_observations(outputs.observations, state, result.plan, result.observed)
@@ -91,15 +98,19 @@ async def observe_and_plan(
     concurrency: int = 16,
     workers: int = 1,
     raise_guards: Guards | None = None,
-    on_observed: Callable[[ObservedTenant], None] | None = None,
+    on_observed: Callable[[str], None] | None = None,
     connections: Connections | None = None,
     earlier_creates: Mapping[str, Sequence[EarlierCreate]] | None = None,
+    keep_observations: bool = True,
 ) -> PlanResult:
     """Read the partner facts, observe every tenant, look up the creates an earlier run left
     unanswered (``earlier_creates``, by tenant name, from the journal), plan, and decide by
     policy. Uses ``connections`` when given (and leaves them open), else opens its own. With
     ``workers`` above 1 the tenants are observed in that many processes (same plan, every
-    core). Each tenant is planned as soon as it is observed, while the others still are."""
+    core). Each tenant is planned as soon as it is observed, while the others still are;
+    with workers and without ``keep_observations`` the worker that observed it plans it
+    (``result.observed`` is then empty). ``on_observed``: each tenant's name as it is
+    observed."""
     msp = state.msp
     now = world.now()
     async with _connected(world, connections, concurrency) as conns:
@@ -110,7 +121,12 @@ async def observe_and_plan(
         def observed_one(tenant: ObservedTenant) -> None:
             planner.add(tenant)
             if on_observed is not None:
-                on_observed(tenant)
+                on_observed(tenant.name)
+
+        def planned_one(tenant: TenantPlan) -> None:
+            planner.take(tenant)
+            if on_observed is not None:
+                on_observed(tenant.name)
 
         if workers > 1:
             observed, accounting = await observe_in_workers(
@@ -123,6 +139,8 @@ async def observe_and_plan(
                 concurrency=concurrency,
                 partner=partner,
                 on_done=observed_one,
+                plan_here=None if keep_observations else planner.plan_now,
+                on_planned=planned_one,
             )
             conns.accounting.add(accounting)
         else:
@@ -142,7 +160,7 @@ async def observe_and_plan(
     plan = planner.finish(observed, failed_checks(partner))
     plan = _policy(plan, state, raise_guards)
     plan = with_accounting(plan, conns.accounting, partner_ids=_partner_ids(conns.settings))
-    return PlanResult(plan, observed, conns.accounting)
+    return PlanResult(plan, observed if keep_observations else {}, conns.accounting)
 
 
 def with_accounting(

@@ -27,7 +27,6 @@ from controller.errors import UsageError
 from controller.files import PRIVATE, check_replaceable, write_directory
 from controller.models import DesiredState
 from controller.models.declared import estate_declarations
-from controller.models.observed import ObservedTenant
 from controller.reconcile._outputs import Delivered, Run
 from controller.reconcile._plan import plan_run
 from controller.reconcile._world import Where
@@ -55,7 +54,7 @@ def report_run(
     observations: Sequence[Path] = (),
     journal: Path | JournalLocation | None = None,
     concurrency: int = 16,
-    on_observed: Callable[[ObservedTenant], None] | None = None,
+    on_observed: Callable[[str], None] | None = None,
 ) -> Run[ReportResult]:
     """Write the estate report into ``directory``: from ``observations`` when given, else
     from a plan run of ``state`` against ``where``."""

@@ -6,6 +6,8 @@ workers grows with the estate and never passes the cores."""
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ import yaml
 
 from controller import event_loop
 from controller.models import DesiredState, MSPConfig, TenantConfig
+from controller.models.observed import EarlierCreate
 from controller.plan import planner as planner_module
 from controller.plan.planner import EstatePlanner
 from controller.reconcile import PlanResult, World, observe_and_plan, sandbox_settings
@@ -74,15 +77,35 @@ def _desired(scenario: Scenario) -> DesiredState:
     return DesiredState(msp=MSPConfig.model_validate(msp), tenants=tuple(tenants))
 
 
-def _plan(sandbox: Sandbox, state: DesiredState, workers: int) -> tuple[PlanResult, list[str]]:
+def _plan(
+    sandbox: Sandbox,
+    state: DesiredState,
+    workers: int,
+    earlier: dict[str, list[EarlierCreate]] | None = None,
+) -> tuple[PlanResult, list[str]]:
     seen: list[str] = []
     world = World(sandbox_settings(state.msp, sandbox), sandbox)
     result = event_loop.run(
         observe_and_plan(
-            state, world, concurrency=4, workers=workers, on_observed=lambda o: seen.append(o.name)
+            state,
+            world,
+            concurrency=4,
+            workers=workers,
+            on_observed=seen.append,
+            earlier_creates=earlier,
         )
     )
     return result, seen
+
+
+def _earlier_create(tenant: Any) -> EarlierCreate:
+    """A create of a user the tenant has, that a killed apply left unanswered."""
+    return EarlierCreate(
+        kind="user.create",
+        key=tenant.users[0].user_principal_name.lower(),
+        intent_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        run_id=1,
+    )
 
 
 def test_the_plan_is_byte_identical_with_one_and_with_three_workers(tmp_path: Path) -> None:
@@ -137,7 +160,7 @@ def test_each_tenant_is_planned_while_the_others_are_observed(
                 world,
                 concurrency=2,
                 workers=workers,
-                on_observed=lambda o: events.append("observed"),
+                on_observed=lambda name: events.append("observed"),
             )
         )
         last_observed = max(i for i, e in enumerate(events) if e == "observed")
@@ -145,3 +168,56 @@ def test_each_tenant_is_planned_while_the_others_are_observed(
         monkeypatch.setattr(EstatePlanner, "add", lambda self, observed: None)
         at_the_end, _ = _plan(sandbox, state, workers=workers)
     assert render_json(piped.plan) == render_json(at_the_end.plan)
+
+
+def test_workers_plan_what_they_observed_when_no_observation_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plan run that keeps no observations gets plans from its workers, not observations
+    (the parent neither unpickles nor plans 200 tenants while its workers observe), and the
+    plan is byte for byte the one made in one process; a tenant with an earlier run's create
+    to look up still comes back as an observation and is planned by the parent."""
+    scenario = generate_scenario(tenants=7, users=6, groups=3, members_per_group=3, seed=3)
+    state = _desired(scenario)
+    taken: list[str] = []
+    parent_planned: list[str] = []
+    take, plan_now = EstatePlanner.take, EstatePlanner.plan_now
+    parent = os.getpid()
+
+    def recorded_take(self: EstatePlanner, planned: Any) -> None:
+        taken.append(planned.name)
+        take(self, planned)
+
+    def recorded_plan_now(self: EstatePlanner, observed: Any) -> Any:
+        if os.getpid() == parent:
+            parent_planned.append(observed.name)
+        return plan_now(self, observed)
+
+    later = scenario.tenants[4].name
+    earlier = {later: [_earlier_create(scenario.tenants[4])]}
+    with Sandbox(scenario, state_dir=tmp_path / "sandbox") as sandbox:
+        sandbox.clock.freeze()
+        alone, _ = _plan(sandbox, state, workers=1, earlier=earlier)
+        monkeypatch.setattr(EstatePlanner, "take", recorded_take)
+        monkeypatch.setattr(EstatePlanner, "plan_now", recorded_plan_now)
+        world = World(sandbox_settings(state.msp, sandbox), sandbox)
+        seen: list[str] = []
+        shared = event_loop.run(
+            observe_and_plan(
+                state,
+                world,
+                concurrency=4,
+                workers=3,
+                on_observed=seen.append,
+                keep_observations=False,
+                earlier_creates=earlier,
+            )
+        )
+    assert render_json(shared.plan) == render_json(alone.plan)
+    assert shared.observed == {}
+    everyone = sorted(t.name for t in scenario.tenants)
+    assert sorted(taken) == [name for name in everyone if name != later]
+    assert parent_planned == [later]  # the parent sees only the one that came back observed
+    assert sorted(seen) == everyone
+    planned_later = next(t for t in shared.plan.tenants if t.name == later)
+    assert planned_later == next(t for t in alone.plan.tenants if t.name == later)
