@@ -164,6 +164,14 @@ class EstatePlanner:
         self.later = frozenset(later)
         self.desired = {t.metadata.name: t for t in state.tenants}
         self.planned: dict[str, TenantPlan] = {}
+        self._digest: str | None = None
+
+    def digest_desired(self) -> str:
+        """The desired state's digest (:func:`desired_digest`), worked out once: a run asks
+        for it while its workers observe, so that :meth:`finish` does not."""
+        if self._digest is None:
+            self._digest = desired_digest(self.state)
+        return self._digest
 
     def add(self, observed: ObservedTenant) -> None:
         """Plan ``observed``'s tenant now, unless it is one planned later or not desired."""
@@ -204,7 +212,7 @@ class EstatePlanner:
             format_version=PLAN_FORMAT_VERSION,
             plan_id="",
             created_at=self.ctx.now,
-            desired_digest=desired_digest(self.state),
+            desired_digest=self.digest_desired(),
             failed_checks=tuple(failed_checks),
             tenants=tuple(tenants),
         )

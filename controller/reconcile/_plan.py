@@ -141,6 +141,7 @@ async def observe_and_plan(
                 on_done=observed_one,
                 plan_here=None if keep_observations else planner.plan_now,
                 on_planned=planned_one,
+                meanwhile=planner.digest_desired,
             )
             conns.accounting.add(accounting)
         else:

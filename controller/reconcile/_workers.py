@@ -74,12 +74,14 @@ async def observe_in_workers(
     on_done: Callable[[ObservedTenant], None] | None = None,
     plan_here: PlanHere | None = None,
     on_planned: Callable[[TenantPlan], None] | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> tuple[dict[str, ObservedTenant], Accounting]:
     """Observe ``tenants`` in ``workers`` processes; ``concurrency`` is shared among them.
 
     ``plan_here``: each worker plans what it observed with it (inherited by the fork) and
     sends the plan to ``on_planned``; only the observations it declines (returns None for)
-    come back, to ``on_done`` and in the result."""
+    come back, to ``on_done`` and in the result. ``meanwhile``: work of the parent's that
+    does not wait for the observations, done once the workers are started."""
     context = multiprocessing.get_context("fork")
     results: multiprocessing.Queue[tuple[str, Any]] = context.Queue()
     shares = [list(tenants[i::workers]) for i in range(workers)]
@@ -99,6 +101,8 @@ async def observe_in_workers(
     observed: dict[str, ObservedTenant] = {}
     accounting = Accounting()
     try:
+        if meanwhile is not None:
+            meanwhile()
         await _collect(
             results, processes, observed, accounting, on_done=on_done, on_planned=on_planned
         )

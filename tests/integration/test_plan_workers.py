@@ -174,8 +174,9 @@ def test_workers_plan_what_they_observed_when_no_observation_is_kept(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A plan run that keeps no observations gets plans from its workers, not observations
-    (the parent neither unpickles nor plans 200 tenants while its workers observe), and the
-    plan is byte for byte the one made in one process; a tenant with an earlier run's create
+    (the parent neither unpickles nor plans 200 tenants while its workers observe, and works
+    out the desired state's digest meanwhile), and the plan is byte for byte the one made in
+    one process; a tenant with an earlier run's create
     to look up still comes back as an observation and is planned by the parent."""
     scenario = generate_scenario(tenants=7, users=6, groups=3, members_per_group=3, seed=3)
     state = _desired(scenario)
@@ -187,6 +188,12 @@ def test_workers_plan_what_they_observed_when_no_observation_is_kept(
     def recorded_take(self: EstatePlanner, planned: Any) -> None:
         taken.append(planned.name)
         take(self, planned)
+
+    digest = planner_module.desired_digest
+
+    def recorded_digest(state: DesiredState) -> str:
+        taken.append("(desired digest)")
+        return digest(state)
 
     def recorded_plan_now(self: EstatePlanner, observed: Any) -> Any:
         if os.getpid() == parent:
@@ -200,6 +207,7 @@ def test_workers_plan_what_they_observed_when_no_observation_is_kept(
         alone, _ = _plan(sandbox, state, workers=1, earlier=earlier)
         monkeypatch.setattr(EstatePlanner, "take", recorded_take)
         monkeypatch.setattr(EstatePlanner, "plan_now", recorded_plan_now)
+        monkeypatch.setattr(planner_module, "desired_digest", recorded_digest)
         world = World(sandbox_settings(state.msp, sandbox), sandbox)
         seen: list[str] = []
         shared = event_loop.run(
@@ -216,7 +224,9 @@ def test_workers_plan_what_they_observed_when_no_observation_is_kept(
     assert render_json(shared.plan) == render_json(alone.plan)
     assert shared.observed == {}
     everyone = sorted(t.name for t in scenario.tenants)
-    assert sorted(taken) == [name for name in everyone if name != later]
+    # The desired state's digest is worked out once, while the workers observe.
+    assert taken[0] == "(desired digest)"
+    assert sorted(taken[1:]) == [name for name in everyone if name != later]
     assert parent_planned == [later]  # the parent sees only the one that came back observed
     assert sorted(seen) == everyone
     planned_later = next(t for t in shared.plan.tenants if t.name == later)
