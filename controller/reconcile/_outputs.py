@@ -16,7 +16,6 @@ from controller.models import DesiredState
 from controller.models.declared import estate_declarations
 from controller.models.observed import ObservedTenant
 from controller.plan import Plan
-from controller.render.observations import observations_json, saved_observations
 
 R = TypeVar("R")
 
@@ -75,5 +74,8 @@ def save_observations(
 ) -> Path:
     """The plan with what was observed and what git declares (``plan --observations``): what
     ``tenantctl report`` builds the estate report from."""
+    # Here, not at the top: a plan run that saves no observations does not load their renderer.
+    from controller.render.observations import observations_json, saved_observations
+
     saved = saved_observations(plan, observed, estate_declarations(state))
     return write_output(path, observations_json(saved))

@@ -105,6 +105,7 @@ def test_the_plan_command_loads_no_apply_engine_report_or_templates() -> None:
         "controller.render.documents",
         "controller.gitops.templates",
         "controller.gitops.checkout",
+        "controller.render.observations",  # only with --observations
         "jinja2",
     }
     assert not loaded & unused
