@@ -14,12 +14,33 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Literal, TypeAlias, TypeVar
 
 from controller.models.ledger import ActionState
 
 T = TypeVar("T")
+C = TypeVar("C", bound=type)
+
+
+def _pickled_by_constructor(cls: C) -> C:
+    """Pickle ``cls`` (a frozen, slotted dataclass) as its constructor's arguments.
+
+    Observations cross a pipe from each observing worker (``reconcile/_workers.py``): 10,000
+    users and their groups per 200 tenants. Python 3.11's own pickling of a frozen slotted
+    dataclass calls :func:`dataclasses.fields` for every object, both ways (0.18 s to pickle
+    and 0.39 s to unpickle 200 observed tenants); rebuilding through the constructor takes
+    about half of that, and the object is the one the constructor would make."""
+    names = tuple(f.name for f in fields(cls))
+    if any(not f.init or f.kw_only for f in fields(cls)):  # pragma: no cover - a class error
+        raise TypeError(f"{cls.__name__}: every field must be a positional __init__ argument")
+
+    def reduce(self: object) -> tuple[type, tuple[object, ...]]:
+        return cls, tuple([getattr(self, name) for name in names])
+
+    setattr(cls, "__reduce__", reduce)  # noqa: B010 - mypy refuses assigning a method
+    return cls
+
 
 UnknownCode = Literal[
     "consentMissing",  # the app has no service principal in the tenant
@@ -35,6 +56,7 @@ UnknownCode = Literal[
 ]
 
 
+@_pickled_by_constructor
 @dataclass(frozen=True, slots=True)
 class Unknown:
     """An area that could not be observed. ``reason`` is written for the MSP engineer."""
@@ -51,6 +73,7 @@ Observed: TypeAlias = T | Unknown
 GdapStatus = Literal["active", "expiring", "expired", "approvalPending", "terminated", "none"]
 
 
+@_pickled_by_constructor
 @dataclass(frozen=True, slots=True)
 class GdapRelationship:
     id: str
@@ -61,6 +84,7 @@ class GdapRelationship:
     auto_extend: bool = False
 
 
+@_pickled_by_constructor
 @dataclass(frozen=True, slots=True)
 class GdapState:
     relationships: tuple[GdapRelationship, ...]
@@ -73,6 +97,7 @@ class GdapState:
 ConsentState = Literal["granted", "partial", "pending"]
 
 
+@_pickled_by_constructor
 @dataclass(frozen=True, slots=True)
 class ConsentStatus:
     state: ConsentState
@@ -85,6 +110,7 @@ ExchangeState = Literal["pending", "propagating", "working-direct", "working-cip
 ExchangeRoute = Literal["direct", "cipp"]
 
 
+@_pickled_by_constructor
 @dataclass(frozen=True, slots=True)
 class ExchangeAccess:
     state: ExchangeState
@@ -95,6 +121,7 @@ class ExchangeAccess:
     can_assign_role: bool = False  # the app holds RoleManagement.ReadWrite.Directory
 
 
+@_pickled_by_constructor
 @dataclass(frozen=True, slots=True)
 class PasswordResetAccess:
     """What decides whether the app may reset passwords app-only in the tenant: the directory
@@ -109,6 +136,7 @@ class PasswordResetAccess:
 # --- directory ------------------------------------------------------------------------------
 
 
+@_pickled_by_constructor
 @dataclass(frozen=True, slots=True)
 class Sku:
     sku_id: str
@@ -121,6 +149,7 @@ class Sku:
         return self.enabled_units - self.consumed_units
 
 
+@_pickled_by_constructor
 @dataclass(frozen=True, slots=True)
 class Principal:
     """A member or permission holder as the service reports it."""
@@ -135,6 +164,7 @@ class Principal:
         return self.address.lower() if self.address else None
 
 
+@_pickled_by_constructor
 @dataclass(frozen=True, slots=True)
 class ObservedUser:
     id: str
@@ -158,6 +188,7 @@ class ObservedUser:
 GroupKind = Literal["security", "microsoft365", "distribution", "mailEnabledSecurity"]
 
 
+@_pickled_by_constructor
 @dataclass(frozen=True, slots=True)
 class ObservedGroup:
     """An Entra group. ``members`` is None when not read (the group is not declared)."""
@@ -174,6 +205,7 @@ class ObservedGroup:
         return self.mail_nickname.lower() if self.mail_nickname else None
 
 
+@_pickled_by_constructor
 @dataclass(frozen=True, slots=True)
 class ObservedDistributionGroup:
     id: str  # Exchange identity (ExternalDirectoryObjectId or Guid)
@@ -188,6 +220,7 @@ class ObservedDistributionGroup:
         return self.primary_smtp_address.lower()
 
 
+@_pickled_by_constructor
 @dataclass(frozen=True, slots=True)
 class ObservedSharedMailbox:
     id: str
@@ -208,6 +241,7 @@ class ObservedSharedMailbox:
 # --- security checks -------------------------------------------------------------------------
 
 
+@_pickled_by_constructor
 @dataclass(frozen=True, slots=True)
 class MfaRegistration:
     user_principal_name: str
@@ -216,6 +250,7 @@ class MfaRegistration:
     is_admin: bool = False
 
 
+@_pickled_by_constructor
 @dataclass(frozen=True, slots=True)
 class RiskyUser:
     user_principal_name: str
@@ -226,6 +261,7 @@ class RiskyUser:
 # --- the tenant ----------------------------------------------------------------------------
 
 
+@_pickled_by_constructor
 @dataclass(frozen=True, slots=True)
 class ActionRecord:
     """A one-shot action the ledger on its user knows: ``started`` (it may have run: an apply
@@ -235,6 +271,7 @@ class ActionRecord:
     state: ActionState = ActionState.DONE
 
 
+@_pickled_by_constructor
 @dataclass(frozen=True, slots=True)
 class EarlierCreate:
     """A create an earlier apply called and never saw answered (killed, or cancelled at its
