@@ -10,16 +10,19 @@ plans as a single process does, so the plan is byte-identical (a test proves it)
 
 Workers are forked (a spawned one would import everything again, about a second each), so
 they inherit the settings, the partner facts and the clock reading without pickling; only
-their results cross a pipe. Where ``fork`` does not exist the run stays in one process.
+their results cross a pipe, one per worker. Where ``fork`` does not exist the run stays in one
+process.
 
 With ``plan_here`` (a plan run that keeps no observations), each worker also plans the
 tenants it observed, with the planner it inherited, and sends the :class:`TenantPlan`
-instead of the observation. An observation of 50 users is about 9 KiB pickled and costs the
-parent 1.9 ms to unpickle and 2-3 ms to plan; the tenant's plan is a fraction of that. The
-parent's core then goes to the observation (``bench/README.md``, "Planning in the workers").
+instead of the observation. An observation of 50 users is about 9 KiB pickled and cost the
+parent about 2 ms to unpickle and 2-3 ms to plan; the tenant's plan is a fraction of that.
+The parent's core then goes to the observation (``bench/README.md``, "The next stop: the
+workers plan what they observe").
 
 A worker that dies leaves its tenants unreported: they are planned as not observed, as a
-tenant whose observation failed; an error that stopped a worker's whole share is raised.
+tenant whose observation failed; an error that stopped a worker's whole share is raised, and
+so is an error planning one of its tenants (``tests/integration/test_plan_workers.py``).
 """
 
 from __future__ import annotations
@@ -29,9 +32,10 @@ import datetime as dt
 import multiprocessing
 import os
 import pickle
-import queue as queue_module
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.connection import wait as wait_for_pipes
 from typing import Any
 
 from controller import event_loop
@@ -81,38 +85,50 @@ async def observe_in_workers(
     ``plan_here``: each worker plans what it observed with it (inherited by the fork) and
     sends the plan to ``on_planned``; only the observations it declines (returns None for)
     come back, to ``on_done`` and in the result. ``meanwhile``: work of the parent's that
-    does not wait for the observations, done once the workers are started."""
+    does not wait for the observations, done once the workers are started.
+
+    Each worker has a pipe of its own: a worker killed in the middle of a message (the
+    kernel's OOM killer, a signal) cannot leave a lock held that the others wait on, as a
+    shared ``multiprocessing.Queue``'s writer lock would, and its end of the pipe closing is
+    how the parent learns it is gone."""
     context = multiprocessing.get_context("fork")
-    results: multiprocessing.Queue[tuple[str, Any]] = context.Queue()
-    shares = [list(tenants[i::workers]) for i in range(workers)]
+    shares = [share for i in range(workers) if (share := list(tenants[i::workers]))]
     each = max(1, concurrency // workers)
+    pipes = [context.Pipe(duplex=False) for _ in shares]
     processes = [
         context.Process(
             target=_observe_share,
-            args=(results, _Share(share, settings, app_id, cipp, now, each, partner, plan_here)),
+            args=(
+                number,
+                pipes,
+                _Share(share, settings, app_id, cipp, now, each, partner, plan_here),
+            ),
             name=f"tenantctl-observe-{number}",
             daemon=True,
         )
         for number, share in enumerate(shares)
-        if share
     ]
-    for process in processes:
-        process.start()
+    readers = [reader for reader, _ in pipes]
+    try:
+        for process in processes:
+            process.start()
+    finally:
+        for _, writer in pipes:  # the workers' ends: each worker's closes when it ends
+            writer.close()
     observed: dict[str, ObservedTenant] = {}
     accounting = Accounting()
     try:
         if meanwhile is not None:
             meanwhile()
-        await _collect(
-            results, processes, observed, accounting, on_done=on_done, on_planned=on_planned
-        )
+        await _collect(readers, observed, accounting, on_done=on_done, on_planned=on_planned)
     finally:
         for process in processes:
             process.join(timeout=5)
             if process.is_alive():
                 process.terminate()
                 process.join()
-        results.close()
+        for reader in readers:
+            reader.close()
     ordered = {
         t.metadata.name: observed[t.metadata.name] for t in tenants if t.metadata.name in observed
     }
@@ -120,35 +136,43 @@ async def observe_in_workers(
 
 
 async def _collect(
-    results: multiprocessing.Queue[tuple[str, Any]],
-    processes: Sequence[multiprocessing.process.BaseProcess],
+    readers: Sequence[Connection],
     observed: dict[str, ObservedTenant],
     accounting: Accounting,
     *,
     on_done: Callable[[ObservedTenant], None] | None,
     on_planned: Callable[[TenantPlan], None] | None,
 ) -> None:
+    """Read every worker's pipe until it closes. A worker that ends without ``done`` (it
+    died) leaves its tenants unreported; ``failed`` raises what stopped a worker's share."""
     loop = asyncio.get_running_loop()
-    finished = 0
-    while finished < len(processes):
-        try:
-            kind, payload = await loop.run_in_executor(None, results.get, True, 0.5)
-        except queue_module.Empty:
-            if not any(p.is_alive() for p in processes) and results.empty():
-                return  # a worker died without a word: its tenants stay unobserved
-            continue
-        if kind == "observed":
-            observed[payload.name] = payload
-            if on_done is not None:
-                on_done(payload)
-        elif kind == "planned":
-            if on_planned is not None:
-                on_planned(payload)
-        elif kind == "done":
-            accounting.add(payload)
-            finished += 1
-        else:  # "failed": what stopped a worker's whole share stops the run, as in one process
-            raise payload
+    open_readers = list(readers)
+    while open_readers:
+        ready = await loop.run_in_executor(None, _ready, open_readers, 0.5)
+        for reader in ready:
+            try:
+                message: tuple[str, Any] = reader.recv()
+            except (EOFError, OSError):  # the worker is gone, with or without its "done"
+                open_readers.remove(reader)
+                continue
+            kind, payload = message
+            if kind == "observed":
+                observed[payload.name] = payload
+                if on_done is not None:
+                    on_done(payload)
+            elif kind == "planned":
+                if on_planned is not None:
+                    on_planned(payload)
+            elif kind == "done":
+                accounting.add(payload)
+            else:  # "failed": what stopped a worker's whole share stops the run, as in one
+                raise payload
+
+
+def _ready(readers: list[Connection], timeout: float) -> list[Connection]:
+    """The pipes with a message or an end to read, after at most ``timeout`` seconds."""
+    readable = set(wait_for_pipes(readers, timeout))
+    return [reader for reader in readers if reader in readable]
 
 
 @dataclass(frozen=True)
@@ -165,15 +189,23 @@ class _Share:
     plan_here: PlanHere | None = None
 
 
-def _observe_share(results: multiprocessing.Queue[tuple[str, Any]], share: _Share) -> None:
-    """A worker process: observe its share on a new event loop with new connections."""
+def _observe_share(
+    number: int, pipes: Sequence[tuple[Connection, Connection]], share: _Share
+) -> None:
+    """A worker process: observe its share on a new event loop with new connections, and
+    send each result down its own pipe."""
+    for other, (reader, writer) in enumerate(pipes):
+        reader.close()  # inherited by the fork: the parent's ends, and the other workers'
+        if other != number:
+            writer.close()
+    results = pipes[number][1]
 
     def send(observed: ObservedTenant) -> None:
         planned = share.plan_here(observed) if share.plan_here is not None else None
         if planned is None:
-            results.put(("observed", observed))
+            results.send(("observed", observed))
         else:
-            results.put(("planned", planned))
+            results.send(("planned", planned))
 
     async def observe() -> Accounting:
         per_host = share.concurrency * PER_TENANT
@@ -193,11 +225,10 @@ def _observe_share(results: multiprocessing.Queue[tuple[str, Any]], share: _Shar
     try:
         accounting = event_loop.run(observe())
     except BaseException as error:  # sent to the parent, which raises it
-        results.put(("failed", _sendable(error)))
+        results.send(("failed", _sendable(error)))
     else:
-        results.put(("done", accounting))
+        results.send(("done", accounting))
     results.close()
-    results.join_thread()
 
 
 def _sendable(error: BaseException) -> BaseException:

@@ -16,11 +16,14 @@ import pytest
 import yaml
 
 from controller import event_loop
+from controller.errors import UsageError
 from controller.models import DesiredState, MSPConfig, TenantConfig
 from controller.models.observed import EarlierCreate
+from controller.observe import TenantObserver
 from controller.plan import planner as planner_module
 from controller.plan.planner import EstatePlanner
 from controller.reconcile import PlanResult, World, observe_and_plan, sandbox_settings
+from controller.reconcile import _workers as workers_module
 from controller.reconcile._workers import TENANTS_PER_WORKER, default_workers
 from controller.render import render_json
 from controller.sandbox import Sandbox, Scenario, generate_scenario
@@ -231,3 +234,75 @@ def test_workers_plan_what_they_observed_when_no_observation_is_kept(
     assert sorted(seen) == everyone
     planned_later = next(t for t in shared.plan.tenants if t.name == later)
     assert planned_later == next(t for t in alone.plan.tenants if t.name == later)
+
+
+@pytest.mark.parametrize("keep", [True, False])
+def test_a_worker_that_dies_leaves_its_tenants_not_observed_and_the_run_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keep: bool
+) -> None:
+    """A worker killed mid-share (here ``os._exit``, as the OOM killer would): the tenants it
+    had not reported are planned as not observed, the others as usual, and the parent does
+    not wait for it (each worker has a pipe of its own; its end closing says it is gone)."""
+    scenario = generate_scenario(tenants=7, users=4, groups=2, members_per_group=2, seed=5)
+    state = _desired(scenario)
+    # Three workers, one tenant at a time each: the first worker observes t0, t3, t6 in turn.
+    victim = scenario.tenants[3].name
+    observe = TenantObserver.observe
+
+    async def dying(self: TenantObserver, tenant: TenantConfig) -> Any:
+        if tenant.metadata.name == victim:
+            os._exit(9)
+        return await observe(self, tenant)
+
+    monkeypatch.setattr(TenantObserver, "observe", dying)
+    with Sandbox(scenario, state_dir=tmp_path / "sandbox") as sandbox:
+        world = World(sandbox_settings(state.msp, sandbox), sandbox)
+        result = event_loop.run(
+            observe_and_plan(state, world, concurrency=3, workers=3, keep_observations=keep)
+        )
+    by_name = {t.name: t for t in result.plan.tenants}
+    assert len(by_name) == 7
+    lost = {victim, scenario.tenants[6].name}
+    assert {name for name, t in by_name.items() if t.observation == "failed"} == lost
+    if keep:
+        assert set(result.observed) == set(by_name) - lost
+
+
+def test_a_worker_whose_share_fails_stops_the_run_with_its_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scenario = generate_scenario(tenants=4, users=2, groups=1, members_per_group=1, seed=5)
+    state = _desired(scenario)
+
+    async def failing(*args: Any, **kwargs: Any) -> Any:
+        raise UsageError("the share could not start")
+
+    monkeypatch.setattr(workers_module, "observe_estate", failing)
+    with Sandbox(scenario, state_dir=tmp_path / "sandbox") as sandbox:
+        world = World(sandbox_settings(state.msp, sandbox), sandbox)
+        with pytest.raises(UsageError, match="the share could not start"):
+            event_loop.run(observe_and_plan(state, world, concurrency=2, workers=2))
+
+
+def test_a_planner_error_in_a_worker_stops_the_run_it_is_never_a_silent_gap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tenant the worker cannot plan (a planner bug) fails the run as it would in one
+    process: the tenant never goes missing from the plan without a word."""
+    scenario = generate_scenario(tenants=4, users=2, groups=1, members_per_group=1, seed=5)
+    state = _desired(scenario)
+    broken = scenario.tenants[2].name
+    plan_tenant = planner_module.plan_tenant
+
+    def failing(desired: TenantConfig, *args: Any) -> Any:
+        if desired.metadata.name == broken:
+            raise RuntimeError(f"cannot plan {broken}")
+        return plan_tenant(desired, *args)
+
+    monkeypatch.setattr(planner_module, "plan_tenant", failing)
+    with Sandbox(scenario, state_dir=tmp_path / "sandbox") as sandbox:
+        world = World(sandbox_settings(state.msp, sandbox), sandbox)
+        with pytest.raises(RuntimeError, match=f"cannot plan {broken}"):
+            event_loop.run(
+                observe_and_plan(state, world, concurrency=2, workers=2, keep_observations=False)
+            )
