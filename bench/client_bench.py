@@ -14,6 +14,9 @@ of this process (``time.process_time``: all its threads, MSAL's included), the b
 - **logging**: the per-request debug line with logging off, built and dropped by the logging
   module, and skipped behind ``isEnabledFor``;
 - **planner**: ``plan_estate`` and policy for the observed estate, per tenant;
+- **pipe**: what an observing worker sends the parent per tenant, pickled and unpickled: the
+  tenant's observation (``status``, ``report``, ``apply``) against its plan (``plan``, whose
+  workers plan what they observe);
 - **whole run**: ``observe_and_plan`` (partner facts, tokens, observe, plan, policy) CPU
   divided by the round trips on the wire. Target (the performance issue): at most 2 ms.
 
@@ -27,6 +30,7 @@ import argparse
 import asyncio
 import json
 import logging
+import pickle
 import sys
 import tempfile
 import time
@@ -215,6 +219,26 @@ def planner_part(state: DesiredState, world: World, repeat: int) -> None:
         _policy(plan, state, None)
         best = min(best, time.process_time() - start)
     print(f"planner    plan and policy: {best / len(state.tenants) * 1000:.2f} ms CPU per tenant")
+    pipe_part(list(observed.values()), list(plan.tenants), repeat)
+
+
+def pipe_part(observed: list[Any], planned: list[Any], repeat: int) -> None:
+    """Pickle and unpickle, per tenant, what crosses a worker's pipe."""
+    figures = []
+    for what, items in (("observation", observed), ("plan", planned)):
+        dump = load = float("inf")
+        for _ in range(repeat):
+            start = time.process_time()
+            sent = [pickle.dumps(item) for item in items]
+            dump = min(dump, time.process_time() - start)
+            start = time.process_time()
+            for one in sent:
+                pickle.loads(one)
+            load = min(load, time.process_time() - start)
+        size = sum(len(one) for one in sent) / len(items) / 1024
+        per = 1000 / len(items)
+        figures.append(f"{what} {size:.1f} KiB, {dump * per:.2f} + {load * per:.2f} ms")
+    print(f"pipe       per tenant, pickled + unpickled: {'; '.join(figures)}")
 
 
 def whole_part(state: DesiredState, world: World, repeat: int) -> None:
