@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import bisect
 import logging
+import os
 import re
 import threading
 from typing import Any
@@ -97,6 +98,15 @@ class _KnownSecrets:
 
 
 _known = _KnownSecrets()
+
+
+def _unlock_in_child() -> None:
+    # An observing worker is forked (reconcile/_workers.py) and remembers every token it is
+    # given: a lock another thread held at the fork would never be released in the child.
+    _known._lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_unlock_in_child)
 
 _URL = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]{1,15}://[^\s\"'<>`]+")
 _AUTH_SCHEME = re.compile(

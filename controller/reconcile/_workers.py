@@ -95,12 +95,18 @@ async def observe_in_workers(
     shares = [share for i in range(workers) if (share := list(tenants[i::workers]))]
     each = max(1, concurrency // workers)
     pipes = [context.Pipe(duplex=False) for _ in shares]
+    # No worker starts before the last one is forked: a fork copies every lock another thread
+    # holds at that moment, and a worker already at work keeps this process's threads busy
+    # (its connections to an in-process sandbox, in tests). Forked while they are idle, no
+    # worker can inherit a lock that nobody will ever release.
+    gate = os.pipe()
     processes = [
         context.Process(
             target=_observe_share,
             args=(
                 number,
                 pipes,
+                gate,
                 _Share(share, settings, app_id, cipp, now, each, partner, plan_here),
             ),
             name=f"tenantctl-observe-{number}",
@@ -115,6 +121,9 @@ async def observe_in_workers(
     finally:
         for _, writer in pipes:  # the workers' ends: each worker's closes when it ends
             writer.close()
+        # The gate opens (its last write end closes) once every worker is forked.
+        os.close(gate[1])
+        os.close(gate[0])
     observed: dict[str, ObservedTenant] = {}
     accounting = Accounting()
     try:
@@ -190,15 +199,22 @@ class _Share:
 
 
 def _observe_share(
-    number: int, pipes: Sequence[tuple[Connection, Connection]], share: _Share
+    number: int,
+    pipes: Sequence[tuple[Connection, Connection]],
+    gate: tuple[int, int],
+    share: _Share,
 ) -> None:
-    """A worker process: observe its share on a new event loop with new connections, and
-    send each result down its own pipe."""
+    """A worker process: once every worker is forked, observe its share on a new event loop
+    with new connections, and send each result down its own pipe."""
     for other, (reader, writer) in enumerate(pipes):
         reader.close()  # inherited by the fork: the parent's ends, and the other workers'
         if other != number:
             writer.close()
     results = pipes[number][1]
+    os.close(gate[1])
+    while os.read(gate[0], 1):  # nothing is ever written: it returns b"" when the gate opens
+        pass
+    os.close(gate[0])
 
     def send(observed: ObservedTenant) -> None:
         planned = share.plan_here(observed) if share.plan_here is not None else None

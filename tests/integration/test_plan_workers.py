@@ -7,7 +7,9 @@ workers grows with the estate and never passes the cores."""
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing.context
 import os
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -306,3 +308,37 @@ def test_a_planner_error_in_a_worker_stops_the_run_it_is_never_a_silent_gap(
             event_loop.run(
                 observe_and_plan(state, world, concurrency=2, workers=2, keep_observations=False)
             )
+
+
+def test_no_worker_starts_before_the_last_one_is_forked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fork copies every lock another thread holds at that moment. A worker at work keeps
+    the parent's threads busy (here the in-process sandbox's, serving it), so the workers
+    wait at a gate until the last one is forked: each begins observing after every fork."""
+    scenario = generate_scenario(tenants=6, users=2, groups=1, members_per_group=1, seed=5)
+    state = _desired(scenario)
+    forked: list[int] = []
+    start = multiprocessing.context.ForkProcess.start
+
+    def slow_start(self: Any) -> None:
+        start(self)
+        time.sleep(0.05)  # a worker not held at the gate would be at work by now
+        forked.append(time.monotonic_ns())
+
+    observe_estate = workers_module.observe_estate
+
+    async def recorded(*args: Any, **kwargs: Any) -> Any:
+        (tmp_path / f"began-{os.getpid()}").write_text(str(time.monotonic_ns()))
+        return await observe_estate(*args, **kwargs)
+
+    monkeypatch.setattr(multiprocessing.context.ForkProcess, "start", slow_start)
+    monkeypatch.setattr(workers_module, "observe_estate", recorded)
+    with Sandbox(scenario, state_dir=tmp_path / "sandbox") as sandbox:
+        world = World(sandbox_settings(state.msp, sandbox), sandbox)
+        result = event_loop.run(observe_and_plan(state, world, concurrency=3, workers=3))
+    began = [int(p.read_text()) for p in tmp_path.glob("began-*")]
+    assert len(forked) == 3
+    assert len(began) == 3
+    assert min(began) > max(forked) - 10**9 // 20  # after the last fork (its 50 ms pause aside)
+    assert all(t.observation == "complete" for t in result.plan.tenants)

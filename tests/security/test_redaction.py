@@ -117,3 +117,38 @@ def test_an_echoing_webhook_receiver_shows_nothing_of_the_request() -> None:
     assert warning.startswith("notification to https://relay.example/*** not sent: HTTP 500")
     for secret in (PASSWORD, SIGNATURE, "Tz9secretpath", "b3BzOm"):
         assert secret not in warning
+
+
+def test_a_forked_worker_can_remember_a_secret_while_another_thread_held_the_lock() -> None:
+    """An observing worker is forked and remembers every token it gets: the lock of the
+    known secrets, held by another thread at the fork, is a new one in the child."""
+    import multiprocessing
+    import threading
+
+    from controller import redaction
+
+    context = multiprocessing.get_context("fork")
+    held = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with redaction._known._lock:
+            held.set()
+            release.wait()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait()
+    try:
+        child = context.Process(target=redaction.remember, args=("forked-secret-value",))
+        child.start()
+        child.join(timeout=20)
+        stuck = child.is_alive()
+        if stuck:
+            child.terminate()
+            child.join()
+    finally:
+        release.set()
+        holder.join()
+    assert not stuck
+    assert child.exitcode == 0
