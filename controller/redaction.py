@@ -85,6 +85,12 @@ class _KnownSecrets:
         # Longest first, so a secret that contains another is replaced whole.
         self._longest_first: list[str] = []
         self.ordered: tuple[str, ...] = ()
+        # An observing worker is forked (reconcile/_workers.py) and remembers every token it
+        # is given: a lock another thread held at the fork would never be released there.
+        os.register_at_fork(after_in_child=self._new_lock)
+
+    def _new_lock(self) -> None:
+        self._lock = threading.Lock()
 
     def add(self, value: str) -> None:
         with self._lock:
@@ -98,15 +104,6 @@ class _KnownSecrets:
 
 
 _known = _KnownSecrets()
-
-
-def _unlock_in_child() -> None:
-    # An observing worker is forked (reconcile/_workers.py) and remembers every token it is
-    # given: a lock another thread held at the fork would never be released in the child.
-    _known._lock = threading.Lock()
-
-
-os.register_at_fork(after_in_child=_unlock_in_child)
 
 _URL = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]{1,15}://[^\s\"'<>`]+")
 _AUTH_SCHEME = re.compile(
