@@ -70,9 +70,9 @@ async def gather_or_cancel(*awaitables: Awaitable[T]) -> tuple[T, ...]: ...
 
 
 async def gather_or_cancel(*awaitables: Awaitable[Any]) -> Any:
-    """The results of ``awaitables`` (a tuple, in their order), run concurrently. When one raises (or the
-    caller is cancelled), the others are cancelled and awaited before the exception goes on:
-    nothing started here outlives the call."""
+    """The results of ``awaitables`` (a tuple, in their order), run concurrently. When one
+    raises (or the caller is cancelled), the others are cancelled and awaited before the
+    exception goes on: nothing started here outlives the call."""
     tasks = [asyncio.ensure_future(awaitable) for awaitable in awaitables]
     try:
         results = await asyncio.gather(*tasks)
