@@ -34,6 +34,7 @@ import httpx
 import msal
 import requests
 
+from controller.connectors._direct import DirectClient
 from controller.connectors._http import ssl_context
 from controller.connectors._msal_http import DiscoveryOncePerCloud, OnTheLoop
 from controller.connectors._pool import KeepAliveTransport
@@ -164,7 +165,7 @@ class TokenProvider:
         self._session = session
         self._transport = transport
         self._http = DiscoveryOncePerCloud(session) if session is not None else None
-        self._login_http: httpx.AsyncClient | None = None
+        self._login_http: DirectClient | None = None
         self._on_the_loop: OnTheLoop | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._clock = clock
@@ -289,15 +290,12 @@ class TokenProvider:
         if self._session is not None or (self._loop is loop and self._login_http is not None):
             return
         self._loop = loop
-        self._login_http = httpx.AsyncClient(
-            transport=self._transport
+        self._login_http = DirectClient(
+            self._transport
             or KeepAliveTransport(
                 ssl_context=ssl_context(self.settings.ca_bundle), per_host=self._workers
             ),
-            trust_env=False,
             timeout=30.0,
-            headers={"User-Agent": "tenantctl"},
-            follow_redirects=False,
         )
         on_the_loop = self._on_the_loop = OnTheLoop(self._login_http, loop)
         if self._http is None:

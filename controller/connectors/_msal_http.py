@@ -35,6 +35,7 @@ import httpx
 import requests
 import requests.adapters
 
+from controller.connectors._direct import DirectClient
 from controller.connectors._http import ssl_context
 
 
@@ -115,7 +116,11 @@ class OnTheLoop:
     it is noticed within ``patience`` seconds."""
 
     def __init__(
-        self, client: httpx.AsyncClient, loop: asyncio.AbstractEventLoop, *, patience: float = 1.0
+        self,
+        client: DirectClient | httpx.AsyncClient,
+        loop: asyncio.AbstractEventLoop,
+        *,
+        patience: float = 1.0,
     ) -> None:
         self._client = client
         self._loop = loop

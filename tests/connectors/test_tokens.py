@@ -454,9 +454,17 @@ def test_concurrent_requests_for_one_token_share_one_msal_call() -> None:
     assert tokens.misses == 1 and len(token_requests()) == 1
 
 
-def test_msal_s_requests_run_on_the_event_loop_s_transport_by_default() -> None:
+def test_msal_s_requests_run_on_the_event_loop_s_transport_by_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """No session given: MSAL's HTTP goes through an httpx transport on the loop (the
-    worker thread waits), discovery once for two tenants."""
+    worker thread waits), discovery once for two tenants; straight to the transport, not
+    through httpx's client and its per-request layers (``DirectClient``)."""
+
+    async def refused(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("httpx.AsyncClient.send was called")
+
+    monkeypatch.setattr(httpx.AsyncClient, "send", refused)
     other = "6f1c0d4e-0000-4000-8000-000000000004"
     seen: list[str] = []
 
