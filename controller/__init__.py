@@ -14,9 +14,18 @@ The package is laid out as the pipeline it runs::
     cli/         thin click commands on top
 """
 
+import sys
 from typing import Any
 
 __all__ = ["__version__"]
+
+# httpx's own command line (``httpx._main``, its ``httpx`` script) imports click, rich and
+# pygments whenever they are installed, and httpx imports it on its first import (35-60 ms
+# of every run that talks to a service). tenantctl never runs it. A module that is None in
+# ``sys.modules`` fails to import, which httpx expects and catches: its stub ``main`` stays.
+# Only before httpx is imported, and never over a module someone imported on purpose.
+if "httpx" not in sys.modules:
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
 
 def __getattr__(name: str) -> Any:

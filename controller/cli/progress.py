@@ -10,18 +10,12 @@ between phases (apply's interactive approval) is never drawn over.
 from __future__ import annotations
 
 from types import TracebackType
-
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
+from typing import TYPE_CHECKING
 
 from controller.cli.terminal import Terminal
+
+if TYPE_CHECKING:  # rich is imported when a bar is drawn: CI and pipes never draw one
+    from rich.progress import Progress, TaskID
 
 
 class RunProgress:
@@ -45,8 +39,12 @@ class RunProgress:
         self.end_phase()
         self.what, self.unit, self.total, self.done = what, unit, total, 0
         if self._shows_bar():
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+            from rich.progress import Progress as Bar
+
             console = Console(stderr=True, no_color=not self.terminal.color)
-            self._bar = Progress(
+            self._bar = Bar(
                 TextColumn(f"{what} {unit}"),
                 BarColumn(),
                 MofNCompleteColumn(),

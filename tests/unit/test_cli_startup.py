@@ -26,7 +26,7 @@ try:
     main(sys.argv[1:])
 except SystemExit:
     pass
-print(json.dumps(sorted(sys.modules)), file=sys.stderr)
+print(json.dumps(sorted(n for n, m in sys.modules.items() if m is not None)), file=sys.stderr)
 """
 
 
@@ -109,3 +109,12 @@ def test_the_plan_command_loads_no_apply_engine_report_or_templates() -> None:
         "jinja2",
     }
     assert not loaded & unused
+
+
+def test_a_run_without_a_progress_bar_loads_no_rich() -> None:
+    """rich draws the progress bar on a terminal; a plan in CI or in a pipe never does, and
+    httpx's command-line module, which would import rich, click's extras and pygments on
+    httpx's first import, is kept out (``controller/__init__.py``)."""
+    loaded = _loaded("plan", "--help")
+    assert "httpx" in loaded
+    assert not {name.split(".")[0] for name in loaded} & {"rich", "pygments"}
