@@ -8,7 +8,8 @@ building the inputs is not.
 **sandbox**: the whole ``plan`` pipeline (``observe_and_plan``: partner facts, observe every
 tenant, plan, policy) for a generated estate (default 200 tenants x 50 users, 10 groups of 10
 members each) against the in-process sandbox with an injected latency per request (default
-20 ms), at the default concurrency of 16 tenants. The desired state is generated to match the
+20 ms), 16 tenants at once (the performance issue's setting, kept so that figures compare
+across stops; ``tenantctl``'s own default is 32, which halves the model). The desired state is generated to match the
 sandbox (every user declared, half the groups with exact members, MFA and risky-user checks,
 Exchange direct), written as YAML to a temporary directory and loaded by the real loader.
 Prints the wall time, the round trips per tenant (the client's accounting and the sandbox's

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
+from controller.concurrency import TENANTS_AT_ONCE
 from controller.reconcile import Where
 from controller.state_paths import DEFAULT_DESIRED, StatePaths
 
@@ -46,9 +47,9 @@ def world_options(command: F) -> F:
     @click.option(
         "--concurrency",
         type=click.IntRange(1, 256),
-        default=16,
+        default=TENANTS_AT_ONCE,
         show_default=True,
-        help="Tenants observed at once.",
+        help="Tenants observed at once (each with at most 4 requests in flight).",
     )
     @functools.wraps(command)
     def wrapper(

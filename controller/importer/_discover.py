@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from controller import event_loop
+from controller.concurrency import TENANTS_AT_ONCE
 from controller.connectors import Connections
 from controller.files import PRIVATE, write_atomically
 from controller.importer._run import ImportOutcome
@@ -25,7 +26,7 @@ from controller.render.yaml_text import comment_text, scalar
 
 
 def discover_run(
-    state: DesiredState, where: Where, *, concurrency: int = 16
+    state: DesiredState, where: Where, *, concurrency: int = TENANTS_AT_ONCE
 ) -> list[DiscoveredCustomer]:
     """The GDAP customers no tenant file of ``state`` declares, each named for its file."""
     # Discover reads the partner tenant and the customers' organization: never CIPP.

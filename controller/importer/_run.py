@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from controller import event_loop
+from controller.concurrency import TENANTS_AT_ONCE
 from controller.connectors import Connections
 from controller.errors import Diagnostic, ServiceError, UsageError
 from controller.files import PRIVATE, write_atomically
@@ -77,7 +78,7 @@ def import_run(
     request: ImportRequest,
     where: Where,
     *,
-    concurrency: int = 16,
+    concurrency: int = TENANTS_AT_ONCE,
     on_observed: Callable[[ObservedTenant], None] | None = None,
 ) -> Run[list[ImportOutcome]]:
     """Open the world ``where`` points at and import the requested tenants into ``desired``.
@@ -105,7 +106,7 @@ async def import_tenants(
     world: World,
     *,
     connections: Connections | None = None,
-    concurrency: int = 16,
+    concurrency: int = TENANTS_AT_ONCE,
     on_observed: Callable[[ObservedTenant], None] | None = None,
 ) -> list[ImportOutcome]:
     """Import the requested tenants into ``desired``; one outcome per tenant, by name."""

@@ -45,6 +45,7 @@ from controller.apply import Journal, OutcomeStatus
 from controller.apply.engine import ApplyResult
 from controller.apply.journal import JournalLocation
 from controller.apply.lock import free_tenants_lock
+from controller.concurrency import TENANTS_AT_ONCE
 from controller.connectors import Connections, Usage
 from controller.errors import (
     ApplyLocked,
@@ -102,7 +103,7 @@ class ControllerOptions:
     journal: Path | JournalLocation | None
     timing: Timing
     refresh: float = DEFAULT_REFRESH
-    concurrency: int = 16
+    concurrency: int = TENANTS_AT_ONCE
     webhook: Webhook | None = None
     shard: str | None = None  # shown in notifications
     lock_timeout: float = 0.0

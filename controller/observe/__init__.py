@@ -14,6 +14,7 @@ import asyncio
 import datetime as dt
 from collections.abc import Callable, Sequence
 
+from controller.concurrency import TENANTS_AT_ONCE
 from controller.connectors import Connections
 from controller.event_loop import gather_or_cancel
 from controller.models import TenantConfig
@@ -38,7 +39,7 @@ async def observe_estate(
     app_id: str,
     cipp: bool,
     now: dt.datetime,
-    concurrency: int = 16,
+    concurrency: int = TENANTS_AT_ONCE,
     on_done: Callable[[ObservedTenant], None] | None = None,
     partner: PartnerFacts | None = None,
     read_all: bool = False,

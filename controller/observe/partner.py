@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal, TypeVar
 
+from controller.concurrency import TENANTS_AT_ONCE
 from controller.connectors import (
     CheckResult,
     ClientAssertion,
@@ -267,7 +268,10 @@ async def gdap_customers(connections: Connections) -> list[dict[str, Any]]:
 
 
 async def read_undeclared(
-    connections: Connections, state: DesiredState, now: dt.datetime, concurrency: int = 16
+    connections: Connections,
+    state: DesiredState,
+    now: dt.datetime,
+    concurrency: int = TENANTS_AT_ONCE,
 ) -> list[DiscoveredCustomer]:
     """GDAP customers no tenant file declares, with their domains: GDAP customers and
     relationships in the partner tenant, then each customer's organization, else (for those

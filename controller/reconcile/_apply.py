@@ -20,6 +20,7 @@ from controller.apply import HoldReason, Journal, Outcome, RunStatus, SecretSink
 from controller.apply.engine import ApplyEngine, ApplyResult
 from controller.apply.journal import JournalLocation
 from controller.apply.lock import DEFAULT_LOCK_TIMEOUT, apply_lock
+from controller.concurrency import TENANTS_AT_ONCE
 from controller.connectors import Connections
 from controller.errors import JournalError
 from controller.gitops import summarize, tenant_outcomes
@@ -43,7 +44,7 @@ def apply_run(
     approvals_dir: Path,
     journal: Path | JournalLocation,
     user: str,
-    concurrency: int = 16,
+    concurrency: int = TENANTS_AT_ONCE,
     raise_guards: Guards | None = None,
     interactive: InteractiveApproval | None = None,
     on_observed: Callable[[str], None] | None = None,
@@ -151,7 +152,7 @@ async def apply_estate(
     journal: Journal,
     sink: SecretSink,
     connections: Connections,
-    concurrency: int = 16,
+    concurrency: int = TENANTS_AT_ONCE,
     raise_guards: Guards | None = None,
     user: str | None = None,
     interactive: InteractiveApproval | None = None,

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from controller import event_loop
+from controller.concurrency import TENANTS_AT_ONCE
 from controller.connectors import Connections
 from controller.models import DesiredState
 from controller.models.declared import estate_declarations
@@ -62,7 +63,7 @@ def get_run(
     kind: Kind,
     *,
     group: str | None = None,
-    concurrency: int = 16,
+    concurrency: int = TENANTS_AT_ONCE,
     on_observed: Callable[[ObservedTenant], None] | None = None,
 ) -> Run[GetResult]:
     """Read ``kind`` in every tenant of ``state`` from the world ``where`` points at."""
@@ -81,7 +82,7 @@ async def read_kind(
     kind: Kind,
     *,
     group: str | None = None,
-    concurrency: int = 16,
+    concurrency: int = TENANTS_AT_ONCE,
     on_observed: Callable[[ObservedTenant], None] | None = None,
 ) -> GetResult:
     """Read the partner facts, observe every tenant for ``kind``, and build its document."""

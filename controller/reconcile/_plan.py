@@ -15,6 +15,7 @@ from pathlib import Path
 from controller import event_loop
 from controller.apply import Journal
 from controller.apply.journal import JournalLocation, journal_exists
+from controller.concurrency import TENANTS_AT_ONCE
 from controller.connectors import Accounting, Connections, ConnectionSettings
 from controller.errors import UsageError
 from controller.gitops import summarize
@@ -53,7 +54,7 @@ def plan_run(
     state: DesiredState,
     where: Where,
     *,
-    concurrency: int = 16,
+    concurrency: int = TENANTS_AT_ONCE,
     workers: int | None = None,
     raise_guards: Guards | None = None,
     on_observed: Callable[[str], None] | None = None,
@@ -95,7 +96,7 @@ async def observe_and_plan(
     state: DesiredState,
     world: World,
     *,
-    concurrency: int = 16,
+    concurrency: int = TENANTS_AT_ONCE,
     workers: int = 1,
     raise_guards: Guards | None = None,
     on_observed: Callable[[str], None] | None = None,

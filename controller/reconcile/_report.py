@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from controller.apply import Journal, OperationRecord, RunRecord
 from controller.apply.journal import JournalLocation, journal_exists
 from controller.collector import collector_paused
+from controller.concurrency import TENANTS_AT_ONCE
 from controller.errors import UsageError
 from controller.files import PRIVATE, check_replaceable, write_directory
 from controller.models import DesiredState
@@ -53,7 +54,7 @@ def report_run(
     where: Where | None = None,
     observations: Sequence[Path] = (),
     journal: Path | JournalLocation | None = None,
-    concurrency: int = 16,
+    concurrency: int = TENANTS_AT_ONCE,
     on_observed: Callable[[str], None] | None = None,
 ) -> Run[ReportResult]:
     """Write the estate report into ``directory``: from ``observations`` when given, else
