@@ -115,9 +115,21 @@ async def observe_in_workers(
         for number, share in enumerate(shares)
     ]
     readers = [reader for reader, _ in pipes]
+    started = 0
     try:
         for process in processes:
             process.start()
+            started += 1
+    except BaseException:
+        # A fork failed (no memory, no process slots) or was interrupted: the workers already
+        # forked still wait at the closed gate. Stop them there, before it opens, so that
+        # none observes for a run that has ended.
+        for process in processes[:started]:
+            process.terminate()
+            process.join()
+        for reader in readers:
+            reader.close()
+        raise
     finally:
         for _, writer in pipes:  # the workers' ends: each worker's closes when it ends
             writer.close()

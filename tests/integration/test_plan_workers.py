@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing.context
 import os
+import signal
 import time
 from collections import Counter
 from pathlib import Path
@@ -342,3 +343,39 @@ def test_no_worker_starts_before_the_last_one_is_forked(
     assert len(began) == 3
     assert min(began) > max(forked) - 10**9 // 20  # after the last fork (its 50 ms pause aside)
     assert all(t.observation == "complete" for t in result.plan.tenants)
+
+
+def test_a_fork_that_fails_stops_the_workers_already_forked_before_they_begin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second fork fails (the system is out of processes): the run fails with that
+    error, and the worker forked before it is stopped at the gate, never observing for a run
+    that has ended (the gate would otherwise open as the parent gives up)."""
+    scenario = generate_scenario(tenants=6, users=2, groups=1, members_per_group=1, seed=5)
+    state = _desired(scenario)
+    forked: list[Any] = []
+    start = multiprocessing.context.ForkProcess.start
+
+    def failing_second(self: Any) -> None:
+        if forked:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        start(self)
+        forked.append(self)
+
+    observe_estate = workers_module.observe_estate
+
+    async def recorded(*args: Any, **kwargs: Any) -> Any:
+        (tmp_path / f"began-{os.getpid()}").write_text("began")
+        return await observe_estate(*args, **kwargs)
+
+    monkeypatch.setattr(multiprocessing.context.ForkProcess, "start", failing_second)
+    monkeypatch.setattr(workers_module, "observe_estate", recorded)
+    with Sandbox(scenario, state_dir=tmp_path / "sandbox") as sandbox:
+        world = World(sandbox_settings(state.msp, sandbox), sandbox)
+        with pytest.raises(BlockingIOError):
+            event_loop.run(observe_and_plan(state, world, concurrency=3, workers=3))
+        (first,) = forked
+        assert first.exitcode == -signal.SIGTERM  # stopped, and reaped, before the raise
+        assert not list(tmp_path.glob("began-*"))
+        customers = {t.tenant_id for t in scenario.tenants}
+        assert not [r for r in sandbox.requests if r.tenant_id in customers]  # partner facts only
