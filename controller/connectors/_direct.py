@@ -9,7 +9,7 @@ again, the auth and redirect generators, the stream wrapper that times the answe
 request built around every answer for the cookie jar). :class:`DirectClient` builds the same
 request (httpx's default headers, the same timeout extension, the cookies the services set)
 and hands it to the same transport: the bytes on the wire do not change
-(``tests/unit/test_direct_client.py`` compares them with httpx's client's).
+(``tests/connectors/test_direct_client.py`` compares them with httpx's client's).
 
 The answer is read whole before it is returned, as ``AsyncClient.request`` does; a failure
 reading it closes it (the transport drops the connection) and is raised as httpx raises it.
@@ -77,7 +77,8 @@ class DirectClient:
         except BaseException:
             await response.aclose()
             raise
-        if "set-cookie" in response.headers:
+        headers = response.headers
+        if "set-cookie" in headers or "set-cookie2" in headers:
             self._cookies.extract_cookies(response)
         return response
 

@@ -22,6 +22,7 @@ path, status, attempt and request id: never a header value, a body, a token or a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import random as random_module
@@ -110,6 +111,13 @@ def _context(ca_bundle: str | None, version: tuple[int, int, int] | None) -> ssl
     return context
 
 
+# Requests in flight to one service at once, whatever the tenants: CIPP is one function app
+# (the MSP's own instance, sized by the MSP) that serves every tenant. 64 is what a run could
+# send it before 32 tenants at once became the default (16 tenants, 4 requests each).
+SERVICE_IN_FLIGHT: Mapping[str, int] = {"cipp": 64}
+_UNBOUNDED = contextlib.nullcontext()
+
+
 class HttpCore:
     def __init__(
         self,
@@ -132,6 +140,9 @@ class HttpCore:
         self._random = random
         self._per_tenant = per_tenant_concurrency
         self._slots: dict[str, asyncio.Semaphore] = {}
+        self._service_slots = {
+            service: asyncio.Semaphore(limit) for service, limit in SERVICE_IN_FLIGHT.items()
+        }
         if transport is None:
             transport = KeepAliveTransport(
                 ssl_context=ssl_context(ca_bundle), per_host=connections_per_host
@@ -294,7 +305,7 @@ class HttpCore:
             usage.requests += 1
             if retry:
                 usage.retries += 1
-        async with self._slot(route.tenant):
+        async with self._slot(route.tenant), self._service_slots.get(route.service, _UNBOUNDED):
             begun = self._clock()
             try:
                 response = await self._client.request(

@@ -374,6 +374,47 @@ def test_per_tenant_concurrency_is_bounded(connect: Any) -> None:
     assert peak == 2
 
 
+def test_cipp_sees_at_most_64_requests_at_once_whatever_the_tenants(connect: Any) -> None:
+    """CIPP is one function app serving every tenant: however many customer tenants a run
+    works on at once, it never has more requests in flight than 16 tenants at 4 each could
+    send before the default became 32 tenants (``SERVICE_IN_FLIGHT``). Graph has no such
+    bound: its limits are per tenant."""
+    in_flight = 0
+    peak = 0
+
+    class Slow(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            nonlocal in_flight, peak
+            in_flight += 1
+            peak = max(peak, in_flight)
+            for _ in range(3):
+                await asyncio.sleep(0)
+            in_flight -= 1
+            if request.url.host.startswith("graph"):
+                return httpx.Response(200, json={"value": []})
+            return httpx.Response(200, json=[])
+
+    from controller.connectors import Connections
+    from tests.connectors.conftest import FakeTokens, make_settings
+
+    customers = [f"{n:08d}-0000-4000-8000-000000000000" for n in range(80)]
+
+    async def scenario() -> list[int]:
+        nonlocal peak
+        async with Connections(
+            make_settings(),
+            transport=Slow(),
+            tokens=FakeTokens(),  # type: ignore[arg-type]
+        ) as connections:
+            cipp = connections.cipp()
+            await asyncio.gather(*(cipp.list_mailboxes(tenant) for tenant in customers))
+            cipp_peak, peak = peak, 0
+            await asyncio.gather(*(connections.graph(tenant).list_groups() for tenant in customers))
+            return [cipp_peak, peak]
+
+    assert run(scenario()) == [64, 80]
+
+
 def test_bearer_token_is_sent_for_the_right_tenant_and_resource(connect: Any) -> None:
     seen: list[str] = []
 
