@@ -32,10 +32,12 @@ import datetime as dt
 import multiprocessing
 import os
 import pickle
+import signal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as wait_for_pipes
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 from controller import event_loop
@@ -116,6 +118,11 @@ async def observe_in_workers(
     ]
     readers = [reader for reader, _ in pipes]
     started = 0
+    # Each worker is born with SIGTERM blocked and unblocks it once it has dropped the
+    # handler it inherited (apply's and the controller's cooperative cancellation): a
+    # SIGTERM sent to stop it, even at once, stops it. Here a SIGTERM meanwhile waits for
+    # the unblock, then reaches this process's handler as usual.
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
     try:
         for process in processes:
             process.start()
@@ -124,13 +131,14 @@ async def observe_in_workers(
         # A fork failed (no memory, no process slots) or was interrupted: the workers already
         # forked still wait at the closed gate. Stop them there, before it opens, so that
         # none observes for a run that has ended.
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         for process in processes[:started]:
-            process.terminate()
-            process.join()
+            _stop(process)
         for reader in readers:
             reader.close()
         raise
     finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         for _, writer in pipes:  # the workers' ends: each worker's closes when it ends
             writer.close()
         # The gate opens (its last write end closes) once every worker is forked.
@@ -146,14 +154,22 @@ async def observe_in_workers(
         for process in processes:
             process.join(timeout=5)
             if process.is_alive():
-                process.terminate()
-                process.join()
+                _stop(process)
         for reader in readers:
             reader.close()
     ordered = {
         t.metadata.name: observed[t.metadata.name] for t in tenants if t.metadata.name in observed
     }
     return ordered, accounting
+
+
+def _stop(process: BaseProcess) -> None:
+    """Terminate a worker and reap it; one still alive after five seconds is killed."""
+    process.terminate()
+    process.join(timeout=5)
+    if process.is_alive():
+        process.kill()
+        process.join()
 
 
 async def _collect(
@@ -218,6 +234,11 @@ def _observe_share(
 ) -> None:
     """A worker process: once every worker is forked, observe its share on a new event loop
     with new connections, and send each result down its own pipe."""
+    # A handler the parent installed for SIGTERM (a run's cooperative cancellation) is no
+    # worker's: the parent stops a worker with SIGTERM, and it must stop. SIGTERM was
+    # blocked across the fork (one sent already is pending, and ends the worker here).
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     for other, (reader, writer) in enumerate(pipes):
         reader.close()  # inherited by the fork: the parent's ends, and the other workers'
         if other != number:

@@ -345,12 +345,21 @@ def test_no_worker_starts_before_the_last_one_is_forked(
     assert all(t.observation == "complete" for t in result.plan.tenants)
 
 
+@pytest.mark.parametrize("parent_catches_sigterm", [False, True])
 def test_a_fork_that_fails_stops_the_workers_already_forked_before_they_begin(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+    parent_catches_sigterm: bool,
 ) -> None:
     """The second fork fails (the system is out of processes): the run fails with that
     error, and the worker forked before it is stopped at the gate, never observing for a run
-    that has ended (the gate would otherwise open as the parent gives up)."""
+    that has ended (the gate would otherwise open as the parent gives up). SIGTERM stops it
+    even when the parent handles SIGTERM itself (apply's and the controller's cooperative
+    cancellation): a worker does not keep the handler it inherited."""
+    if parent_catches_sigterm:
+        previous = signal.signal(signal.SIGTERM, lambda signum, frame: None)
+        request.addfinalizer(lambda: signal.signal(signal.SIGTERM, previous))
     scenario = generate_scenario(tenants=6, users=2, groups=1, members_per_group=1, seed=5)
     state = _desired(scenario)
     forked: list[Any] = []
