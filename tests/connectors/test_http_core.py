@@ -5,12 +5,13 @@ errors translated with service, tenant, status, code and request id."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
-from controller.connectors import RetryPolicy
+from controller.connectors import Connections, RetryPolicy
 from controller.errors import (
     BadRequest,
     NotFound,
@@ -19,7 +20,15 @@ from controller.errors import (
     Throttled,
     Transient,
 )
-from tests.connectors.conftest import GRAPH, TENANT, body, graph_error, run
+from tests.connectors.conftest import (
+    GRAPH,
+    TENANT,
+    FakeTokens,
+    body,
+    graph_error,
+    make_settings,
+    run,
+)
 
 
 def test_paging_follows_next_link_until_absent(connect: Any) -> None:
@@ -343,35 +352,39 @@ def test_errors_map_to_the_tree(connect: Any) -> None:
     run(scenario())
 
 
+class _InFlight(httpx.AsyncBaseTransport):
+    """Answers after ``turns`` turns of the loop, counting the requests in flight at once."""
+
+    def __init__(self, answer: Callable[[httpx.Request], httpx.Response], turns: int) -> None:
+        self.answer = answer
+        self.turns = turns
+        self.in_flight = 0
+        self.peak = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.in_flight += 1
+        self.peak = max(self.peak, self.in_flight)
+        for _ in range(self.turns):
+            await asyncio.sleep(0)
+        self.in_flight -= 1
+        return self.answer(request)
+
+
 def test_per_tenant_concurrency_is_bounded(connect: Any) -> None:
-    in_flight = 0
-    peak = 0
-
-    class Slow(httpx.AsyncBaseTransport):
-        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-            nonlocal in_flight, peak
-            in_flight += 1
-            peak = max(peak, in_flight)
-            await asyncio.sleep(0)
-            await asyncio.sleep(0)
-            in_flight -= 1
-            return httpx.Response(200, json={"id": "u"})
-
-    from controller.connectors import Connections
-    from tests.connectors.conftest import FakeTokens, make_settings
+    slow = _InFlight(lambda request: httpx.Response(200, json={"id": "u"}), turns=2)
 
     async def scenario() -> None:
         async with Connections(
             make_settings(),
-            transport=Slow(),
-            tokens=FakeTokens(),
-            per_tenant_concurrency=2,  # type: ignore[arg-type]
+            transport=slow,
+            tokens=FakeTokens(),  # type: ignore[arg-type]
+            per_tenant_concurrency=2,
         ) as connections:
             graph = connections.graph(TENANT)
             await asyncio.gather(*(graph.get_user(str(n)) for n in range(10)))
 
     run(scenario())
-    assert peak == 2
+    assert slow.peak == 2
 
 
 def test_cipp_sees_at_most_64_requests_at_once_whatever_the_tenants(connect: Any) -> None:
@@ -379,38 +392,26 @@ def test_cipp_sees_at_most_64_requests_at_once_whatever_the_tenants(connect: Any
     works on at once, it never has more requests in flight than 16 tenants at 4 each could
     send before the default became 32 tenants (``SERVICE_IN_FLIGHT``). Graph has no such
     bound: its limits are per tenant."""
-    in_flight = 0
-    peak = 0
 
-    class Slow(httpx.AsyncBaseTransport):
-        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-            nonlocal in_flight, peak
-            in_flight += 1
-            peak = max(peak, in_flight)
-            for _ in range(3):
-                await asyncio.sleep(0)
-            in_flight -= 1
-            if request.url.host.startswith("graph"):
-                return httpx.Response(200, json={"value": []})
-            return httpx.Response(200, json=[])
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.host.startswith("graph"):
+            return httpx.Response(200, json={"value": []})
+        return httpx.Response(200, json=[])
 
-    from controller.connectors import Connections
-    from tests.connectors.conftest import FakeTokens, make_settings
-
+    slow = _InFlight(answer, turns=3)
     customers = [f"{n:08d}-0000-4000-8000-000000000000" for n in range(80)]
 
     async def scenario() -> list[int]:
-        nonlocal peak
         async with Connections(
             make_settings(),
-            transport=Slow(),
+            transport=slow,
             tokens=FakeTokens(),  # type: ignore[arg-type]
         ) as connections:
             cipp = connections.cipp()
             await asyncio.gather(*(cipp.list_mailboxes(tenant) for tenant in customers))
-            cipp_peak, peak = peak, 0
+            cipp_peak, slow.peak = slow.peak, 0
             await asyncio.gather(*(connections.graph(tenant).list_groups() for tenant in customers))
-            return [cipp_peak, peak]
+            return [cipp_peak, slow.peak]
 
     assert run(scenario()) == [64, 80]
 
