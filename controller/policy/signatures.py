@@ -23,13 +23,19 @@ import hashlib
 import os
 import struct
 from pathlib import Path
-
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from typing import TYPE_CHECKING
 
 from controller.errors import UsageError
 from controller.regular_files import KIB, FileRefused, read_regular
+
+# ``cryptography`` is imported where a signature is made or checked: every plan imports this
+# module (through apply's journal and approvals) and signs nothing, and the import costs a
+# plan about 30 ms of its start-up (tests/unit/test_cli_startup.py).
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
 
 __all__ = ["NAMESPACE", "PASSPHRASE_VARIABLE", "SignatureInvalid", "key_blob", "sign", "verify"]
 
@@ -79,6 +85,8 @@ class _Reader:
 
 
 def _public_blob(key: Ed25519PublicKey) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
     raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return _string(_KEY_TYPE) + _string(raw)
 
@@ -117,6 +125,10 @@ def _unarmour(text: str) -> bytes:
 
 def load_signing_key(path: Path) -> Ed25519PrivateKey:
     """An OpenSSH Ed25519 private key. Raises :class:`UsageError` saying what is wrong."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     try:
         data = read_regular(path.expanduser(), limit=64 * KIB)
     except FileRefused as refused:
@@ -147,6 +159,8 @@ def load_signing_key(path: Path) -> Ed25519PrivateKey:
 
 def public_key_line(key: Ed25519PrivateKey) -> str:
     """``ssh-ed25519 AAAA...``, as it goes into msp.yaml's approvers."""
+    from cryptography.hazmat.primitives import serialization
+
     return (
         key.public_key()
         .public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
@@ -172,6 +186,9 @@ def sign(message: bytes, key: Ed25519PrivateKey) -> str:
 def verify(message: bytes, armoured: str) -> str:
     """The base64 public key (as in ``ssh-ed25519 <key>``) whose holder signed ``message``.
     Raises :class:`SignatureInvalid` when the signature does not hold."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     reader = _Reader(_unarmour(armoured))
     if reader.take(6) != _MAGIC or reader.uint32() != _VERSION:
         raise SignatureInvalid("not an SSH signature of version 1")
