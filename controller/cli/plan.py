@@ -19,7 +19,7 @@ from controller.cli.selection import chosen_tenants
 from controller.cli.terminal import Terminal
 from controller.cli.world_options import WorldOptions, world_options
 from controller.policy import parse_guard_override, policy_failures
-from controller.reconcile import Outputs, plan_run
+from controller.reconcile import EarlyPartner, Outputs, plan_run
 from controller.render import render_accounting, render_json, render_terminal, summary_line
 
 if TYPE_CHECKING:
@@ -125,30 +125,33 @@ def plan(
 
         webhook = parse_webhook(notify)
     raise_guards = parse_guard_override(allow_guard)
-    state = chosen_tenants(terminal, desired, tenants, changed_since=changed_since, shard=shard)
-    outputs = Outputs(
-        json=out,
-        markdown=markdown,
-        webhook=webhook,
-        drift=drift,
-        shard=shard,
-        observations=observations,
-    )
-
-    with RunProgress(terminal) as progress:
-        progress.phase("observing", len(state.tenants), "tenants")
-        run = plan_run(
-            state,
-            world.where,
-            concurrency=world.concurrency,
-            workers=workers,
-            raise_guards=raise_guards,
-            on_observed=progress.advance,
-            outputs=outputs,
-            journal=journal,
-            # Only the plan is wanted (--observations keeps them): the workers plan.
-            keep_observations=False,
+    # The partner's relationships are read while the tenants load (controller.reconcile._early).
+    with EarlyPartner.reading(desired, world.where) as early:
+        state = chosen_tenants(terminal, desired, tenants, changed_since=changed_since, shard=shard)
+        outputs = Outputs(
+            json=out,
+            markdown=markdown,
+            webhook=webhook,
+            drift=drift,
+            shard=shard,
+            observations=observations,
         )
+
+        with RunProgress(terminal) as progress:
+            progress.phase("observing", len(state.tenants), "tenants")
+            run = plan_run(
+                state,
+                world.where,
+                concurrency=world.concurrency,
+                workers=workers,
+                raise_guards=raise_guards,
+                on_observed=progress.advance,
+                outputs=outputs,
+                journal=journal,
+                # Only the plan is wanted (--observations keeps them): the workers plan.
+                keep_observations=False,
+                early=early,
+            )
     the_plan = run.result.plan
     for note in run.notes:
         terminal.info(f"note: {note}")

@@ -214,7 +214,12 @@ def cipp_access_notes(row: Mapping[str, Any] | None) -> tuple[str, ...]:
     return tuple(notes)
 
 
-async def read_partner_facts(connections: Connections, *, cipp: bool) -> PartnerFacts:
+async def read_partner_facts(
+    connections: Connections, *, cipp: bool, gdap: PartnerFacts | None = None
+) -> PartnerFacts:
+    """The partner's GDAP relationships and, with ``cipp``, CIPP's tenants and access checks.
+    ``gdap``: the relationships read already, with the same settings (a run reads them while
+    its desired state loads, ``controller.reconcile._early``): they are not read again."""
     settings = connections.settings
     failed: dict[str, CheckResult] = {}
 
@@ -243,7 +248,13 @@ async def read_partner_facts(connections: Connections, *, cipp: bool) -> Partner
     def on_cipp(error: ServiceError) -> CheckResult:
         return diagnose_cipp(settings, error)
 
-    rel_task = attempt("GDAP relationships", relationships(), on_gdap)
+    rel_task: Awaitable[list[dict[str, Any]] | Unknown]
+    if gdap is None:
+        rel_task = attempt("GDAP relationships", relationships(), on_gdap)
+    else:
+        for check in gdap.failed_checks:
+            failed.setdefault(check.name, check)
+        rel_task = _already(gdap.relationships)
     if not cipp:
         return PartnerFacts(await rel_task, None, None, tuple(failed.values()))
     client = connections.cipp()
@@ -253,6 +264,10 @@ async def read_partner_facts(connections: Connections, *, cipp: bool) -> Partner
         attempt("CIPP access checks", cipp_rows(client.access_checks, "TenantId"), on_cipp),
     )
     return PartnerFacts(rels, tenants, access, tuple(sorted(failed.values(), key=_check_order)))
+
+
+async def _already(value: T) -> T:
+    return value
 
 
 def _check_order(check: CheckResult) -> tuple[int, str]:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from controller.reconcile._apply import apply_estate, apply_run
     from controller.reconcile._approval import InteractiveApproval, awaiting_approval, local_user
     from controller.reconcile._connect import connect_check
+    from controller.reconcile._early import EarlyPartner
     from controller.reconcile._get import GetResult, get_run, read_kind
     from controller.reconcile._journal import journal_location
     from controller.reconcile._outputs import Delivered, Outputs, Run
@@ -64,6 +65,7 @@ __getattr__ = lazy_names(
         "awaiting_approval": "controller.reconcile._approval",
         "local_user": "controller.reconcile._approval",
         "connect_check": "controller.reconcile._connect",
+        "EarlyPartner": "controller.reconcile._early",
         "GetResult": "controller.reconcile._get",
         "get_run": "controller.reconcile._get",
         "read_kind": "controller.reconcile._get",
@@ -96,6 +98,7 @@ __all__ = [
     "DEFAULT_SANDBOX_STATE",
     "REPORT_MARKER",
     "Delivered",
+    "EarlyPartner",
     "GetResult",
     "InteractiveApproval",
     "Outputs",

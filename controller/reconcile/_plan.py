@@ -6,6 +6,7 @@ its own run, so apply re-observes and re-plans exactly as plan did.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -28,6 +29,7 @@ from controller.plan import FailedCheck, Plan, ServiceUsage, TenantPlan
 from controller.plan.context import PlanContext
 from controller.plan.planner import EstatePlanner
 from controller.policy import decide
+from controller.reconcile._early import EarlyPartner
 from controller.reconcile._outputs import (
     Delivered,
     Outputs,
@@ -61,6 +63,7 @@ def plan_run(
     outputs: Outputs | None = None,
     journal: Path | JournalLocation | None = None,
     keep_observations: bool = True,
+    early: EarlyPartner | None = None,
 ) -> Run[PlanResult]:
     """Plan ``state`` against the world ``where`` points at, and deliver the outputs. With a
     ``journal`` (a SQLite file's path or a location, that exists), the creates its killed runs
@@ -68,7 +71,9 @@ def plan_run(
     does. ``workers``: processes that observe (``None``: from the estate's size and the
     cores). ``on_observed``: called with each tenant's name as it is observed.
     ``keep_observations``: False when only the plan is wanted (``result.observed`` is then
-    empty); the saved observations of ``outputs`` keep them whatever it says."""
+    empty); the saved observations of ``outputs`` keep them whatever it says. ``early``: the
+    partner's GDAP relationships being read while the desired state loaded (taken when read
+    with the run's settings)."""
     outputs = outputs or Outputs()
     keep = keep_observations or outputs.observations is not None
     earlier = interrupted_creates(journal) if journal is not None else {}
@@ -83,6 +88,7 @@ def plan_run(
                 on_observed=on_observed,
                 earlier_creates=earlier,
                 keep_observations=keep,
+                early=early,
             )
         )
     delivered = deliver_plan(result.plan, outputs)
@@ -103,6 +109,7 @@ async def observe_and_plan(
     connections: Connections | None = None,
     earlier_creates: Mapping[str, Sequence[EarlierCreate]] | None = None,
     keep_observations: bool = True,
+    early: EarlyPartner | None = None,
 ) -> PlanResult:
     """Read the partner facts, observe every tenant, look up the creates an earlier run left
     unanswered (``earlier_creates``, by tenant name, from the journal), plan, and decide by
@@ -115,7 +122,8 @@ async def observe_and_plan(
     msp = state.msp
     now = world.now()
     async with _connected(world, connections, concurrency) as conns:
-        partner = await read_partner_facts(conns, cipp=world.uses_cipp)
+        gdap = await _taken(early, conns)
+        partner = await read_partner_facts(conns, cipp=world.uses_cipp, gdap=gdap)
         context = _plan_context(msp, now, partner, cipp=world.uses_cipp)
         planner = EstatePlanner(state, context, later=earlier_creates or {})
 
@@ -252,6 +260,18 @@ async def _connected(
     # Keep-alive connections sized to the requests in flight: tenants at once x per tenant.
     async with Connections(world.settings, connections_per_host=concurrency * PER_TENANT) as own:
         yield own
+
+
+async def _taken(early: EarlyPartner | None, conns: Connections) -> PartnerFacts | None:
+    """The relationships read early, when read as this run reads them; their cost is the
+    run's."""
+    if early is None:
+        return None
+    read = await asyncio.to_thread(early.take, conns.settings)
+    if read is None:
+        return None
+    conns.accounting.add(read.accounting)
+    return read.facts
 
 
 def _sorted(services: dict[str, ServiceUsage]) -> dict[str, ServiceUsage]:
