@@ -11,8 +11,9 @@ import base64
 import hashlib
 import hmac
 import json
-import uuid
 from typing import Any
+
+from controller.sandbox._ids import request_id
 
 
 def _b64(data: bytes) -> str:
@@ -62,4 +63,4 @@ def bearer(headers: dict[str, str]) -> str | None:
 
 
 def new_id() -> str:
-    return str(uuid.uuid4())
+    return request_id()
