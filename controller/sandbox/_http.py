@@ -18,8 +18,9 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from email.message import Message
 from email.utils import formatdate
 from functools import lru_cache
 from http import HTTPStatus
@@ -142,8 +143,10 @@ MAX_FIELD_LINES = 100
 # RFC 9110 section 5.6.2: a field name is a token.
 _TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 # RFC 9110 section 5.5: a field value is visible characters, obs-text, SP and HTAB; CR, LF
-# and NUL "MUST" be refused (or replaced), and so are the other controls here.
-_CONTROLS = frozenset(chr(c) for c in [*range(0x09), *range(0x0A, 0x20), 0x7F])
+# and NUL "MUST" be refused (or replaced), and so are the other controls here. Looked for in
+# the line's bytes with ``bytes.translate`` (1 us for a bearer token, where a set of
+# characters took 12 us).
+_CONTROLS = bytes([*range(0x09), *range(0x0A, 0x20), 0x7F])
 
 
 class BadFields(Exception):
@@ -193,17 +196,15 @@ def read_fields(readline: Callable[[int], bytes]) -> list[tuple[str, str]]:
             )
         if raw in (b"\r\n", b"\n", b""):  # the end of the section (or of the stream)
             return fields
-        line = raw.decode("iso-8859-1")
-        line = line[:-2] if line.endswith("\r\n") else line.removesuffix("\n")
-        name, colon, value = line.partition(":")
-        if line[0] in " \t":
+        raw = raw[:-2] if raw.endswith(b"\r\n") else raw.removesuffix(b"\n")
+        if raw[0] in b" \t":
             raise _bad_field("obs-fold: a field line folded onto the one before")
+        if len(raw.translate(None, _CONTROLS)) != len(raw):
+            raise _bad_field("a control character in a field line")
+        name, colon, value = raw.decode("iso-8859-1").partition(":")
         if not colon or not name or not _TOKEN.issuperset(name):
             raise _bad_field("a field line is not a token name followed by a colon")
-        value = value.strip(" \t")
-        if not _CONTROLS.isdisjoint(value):
-            raise _bad_field("a control character in a field value")
-        fields.append((name, value))
+        fields.append((name, value.strip(" \t")))
 
 
 def check_content_length(fields: list[tuple[str, str]]) -> None:
@@ -230,8 +231,27 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: ServiceServer
     raw_requestline: bytes  # set by BaseHTTPRequestHandler.handle_one_request
-    # The fields by lower-cased name, the last of a repeated name (as the request sees them).
+    # The fields by lower-cased name, the last of a repeated name (as the request sees them);
+    # ``_first``: the first, as ``email.message.Message.get`` finds (as http.server read
+    # Connection, Expect and Content-Length).
     fields: dict[str, str]
+    _first: dict[str, str]
+    _field_lines: Sequence[tuple[str, str]] = ()
+    _message: Message | None = None
+
+    @property
+    def headers(self) -> Message:
+        """The header fields as http.server gives them (an ``email.message.Message``), built
+        when first asked for: the sandbox reads ``fields`` and nothing else asks."""
+        if self._message is None:
+            self._message = message = HTTPMessage()
+            for name, value in self._field_lines:
+                message[name] = value
+        return self._message
+
+    @headers.setter
+    def headers(self, message: Message) -> None:
+        self._message = message
 
     def log_message(self, format: str, *args: Any) -> None:  # silence stderr
         pass
@@ -293,19 +313,22 @@ class _Handler(BaseHTTPRequestHandler):
         except BadFields as refused:
             self.send_error(refused.status, refused.reason, refused.explain)
             return False
-        # ``self.headers`` stays the message http.server gives (first of a name on ``get``).
-        self.headers = message = HTTPMessage()
+        self._field_lines = fields
+        self._message = None
+        first: dict[str, str] = {}
         self.fields = {}
         for name, value in fields:
-            message[name] = value
-            self.fields[name.lower()] = value
-        connection = message.get("Connection", "").lower()
+            lower = name.lower()
+            self.fields[lower] = value
+            first.setdefault(lower, value)
+        self._first = first
+        connection = first.get("connection", "").lower()
         if connection == "close":
             self.close_connection = True
         elif connection == "keep-alive" and self.protocol_version >= "HTTP/1.1":
             self.close_connection = False
         if (
-            message.get("Expect", "").lower() == "100-continue"
+            first.get("expect", "").lower() == "100-continue"
             and self.protocol_version >= "HTTP/1.1"
             and self.request_version >= "HTTP/1.1"
         ):
@@ -320,7 +343,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.cpu_sink(time.thread_time() - started, False)
 
     def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
+        length = int(self._first.get("content-length") or 0)
         body = self.rfile.read(length) if length else b""
         request = Request.build(
             self.server.service, self.command, self.path, self.fields, body, self.server.base_url

@@ -1,7 +1,8 @@
 """The sandbox's HTTP wire, below the services: how it reads a request's header section (the
 malformed ones it refuses, over real HTTPS, and http.server's limits it keeps), the JSON it
 writes (UTF-8, the same values json.dumps wrote), the Date header and ISO dates it formats
-once a second, and the request ids it draws (valid, unique, not shared with a forked child).
+once a second, the request ids it draws (valid, unique, not shared with a forked child), and
+the bearer tokens it checks once per token.
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ from email.utils import formatdate
 
 import pytest
 
-from controller.sandbox import Sandbox, VirtualClock
+from controller.sandbox import Sandbox, VirtualClock, _tokens
 from controller.sandbox._clock import whole_second
 from controller.sandbox._http import (
     MAX_FIELD_LINE,
     MAX_FIELD_LINES,
     BadFields,
+    _Handler,
     _http_date,
     encode_json,
     read_fields,
@@ -180,6 +182,17 @@ def test_read_fields_says_what_is_wrong() -> None:
     assert "obs-fold" in refused.value.explain
 
 
+def test_the_handler_s_headers_are_still_http_server_s_message() -> None:
+    handler = _Handler.__new__(_Handler)  # no connection: only the parsed fields
+    handler._field_lines = [("Content-Type", "a"), ("X-Twice", "1"), ("x-twice", "2")]
+    headers = handler.headers
+    assert headers.get("content-type") == "a"
+    assert headers.get("X-TWICE") == "1"  # the first, as email.message.Message finds it
+    assert headers.get_all("x-twice") == ["1", "2"]
+    assert headers.items() == [("Content-Type", "a"), ("X-Twice", "1"), ("x-twice", "2")]
+    assert handler.headers is headers
+
+
 # --- JSON bodies -------------------------------------------------------------------------------
 
 
@@ -307,3 +320,28 @@ def test_each_item_of_a_batch_has_its_own_request_id(sb: Sandbox) -> None:
     ids = [item["headers"]["request-id"] for item in answer.json()["responses"]]
     ids.append(answer.headers["request-id"])
     assert len(set(ids)) == 9
+
+
+# --- bearer tokens -----------------------------------------------------------------------------
+
+
+def test_a_token_checked_once_is_still_refused_with_another_key_or_payload() -> None:
+    claims = {"aud": "https://graph", "tid": CONTOSO, "roles": ["User.Read.All"], "exp": 1e10}
+    good = _tokens.issue("key-1", claims)
+    assert _tokens.verify("key-1", good) == claims
+    assert _tokens.verify("key-2", good) is None  # the cache is per key and token
+    header, _, signature = good.split(".")
+    forged = _tokens.issue("key-1", {**claims, "tid": "other"}).split(".")[1]
+    assert _tokens.verify("key-1", f"{header}.{forged}.{signature}") is None
+    assert _tokens.verify("key-1", "not-a-token") is None
+    assert _tokens.peek("not.a-token") is None
+
+
+def test_claims_handed_out_are_the_caller_s_own_copy() -> None:
+    claims = {"aud": "https://graph", "tid": CONTOSO, "exp": 1e10}
+    minted = _tokens.issue("key-1", claims)
+    first = _tokens.verify("key-1", minted)
+    assert first is not None
+    first["tid"] = "changed"
+    assert _tokens.verify("key-1", minted) == claims
+    assert _tokens.peek(minted) == claims
