@@ -7,7 +7,7 @@ request, so benchmarks can tell the emulator's cost from the client's.
 
 The request line is read as ``http.server`` reads it (the same answers: 400, 414, 505); the
 header section by a parser of its own, stricter than ``http.server``'s email parser and at a
-fifth of its cost (see ``read_fields``). Bodies are written with orjson (``Response.encode``).
+third of its cost (see ``read_fields``). Bodies are written with orjson (``Response.encode``).
 """
 
 from __future__ import annotations
@@ -113,13 +113,14 @@ def encode_json(value: Any) -> bytes:
     """``value`` as compact JSON in UTF-8, the same JSON values as ``json.dumps``.
 
     orjson writes in about a tenth of json.dumps' time. It writes characters outside ASCII as
-    UTF-8, where json.dumps escaped them (``\\u00e9``): both are the same JSON string, and JSON
-    between systems is UTF-8 (RFC 8259 section 8.1; every answer says ``charset=utf-8``), as
-    Graph writes it. What orjson refuses (integers beyond 64 bits, keys that are not strings,
-    strings with lone surrogates) is written by json.dumps as before, and what json.dumps
-    refuses (sets, dataclasses, datetimes) still raises. One difference is left: a float that
-    is not finite (only a client's own ``NaN`` echoed back could be one) is written as ``null``,
-    where json.dumps wrote ``NaN``, which is not JSON (RFC 8259 section 6).
+    UTF-8, where json.dumps escaped them (``\\u00e9``): both are the same JSON string (RFC 8259
+    section 7), and JSON between systems is UTF-8 (section 8.1; every answer says
+    ``charset=utf-8``). What orjson refuses (integers beyond 64 bits, keys that are not
+    strings, strings with lone surrogates) is written by json.dumps as before, and what
+    json.dumps refuses (sets, dataclasses, datetimes) still raises. Left different, and in no
+    body the sandbox builds: a float that is not finite (a client's own ``NaN`` echoed back)
+    is written as ``null`` where json.dumps wrote ``NaN``, which is not JSON (RFC 8259 section
+    6); a ``uuid.UUID`` or an ``Enum`` is written as its value where json.dumps raised.
     """
     try:
         return orjson.dumps(value, option=_ORJSON_OPTIONS)
