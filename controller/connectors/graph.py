@@ -28,6 +28,11 @@ USER_SELECT = "id,userPrincipalName,displayName,accountEnabled,usageLocation,ass
 GROUP_SELECT = "id,displayName,mailNickname,mailEnabled,securityEnabled,groupTypes,mail"
 MEMBER_SELECT = "id,userPrincipalName,mail"
 PAGE_SIZE = GRAPH_PAGE_SIZE  # the cloud's own comes from ServiceEndpoints.graph_page_size
+# The GDAP lists' largest page ("$top supports up to 300 objects",
+# api-reference/v1.0/api/tenantrelationship-list-delegatedadminrelationships.md): without it
+# the service's default page made a 200-customer partner two round trips, on the way of
+# every run before any tenant is observed.
+GDAP_PAGE_SIZE = 300
 
 ReadResult = list[dict[str, Any]] | dict[str, Any] | ServiceError
 
@@ -125,11 +130,13 @@ class GraphUrls:
 
     @staticmethod
     def gdap_customers() -> str:
-        return _url("/tenantRelationships/delegatedAdminCustomers")
+        return _url("/tenantRelationships/delegatedAdminCustomers", {"$top": str(GDAP_PAGE_SIZE)})
 
     @staticmethod
     def gdap_relationships() -> str:
-        return _url("/tenantRelationships/delegatedAdminRelationships")
+        return _url(
+            "/tenantRelationships/delegatedAdminRelationships", {"$top": str(GDAP_PAGE_SIZE)}
+        )
 
 
 class GraphClient:

@@ -194,10 +194,16 @@ class EstatePlanner:
         self.planned[planned.name] = planned
 
     def finish(
-        self, observed: Mapping[str, ObservedTenant], failed_checks: Sequence[FailedCheck] = ()
+        self,
+        observed: Mapping[str, ObservedTenant],
+        failed_checks: Sequence[FailedCheck] = (),
+        *,
+        identified: bool = True,
     ) -> Plan:
         """The plan: every desired tenant, from ``observed`` (or as not observed when absent
-        there) unless :meth:`add` planned it already."""
+        there) unless :meth:`add` planned it already. ``identified=False`` leaves ``plan_id``
+        empty, for a caller that decides by policy next (:func:`~controller.policy.decide`
+        works the id out again, over every tenant: 20-30 ms at 200 tenants)."""
         tenants = []
         for name in sorted(self.desired):
             planned = self.planned.pop(name, None)
@@ -216,7 +222,7 @@ class EstatePlanner:
             failed_checks=tuple(failed_checks),
             tenants=tuple(tenants),
         )
-        return plan.model_copy(update={"plan_id": plan_id_of(plan)})
+        return plan.model_copy(update={"plan_id": plan_id_of(plan)}) if identified else plan
 
     def _plan(self, desired: TenantConfig, seen: ObservedTenant) -> TenantPlan:
         name = desired.metadata.name

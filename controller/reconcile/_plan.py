@@ -159,7 +159,8 @@ async def observe_and_plan(
         for name, earlier in (earlier_creates or {}).items():
             if name in observed:
                 observed[name] = await look_up_earlier_creates(conns, observed[name], earlier)
-    plan = planner.finish(observed, failed_checks(partner))
+    # Policy works out the plan's id, with the decisions in it.
+    plan = planner.finish(observed, failed_checks(partner), identified=False)
     plan = _policy(plan, state, raise_guards)
     plan = with_accounting(plan, conns.accounting, partner_ids=_partner_ids(conns.settings))
     return PlanResult(plan, observed if keep_observations else {}, conns.accounting)

@@ -19,7 +19,7 @@ from controller.connectors import (
 )
 from controller.errors import BadRequest, Conflict, NotFound, PermissionDenied
 from controller.models import DesiredState
-from controller.sandbox import Sandbox
+from controller.sandbox import Sandbox, generate_scenario
 from tests.integration.connectors_support import (
     APP,
     CONTOSO,
@@ -421,6 +421,20 @@ def test_gdap_customers_and_relationships(sandbox: Sandbox, demo_state: DesiredS
     assert EXCHANGE_ADMINISTRATOR in [
         role["roleDefinitionId"] for role in contoso["accessDetails"]["unifiedRoles"]
     ]
+
+
+def test_the_gdap_lists_of_250_customers_are_one_round_trip_each(demo_state: DesiredState) -> None:
+    """The largest page the GDAP lists document (300): the relationships are read before any
+    tenant is observed, so every page more is a round trip on the way of the whole run."""
+
+    async def body(c: Connections) -> tuple[int, int]:
+        partner = c.partner_graph()
+        return len(await partner.gdap_customers()), len(await partner.gdap_relationships())
+
+    with Sandbox(generate_scenario(tenants=250, users=1, groups=0, seed=3)) as sandbox:
+        assert run(sandbox, demo_state, body) == (250, 250)
+        pages = [r.path for r in sandbox.requests if "tenantRelationships" in r.path]
+    assert len(pages) == 2
 
 
 def test_gdap_from_a_customer_tenant_is_denied(sandbox: Sandbox, demo_state: DesiredState) -> None:

@@ -233,6 +233,21 @@ def test_gdap_relationships_from_the_partner_tenant(sb: Sandbox) -> None:
         assert len(customers) == 6
 
 
+def test_the_gdap_lists_page_at_most_300_objects() -> None:
+    """ "$top supports up to 300 objects" (tenantrelationship-list-delegatedadminrelationships.md
+    and -delegatedadmincustomers.md); where users allow 999, these refuse 301."""
+    scenario = generate_scenario(tenants=320, users=1, groups=0, seed=2)
+    with Sandbox(scenario) as sb, client(sb, PARTNER) as g:
+        for path in ("delegatedAdminRelationships", "delegatedAdminCustomers"):
+            url = f"/v1.0/tenantRelationships/{path}"
+            first = g.get(f"{url}?$top=300").json()
+            assert len(first["value"]) == 300 and "@odata.nextLink" in first
+            assert len(g.get(url).json()["value"]) == 100  # the default page
+            refused = g.get(f"{url}?$top=301")
+            assert refused.status_code == 400
+            assert "between 1 and 300" in refused.json()["error"]["message"]
+
+
 def test_open_extensions_and_app_role_assignments(sb: Sandbox) -> None:
     with client(sb, CONTOSO) as g:
         ext = {

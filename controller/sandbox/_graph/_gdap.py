@@ -5,6 +5,10 @@ Graph v1.0 endpoints served:
 - ``GET /tenantRelationships/delegatedAdminCustomers``
 - ``GET /tenantRelationships/delegatedAdminRelationships``: an active relationship past its
   end date reads ``expired``
+
+Both page with ``$top`` up to 300 objects; more is refused
+(api-reference/v1.0/api/tenantrelationship-list-delegatedadminrelationships.md and
+tenantrelationship-list-delegatedadmincustomers.md: "``$top`` supports up to 300 objects").
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ import re
 
 from controller.sandbox._graph._odata import Call, denied, page
 from controller.sandbox._http import Response
+
+GDAP_MAX_TOP = 300
 
 
 def _partner_only(call: Call) -> None:
@@ -33,6 +39,7 @@ def gdap_customers(call: Call, m: re.Match[str]) -> Response:
         rows,
         "tenantRelationships/delegatedAdminCustomers",
         entity_type="delegatedAdminCustomer",
+        max_top=GDAP_MAX_TOP,
     )
 
 
@@ -66,4 +73,5 @@ def gdap_relationships(call: Call, m: re.Match[str]) -> Response:
         rows,
         "tenantRelationships/delegatedAdminRelationships",
         entity_type="delegatedAdminRelationship",
+        max_top=GDAP_MAX_TOP,
     )

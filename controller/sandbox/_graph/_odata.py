@@ -201,10 +201,12 @@ def page(
     entity_type: EntityType,
     default_fields: tuple[str, ...] | None = None,
     page_size: int | None = None,
+    max_top: int | None = None,
 ) -> Response:
     """One page of a collection, after ``$filter``, with ``$select`` (checked against
     ``entity_type``; None for open types), ``$top``, ``$count``, ``$skiptoken`` and the
-    ``@odata.nextLink`` to the next page."""
+    ``@odata.nextLink`` to the next page. ``max_top``: the largest ``$top`` the collection's
+    page documents (else the users' and groups' 999)."""
     q = call.request.query
     items: Iterable[dict[str, Any]] = objects
     if "$filter" in q:
@@ -227,8 +229,11 @@ def page(
         except ValueError:
             raise bad_request(f"Invalid page size specified: '{q['$top']}'.") from None
         # Users and groups page at most 999 (api-reference/v1.0/api/user-list.md,
-        # group-list.md); Graph operated by 21Vianet at most 500.
+        # group-list.md); Graph operated by 21Vianet at most 500. A collection whose page
+        # says less (the GDAP lists: 300) refuses more, as strictly.
         limit = 500 if call.rt.world.settings.cloud == "china" else 999
+        if max_top is not None:
+            limit = min(limit, max_top)
         if not 1 <= top <= limit:
             raise bad_request(
                 f"Invalid page size specified: '{top}'. Must be between 1 and {limit} inclusive."
