@@ -7,7 +7,8 @@ Each command runs as its own process, as an operator runs it. Printed per run an
 wall time, CPU (user + sys of the process and the workers it forked, from the kernel's
 accounting), peak memory (the largest resident set among them), round trips on the wire (the
 sandbox's request log; items inside a ``$batch`` are not round trips), CPU per round trip, and
-the ratio tenantctl / peer of each pair. Target (the performance issue): tenantctl's wall time
+the ratio tenantctl / peer of each pair, and the sandbox's own CPU (its handler threads' CPU time,
+TLS handshakes apart) in seconds and per round trip. Target (the performance issue): tenantctl's wall time
 at most 0.6 x the peer's. ``--no-peer`` runs tenantctl alone (the scale figures).
 
     .venv/bin/python bench/peer_bench.py [--tenants 200] [--users 50] [--latency 0.02] [--runs 5]
@@ -61,6 +62,11 @@ class Measured:
     round_trips: int
     returncode: int
     peak_mib: float
+    sandbox_cpu: float  # the sandbox's handler threads, TLS handshakes apart
+
+    @property
+    def sandbox_cpu_per_round_trip_ms(self) -> float:
+        return 1000 * self.sandbox_cpu / self.round_trips if self.round_trips else float("nan")
 
     @property
     def cpu_per_round_trip_ms(self) -> float:
@@ -79,9 +85,11 @@ def run(command: list[str], env: dict[str, str], counts: Any) -> Measured:
             out.seek(0)
             print(out.read()[-4000:].decode(errors="replace"), file=sys.stderr)
     counts.send("count")
-    wire, _ = counts.recv()
+    wire, sandbox_cpu = counts.recv()
     cpu = usage.ru_utime + usage.ru_stime
-    return Measured(wall, cpu, sum(wire.values()), child.returncode, usage.ru_maxrss / 1024)
+    return Measured(
+        wall, cpu, sum(wire.values()), child.returncode, usage.ru_maxrss / 1024, sandbox_cpu
+    )
 
 
 def main() -> None:
@@ -180,7 +188,8 @@ def main() -> None:
 def _figures(m: Measured) -> str:
     return (
         f"{m.wall:.2f} s wall, {m.cpu:.2f} s CPU, {m.peak_mib:.0f} MiB, "
-        f"{m.round_trips} round trips (exit {m.returncode})"
+        f"{m.round_trips} round trips (exit {m.returncode}); sandbox {m.sandbox_cpu:.3f} s CPU, "
+        f"{m.sandbox_cpu_per_round_trip_ms:.3f} ms per round trip"
     )
 
 
@@ -194,7 +203,9 @@ def _medians(runs: list[Measured], tenants: int) -> str:
         f"{median([m.cpu for m in runs]):.2f} s CPU, "
         f"{median([m.peak_mib for m in runs]):.0f} MiB peak, "
         f"{median([m.round_trips for m in runs]):.0f} round trips, "
-        f"{median([m.cpu_per_round_trip_ms for m in runs]):.2f} ms CPU per round trip"
+        f"{median([m.cpu_per_round_trip_ms for m in runs]):.2f} ms CPU per round trip; "
+        f"sandbox {median([m.sandbox_cpu for m in runs]):.3f} s CPU, "
+        f"{median([m.sandbox_cpu_per_round_trip_ms for m in runs]):.3f} ms per round trip"
     )
 
 

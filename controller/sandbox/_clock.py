@@ -16,10 +16,12 @@ finishes a queued consent while nobody watches), never backwards.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import lru_cache
 
 # The moment a scenario starts at when it names none: the day the demo estate was written.
 DEFAULT_EPOCH = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -53,9 +55,8 @@ class VirtualClock:
         return datetime.fromtimestamp(self.now(), UTC)
 
     def iso(self, at: float | None = None) -> str:
-        """ISO 8601 in UTC with a ``Z``, as Graph writes dates."""
-        moment = datetime.fromtimestamp(self.now() if at is None else at, UTC)
-        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+        """ISO 8601 in UTC with a ``Z``, as Graph writes dates (to the second)."""
+        return _iso_second(whole_second(self.now() if at is None else at))
 
     def advance(self, seconds: float) -> None:
         if seconds < 0:
@@ -110,3 +111,27 @@ class VirtualClock:
 
 def _number(value: object) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def whole_second(at: float) -> int:
+    """The second ``datetime.fromtimestamp(at)`` shows: it rounds ``at`` to the microsecond
+    (half to even) before it takes the second, so 9.9999996 is in second 10, not 9.
+
+    As CPython's ``_PyTime_DoubleToDenominator``: the fraction, in microseconds, rounded;
+    a fraction that rounds to a whole second carries, a negative one borrows.
+    """
+    fraction, whole = math.modf(at)
+    micro = round(fraction * 1e6)
+    second = int(whole)
+    if micro >= 1_000_000:
+        return second + 1
+    if micro < 0:
+        return second - 1
+    return second
+
+
+@lru_cache(maxsize=4096)
+def _iso_second(second: int) -> str:
+    # strftime costs ~3 us and runs for every date of every object served; the dates of a
+    # world's objects are few and repeat, as does "now" within a second.
+    return datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

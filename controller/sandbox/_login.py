@@ -9,7 +9,6 @@ MSAL keys its token cache by host and that segment (API-NOTES.md).
 from __future__ import annotations
 
 import re
-import uuid
 from typing import Any
 
 from controller.sandbox import _tokens
@@ -20,6 +19,7 @@ from controller.sandbox._catalog import (
     REQUIRED_GRAPH_ROLES,
 )
 from controller.sandbox._http import Request, Response
+from controller.sandbox._ids import request_id
 from controller.sandbox._runtime import KEY_VAULT_RESOURCE, PARTNER_CENTER_RESOURCE, Runtime
 from controller.sandbox._world import Tenant, create_app_principal, grant_app_roles
 
@@ -90,8 +90,8 @@ class LoginService:
         return tenant.tenant_id, tenant.display_name
 
     def _error(self, request: Request, problem: LoginError) -> Response:
-        trace = str(uuid.uuid4())
-        correlation = request.headers.get("client-request-id") or str(uuid.uuid4())
+        trace = request_id()
+        correlation = request.headers.get("client-request-id") or request_id()
         stamp = self.rt.clock.now_datetime().strftime("%Y-%m-%d %H:%M:%SZ")
         body = {
             "error": problem.error,

@@ -8,7 +8,6 @@ import json
 import ssl
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -26,6 +25,7 @@ from controller.sandbox._clock import VirtualClock
 from controller.sandbox._exchange import ExchangeService
 from controller.sandbox._graph import GraphError, GraphService
 from controller.sandbox._http import DropConnection, Request, Response, ServiceServer
+from controller.sandbox._ids import request_id
 from controller.sandbox._keyvault import KeyVaultService
 from controller.sandbox._login import LoginService
 from controller.sandbox._partner_center import PartnerCenterService
@@ -346,7 +346,7 @@ class Sandbox:
             )
             # As every Graph answer: a GUID request-id, and the client's client-request-id
             # echoed (a new GUID when it sent none).
-            rid = str(uuid.uuid4())
+            rid = request_id()
             response = self.graph.error_response(
                 GraphError(status, code, message, headers), rid, client_request_id or rid
             )

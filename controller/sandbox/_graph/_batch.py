@@ -13,7 +13,6 @@ Graph v1.0 endpoint served:
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,6 +20,7 @@ from controller.sandbox._behaviour import RequestRecord
 from controller.sandbox._graph._odata import Call, GraphError, bad_request, error_response
 from controller.sandbox._graph._routes import execute
 from controller.sandbox._http import Request, Response
+from controller.sandbox._ids import request_id
 
 MAX_REQUESTS = 20
 
@@ -142,7 +142,7 @@ def _run_item(outer: Call, item: dict[str, Any]) -> tuple[dict[str, Any], float]
     sub_request = Request.build(
         "graph", str(item["method"]), target, headers, raw, outer.request.base_url
     )
-    item_rid = str(uuid.uuid4())
+    item_rid = request_id()
     item_client_rid = headers.get("client-request-id", item_rid)
     fault = rt.faults.take("graph", sub_request.method, sub_request.full_path, outer.tenant_id)
     if fault is not None and not fault.drop:

@@ -3,12 +3,11 @@ the request."""
 
 from __future__ import annotations
 
-import uuid
-
 from controller.sandbox._graph._batch import run_batch
 from controller.sandbox._graph._odata import Call, GraphError, error_response
 from controller.sandbox._graph._routes import execute
 from controller.sandbox._http import Request, Response
+from controller.sandbox._ids import request_id
 from controller.sandbox._runtime import AuthFailure, Runtime, authenticate
 
 
@@ -17,7 +16,7 @@ class GraphService:
         self.rt = rt
 
     def handle(self, request: Request) -> Response:
-        rid = str(uuid.uuid4())
+        rid = request_id()
         client_rid = request.headers.get("client-request-id", rid)
         try:
             claims = authenticate(self.rt, request, "graph")
