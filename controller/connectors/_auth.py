@@ -36,7 +36,7 @@ import requests
 
 from controller.connectors._direct import DirectClient
 from controller.connectors._http import ssl_context
-from controller.connectors._msal_http import DiscoveryOncePerCloud, OnTheLoop
+from controller.connectors._msal_http import DiscoveryOncePerCloud, OnTheLoop, Template
 from controller.connectors._pool import KeepAliveTransport
 from controller.connectors._settings import (
     ClientAssertion,
@@ -164,6 +164,7 @@ class TokenProvider:
         self._endpoints = settings.endpoints
         self._session = session
         self._transport = transport
+        self._learned: dict[str, Template] = {}
         self._http = DiscoveryOncePerCloud(session) if session is not None else None
         self._login_http: DirectClient | None = None
         self._on_the_loop: OnTheLoop | None = None
@@ -272,6 +273,21 @@ class TokenProvider:
         """OIDC discovery documents fetched from the network (one per cloud, normally)."""
         return self._http.fetched if self._http is not None else 0
 
+    def discovered(self) -> dict[str, Template]:
+        """The OIDC discovery documents read so far, by login host (:meth:`learn`)."""
+        known = dict(self._learned)
+        if self._http is not None:
+            known.update(self._http.templates)
+        return known
+
+    def learn(self, discovered: Mapping[str, Template]) -> None:
+        """Documents another provider of the same run read (the parent's, for a worker
+        process; an early read's, for the run): not read again. Before the first token."""
+        self._learned.update(discovered)
+        if self._http is not None:
+            for login, template in discovered.items():
+                self._http.learn(login, template)
+
     # -- internals ------------------------------------------------------------------------
 
     @property
@@ -299,7 +315,7 @@ class TokenProvider:
         )
         on_the_loop = self._on_the_loop = OnTheLoop(self._login_http, loop)
         if self._http is None:
-            self._http = DiscoveryOncePerCloud(on_the_loop)
+            self._http = DiscoveryOncePerCloud(on_the_loop, self._learned)
         else:
             self._http.inner = on_the_loop  # the apps built before keep their client object
 

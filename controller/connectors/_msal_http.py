@@ -210,6 +210,10 @@ def _settle(answer: Future[httpx.Response], outcome: httpx.Response | BaseExcept
 _DISCOVERY = re.compile(r"^(https://[^/]+)/([^/]+)/v2\.0/\.well-known/openid-configuration$")
 
 
+# A login host's discovery document: (the tenant segment of its endpoints, the document).
+Template = tuple[str, str]
+
+
 class DiscoveryOncePerCloud:
     """MSAL's HTTP client ``inner``, except that OIDC discovery goes to the network once per
     login host. The first tenant's document is the cloud's template; another tenant's is the
@@ -221,12 +225,25 @@ class DiscoveryOncePerCloud:
 
     MSAL's ``http_cache`` does not do this: it keys discovery by the tenant's own URL."""
 
-    def __init__(self, inner: MsalHttp | requests.Session) -> None:
+    def __init__(
+        self, inner: MsalHttp | requests.Session, templates: Mapping[str, Template] | None = None
+    ) -> None:
+        """``templates``: documents another client read already (:attr:`templates`), so
+        that a run's worker processes do not read the cloud's document once each."""
         self.inner = inner
-        self._templates: dict[str, tuple[str, str]] = {}  # login -> (tenant segment, document)
+        self._templates: dict[str, Template] = dict(templates or {})
         self._reading: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
         self.fetched = 0  # discovery documents read from the network
+
+    @property
+    def templates(self) -> dict[str, Template]:
+        """The discovery documents read so far, by login host."""
+        return dict(self._templates)
+
+    def learn(self, login: str, template: Template) -> None:
+        """A login host's document, read by another client of the run."""
+        self._templates.setdefault(login, template)
 
     def get(self, url: str, **kwargs: Any) -> Answer:
         found = _DISCOVERY.match(url)

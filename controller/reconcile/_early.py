@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from controller.connectors import Accounting, Connections, ConnectionSettings, settings_from_msp
+from controller.connectors._msal_http import Template
 from controller.connectors._settings import ClientAssertion
 from controller.loader import load_msp
 from controller.observe import PartnerFacts, read_partner_facts
@@ -37,6 +38,7 @@ from controller.reconcile._world import Where
 class EarlyRead:
     facts: PartnerFacts  # the GDAP relationships only
     accounting: Accounting  # what reading them cost, counted in the run's
+    discovered: dict[str, Template]  # the login host's OIDC discovery, not read again
 
 
 class EarlyPartner:
@@ -115,7 +117,7 @@ class EarlyPartner:
             return None
         async with Connections(self.settings, connections_per_host=2) as connections:
             facts = await read_partner_facts(connections, cipp=False)
-            return EarlyRead(facts, connections.accounting)
+            return EarlyRead(facts, connections.accounting, connections.tokens.discovered())
 
 
 def same_partner(run: ConnectionSettings, early: ConnectionSettings) -> bool:

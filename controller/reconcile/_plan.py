@@ -151,6 +151,7 @@ async def observe_and_plan(
                 plan_here=None if keep_observations else planner.plan_now,
                 on_planned=planned_one,
                 meanwhile=planner.digest_desired,
+                discovered=conns.tokens.discovered(),
             )
             conns.accounting.add(accounting)
         else:
@@ -264,13 +265,14 @@ async def _connected(
 
 async def _taken(early: EarlyPartner | None, conns: Connections) -> PartnerFacts | None:
     """The relationships read early, when read as this run reads them; their cost is the
-    run's."""
+    run's, and the OIDC discovery made for them its own."""
     if early is None:
         return None
     read = await asyncio.to_thread(early.take, conns.settings)
     if read is None:
         return None
     conns.accounting.add(read.accounting)
+    conns.tokens.learn(read.discovered)
     return read.facts
 
 

@@ -33,8 +33,8 @@ import multiprocessing
 import os
 import pickle
 import signal
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as wait_for_pipes
 from multiprocessing.process import BaseProcess
@@ -42,6 +42,7 @@ from typing import Any
 
 from controller import event_loop
 from controller.connectors import Accounting, Connections, ConnectionSettings
+from controller.connectors._msal_http import Template
 from controller.models import TenantConfig
 from controller.models.observed import ObservedTenant
 from controller.observe import PartnerFacts, observe_estate
@@ -81,8 +82,11 @@ async def observe_in_workers(
     plan_here: PlanHere | None = None,
     on_planned: Callable[[TenantPlan], None] | None = None,
     meanwhile: Callable[[], object] | None = None,
+    discovered: Mapping[str, Template] | None = None,
 ) -> tuple[dict[str, ObservedTenant], Accounting]:
     """Observe ``tenants`` in ``workers`` processes; ``concurrency`` is shared among them.
+    ``discovered``: the OIDC discovery documents the run read already (each worker's tokens
+    start from them).
 
     ``plan_here``: each worker plans what it observed with it (inherited by the fork) and
     sends the plan to ``on_planned``; only the observations it declines (returns None for)
@@ -109,7 +113,9 @@ async def observe_in_workers(
                 number,
                 pipes,
                 gate,
-                _Share(share, settings, app_id, cipp, now, each, partner, plan_here),
+                _Share(
+                    share, settings, app_id, cipp, now, each, partner, plan_here, discovered or {}
+                ),
             ),
             name=f"tenantctl-observe-{number}",
             daemon=True,
@@ -224,6 +230,7 @@ class _Share:
     concurrency: int
     partner: PartnerFacts
     plan_here: PlanHere | None = None
+    discovered: Mapping[str, Template] = field(default_factory=dict)
 
 
 def _observe_share(
@@ -259,6 +266,9 @@ def _observe_share(
     async def observe() -> Accounting:
         per_host = share.concurrency * PER_TENANT
         async with Connections(share.settings, connections_per_host=per_host) as connections:
+            # The cloud's OIDC discovery, read once in the run, not once in each worker: every
+            # worker's first tenants would wait for it (a round trip).
+            connections.tokens.learn(share.discovered)
             await observe_estate(
                 share.tenants,
                 connections,

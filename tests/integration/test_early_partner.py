@@ -66,6 +66,8 @@ def test_the_relationships_are_read_while_the_tenants_load(
     early = _plan(desired)
     assert early.exit_code == 2, early.output
     assert _gdap_reads(sb) == 1  # taken by the run, not read again
+    # And the OIDC discovery made for it is the run's: the tenants' tokens do not read it.
+    assert sum(1 for r in sb.requests if r.path.endswith("openid-configuration")) == 1
 
     monkeypatch.setattr(plan_command, "chosen_tenants", load)
     monkeypatch.setattr(EarlyPartner, "start", classmethod(lambda cls, desired, where: None))

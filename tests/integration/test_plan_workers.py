@@ -157,6 +157,19 @@ def test_a_run_works_out_the_plan_id_once_with_the_decisions_in_it(
     assert result.plan.plan_id and result.plan.plan_id == original(result.plan)
 
 
+def test_the_cloud_s_discovery_is_read_once_in_a_run_not_once_per_worker(
+    tmp_path: Path,
+) -> None:
+    """The parent read the OIDC discovery document for the partner facts; the workers' token
+    providers start from it instead of each reading it again before their first tenants."""
+    scenario = generate_scenario(tenants=6, users=3, groups=1, members_per_group=2, seed=9)
+    with Sandbox(scenario, state_dir=tmp_path / "sandbox") as sandbox:
+        result, _ = _plan(sandbox, _desired(scenario), workers=3)
+        discoveries = [r for r in sandbox.requests if r.path.endswith("openid-configuration")]
+    assert len(result.plan.tenants) == 6
+    assert len(discoveries) == 1
+
+
 def test_default_workers_grow_with_the_estate_up_to_the_cores() -> None:
     assert default_workers(10, cores=2) == 1
     assert default_workers(TENANTS_PER_WORKER * 2, cores=2) == 2
