@@ -31,6 +31,7 @@ from controller.connectors._msal_http import Template
 from controller.connectors._settings import ClientAssertion
 from controller.loader import load_msp
 from controller.observe import PartnerFacts, read_partner_facts
+from controller.reconcile._secrets import without_cipp
 from controller.reconcile._world import Where
 
 
@@ -77,10 +78,7 @@ class EarlyPartner:
                 return None
             # Only the partner's credential is read: CIPP's secret may be one the run does
             # without (controller.reconcile._secrets).
-            partner_only = msp.model_copy(
-                update={"spec": msp.spec.model_copy(update={"cipp": None})}
-            )
-            settings = settings_from_msp(partner_only)
+            settings = settings_from_msp(without_cipp(msp))
         except Exception:  # the run loads msp.yaml again and reports it
             return None
         return cls(settings)

@@ -37,7 +37,7 @@ def msp_for_run(
         if problem is not None and needs_cipp(tenants):
             problems.append(problem)
         elif problem is not None:
-            msp = msp.model_copy(update={"spec": msp.spec.model_copy(update={"cipp": None})})
+            msp = without_cipp(msp)
             notes = (
                 f"CIPP is not used in this run: {problem} (no selected tenant has "
                 "exchange: cipp or auto, so the run goes on without it)",
@@ -45,6 +45,11 @@ def msp_for_run(
     if problems:
         raise MissingSecrets(problems)
     return msp, notes
+
+
+def without_cipp(msp: MSPConfig) -> MSPConfig:
+    """``msp`` with CIPP left out (its secret is then never read)."""
+    return msp.model_copy(update={"spec": msp.spec.model_copy(update={"cipp": None})})
 
 
 def needs_cipp(tenants: Sequence[TenantConfig] | None) -> bool:
