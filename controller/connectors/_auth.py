@@ -275,18 +275,16 @@ class TokenProvider:
 
     def discovered(self) -> dict[str, Template]:
         """The OIDC discovery documents read so far, by login host (:meth:`learn`)."""
-        known = dict(self._learned)
-        if self._http is not None:
-            known.update(self._http.templates)
-        return known
+        return self._http.templates if self._http is not None else dict(self._learned)
 
     def learn(self, discovered: Mapping[str, Template]) -> None:
         """Documents another provider of the same run read (the parent's, for a worker
         process; an early read's, for the run): not read again. Before the first token."""
-        self._learned.update(discovered)
-        if self._http is not None:
-            for login, template in discovered.items():
-                self._http.learn(login, template)
+        if self._http is None:  # the documents wait for MSAL's HTTP client (_connect)
+            self._learned.update(discovered)
+            return
+        for login, template in discovered.items():
+            self._http.learn(login, template)
 
     # -- internals ------------------------------------------------------------------------
 
