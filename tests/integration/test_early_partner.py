@@ -9,6 +9,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -94,9 +95,7 @@ def test_a_read_with_other_settings_is_not_taken(
         early = start(desired, where)
         assert early is not None
         early.close()
-        other = early.settings.__class__(
-            **{**early.settings.__dict__, "client_id": "00000000-0000-0000-0000-000000000001"}
-        )
+        other = replace(early.settings, client_id="00000000-0000-0000-0000-000000000001")
         return cls(other)
 
     monkeypatch.setattr(EarlyPartner, "start", classmethod(with_another_app))
@@ -151,11 +150,11 @@ def test_the_same_partner_is_the_same_endpoints_app_and_credential(
     assert msp is not None
     one, two = settings_from_msp(msp), settings_from_msp(msp)
     assert same_partner(one, two)
-    assert not same_partner(one, two.__class__(**{**two.__dict__, "client_id": "x"}))
-    other_secret = two.__class__(**{**two.__dict__, "credential": ClientSecret("other")})
+    assert not same_partner(one, replace(two, client_id="x"))
+    other_secret = replace(two, credential=ClientSecret("other"))
     assert not same_partner(one, other_secret)
     # An assertion is read again for every token: where it is read from is what counts.
-    first = one.__class__(**{**one.__dict__, "credential": ClientAssertion(lambda: "a", "f")})
-    second = one.__class__(**{**one.__dict__, "credential": ClientAssertion(lambda: "b", "f")})
-    third = one.__class__(**{**one.__dict__, "credential": ClientAssertion(lambda: "a", "g")})
+    first = replace(one, credential=ClientAssertion(lambda: "a", "f"))
+    second = replace(one, credential=ClientAssertion(lambda: "b", "f"))
+    third = replace(one, credential=ClientAssertion(lambda: "a", "g"))
     assert same_partner(first, second) and not same_partner(first, third)
