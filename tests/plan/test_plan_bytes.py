@@ -24,7 +24,7 @@ from controller.plan import PlanContext, plan_estate
 from controller.plan.planner import plan_tenant
 from controller.policy import decide
 from controller.render import render_json
-from tests.plan.factories import CTX, group, observed, oid, sku, sku_id, user
+from tests.plan.factories import CTX, group, observed, oid, sku, user
 
 TENANTS = 24
 DOMAIN = "contoso.com"
@@ -357,10 +357,9 @@ def test_the_generated_estate_has_what_the_pins_are_meant_to_cover() -> None:
     assert any(f.check == "licences" for t in plans for f in t.findings)
     assert {u.area for t in plans for u in t.unknown} >= {"licences", "users", "domains"}
     assert any(op.source and op.source.profile for t in plans for op in t.operations)
-    assert sku_id("SPE_E3") in {
-        i
-        for t in seen.values()
-        if isinstance(t.users, tuple)
-        for u in t.users
-        for i in u.license_sku_ids
+    # ...and users found in sync: the path that plans nothing is pinned too.
+    declared = {
+        (c.metadata.name, u.user_principal_name.lower()) for c in desired for u in c.spec.users
     }
+    planned = {(p.name, op.target.partition(":")[2]) for p in plans for op in p.operations}
+    assert len(declared - planned) > TENANTS
