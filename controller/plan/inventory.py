@@ -87,7 +87,11 @@ class Inventory(Generic[ObservedT]):
 
     def match(self, key: str) -> Found[ObservedT] | Absent | Ambiguous[ObservedT]:
         """What ``key`` finds (normalised here, so any case finds the same objects)."""
-        found = self.by_key.get(norm.key(key), ())
+        return self.match_normalised(norm.key(key))
+
+    def match_normalised(self, key: str) -> Found[ObservedT] | Absent | Ambiguous[ObservedT]:
+        """What ``key``, normalised already (as :func:`match_declared` has it), finds."""
+        found = self.by_key.get(key, ())
         if not found:
             return Absent()
         if len(found) == 1:
@@ -176,11 +180,10 @@ def match_declared(
     order; the loader rejects them anyway). Against unknown objects every match is
     :class:`Unobserved`."""
 
-    def match(k: str) -> Match[ObservedT]:
-        return Unobserved(observed) if isinstance(observed, Unknown) else observed.match(k)
-
     keyed = sorted(((norm.key(key(obj)), obj) for obj in declared), key=lambda pair: pair[0])
-    return [Matched(obj, k, match(k)) for k, obj in keyed]
+    if isinstance(observed, Unknown):
+        return [Matched(obj, k, Unobserved(observed)) for k, obj in keyed]
+    return [Matched(obj, k, observed.match_normalised(k)) for k, obj in keyed]
 
 
 # --- comparing an object found ----------------------------------------------------------------
@@ -206,6 +209,8 @@ def compare_fields(observed_id: str, fields: Iterable[ManagedField]) -> FieldDif
         if want is None:
             continue
         diff.desired[api], diff.observed[api] = want, have
-        if compare(want) != compare(have):
+        # Equal values compare equal: most fields of most objects are as declared, and are
+        # not normalised twice for nothing.
+        if want != have and compare(want) != compare(have):
             diff.changes.append(FieldChange(field=api, before=have, after=want))
     return diff
