@@ -124,6 +124,7 @@ def plan_id_of(plan: Plan) -> str:
         "tenants",
         # What observing cost varies with retries and throttling, not with the plan.
         (t.model_dump(mode="json", by_alias=True, exclude={"accounting"}) for t in plan.tenants),
+        json_items=True,
     )
 
 
