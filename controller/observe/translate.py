@@ -95,10 +95,13 @@ def _detail(error: BaseException) -> str:
 
 
 def _text(value: Any) -> str | None:
+    """``value`` as stripped text (one object for equal texts, as :func:`_same`), or None when
+    there is none. It runs for every text field of every user, so it interns directly instead
+    of calling ``_same`` and ``str()`` a second time."""
     if value is None:
         return None
-    text = str(value).strip()
-    return _same(text) if text else None
+    text = (value if type(value) is str else str(value)).strip()
+    return sys.intern(text) if text else None
 
 
 def _same(value: Any) -> str:
@@ -127,24 +130,27 @@ def _date(value: Any) -> dt.datetime | None:
 def user(item: Json, licences: dict[frozenset[str], frozenset[str]] | None = None) -> ObservedUser:
     """One user; ``licences``, shared by the users of a tenant, gives those with the same
     licences one set of them."""
+    get = item.get  # a dozen fields of every user of every tenant
     skus = frozenset(
-        _same(str(lic["skuId"]).lower())
-        for lic in item.get("assignedLicenses") or ()
-        if lic.get("skuId")
+        [
+            sys.intern(str(sku_id).lower())
+            for lic in get("assignedLicenses") or ()
+            if (sku_id := lic.get("skuId"))
+        ]
     )
     return ObservedUser(
         id=_same(item["id"]),
         user_principal_name=_same(item["userPrincipalName"]),
-        display_name=_text(item.get("displayName")),
-        mail_nickname=_text(item.get("mailNickname")),
-        given_name=_text(item.get("givenName")),
-        surname=_text(item.get("surname")),
-        job_title=_text(item.get("jobTitle")),
-        department=_text(item.get("department")),
-        account_enabled=item.get("accountEnabled"),
-        usage_location=_text(item.get("usageLocation")),
+        display_name=_text(get("displayName")),
+        mail_nickname=_text(get("mailNickname")),
+        given_name=_text(get("givenName")),
+        surname=_text(get("surname")),
+        job_title=_text(get("jobTitle")),
+        department=_text(get("department")),
+        account_enabled=get("accountEnabled"),
+        usage_location=_text(get("usageLocation")),
         license_sku_ids=skus if licences is None else licences.setdefault(skus, skus),
-        mail=_text(item.get("mail")),
+        mail=_text(get("mail")),
     )
 
 
