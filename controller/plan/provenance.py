@@ -15,6 +15,8 @@ Pure: no I/O.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from controller.models import OperationKind, Provenance, Source
@@ -36,36 +38,43 @@ def with_sources(plan: TenantPlan, provenance: Provenance) -> TenantPlan:
     """``plan`` with the source of every operation and finding filled in."""
     if not plan.operations and not plan.findings:
         return plan  # nothing to attribute: the lines are never worked out
+    paths = [_operation_paths(op) for op in plan.operations]
     provenance = provenance.only(
         [
-            *(path for op in plan.operations for path in _operation_paths(op)),
+            *(path for op_paths in paths for path in op_paths),
             *(_finding_path(f) for f in plan.findings if f.source is None),
         ]
     )
+    # Each path looked up once for this plan: a check's findings all name the same place
+    # (a tenant's MFA findings, one line), and a Source made from a table entry is a model.
+    find = functools.cache(provenance.find)
     return plan.model_copy(
         update={
             "operations": tuple(
-                op.model_copy(update={"source": operation_source(op, provenance)})
-                for op in plan.operations
+                op.model_copy(update={"source": operation_source(op_paths, find)})
+                for op, op_paths in zip(plan.operations, paths, strict=True)
             ),
             "findings": tuple(
-                f if f.source is not None else f.model_copy(update={"source": _of(f, provenance)})
+                f
+                if f.source is not None
+                else f.model_copy(update={"source": find(_finding_path(f))})
                 for f in plan.findings
             ),
         }
     )
 
 
-def operation_source(op: Operation, provenance: Provenance) -> Source | None:
-    """Where the operation's desired values were declared: the changed fields' place when
-    they agree on one, else the object's."""
-    base, *fields = _operation_paths(op)
+def operation_source(paths: Sequence[Path], find: Callable[[Path], Source | None]) -> Source | None:
+    """Where an operation's desired values were declared, from its paths (the object's, then
+    each changed field's, :func:`_operation_paths`): the changed fields' place when they agree
+    on one, else the object's."""
+    base, *fields = paths
     if not fields:
-        return provenance.find(base)
-    found = {provenance.find(path) for path in fields}
+        return find(base)
+    found = {find(path) for path in fields}
     if len(found) == 1:
         return found.pop()
-    return provenance.find(base)
+    return find(base)
 
 
 def _operation_paths(op: Operation) -> list[Path]:
@@ -97,10 +106,6 @@ def _field_path(op: Operation, field: str, before: Any, after: Any) -> Path:
 
 # The field of each check whose value a finding of it judges by.
 _CHECK_RULES = {"mfa": "require", "riskyUsers": "maxRiskLevel"}
-
-
-def _of(finding: Finding, provenance: Provenance) -> Source | None:
-    return provenance.find(_finding_path(finding))
 
 
 def _finding_path(finding: Finding) -> Path:
