@@ -345,12 +345,16 @@ def _plan_licences(
     a usage location changed by anyone else changes it (stale)."""
     if user.licenses is None:
         return
-    upn = norm.key(user.user_principal_name)
-    subject = f"user:{upn}"
     if isinstance(licences, Unknown):
         d.mark_unknown("licences", licences)
         return
     wanted = licences.wanted(user.licenses)
+    want = wanted.by_id
+    have = {i.lower() for i in existing.license_sku_ids} if existing else set()
+    if not wanted.missing and have == want.keys():
+        return  # the licences held are those declared (most users of most runs)
+    upn = norm.key(user.user_principal_name)
+    subject = f"user:{upn}"
     if wanted.missing:
         subscribed = ", ".join(sorted(s.sku_part_number for s in licences.skus)) or "none"
         shown = ", ".join(p.upper() for p in wanted.missing)
@@ -360,10 +364,6 @@ def _plan_licences(
             "this user's licences are not planned",
         )
         return
-    want = wanted.by_id
-    have = {i.lower() for i in existing.license_sku_ids} if existing else set()
-    if have == want.keys():
-        return  # the licences held are those declared (most users of most runs)
     adds = sorted(i for i in want if i not in have)
     removes = sorted(i for i in have if i not in want)
     user_id = existing.id if existing else None

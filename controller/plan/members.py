@@ -135,7 +135,7 @@ def _group_changes(
         members = read_list(d, existing.members, area, "the group's members were not read")
         if members is None:
             return None
-        current = {m.key: m for m in members if m.key is not None}
+        current = {key: m for m in members if (key := m.key) is not None}
     return member_changes(
         d,
         subject=subject,
