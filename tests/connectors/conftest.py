@@ -5,6 +5,7 @@ fake Entra login for MSAL (:class:`FakeLogin`), and Connections wired to an
 from __future__ import annotations
 
 import asyncio
+import datetime
 import json
 from collections.abc import Callable, Coroutine, Iterator, Mapping
 from dataclasses import dataclass
@@ -14,6 +15,10 @@ from urllib.parse import parse_qs
 
 import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 
 from controller.connectors import (
     CippSettings,
@@ -271,3 +276,26 @@ def fake_login() -> Iterator[FakeLogin]:
     fake = FakeLogin()
     yield fake
     assert fake.unexpected == [], f"requests with no answer: {fake.unexpected}"
+
+
+def self_signed_certificate() -> tuple[str, str]:
+    """A certificate credential: its private key (PEM) and its SHA-1 thumbprint (hex)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "tenantctl-test")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    return pem, cert.fingerprint(hashes.SHA1()).hex().upper()

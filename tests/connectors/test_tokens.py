@@ -10,24 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
-import datetime
 import json
 import logging
-import ssl
+import threading
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 import httpx
+import msal
 import pytest
-import responses
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
-from requests.adapters import HTTPAdapter
 
 from controller.connectors import (
     ClientAssertion,
@@ -36,12 +29,13 @@ from controller.connectors import (
     TokenProvider,
 )
 from controller.connectors._http import ssl_context
-from controller.connectors._msal_http import requests_session
 from controller.errors import (
     ConsentMissing,
     CredentialError,
     ServiceError,
     ServiceFault,
+    TemporaryError,
+    Throttled,
     Transient,
     UnknownTenant,
 )
@@ -55,8 +49,10 @@ from tests.connectors.conftest import (
     SECRET,
     TENANT,
     FakeLogin,
+    aadsts_error,
     make_settings,
     run,
+    self_signed_certificate,
 )
 
 T = TypeVar("T")
@@ -72,63 +68,6 @@ def run_then_close(tokens: TokenProvider, scenario: Coroutine[Any, Any, T]) -> T
             await tokens.aclose()
 
     return run(go())
-
-
-# MSAL over a requests session, mocked by ``responses``: only for the tests that still give
-# TokenProvider a session (forget after MSAL's cached 400, the session's CA policy).
-
-
-def provider(settings: ConnectionSettings, **options: Any) -> TokenProvider:
-    """MSAL over a requests session, which ``responses`` mocks."""
-    ca_bundle = str(settings.ca_bundle) if settings.ca_bundle else None
-    return TokenProvider(settings, session=requests_session(ca_bundle), **options)
-
-
-def discovery(login: str = LOGIN, tenant: str = TENANT) -> None:
-    if login == LOGIN:
-        # MSAL asks Microsoft for the authority's aliases when it handles an error.
-        responses.get(
-            f"{LOGIN}/common/discovery/instance",
-            json={
-                "tenant_discovery_endpoint": f"{LOGIN}/{tenant}/v2.0/.well-known/openid-configuration",
-                "metadata": [
-                    {
-                        "preferred_network": "login.microsoftonline.com",
-                        "aliases": ["login.microsoftonline.com"],
-                    }
-                ],
-            },
-        )
-    responses.get(
-        f"{login}/{tenant}/v2.0/.well-known/openid-configuration",
-        json={
-            "token_endpoint": f"{login}/{tenant}/oauth2/v2.0/token",
-            "authorization_endpoint": f"{login}/{tenant}/oauth2/v2.0/authorize",
-            "issuer": f"{login}/{tenant}/v2.0",
-        },
-    )
-
-
-def token_ok(
-    login: str = LOGIN, tenant: str = TENANT, token: str = "at-1", expires_in: int = 3599
-) -> None:
-    responses.post(
-        f"{login}/{tenant}/oauth2/v2.0/token",
-        json={"access_token": token, "token_type": "Bearer", "expires_in": expires_in},
-    )
-
-
-def token_error(code: int, status: int = 401, tenant: str = TENANT) -> None:
-    responses.post(
-        f"{LOGIN}/{tenant}/oauth2/v2.0/token",
-        status=status,
-        json={
-            "error": "invalid_client",
-            "error_description": f"AADSTS{code}: something went wrong.\r\nTrace ID: t\r\nCorrelation ID: corr-1",
-            "error_codes": [code],
-            "correlation_id": "corr-1",
-        },
-    )
 
 
 def test_token_is_acquired_and_reused_until_it_expires(fake_login: FakeLogin) -> None:
@@ -232,23 +171,34 @@ def test_unknown_tenant_found_during_discovery(fake_login: FakeLogin) -> None:
         run_then_close(tokens, tokens.token(TENANT, "graph"))
 
 
-@responses.activate
-def test_forget_drops_msal_s_cached_400_after_consent_is_granted() -> None:
-    discovery()
-    token_error(7000229, status=400)
-    tokens = provider(make_settings())
-    with pytest.raises(ConsentMissing):
-        run(tokens.token(TENANT, "graph"))
-    # Consent is granted now; MSAL would still answer its cached 400 for 60 s.
-    responses.replace(
-        responses.POST,
-        f"{LOGIN}/{TENANT}/oauth2/v2.0/token",
-        json={"access_token": "after-consent", "expires_in": 3599},
-    )
-    with pytest.raises(ConsentMissing):
-        run(tokens.token(TENANT, "graph"))
-    tokens.forget(TENANT)
-    assert run(tokens.token(TENANT, "graph")) == "after-consent"
+def test_consent_granted_after_a_refusal_is_seen_by_the_next_request(
+    fake_login: FakeLogin,
+) -> None:
+    """MSAL answered a token endpoint's 400 from its throttling cache for 60 s per app, so a
+    consent granted meanwhile went unseen until ``forget``. MSAL never sees an answer now:
+    the next request asks Entra. ``forget`` still drops the token held from before (issued
+    before the new roles)."""
+    fake_login.discovery()
+    fake_login.token_error(7000229, status=400)
+    tokens = fake_login.provider(make_settings())
+
+    async def scenario() -> list[str]:
+        with pytest.raises(ConsentMissing):
+            await tokens.token(TENANT, "graph")
+        fake_login.token_ok(token="after-consent")
+        seen = [await tokens.token(TENANT, "graph")]
+        fake_login.token_ok(token="with-new-roles")
+        seen.append(await tokens.token(TENANT, "graph"))  # held
+        tokens.forget(TENANT)
+        seen.append(await tokens.token(TENANT, "graph"))
+        return seen
+
+    assert run_then_close(tokens, scenario()) == [
+        "after-consent",
+        "after-consent",
+        "with-new-roles",
+    ]
+    assert len(fake_login.token_requests()) == 3
 
 
 def test_overridden_login_skips_instance_discovery(fake_login: FakeLogin) -> None:
@@ -262,78 +212,13 @@ def test_overridden_login_skips_instance_discovery(fake_login: FakeLogin) -> Non
     assert fake_login.unexpected == []
 
 
-def _roots(context: ssl.SSLContext) -> set[str]:
-    return {
-        dict(part[0] for part in cert["subject"]).get("commonName", "")
-        for cert in context.get_ca_certs()
-    }
-
-
-def test_msal_and_the_http_core_trust_the_same_roots(tmp_path: Path) -> None:
-    """One CA policy, as the README documents spec.caBundle: extra CAs on top of the public
-    roots (certifi), for token requests (MSAL's requests session) as for every other call."""
-    ca_path, _, _ = ensure_certificates(tmp_path / "ca")
-    session = requests_session(str(ca_path))
-    adapter = session.get_adapter("https://login.microsoftonline.com/")
-    assert isinstance(adapter, HTTPAdapter)
-    msal_context = adapter.poolmanager.connection_pool_kw.get("ssl_context")
-    assert isinstance(msal_context, ssl.SSLContext)
-    core_roots = _roots(ssl_context(ca_path))
-    assert _roots(msal_context) == core_roots
-    assert "tenantctl sandbox CA" in core_roots  # the extra CA, from caBundle
-    assert "ISRG Root X1" in core_roots  # a public root, from certifi
-    assert session.trust_env is False
-
-
-@responses.activate
-def test_the_environments_ca_bundle_is_not_used(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    ca_path, _, _ = ensure_certificates(tmp_path / "ca")
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "somebody-elses.pem"))
-    monkeypatch.setenv("CURL_CA_BUNDLE", str(tmp_path / "somebody-elses.pem"))
-    discovery()
-    token_ok()
-    run(provider(make_settings(ca_bundle=ca_path)).token(TENANT, "graph"))
-    verified = {call.request.req_kwargs["verify"] for call in responses.calls}  # type: ignore[attr-defined]
-    assert verified == {True}  # the adapter's context, not a path from the environment
-
-
-def _certificate() -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "tenantctl-test")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    return pem, cert.fingerprint(hashes.SHA1()).hex().upper()
-
-
 def _jwt_part(token: str, index: int) -> dict[str, Any]:
     part = token.split(".")[index]
     return dict(json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=binascii.Error,
-    reason="MSAL hands its signed client_assertion over as bytes, and the transport path "
-    "form-encodes bytes as \"b'eyJ...'\" (httpx str()s form values; requests sent the JWT)",
-)
 def test_certificate_credential_signs_a_client_assertion(fake_login: FakeLogin) -> None:
-    pem, thumbprint = _certificate()
+    pem, thumbprint = self_signed_certificate()
     settings = make_settings()
     settings = ConnectionSettings(
         endpoints=settings.endpoints,
@@ -400,26 +285,11 @@ def test_errors_from_an_overridden_login_never_reach_microsoft(fake_login: FakeL
 
 
 def test_the_http_core_trusts_the_private_ca_bundle_too(tmp_path: Path) -> None:
-    from controller.connectors._http import ssl_context
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "tenantctl private CA")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    bundle = tmp_path / "ca.pem"
-    bundle.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    subjects = [str(c.get("subject")) for c in ssl_context(bundle).get_ca_certs()]
-    assert any("tenantctl private CA" in s for s in subjects)
+    """Token requests and every other call share ``ssl_context``: the public roots (certifi)
+    plus ``spec.caBundle``'s CAs."""
+    ca_path, _, _ = ensure_certificates(tmp_path / "ca")
+    subjects = [str(c.get("subject")) for c in ssl_context(ca_path).get_ca_certs()]
+    assert any("tenantctl sandbox CA" in s for s in subjects)
     assert len(subjects) > 1  # the public roots stay trusted as well
 
 
@@ -507,9 +377,9 @@ def test_concurrent_requests_for_one_token_share_one_msal_call(fake_login: FakeL
 def test_msal_s_requests_run_on_the_event_loop_s_transport_by_default(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """No session given: MSAL's HTTP goes through an httpx transport on the loop (the
-    worker thread waits), discovery once for two tenants; straight to the transport, not
-    through httpx's client and its per-request layers (``DirectClient``)."""
+    """Token requests go through the httpx transport on the loop, discovery once for two
+    tenants; straight to the transport, not through httpx's client and its per-request
+    layers (``DirectClient``)."""
 
     async def refused(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("httpx.AsyncClient.send was called")
@@ -595,3 +465,120 @@ def test_a_prefetch_that_failed_surfaces_only_when_the_token_is_asked_for(
 
     with pytest.raises(CredentialError, match="is wrong"):
         run_then_close(tokens, prefetch_then_ask())
+
+
+def test_a_token_miss_runs_msal_on_the_event_loop_without_threads(
+    fake_login: FakeLogin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MSAL builds the request on the loop's own thread and the loop sends it: no worker
+    thread, no hand-offs between threads (four per token, when MSAL ran in a pool)."""
+    fake_login.discovery()
+    fake_login.token_ok()
+    called_on: list[threading.Thread] = []
+    acquire = msal.ConfidentialClientApplication.acquire_token_for_client
+
+    def recorded(app: Any, *args: Any, **kwargs: Any) -> Any:
+        called_on.append(threading.current_thread())
+        return acquire(app, *args, **kwargs)
+
+    monkeypatch.setattr(msal.ConfidentialClientApplication, "acquire_token_for_client", recorded)
+    tokens = fake_login.provider(make_settings())
+    threads_before = threading.active_count()
+
+    async def miss() -> str:
+        token = await tokens.token(TENANT, "graph")
+        assert threading.active_count() == threads_before
+        return token
+
+    assert run_then_close(tokens, miss()) == "at-1"
+    assert called_on == [threading.main_thread()]
+
+
+def test_a_finished_prefetch_is_held_and_not_requested_again(fake_login: FakeLogin) -> None:
+    """A prefetch that ended before anyone asked leaves its token held: asking later is a
+    hit, not a second request (nor a second trip through MSAL)."""
+    fake_login.discovery()
+    fake_login.token_ok(token="early")
+    tokens = fake_login.provider(make_settings())
+
+    async def prefetch_then_ask_later() -> str:
+        tokens.prefetch(TENANT, "exchange")
+        for _ in range(100):
+            await asyncio.sleep(0.01)
+            if fake_login.token_requests():
+                break
+        await asyncio.sleep(0.01)
+        return await tokens.token(TENANT, "exchange")
+
+    assert run_then_close(tokens, prefetch_then_ask_later()) == "early"
+    assert tokens.misses == 1 and len(fake_login.token_requests()) == 1
+
+
+@pytest.mark.parametrize(("status", "kind"), [(429, Throttled), (503, Transient), (500, Transient)])
+def test_a_throttled_or_unavailable_login_is_temporary_with_its_retry_after(
+    fake_login: FakeLogin, status: int, kind: type[ServiceError]
+) -> None:
+    """Entra's token endpoint answers 429 when it throttles and 5xx with
+    ``temporarily_unavailable`` when it cannot serve: temporary, with the wait it asks for.
+    MSAL raised its own ``MsalServiceError`` for a 5xx, outside the error tree (the tenant
+    became unknown as "observing the tenant failed: MsalServiceError")."""
+    fake_login.discovery()
+    body = aadsts_error(90033) | {"error": "temporarily_unavailable"}
+    fake_login.answer(
+        "POST",
+        f"{LOGIN}/{TENANT}/oauth2/v2.0/token",
+        status=status,
+        json=body,
+        headers={"Retry-After": "7"},
+    )
+    tokens = fake_login.provider(make_settings())
+    with pytest.raises(kind) as caught:
+        run_then_close(tokens, tokens.token(TENANT, "graph"))
+    error = caught.value
+    assert isinstance(error, TemporaryError)
+    assert (error.service, error.tenant, error.status) == ("login", TENANT, status)
+    assert error.delay == 7.0 and error.code == "AADSTS90033"
+    assert error.request_id == "corr-1"
+
+
+@pytest.mark.parametrize("status", [200, 400])
+def test_an_answer_that_is_not_a_token_response_is_a_service_fault(
+    fake_login: FakeLogin, status: int
+) -> None:
+    """A proxy's HTML page (or anything not a JSON object) where the token response should
+    be: a located fault, never MSAL's ``ValueError`` with the body logged."""
+    fake_login.discovery()
+    fake_login.respond(
+        "POST",
+        f"{LOGIN}/{TENANT}/oauth2/v2.0/token",
+        lambda _: httpx.Response(status, text="<html>Sign in to the proxy</html>"),
+    )
+    tokens = fake_login.provider(make_settings())
+    with pytest.raises(ServiceFault, match="not a token response") as caught:
+        run_then_close(tokens, tokens.token(TENANT, "graph"))
+    assert caught.value.status == status and "<html>" not in str(caught.value)
+
+
+def test_a_discovery_that_fails_is_located_and_the_next_tenant_reads_its_own(
+    fake_login: FakeLogin,
+) -> None:
+    """The first tenant's discovery answered 503: that tenant's token fails as temporary,
+    and the next tenant reads the document itself (nothing half-learned is kept)."""
+    other = "6f1c0d4e-0000-4000-8000-000000000004"
+    fake_login.answer(
+        "GET",
+        f"{LOGIN}/{TENANT}/v2.0/.well-known/openid-configuration",
+        status=503,
+        json=aadsts_error(90033),
+    )
+    fake_login.discovery(tenant=other)
+    fake_login.token_ok(tenant=other, token="at-other")
+    tokens = fake_login.provider(make_settings())
+
+    async def both() -> str:
+        with pytest.raises(Transient):
+            await tokens.token(TENANT, "graph")
+        return await tokens.token(other, "graph")
+
+    assert run_then_close(tokens, both()) == "at-other"
+    assert tokens.discoveries == 2
