@@ -5,7 +5,8 @@ of this process (``time.process_time``: all its threads, MSAL's included), the b
 ``--repeat`` rounds. Components:
 
 - **tokens**: a token the provider holds (the hot path: every request asks for one), and a
-  miss (MSAL in a worker thread: the first token of each tenant), with the number of OIDC
+  miss (MSAL builds the request on the loop, the loop sends it: the first token of each
+  tenant), with the number of OIDC
   discovery documents fetched for the whole estate;
 - **HTTP**: one round trip through the HTTP core (``HttpCore.request``: token, accounting,
   retry decision, httpx, the transport, TLS, h11), 16 at once, a small Graph GET; with
@@ -102,7 +103,7 @@ def tokens_part(world: World, state: DesiredState, repeat: int) -> None:
 
     hit_cpu, _ = cpu_of(hits, repeat)
     print(
-        f"tokens     held: {hit_cpu / calls * 1e6:.2f} us per request; miss (MSAL, own thread): "
+        f"tokens     held: {hit_cpu / calls * 1e6:.2f} us per request; miss (MSAL, on the loop): "
         f"{miss_cpu / len(tenant_ids) * 1000:.2f} ms per tenant and scope; OIDC discovery "
         f"fetched {provider.discoveries} time(s) for {len(tenant_ids)} tenants"
     )

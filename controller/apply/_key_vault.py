@@ -181,7 +181,7 @@ def _advice(problem: AzureError) -> str:
 def vault_transport(ca_bundle: str | None) -> RequestsTransport:
     """An azure-core transport over the connectors' requests session (certifi plus the CA
     bundle, ``trust_env`` off)."""
-    from controller.connectors._msal_http import requests_session
+    from controller.connectors._requests import requests_session
 
     return RequestsTransport(
         session=requests_session(ca_bundle), session_owner=False, use_env_settings=False

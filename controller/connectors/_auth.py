@@ -1,42 +1,50 @@
 """App-only tokens for every tenant: cached in-process, through MSAL on a miss.
 
 A token is kept per (client, tenant, scope) until five minutes before it expires (MSAL's own
-refresh margin), so the hot path is one dictionary look-up on the event loop: no thread hop, no
-MSAL, no scan of a shared cache. Only a miss goes to MSAL, in a worker thread (MSAL is
-synchronous and does network I/O), and concurrent misses for one key share one call.
+refresh margin), so the hot path is one dictionary look-up on the event loop: no MSAL, no
+scan of a shared cache. Only a miss goes to MSAL, and concurrent misses for one key share one
+request.
 
-MSAL keeps one :class:`msal.ConfidentialClientApplication` per (client, authority
-``{login}/{tenant}``), each with its own small :class:`msal.TokenCache`: one cache shared by
-a thousand apps is scanned on every look-up (``is_subdict_of`` in profiles, an upturn above
-500 tenants). The apps share one HTTP client, :class:`DiscoveryOncePerCloud`, which fetches
-the OIDC discovery document once per login host and answers the other tenants' discovery
-from it, their tenant in place of the first one's: MSAL's constructor otherwise asks for it
-once per tenant (one extra round trip each). MSAL's documented extension point is that HTTP
-client (``http_client=``); its ``http_cache`` keys discovery by the tenant's URL, so it saves
-nothing within a run.
+On a miss MSAL builds the token request on the event loop and the loop sends it
+(:mod:`controller.connectors._msal_http`): MSAL, synchronous, ran in worker threads whose
+requests hopped onto the loop and back, four thread hand-offs a token that cost more CPU
+than MSAL's own work. MSAL keeps one :class:`msal.ConfidentialClientApplication` per (client,
+authority ``{login}/{tenant}``), each with its own small, always empty
+:class:`msal.TokenCache`. The OIDC discovery document MSAL's constructor reads is read once
+per login host (:class:`~controller.connectors._msal_http.Discovery`): MSAL's constructor
+otherwise asks for it once per tenant (one extra round trip each).
 
-MSAL reports failures as dicts (``error``, ``error_codes``, ``correlation_id``), not
-exceptions; :func:`token_error` is the one place they become the error tree.
+The token endpoint's answer is read here, as MSAL's ``oauth2cli`` reads it (RFC 6749
+sections 5.1 and 5.2): ``access_token`` and ``expires_in``, or an error object. Entra's errors
+(``error``, ``error_codes``, ``correlation_id``) become the error tree in one place,
+:func:`token_error`; a 429 or 5xx is temporary (:class:`Throttled`, :class:`Transient`, with
+``Retry-After``), where MSAL raised an exception of its own that no caller knew.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import httpx
 import msal
-import requests
+import orjson
 
 from controller.connectors._direct import DirectClient
+from controller.connectors._headers import retry_after
 from controller.connectors._http import ssl_context
-from controller.connectors._msal_http import DiscoveryOncePerCloud, OnTheLoop, Template
+from controller.connectors._msal_http import (
+    Discovery,
+    Offline,
+    Prepared,
+    Template,
+    TokenRequest,
+    discovery_url,
+)
 from controller.connectors._pool import KeepAliveTransport
 from controller.connectors._settings import (
     ClientAssertion,
@@ -50,6 +58,8 @@ from controller.errors import (
     CredentialError,
     ServiceError,
     ServiceFault,
+    TemporaryError,
+    Throttled,
     Transient,
     UnknownTenant,
     UsageError,
@@ -62,8 +72,11 @@ log = logging.getLogger("tenantctl.auth")
 
 # MSAL treats a token that expires within five minutes as expired; so does the cache here.
 REFRESH_MARGIN = 300.0
-# Threads for token requests that miss the cache: as many as tenants observed at once.
-TOKEN_WORKERS = 16
+# Keep-alive connections to the login host: as many as tenants observed at once.
+LOGIN_CONNECTIONS = 16
+# What a token request meets once the run closed its connections (then Transient).
+CLOSED = "the connections to login were closed"
+ACCEPT_JSON = {"Accept": "application/json"}
 
 # AADSTS codes that mean a person has to act (API-NOTES.md, "Tokens").
 CONSENT_MISSING = {7000229, 65001}
@@ -80,7 +93,8 @@ def admin_consent_url(login: str, tenant_id: str, client_id: str) -> str:
 def token_error(
     result: Mapping[str, Any], *, tenant: str, client_id: str, login: str
 ) -> ServiceError:
-    """Translate an MSAL error dict into the error tree (branching on ``error_codes``)."""
+    """Translate the token endpoint's error object (RFC 6749 5.2, with Entra's ``error_codes``)
+    into the error tree."""
     codes = [int(c) for c in result.get("error_codes") or [] if str(c).isdigit()]
     correlation = result.get("correlation_id")
     description = str(result.get("error_description") or result.get("error") or "")
@@ -153,34 +167,30 @@ class TokenProvider:
         self,
         settings: ConnectionSettings,
         *,
-        session: requests.Session | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
-        workers: int = TOKEN_WORKERS,
+        connections: int = LOGIN_CONNECTIONS,
     ) -> None:
-        """MSAL's requests go through ``session`` when given, else on the event loop through
-        ``transport`` (default: a keep-alive transport trusting what the HTTP core trusts)."""
+        """Token requests go through ``transport`` (default: a keep-alive transport trusting
+        what the HTTP core trusts, ``connections`` connections to the login host)."""
         self.settings = settings
         self._endpoints = settings.endpoints
-        self._session = session
         self._transport = transport
-        self._learned: dict[str, Template] = {}
-        self._http = DiscoveryOncePerCloud(session) if session is not None else None
-        self._login_http: DirectClient | None = None
-        self._on_the_loop: OnTheLoop | None = None
+        self._connections = connections
+        self._discovery = Discovery()
+        self._offline = Offline(self._discovery)
+        self._http: DirectClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._discovering: dict[str, asyncio.Lock] = {}
         self._clock = clock
-        self._workers = workers
-        self._executor: ThreadPoolExecutor | None = None
         self._partner = _Client(settings.client_id, settings.credential)
         self._cipp = (
             _Client(settings.cipp.client_id, settings.cipp.secret) if settings.cipp else None
         )
         self._held: dict[tuple[str, str, str], _Held] = {}
-        self._pending: dict[tuple[str, str, str], asyncio.Future[tuple[str, float]]] = {}
+        self._pending: dict[tuple[str, str, str], asyncio.Future[str]] = {}
         self._apps: dict[tuple[str, str], Any] = {}
-        self._lock = threading.Lock()
-        self._building: dict[tuple[str, str], threading.Lock] = {}
+        self._closed = False
         self.misses = 0  # token requests that went to MSAL (the bench reads it)
 
     # -- public ---------------------------------------------------------------------------
@@ -200,91 +210,74 @@ class TokenProvider:
     async def token(self, tenant_id: str, resource: Resource) -> str:
         """An app-only access token for ``resource`` in ``tenant_id``. CIPP tokens always come
         from CIPP's own tenant, whatever ``tenant_id`` says."""
-        key, held, pending = self._look_up(tenant_id, resource)
+        held, pending = self._look_up(tenant_id, resource)
         if held is not None:
             return held
         assert pending is not None
         # Shielded: one waiter cancelled does not cancel the others' token request.
-        token, expires_in = await asyncio.shield(pending)
-        fresh_until = self._clock() + expires_in - REFRESH_MARGIN
-        self._held[key] = _Held(token, fresh_until)
-        return token
+        return await asyncio.shield(pending)
 
     def prefetch(self, tenant_id: str, resource: Resource) -> None:
         """Start getting the token now, so that it is there when asked for: the run asks for
         it later and waits for this same request. A failure surfaces when it is asked for."""
-        _, _, pending = self._look_up(tenant_id, resource)
+        _, pending = self._look_up(tenant_id, resource)
         if pending is not None:
             # Read here too, so that an unused failure is not reported as never retrieved.
             pending.add_done_callback(lambda done: done.cancelled() or done.exception())
 
     def _look_up(
         self, tenant_id: str, resource: Resource
-    ) -> tuple[tuple[str, str, str], str | None, asyncio.Future[tuple[str, float]] | None]:
+    ) -> tuple[str | None, asyncio.Future[str] | None]:
         """The held token, or the request under way for it (started here when none is)."""
         client, tenant_id = self._client(tenant_id, resource)
         scope = self.scope(resource)
         key = (client.client_id, tenant_id, scope)
         held = self._held.get(key)
         if held is not None and held.fresh_until > self._clock():
-            return key, held.token, None
+            return held.token, None
         pending = self._pending.get(key)
         if pending is None:
             self.misses += 1
-            loop = asyncio.get_running_loop()
-            self._connect(loop)
-            pending = loop.run_in_executor(
-                self._pool(), self._acquire, client, tenant_id, scope, resource
-            )
+            self._connect(asyncio.get_running_loop())
+            pending = asyncio.ensure_future(self._request(key, client, resource))
             self._pending[key] = pending
             pending.add_done_callback(lambda _: self._pending.pop(key, None))
-        return key, None, pending
+        return None, pending
 
     def forget(self, tenant_id: str) -> None:
-        """Drop the tokens and apps for ``tenant_id``. MSAL remembers a token endpoint's HTTP
-        400 answer for 60 s per app: after consent was granted, a fresh app sees the new state
-        at once (and a token issued before carries none of the new roles)."""
-        with self._lock:
-            for key in [k for k in self._apps if k[1] == tenant_id]:
-                del self._apps[key]
+        """Drop the tokens and apps for ``tenant_id``: after consent was granted, a token
+        issued before carries none of the new roles."""
+        for app in [k for k in self._apps if k[1] == tenant_id]:
+            del self._apps[app]
         for held in [k for k in self._held if k[1] == tenant_id]:
             del self._held[held]
 
     async def aclose(self) -> None:
-        """Close MSAL's HTTP client (on this loop) and the token threads. A token thread
-        waiting for an answer from the loop gets ``httpx.ConnectError`` at once (then
-        :class:`Transient`), as does one that sends later: none waits for a loop that has
-        stopped serving it."""
-        self._refuse_requests()
-        client, self._login_http = self._login_http, None
+        """Close the connections to login (on this loop). A token request still on the wire
+        ends with ``httpx``'s error for a closed transport (then :class:`Transient`)."""
+        self.close()
+        client, self._http = self._http, None
         if client is not None:
             await client.aclose()
-        self.close()
 
     def close(self) -> None:
-        self._refuse_requests()
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-        if self._session is not None:
-            self._session.close()
+        """Refuse later token requests (the connections close with :meth:`aclose`)."""
+        self._closed = True
 
     @property
     def discoveries(self) -> int:
         """OIDC discovery documents fetched from the network (one per cloud, normally)."""
-        return self._http.fetched if self._http is not None else 0
+        return self._discovery.fetched
 
     def discovered(self) -> dict[str, Template]:
         """The OIDC discovery documents read so far, by login host (:meth:`learn`)."""
-        return self._http.templates if self._http is not None else dict(self._learned)
+        return self._discovery.templates
 
     def learn(self, discovered: Mapping[str, Template]) -> None:
         """Documents another provider of the same run read (the parent's, for a worker
-        process; an early read's, for the run): not read again. Before the first token."""
-        if self._http is None:  # the documents wait for MSAL's HTTP client (_connect)
-            self._learned.update(discovered)
-            return
+        process; an early read's, for the run): not read again."""
         for login, template in discovered.items():
-            self._http.learn(login, template)
+            self._discovery.learn(login, template)
 
     # -- internals ------------------------------------------------------------------------
 
@@ -300,83 +293,154 @@ class TokenProvider:
         return self._cipp, self.settings.cipp.tenant_id
 
     def _connect(self, loop: asyncio.AbstractEventLoop) -> None:
-        """MSAL's HTTP client on ``loop`` (made on the first miss; again on another loop)."""
-        if self._session is not None or (self._loop is loop and self._login_http is not None):
+        """The connections to login, on ``loop`` (made on the first miss; again on another
+        loop: a test's ``asyncio.run`` each time)."""
+        if self._loop is loop and self._http is not None:
             return
         self._loop = loop
-        self._login_http = DirectClient(
+        self._discovering = {}
+        self._http = DirectClient(
             self._transport
             or KeepAliveTransport(
-                ssl_context=ssl_context(self.settings.ca_bundle), per_host=self._workers
+                ssl_context=ssl_context(self.settings.ca_bundle), per_host=self._connections
             ),
             timeout=30.0,
         )
-        on_the_loop = self._on_the_loop = OnTheLoop(self._login_http, loop)
-        if self._http is None:
-            self._http = DiscoveryOncePerCloud(on_the_loop, self._learned)
-        else:
-            self._http.inner = on_the_loop  # the apps built before keep their client object
 
-    def _refuse_requests(self) -> None:
-        if self._on_the_loop is not None:
-            self._on_the_loop.close()
+    async def _request(self, key: tuple[str, str, str], client: _Client, resource: Resource) -> str:
+        """One token request: MSAL builds it, the loop sends it, the answer is read here, and
+        the token is held for whoever asks next (a prefetch's too)."""
+        _, tenant_id, scope = key
+        await self._discover(tenant_id)
+        request = self._prepare(client, tenant_id, scope)
+        answer = await self._send("POST", request.url, tenant_id, request=request)
+        token, expires_in = self._read(answer, client, tenant_id, resource)
+        # A service or proxy that echoes the request must not put the token in a message.
+        remember(token)
+        self._held[key] = _Held(token, self._clock() + expires_in - REFRESH_MARGIN)
+        return token
 
-    def _pool(self) -> ThreadPoolExecutor:
-        # Its own threads, as many as tenants are observed at once: the loop's default pool
-        # (cores + 4 threads) queued the first token of each tenant behind the others'.
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(self._workers, thread_name_prefix="tenantctl-token")
-        return self._executor
+    async def _discover(self, tenant_id: str) -> None:
+        """The login host's OIDC discovery document, read once per host before MSAL builds
+        its first app there. While one tenant's is read, the others wait for it; when it
+        fails (that tenant does not exist), the next one reads its own."""
+        login = self._login
+        if self._discovery.knows(login):
+            return
+        async with self._discovering.setdefault(login, asyncio.Lock()):
+            if self._discovery.knows(login):
+                return
+            self._discovery.fetched += 1
+            answer = await self._send("GET", discovery_url(login, tenant_id), tenant_id)
+            if answer.status_code == 200 and self._discovery.learn_document(login, answer.text):
+                return
+            raise self._discovery_error(answer, tenant_id)
 
-    def _acquire(
-        self, client: _Client, tenant_id: str, scope: str, resource: Resource
-    ) -> tuple[str, float]:
-        """MSAL, in a worker thread: the token and its seconds to live."""
+    def _prepare(self, client: _Client, tenant_id: str, scope: str) -> TokenRequest:
+        """The token request MSAL builds for ``scope`` (its client secret or signed client
+        assertion, its headers), stopped before it is sent (:class:`Prepared`)."""
         app = self._app(client, tenant_id)
         try:
             result = app.acquire_token_for_client(scopes=[scope])
-        except (requests.RequestException, httpx.TransportError) as problem:
-            raise self._unreachable(tenant_id, problem) from None
-        if not result or "access_token" not in result:
-            error = token_error(
-                result or {}, tenant=tenant_id, client_id=client.client_id, login=self._login
+        except Prepared as prepared:
+            return prepared.request
+        # MSAL never sees an answer, so its cache is empty and it always asks: an answer
+        # without a request is its own refusal (a bad scope, say).
+        raise token_error(
+            result or {}, tenant=tenant_id, client_id=client.client_id, login=self._login
+        )
+
+    async def _send(
+        self, method: str, url: str, tenant_id: str, *, request: TokenRequest | None = None
+    ) -> httpx.Response:
+        if self._closed or self._http is None:
+            raise Transient(CLOSED, service="login", tenant=tenant_id)
+        try:
+            if request is None:
+                return await self._http.request(method, url, headers=ACCEPT_JSON)
+            return await self._http.request(
+                method, url, params=request.params, data=request.data, headers=request.headers
             )
+        except httpx.TransportError as problem:
+            raise self._unreachable(tenant_id, problem) from None
+        except RuntimeError:  # the connections were closed meanwhile
+            raise Transient(CLOSED, service="login", tenant=tenant_id) from None
+
+    def _read(
+        self, answer: httpx.Response, client: _Client, tenant_id: str, resource: Resource
+    ) -> tuple[str, float]:
+        """The token and its seconds to live, from the token endpoint's answer: JSON with
+        ``access_token`` and ``expires_in`` (RFC 6749 5.1), or JSON with ``error`` and, from
+        Entra, ``error_codes`` (5.2); a 429 or a 5xx is temporary, whatever its body."""
+        status = answer.status_code
+        if status == 429 or status >= 500:
+            raise self._temporary(answer, tenant_id)
+        result = _json_object(answer.content)
+        if result is None:
+            raise ServiceFault(
+                f"{self._login} answered the token request with HTTP {status} "
+                "and a body that is not a token response",
+                service="login",
+                tenant=tenant_id,
+                status=status,
+            )
+        if "access_token" not in result:
+            error = token_error(
+                result, tenant=tenant_id, client_id=client.client_id, login=self._login
+            )
+            error.status = status
             log.warning(
                 "token request failed",
                 extra={"tenant": tenant_id, "resource": resource, "code": error.code},
             )
             raise error
-        log.debug(
-            "token acquired",
-            extra={"tenant": tenant_id, "resource": resource, "source": result.get("token_source")},
-        )
-        token = str(result["access_token"])
-        # A service or proxy that echoes the request must not put the token in a message.
-        remember(token)
+        log.debug("token acquired", extra={"tenant": tenant_id, "resource": resource})
         try:
             expires_in = float(result.get("expires_in") or 0)
         except (TypeError, ValueError):
             expires_in = 0.0
-        return token, expires_in
+        return str(result["access_token"]), expires_in
+
+    def _temporary(self, answer: httpx.Response, tenant_id: str) -> TemporaryError:
+        """Entra's 429 (throttled: wait Retry-After) or 5xx (``temporarily_unavailable``)."""
+        status = answer.status_code
+        result = _json_object(answer.content) or {}
+        codes = [str(c) for c in result.get("error_codes") or [] if str(c).isdigit()]
+        kind = Throttled if status == 429 else Transient
+        return kind(
+            f"{self._login} answered HTTP {status}: try again later",
+            service="login",
+            tenant=tenant_id,
+            status=status,
+            code=f"AADSTS{codes[0]}" if codes else None,
+            request_id=result.get("correlation_id"),
+            delay=_wait(answer),
+        )
+
+    def _discovery_error(self, answer: httpx.Response, tenant_id: str) -> ServiceError:
+        """An unknown tenant answers 400 with AADSTS90002 (as its token request would)."""
+        if answer.status_code == 429 or answer.status_code >= 500:
+            return self._temporary(answer, tenant_id)
+        if "90002" in answer.text:
+            return UnknownTenant(
+                f"tenant {tenant_id} does not exist in this cloud",
+                service="login",
+                tenant=tenant_id,
+                code="AADSTS90002",
+            )
+        return ServiceFault(
+            f"cannot discover the authority {self._login}/{tenant_id} (HTTP {answer.status_code})",
+            service="login",
+            tenant=tenant_id,
+            status=answer.status_code,
+        )
 
     def _app(self, client: _Client, tenant_id: str) -> Any:
         key = (client.client_id, tenant_id)
-        with self._lock:
-            app = self._apps.get(key)
-            if app is not None:
-                return app
-            building = self._building.setdefault(key, threading.Lock())
-        # Construction reads the OIDC discovery document: one tenant at a time per key, but
-        # different tenants in parallel.
-        with building:
-            with self._lock:
-                app = self._apps.get(key)
-            if app is not None:
-                return app
-            app = self._build(client, tenant_id)
-            with self._lock:
-                self._apps[key] = app
-            return app
+        app = self._apps.get(key)
+        if app is None:
+            app = self._apps[key] = self._build(client, tenant_id)
+        return app
 
     def _build(self, client: _Client, tenant_id: str) -> Any:
         options: dict[str, Any] = {}
@@ -387,37 +451,23 @@ class TokenProvider:
                 client.client_id,
                 client_credential=client.msal_credential(),
                 authority=f"{self._login}/{tenant_id}",
-                # Its own cache: a shared one is scanned whole on every look-up.
+                # Its own cache, always empty (MSAL never sees an answer): a shared one is
+                # scanned whole on every look-up.
                 token_cache=msal.TokenCache(),
-                http_client=self._http,
+                http_client=self._offline,
                 **options,
             )
-        except (requests.RequestException, httpx.TransportError) as problem:
-            raise self._unreachable(tenant_id, problem) from None
-        except ValueError as problem:
-            # MSAL raises ValueError when OIDC discovery fails: an unknown tenant answers 400
-            # with AADSTS90002 in the body, which MSAL keeps only in the chained exception.
-            text = f"{problem} {problem.__context__ or ''}"
-            if "90002" in text:
-                raise UnknownTenant(
-                    f"tenant {tenant_id} does not exist in this cloud",
-                    service="login",
-                    tenant=tenant_id,
-                    code="AADSTS90002",
-                ) from None
+        except ValueError:
+            # MSAL's discovery of the authority failed: the document derived from the
+            # login host's template did not satisfy it.
             raise ServiceFault(
                 f"cannot discover the authority {self._login}/{tenant_id}",
                 service="login",
                 tenant=tenant_id,
             ) from None
 
-    def _unreachable(
-        self, tenant_id: str, problem: requests.RequestException | httpx.TransportError
-    ) -> Transient | ServiceFault:
-        tls = isinstance(problem, requests.exceptions.SSLError) or (
-            isinstance(problem, httpx.ConnectError) and "CERTIFICATE_VERIFY_FAILED" in str(problem)
-        )
-        if tls:
+    def _unreachable(self, tenant_id: str, problem: httpx.TransportError) -> ServiceError:
+        if isinstance(problem, httpx.ConnectError) and "CERTIFICATE_VERIFY_FAILED" in str(problem):
             return ServiceFault(
                 f"TLS verification of {self._login} failed: check spec.caBundle",
                 service="login",
@@ -429,3 +479,17 @@ class TokenProvider:
             tenant=tenant_id,
             delay=5.0,
         )
+
+
+def _json_object(body: bytes) -> dict[str, Any] | None:
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _wait(answer: httpx.Response) -> float:
+    """Seconds before asking again: ``Retry-After``, else 5 s."""
+    wait = retry_after(answer.headers)
+    return 5.0 if wait is None else wait

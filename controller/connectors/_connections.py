@@ -14,7 +14,6 @@ from collections.abc import Callable
 from types import TracebackType
 
 import httpx
-import requests
 
 from controller.connectors._accounting import Accounting
 from controller.connectors._auth import Resource, TokenProvider
@@ -38,7 +37,6 @@ class Connections:
         settings: ConnectionSettings,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
-        token_session: requests.Session | None = None,
         tokens: TokenProvider | None = None,
         per_tenant_concurrency: int = 4,
         connections_per_host: int = 64,
@@ -49,11 +47,11 @@ class Connections:
         random: Callable[[], float] = random_module.random,
     ) -> None:
         """``transport`` replaces the network for every service but login (tests use
-        :class:`httpx.MockTransport`); ``token_session`` or ``tokens`` replace MSAL's.
-        ``connections_per_host``: keep-alive connections to each service host, sized to the
+        :class:`httpx.MockTransport`); ``tokens`` replaces the token provider (tests give one
+        over a mock login transport). ``connections_per_host``: keep-alive connections to each service host, sized to the
         requests in flight at once (tenants observed at once x ``per_tenant_concurrency``)."""
         self.settings = settings
-        self.tokens = tokens or TokenProvider(settings, session=token_session)
+        self.tokens = tokens or TokenProvider(settings)
         self.accounting = Accounting()
         self.core = HttpCore(
             ca_bundle=settings.ca_bundle,

@@ -21,7 +21,7 @@ origin is busy a request waits for the next one released, first come first serve
 
 Closing the transport closes every connection it opened, idle or in use, and a connection
 that finishes opening after it is closed straight away: a request still under way when the run
-ends (a token fetched ahead in a worker thread, a task a failed ``gather`` left running) would
+ends (a token fetched ahead, a task a failed ``gather`` left running) would
 otherwise put its connection back into a pool nobody closes, and the garbage collector would
 find the unclosed TLS transport in some later test or run. A request still waiting for a
 free connection fails with ``httpx.ConnectError`` (its own task was not cancelled).

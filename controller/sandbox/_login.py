@@ -140,8 +140,17 @@ class LoginService:
             },
         )
 
-    def _client_credential(self, form: dict[str, str], client_id: str, tid: str) -> None:
-        """Check the secret or assertion of the partner app (raises on failure)."""
+    def _client_credential(
+        self, form: dict[str, str], client_id: str, tid: str, token_endpoint: str
+    ) -> None:
+        """Check the secret or assertion of the partner app (raises on failure).
+
+        An assertion is a JWT (RFC 7523): three base64url parts whose header is a JSON
+        object naming its ``alg``. One signed with the app's certificate (its header names
+        the certificate: ``x5t`` or ``x5t#S256``) has the app as ``iss`` and ``sub`` and the
+        token endpoint as ``aud`` (Learn, "Microsoft identity platform application
+        authentication certificate credentials", "Assertion format"). The signature itself
+        is not checked: the sandbox does not hold the app's certificates."""
         app = self.rt.world.partner.app
         secret = form.get("client_secret")
         assertion = form.get("client_assertion")
@@ -174,13 +183,18 @@ class LoginService:
                     "credentials for added security: https://aka.ms/certCreds.",
                 )
             return
+        header = _tokens.header(assertion or "")
         claims = _tokens.peek(assertion or "")
+        certificate = header is not None and ("x5t" in header or "x5t#S256" in header)
         if (
             form.get("client_assertion_type") != ASSERTION_TYPE
             or not app.accept_assertions
+            or header is None
+            or "alg" not in header
             or claims is None
             or str(claims.get("iss", "")).lower() != client_id
             or str(claims.get("sub", "")).lower() != client_id
+            or (certificate and claims.get("aud") != token_endpoint)
         ):
             raise LoginError(
                 401,
@@ -243,7 +257,10 @@ class LoginService:
                     f"secret added to app '{client_id}'.",
                 )
         else:
-            self._client_credential(form, client_id, tid)
+            # The audience a certificate assertion names: this tenant's token endpoint, as
+            # the discovery document above gives it.
+            endpoint = f"{request.base_url}/{tid}/oauth2/v2.0/token"
+            self._client_credential(form, client_id, tid, endpoint)
 
         resource = self._resource(scope, tenant_name)
         now = self.rt.clock.now()

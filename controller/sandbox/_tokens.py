@@ -39,6 +39,18 @@ def peek(token: str) -> dict[str, Any] | None:
     return None if claims is None else dict(claims)
 
 
+def header(token: str) -> dict[str, Any] | None:
+    """A compact JWT's header, or None unless it has three parts and a JSON object first."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        value = json.loads(_unb64(parts[0]))
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
 def verify(key: str, token: str) -> dict[str, Any] | None:
     """The claims if the signature is the sandbox's, else None. Expiry is the caller's check."""
     claims = _claims(token) if _signed(key, token) else None

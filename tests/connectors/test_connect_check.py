@@ -1,8 +1,9 @@
 """``tenantctl connect check``: exit 0 when every configured connection works; with a wrong
 secret, an expired secret or an unreachable CIPP, exit 1 with a one-line diagnosis and fix
 each, and never a traceback; every missing secret at once; the credential line from the app
-registration (or a warning that it cannot be read). MSAL's endpoints are mocked with
-``responses``, Graph and CIPP with an ``httpx.MockTransport``."""
+registration (or a warning that it cannot be read). MSAL's endpoints are answered by a
+:class:`FakeLogin` through the token provider's transport, Graph and CIPP by an
+``httpx.MockTransport``."""
 
 from __future__ import annotations
 
@@ -10,21 +11,26 @@ import asyncio
 import shutil
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
 import httpx
 import pytest
-import responses
 from click.testing import CliRunner
 
 from controller.cli import cli
 from controller.cli import connect as connect_command
 from controller.connectors import Connections, ConnectionSettings, CredentialExpiry
-from controller.connectors._msal_http import requests_session
 from controller.observe import check_connections
-from tests.connectors.conftest import CIPP_CLIENT, CLIENT, PARTNER, FakeTime
+from tests.connectors.conftest import (
+    CIPP_CLIENT,
+    CLIENT,
+    LOGIN,
+    PARTNER,
+    FakeLogin,
+    FakeTime,
+    Sent,
+    aadsts_error,
+)
 
-LOGIN = "https://login.microsoftonline.com"
 DESIRED = Path(__file__).resolve().parents[2] / "desired" / "msp.yaml"
 CIPP = "https://cipp.northwind-it.example"
 
@@ -37,39 +43,21 @@ def desired(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def login(partner_error: int | None = None, cipp_error: int | None = None) -> None:
-    responses.get(
-        f"{LOGIN}/common/discovery/instance",
-        json={
-            "tenant_discovery_endpoint": "x",
-            "metadata": [{"aliases": ["login.microsoftonline.com"]}],
-        },
-    )
-    responses.get(
-        f"{LOGIN}/{PARTNER}/v2.0/.well-known/openid-configuration",
-        json={
-            "token_endpoint": f"{LOGIN}/{PARTNER}/oauth2/v2.0/token",
-            "authorization_endpoint": f"{LOGIN}/{PARTNER}/oauth2/v2.0/authorize",
-            "issuer": f"{LOGIN}/{PARTNER}/v2.0",
-        },
-    )
+def login(
+    fake_login: FakeLogin, partner_error: int | None = None, cipp_error: int | None = None
+) -> None:
+    """The partner tenant's login, where both the partner app and CIPP's API client get
+    their tokens; each refuses with its AADSTS code, when given."""
+    fake_login.discovery(tenant=PARTNER)
 
-    def answer(request: Any) -> tuple[int, dict[str, str], str]:
-        import json
-
-        client = parse_qs(request.body)["client_id"][0]
+    def answer(sent: Sent) -> httpx.Response:
+        client = sent.form["client_id"][0]
         error = partner_error if client == CLIENT else cipp_error if client == CIPP_CLIENT else None
         if error:
-            payload = {
-                "error": "invalid_client",
-                "error_description": f"AADSTS{error}: nope.",
-                "error_codes": [error],
-                "correlation_id": "corr",
-            }
-            return 401, {}, json.dumps(payload)
-        return 200, {}, json.dumps({"access_token": f"token-for-{client}", "expires_in": 3599})
+            return httpx.Response(401, json=aadsts_error(error))
+        return httpx.Response(200, json={"access_token": f"token-for-{client}", "expires_in": 3599})
 
-    responses.add_callback(responses.POST, f"{LOGIN}/{PARTNER}/oauth2/v2.0/token", callback=answer)
+    fake_login.respond("POST", f"{LOGIN}/{PARTNER}/oauth2/v2.0/token", answer)
 
 
 def services(
@@ -107,15 +95,16 @@ def services(
     return httpx.MockTransport(handler)
 
 
-def wire(monkeypatch: pytest.MonkeyPatch, transport: httpx.MockTransport) -> None:
+def wire(
+    monkeypatch: pytest.MonkeyPatch, transport: httpx.MockTransport, fake_login: FakeLogin
+) -> None:
     time = FakeTime()
 
     def run_checks(settings: ConnectionSettings, expiry: CredentialExpiry) -> Any:
         connections = Connections(
             settings,
             transport=transport,
-            # MSAL over requests, which ``responses`` mocks.
-            token_session=requests_session(None),
+            tokens=fake_login.provider(settings),
             sleep=time.sleep,
             clock=time.clock,
         )
@@ -133,10 +122,11 @@ def invoke(desired: Path) -> Any:
     return CliRunner().invoke(cli, ["connect", "check", "--desired", str(desired)])
 
 
-@responses.activate
-def test_everything_works(desired: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    login()
-    wire(monkeypatch, services())
+def test_everything_works(
+    desired: Path, monkeypatch: pytest.MonkeyPatch, fake_login: FakeLogin
+) -> None:
+    login(fake_login)
+    wire(monkeypatch, services(), fake_login)
     result = invoke(desired)
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
@@ -150,12 +140,11 @@ def test_everything_works(desired: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     assert lines[3].startswith("ok    CIPP") and "editor" in lines[3]
 
 
-@responses.activate
 def test_the_credential_line_reads_the_app_registration(
-    desired: Path, monkeypatch: pytest.MonkeyPatch
+    desired: Path, monkeypatch: pytest.MonkeyPatch, fake_login: FakeLogin
 ) -> None:
     """The secret in use is told by its hint (its first three characters, as Graph shows)."""
-    login()
+    login(fake_login)
     registration = {
         "id": "0c5e7d1a-0000-4000-8000-000000000001",
         "appId": CLIENT,
@@ -165,7 +154,7 @@ def test_the_credential_line_reads_the_app_registration(
         ],
         "keyCredentials": [],
     }
-    wire(monkeypatch, services(application=registration))
+    wire(monkeypatch, services(application=registration), fake_login)
     result = invoke(desired)
     assert result.exit_code == 0, result.output
     (line,) = [line for line in result.stdout.splitlines() if "credential" in line]
@@ -184,12 +173,15 @@ def test_the_credential_line_reads_the_app_registration(
         (700016, "was not found in partner tenant"),
     ],
 )
-@responses.activate
 def test_partner_credential_problems_are_diagnosed_in_one_line(
-    desired: Path, monkeypatch: pytest.MonkeyPatch, code: int, diagnosis: str
+    desired: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fake_login: FakeLogin,
+    code: int,
+    diagnosis: str,
 ) -> None:
-    login(partner_error=code)
-    wire(monkeypatch, services())
+    login(fake_login, partner_error=code)
+    wire(monkeypatch, services(), fake_login)
     result = invoke(desired)
     assert result.exit_code == 1
     failed = [line for line in result.stdout.splitlines() if line.startswith("FAIL")]
@@ -198,10 +190,11 @@ def test_partner_credential_problems_are_diagnosed_in_one_line(
     assert "Traceback" not in result.output and "partner-secret-value" not in result.output
 
 
-@responses.activate
-def test_rotated_cipp_secret_is_diagnosed(desired: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    login(cipp_error=7000215)
-    wire(monkeypatch, services())
+def test_rotated_cipp_secret_is_diagnosed(
+    desired: Path, monkeypatch: pytest.MonkeyPatch, fake_login: FakeLogin
+) -> None:
+    login(fake_login, cipp_error=7000215)
+    wire(monkeypatch, services(), fake_login)
     result = invoke(desired)
     assert result.exit_code == 1
     (failed,) = [line for line in result.stdout.splitlines() if line.startswith("FAIL")]
@@ -211,10 +204,11 @@ def test_rotated_cipp_secret_is_diagnosed(desired: Path, monkeypatch: pytest.Mon
     )
 
 
-@responses.activate
-def test_unreachable_cipp_is_diagnosed(desired: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    login()
-    wire(monkeypatch, services(cipp_reachable=False))
+def test_unreachable_cipp_is_diagnosed(
+    desired: Path, monkeypatch: pytest.MonkeyPatch, fake_login: FakeLogin
+) -> None:
+    login(fake_login)
+    wire(monkeypatch, services(cipp_reachable=False), fake_login)
     result = invoke(desired)
     assert result.exit_code == 1
     (failed,) = [line for line in result.stdout.splitlines() if line.startswith("FAIL")]

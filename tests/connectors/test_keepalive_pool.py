@@ -253,7 +253,7 @@ async def closed_midway(
 
 def test_a_connection_in_use_when_the_transport_closes_is_closed_not_kept() -> None:
     """A request still under way when the run closes its connections (a token fetched
-    ahead in a worker thread, a task a failed gather left running): its connection used to
+    ahead, a task a failed gather left running): its connection used to
     go back, once the answer came, into a pool nobody would close again."""
 
     async def scenario() -> tuple[KeepAliveTransport, type]:

@@ -1,29 +1,26 @@
-"""Tokens through MSAL, with its token endpoint mocked by ``responses``: each AADSTS code
-becomes the right typed error, tokens are reused until they expire, certificate and
-federated-assertion credentials, per-resource scopes, overridden login endpoints without
-Microsoft's instance discovery, ``forget`` after MSAL's cached 400, and a private CA bundle
-that ``REQUESTS_CA_BUNDLE`` cannot override."""
+"""Tokens through MSAL, its login endpoints answered by a :class:`FakeLogin` through the token
+provider's ``transport``: each AADSTS code becomes the right typed error, tokens are reused
+until they expire, certificate and federated-assertion credentials, per-resource scopes,
+overridden login endpoints without Microsoft's instance discovery, discovery once per cloud,
+prefetched and concurrent token requests. MSAL over a ``requests`` session, mocked by
+``responses``: ``forget`` after MSAL's cached 400, and a private CA bundle that
+``REQUESTS_CA_BUNDLE`` cannot override."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import datetime
 import json
 import logging
-import ssl
+import threading
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 import httpx
+import msal
 import pytest
-import responses
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
-from requests.adapters import HTTPAdapter
 
 from controller.connectors import (
     ClientAssertion,
@@ -32,12 +29,13 @@ from controller.connectors import (
     TokenProvider,
 )
 from controller.connectors._http import ssl_context
-from controller.connectors._msal_http import requests_session
 from controller.errors import (
     ConsentMissing,
     CredentialError,
     ServiceError,
     ServiceFault,
+    TemporaryError,
+    Throttled,
     Transient,
     UnknownTenant,
 )
@@ -46,117 +44,83 @@ from tests.connectors.conftest import (
     CIPP_CLIENT,
     CIPP_SECRET,
     CLIENT,
+    LOGIN,
     PARTNER,
     SECRET,
     TENANT,
+    FakeLogin,
+    aadsts_error,
     make_settings,
     run,
+    self_signed_certificate,
 )
 
-LOGIN = "https://login.microsoftonline.com"
+T = TypeVar("T")
 
 
-def provider(settings: ConnectionSettings, **options: Any) -> TokenProvider:
-    """MSAL over a requests session, which ``responses`` mocks."""
-    ca_bundle = str(settings.ca_bundle) if settings.ca_bundle else None
-    return TokenProvider(settings, session=requests_session(ca_bundle), **options)
+def run_then_close(tokens: TokenProvider, scenario: Coroutine[Any, Any, T]) -> T:
+    """``scenario`` on one event loop, then ``tokens`` closed on that loop."""
+
+    async def go() -> T:
+        try:
+            return await scenario
+        finally:
+            await tokens.aclose()
+
+    return run(go())
 
 
-def discovery(login: str = LOGIN, tenant: str = TENANT) -> None:
-    if login == LOGIN:
-        # MSAL asks Microsoft for the authority's aliases when it handles an error.
-        responses.get(
-            f"{LOGIN}/common/discovery/instance",
-            json={
-                "tenant_discovery_endpoint": f"{LOGIN}/{tenant}/v2.0/.well-known/openid-configuration",
-                "metadata": [
-                    {
-                        "preferred_network": "login.microsoftonline.com",
-                        "aliases": ["login.microsoftonline.com"],
-                    }
-                ],
-            },
-        )
-    responses.get(
-        f"{login}/{tenant}/v2.0/.well-known/openid-configuration",
-        json={
-            "token_endpoint": f"{login}/{tenant}/oauth2/v2.0/token",
-            "authorization_endpoint": f"{login}/{tenant}/oauth2/v2.0/authorize",
-            "issuer": f"{login}/{tenant}/v2.0",
-        },
-    )
+def test_token_is_acquired_and_reused_until_it_expires(fake_login: FakeLogin) -> None:
+    fake_login.discovery()
+    fake_login.token_ok(token="at-1")
+    tokens = fake_login.provider(make_settings())
 
+    async def twice() -> None:
+        assert await tokens.token(TENANT, "graph") == "at-1"
+        http_calls = len(fake_login.requests)
+        assert await tokens.token(TENANT, "graph") == "at-1"
+        assert len(fake_login.requests) == http_calls  # served from MSAL's cache: no HTTP at all
 
-def token_ok(
-    login: str = LOGIN, tenant: str = TENANT, token: str = "at-1", expires_in: int = 3599
-) -> None:
-    responses.post(
-        f"{login}/{tenant}/oauth2/v2.0/token",
-        json={"access_token": token, "token_type": "Bearer", "expires_in": expires_in},
-    )
-
-
-def token_error(code: int, status: int = 401, tenant: str = TENANT) -> None:
-    responses.post(
-        f"{LOGIN}/{tenant}/oauth2/v2.0/token",
-        status=status,
-        json={
-            "error": "invalid_client",
-            "error_description": f"AADSTS{code}: something went wrong.\r\nTrace ID: t\r\nCorrelation ID: corr-1",
-            "error_codes": [code],
-            "correlation_id": "corr-1",
-        },
-    )
-
-
-def token_requests() -> list[dict[str, list[str]]]:
-    return [
-        parse_qs(str(call.request.body))
-        for call in responses.calls
-        if call.request.method == "POST" and call.request.url.endswith("/token")
-    ]
-
-
-@responses.activate
-def test_token_is_acquired_and_reused_until_it_expires() -> None:
-    discovery()
-    token_ok(token="at-1")
-    tokens = provider(make_settings())
-    assert run(tokens.token(TENANT, "graph")) == "at-1"
-    http_calls = len(responses.calls)
-    assert run(tokens.token(TENANT, "graph")) == "at-1"
-    assert len(responses.calls) == http_calls  # served from MSAL's cache: no HTTP at all
-    sent = token_requests()[0]
+    run_then_close(tokens, twice())
+    sent = fake_login.token_requests()[0]
     assert sent["scope"] == ["https://graph.microsoft.com/.default"]
     assert sent["client_id"] == [CLIENT] and sent["client_secret"] == [SECRET]
 
 
-@responses.activate
-def test_an_expired_token_is_fetched_again() -> None:
-    discovery()
-    token_ok(token="short", expires_in=1)  # inside MSAL's refresh window: already stale
-    tokens = provider(make_settings())
-    run(tokens.token(TENANT, "graph"))
-    run(tokens.token(TENANT, "graph"))
-    assert len(token_requests()) == 2
+def test_an_expired_token_is_fetched_again(fake_login: FakeLogin) -> None:
+    fake_login.discovery()
+    fake_login.token_ok(token="short", expires_in=1)  # inside MSAL's refresh window: stale
+    tokens = fake_login.provider(make_settings())
+
+    async def twice() -> None:
+        await tokens.token(TENANT, "graph")
+        await tokens.token(TENANT, "graph")
+
+    run_then_close(tokens, twice())
+    assert len(fake_login.token_requests()) == 2
 
 
-@responses.activate
-def test_each_resource_has_its_scope_and_cipp_uses_its_own_client_and_tenant() -> None:
-    discovery()
-    token_ok()
-    discovery(tenant=PARTNER)
-    token_ok(tenant=PARTNER)
-    tokens = provider(make_settings())
-    run(tokens.token(TENANT, "exchange"))
-    run(tokens.token(PARTNER, "partnerCenter"))
-    run(tokens.token(TENANT, "cipp"))  # always from CIPP's tenant
-    sent = token_requests()
+def test_each_resource_has_its_scope_and_cipp_uses_its_own_client_and_tenant(
+    fake_login: FakeLogin,
+) -> None:
+    fake_login.discovery()
+    fake_login.token_ok()
+    fake_login.discovery(tenant=PARTNER)
+    fake_login.token_ok(tenant=PARTNER)
+    tokens = fake_login.provider(make_settings())
+
+    async def three() -> None:
+        await tokens.token(TENANT, "exchange")
+        await tokens.token(PARTNER, "partnerCenter")
+        await tokens.token(TENANT, "cipp")  # always from CIPP's tenant
+
+    run_then_close(tokens, three())
+    sent = fake_login.token_requests()
     assert sent[0]["scope"] == ["https://outlook.office365.com/.default"]
     assert sent[1]["scope"] == ["https://api.partnercenter.microsoft.com/.default"]
     assert sent[2]["scope"] == [f"api://{CIPP_CLIENT}/.default"]
     assert sent[2]["client_id"] == [CIPP_CLIENT] and sent[2]["client_secret"] == [CIPP_SECRET]
-    assert responses.calls[-1].request.url.startswith(f"{LOGIN}/{PARTNER}/")
+    assert fake_login.requests[-1].url.startswith(f"{LOGIN}/{PARTNER}/")
 
 
 @pytest.mark.parametrize(
@@ -171,15 +135,19 @@ def test_each_resource_has_its_scope_and_cipp_uses_its_own_client_and_tenant() -
         (50001, ServiceFault, "AADSTS50001"),
     ],
 )
-@responses.activate
 def test_aadsts_codes_become_typed_errors(
-    code: int, kind: type[ServiceError], words: str, caplog: pytest.LogCaptureFixture
+    code: int,
+    kind: type[ServiceError],
+    words: str,
+    caplog: pytest.LogCaptureFixture,
+    fake_login: FakeLogin,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    discovery()
-    token_error(code, status=400 if code in (7000229, 65001) else 401)
+    fake_login.discovery()
+    fake_login.token_error(code, status=400 if code in (7000229, 65001) else 401)
+    tokens = fake_login.provider(make_settings())
     with pytest.raises(kind) as raised:
-        run(provider(make_settings()).token(TENANT, "graph"))
+        run_then_close(tokens, tokens.token(TENANT, "graph"))
     error = raised.value
     assert words in str(error)
     assert error.code == f"AADSTS{code}" and error.request_id == "corr-1"
@@ -187,9 +155,9 @@ def test_aadsts_codes_become_typed_errors(
     assert SECRET not in str(error) and SECRET not in caplog.text
 
 
-@responses.activate
-def test_unknown_tenant_found_during_discovery() -> None:
-    responses.get(
+def test_unknown_tenant_found_during_discovery(fake_login: FakeLogin) -> None:
+    fake_login.answer(
+        "GET",
         f"{LOGIN}/{TENANT}/v2.0/.well-known/openid-configuration",
         status=400,
         json={
@@ -198,97 +166,50 @@ def test_unknown_tenant_found_during_discovery() -> None:
             "error_description": "AADSTS90002: Tenant not found.",
         },
     )
+    tokens = fake_login.provider(make_settings())
     with pytest.raises(UnknownTenant):
-        run(provider(make_settings()).token(TENANT, "graph"))
+        run_then_close(tokens, tokens.token(TENANT, "graph"))
 
 
-@responses.activate
-def test_forget_drops_msal_s_cached_400_after_consent_is_granted() -> None:
-    discovery()
-    token_error(7000229, status=400)
-    tokens = provider(make_settings())
-    with pytest.raises(ConsentMissing):
-        run(tokens.token(TENANT, "graph"))
-    # Consent is granted now; MSAL would still answer its cached 400 for 60 s.
-    responses.replace(
-        responses.POST,
-        f"{LOGIN}/{TENANT}/oauth2/v2.0/token",
-        json={"access_token": "after-consent", "expires_in": 3599},
-    )
-    with pytest.raises(ConsentMissing):
-        run(tokens.token(TENANT, "graph"))
-    tokens.forget(TENANT)
-    assert run(tokens.token(TENANT, "graph")) == "after-consent"
-
-
-@responses.activate
-def test_overridden_login_skips_instance_discovery() -> None:
-    sandbox = "https://login.sandbox.test:8443"
-    discovery(login=sandbox)
-    token_ok(login=sandbox, token="sandbox-token")
-    tokens = provider(make_settings(overrides={"login": sandbox}))
-    # Any call to login.microsoftonline.com would fail: responses knows no such URL.
-    assert run(tokens.token(TENANT, "graph")) == "sandbox-token"
-    assert all(call.request.url.startswith(sandbox) for call in responses.calls)
-
-
-def _roots(context: ssl.SSLContext) -> set[str]:
-    return {
-        dict(part[0] for part in cert["subject"]).get("commonName", "")
-        for cert in context.get_ca_certs()
-    }
-
-
-def test_msal_and_the_http_core_trust_the_same_roots(tmp_path: Path) -> None:
-    """One CA policy, as the README documents spec.caBundle: extra CAs on top of the public
-    roots (certifi), for token requests (MSAL's requests session) as for every other call."""
-    ca_path, _, _ = ensure_certificates(tmp_path / "ca")
-    session = requests_session(str(ca_path))
-    adapter = session.get_adapter("https://login.microsoftonline.com/")
-    assert isinstance(adapter, HTTPAdapter)
-    msal_context = adapter.poolmanager.connection_pool_kw.get("ssl_context")
-    assert isinstance(msal_context, ssl.SSLContext)
-    core_roots = _roots(ssl_context(ca_path))
-    assert _roots(msal_context) == core_roots
-    assert "tenantctl sandbox CA" in core_roots  # the extra CA, from caBundle
-    assert "ISRG Root X1" in core_roots  # a public root, from certifi
-    assert session.trust_env is False
-
-
-@responses.activate
-def test_the_environments_ca_bundle_is_not_used(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_consent_granted_after_a_refusal_is_seen_by_the_next_request(
+    fake_login: FakeLogin,
 ) -> None:
-    ca_path, _, _ = ensure_certificates(tmp_path / "ca")
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "somebody-elses.pem"))
-    monkeypatch.setenv("CURL_CA_BUNDLE", str(tmp_path / "somebody-elses.pem"))
-    discovery()
-    token_ok()
-    run(provider(make_settings(ca_bundle=ca_path)).token(TENANT, "graph"))
-    verified = {call.request.req_kwargs["verify"] for call in responses.calls}  # type: ignore[attr-defined]
-    assert verified == {True}  # the adapter's context, not a path from the environment
+    """MSAL answered a token endpoint's 400 from its throttling cache for 60 s per app, so a
+    consent granted meanwhile went unseen until ``forget``. MSAL never sees an answer now:
+    the next request asks Entra. ``forget`` still drops the token held from before (issued
+    before the new roles)."""
+    fake_login.discovery()
+    fake_login.token_error(7000229, status=400)
+    tokens = fake_login.provider(make_settings())
+
+    async def scenario() -> list[str]:
+        with pytest.raises(ConsentMissing):
+            await tokens.token(TENANT, "graph")
+        fake_login.token_ok(token="after-consent")
+        seen = [await tokens.token(TENANT, "graph")]
+        fake_login.token_ok(token="with-new-roles")
+        seen.append(await tokens.token(TENANT, "graph"))  # held
+        tokens.forget(TENANT)
+        seen.append(await tokens.token(TENANT, "graph"))
+        return seen
+
+    assert run_then_close(tokens, scenario()) == [
+        "after-consent",
+        "after-consent",
+        "with-new-roles",
+    ]
+    assert len(fake_login.token_requests()) == 3
 
 
-def _certificate() -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "tenantctl-test")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    return pem, cert.fingerprint(hashes.SHA1()).hex().upper()
+def test_overridden_login_skips_instance_discovery(fake_login: FakeLogin) -> None:
+    sandbox = "https://login.sandbox.test:8443"
+    fake_login.discovery(login=sandbox)
+    fake_login.token_ok(login=sandbox, token="sandbox-token")
+    tokens = fake_login.provider(make_settings(overrides={"login": sandbox}))
+    # Any call to login.microsoftonline.com would be unexpected: the fake has no answer for it.
+    assert run_then_close(tokens, tokens.token(TENANT, "graph")) == "sandbox-token"
+    assert all(sent.url.startswith(sandbox) for sent in fake_login.requests)
+    assert fake_login.unexpected == []
 
 
 def _jwt_part(token: str, index: int) -> dict[str, Any]:
@@ -296,9 +217,8 @@ def _jwt_part(token: str, index: int) -> dict[str, Any]:
     return dict(json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))))
 
 
-@responses.activate
-def test_certificate_credential_signs_a_client_assertion() -> None:
-    pem, thumbprint = _certificate()
+def test_certificate_credential_signs_a_client_assertion(fake_login: FakeLogin) -> None:
+    pem, thumbprint = self_signed_certificate()
     settings = make_settings()
     settings = ConnectionSettings(
         endpoints=settings.endpoints,
@@ -306,10 +226,11 @@ def test_certificate_credential_signs_a_client_assertion() -> None:
         client_id=CLIENT,
         credential=ClientCertificate(pem, thumbprint=thumbprint, source="file:key.pem"),
     )
-    discovery()
-    token_ok()
-    assert run(provider(settings).token(TENANT, "graph")) == "at-1"
-    sent = token_requests()[0]
+    fake_login.discovery()
+    fake_login.token_ok()
+    tokens = fake_login.provider(settings)
+    assert run_then_close(tokens, tokens.token(TENANT, "graph")) == "at-1"
+    sent = fake_login.token_requests()[0]
     assert "client_secret" not in sent
     assert sent["client_assertion_type"] == [
         "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -321,8 +242,7 @@ def test_certificate_credential_signs_a_client_assertion() -> None:
     assert pem not in repr(settings)
 
 
-@responses.activate
-def test_federated_assertion_is_read_fresh_for_each_token_request() -> None:
+def test_federated_assertion_is_read_fresh_for_each_token_request(fake_login: FakeLogin) -> None:
     issued = iter(["oidc.token.one", "oidc.token.two"])
     settings = make_settings()
     settings = ConnectionSettings(
@@ -331,21 +251,25 @@ def test_federated_assertion_is_read_fresh_for_each_token_request() -> None:
         client_id=CLIENT,
         credential=ClientAssertion(lambda: next(issued), source="file:/tmp/oidc"),
     )
-    discovery()
-    token_ok(expires_in=1)
-    tokens = provider(settings)
-    run(tokens.token(TENANT, "graph"))
-    run(tokens.token(TENANT, "graph"))
-    sent = token_requests()
+    fake_login.discovery()
+    fake_login.token_ok(expires_in=1)
+    tokens = fake_login.provider(settings)
+
+    async def twice() -> None:
+        await tokens.token(TENANT, "graph")
+        await tokens.token(TENANT, "graph")
+
+    run_then_close(tokens, twice())
+    sent = fake_login.token_requests()
     assert [s["client_assertion"] for s in sent] == [["oidc.token.one"], ["oidc.token.two"]]
     assert "client_secret" not in sent[0]
 
 
-@responses.activate
-def test_errors_from_an_overridden_login_never_reach_microsoft() -> None:
+def test_errors_from_an_overridden_login_never_reach_microsoft(fake_login: FakeLogin) -> None:
     sandbox = "https://login.sandbox.test:8443"
-    discovery(login=sandbox)
-    responses.post(
+    fake_login.discovery(login=sandbox)
+    fake_login.answer(
+        "POST",
         f"{sandbox}/{TENANT}/oauth2/v2.0/token",
         status=401,
         json={
@@ -354,32 +278,18 @@ def test_errors_from_an_overridden_login_never_reach_microsoft() -> None:
             "error_description": "AADSTS7000222: expired",
         },
     )
+    tokens = fake_login.provider(make_settings(overrides={"login": sandbox}))
     with pytest.raises(CredentialError, match="expired"):
-        run(provider(make_settings(overrides={"login": sandbox})).token(TENANT, "graph"))
-    assert all(call.request.url.startswith(sandbox) for call in responses.calls)
+        run_then_close(tokens, tokens.token(TENANT, "graph"))
+    assert all(sent.url.startswith(sandbox) for sent in fake_login.requests)
 
 
 def test_the_http_core_trusts_the_private_ca_bundle_too(tmp_path: Path) -> None:
-    from controller.connectors._http import ssl_context
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "tenantctl private CA")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    bundle = tmp_path / "ca.pem"
-    bundle.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    subjects = [str(c.get("subject")) for c in ssl_context(bundle).get_ca_certs()]
-    assert any("tenantctl private CA" in s for s in subjects)
+    """Token requests and every other call share ``ssl_context``: the public roots (certifi)
+    plus ``spec.caBundle``'s CAs."""
+    ca_path, _, _ = ensure_certificates(tmp_path / "ca")
+    subjects = [str(c.get("subject")) for c in ssl_context(ca_path).get_ca_certs()]
+    assert any("tenantctl sandbox CA" in s for s in subjects)
     assert len(subjects) > 1  # the public roots stay trusted as well
 
 
@@ -391,75 +301,85 @@ class Clock:
         return self.now
 
 
-@responses.activate
-def test_a_held_token_is_served_without_msal_until_five_minutes_before_it_expires() -> None:
-    discovery()
-    token_ok(token="at-1", expires_in=3599)
+def test_a_held_token_is_served_without_msal_until_five_minutes_before_it_expires(
+    fake_login: FakeLogin,
+) -> None:
+    fake_login.discovery()
+    fake_login.token_ok(token="at-1", expires_in=3599)
     clock = Clock()
-    tokens = provider(make_settings(), clock=clock)
-    assert run(tokens.token(TENANT, "graph")) == "at-1"
-    clock.now += 3599 - 300 - 1  # still fresh
-    assert run(tokens.token(TENANT, "graph")) == "at-1"
-    assert tokens.misses == 1  # the second came from the provider's own cache, not MSAL
-    responses.replace(
-        responses.POST,
-        f"{LOGIN}/{TENANT}/oauth2/v2.0/token",
-        json={"access_token": "at-2", "token_type": "Bearer", "expires_in": 3599},
-    )
-    clock.now += 2  # inside the refresh margin: MSAL is asked again
-    run(tokens.token(TENANT, "graph"))
+    tokens = fake_login.provider(make_settings(), clock=clock)
+
+    async def over_an_hour() -> None:
+        assert await tokens.token(TENANT, "graph") == "at-1"
+        clock.now += 3599 - 300 - 1  # still fresh
+        assert await tokens.token(TENANT, "graph") == "at-1"
+        assert tokens.misses == 1  # the second came from the provider's own cache, not MSAL
+        fake_login.token_ok(token="at-2", expires_in=3599)  # replaces the first answer
+        clock.now += 2  # inside the refresh margin: MSAL is asked again
+        await tokens.token(TENANT, "graph")
+
+    run_then_close(tokens, over_an_hour())
     assert tokens.misses == 2
 
 
-@responses.activate
-def test_discovery_is_read_once_per_cloud_and_each_tenant_keeps_its_token_endpoint() -> None:
+def test_discovery_is_read_once_per_cloud_and_each_tenant_keeps_its_token_endpoint(
+    fake_login: FakeLogin,
+) -> None:
     other = "6f1c0d4e-0000-4000-8000-000000000002"
-    discovery()
-    token_ok(token="first")
-    token_ok(tenant=other, token="second")
-    tokens = provider(make_settings())
-    assert run(tokens.token(TENANT, "graph")) == "first"
-    assert run(tokens.token(other, "graph")) == "second"
-    discovered = [c for c in responses.calls if "openid-configuration" in c.request.url]
+    fake_login.discovery()
+    fake_login.token_ok(token="first")
+    fake_login.token_ok(tenant=other, token="second")
+    tokens = fake_login.provider(make_settings())
+
+    async def two_tenants() -> None:
+        assert await tokens.token(TENANT, "graph") == "first"
+        assert await tokens.token(other, "graph") == "second"
+
+    run_then_close(tokens, two_tenants())
+    discovered = [sent for sent in fake_login.requests if "openid-configuration" in sent.url]
     assert len(discovered) == 1 and tokens.discoveries == 1
-    posted = [c.request.url for c in responses.calls if c.request.method == "POST"]
+    posted = [sent.url for sent in fake_login.requests if sent.method == "POST"]
     assert posted == [
         f"{LOGIN}/{TENANT}/oauth2/v2.0/token",
         f"{LOGIN}/{other}/oauth2/v2.0/token",
     ]
 
 
-@responses.activate
-def test_an_unknown_tenant_after_the_first_is_found_by_its_token_request() -> None:
+def test_an_unknown_tenant_after_the_first_is_found_by_its_token_request(
+    fake_login: FakeLogin,
+) -> None:
     other = "6f1c0d4e-0000-4000-8000-000000000003"
-    discovery()
-    token_ok()
-    token_error(90002, status=400, tenant=other)
-    tokens = provider(make_settings())
-    run(tokens.token(TENANT, "graph"))
-    with pytest.raises(UnknownTenant):
-        run(tokens.token(other, "graph"))
+    fake_login.discovery()
+    fake_login.token_ok()
+    fake_login.token_error(90002, status=400, tenant=other)
+    tokens = fake_login.provider(make_settings())
+
+    async def two_tenants() -> None:
+        await tokens.token(TENANT, "graph")
+        with pytest.raises(UnknownTenant):
+            await tokens.token(other, "graph")
+
+    run_then_close(tokens, two_tenants())
 
 
-@responses.activate
-def test_concurrent_requests_for_one_token_share_one_msal_call() -> None:
-    discovery()
-    token_ok()
-    tokens = provider(make_settings())
+def test_concurrent_requests_for_one_token_share_one_msal_call(fake_login: FakeLogin) -> None:
+    fake_login.discovery()
+    fake_login.token_ok()
+    tokens = fake_login.provider(make_settings())
 
     async def many() -> list[str]:
         return list(await asyncio.gather(*(tokens.token(TENANT, "graph") for _ in range(8))))
 
-    assert run(many()) == ["at-1"] * 8
-    assert tokens.misses == 1 and len(token_requests()) == 1
+    assert run_then_close(tokens, many()) == ["at-1"] * 8
+    assert tokens.misses == 1 and len(fake_login.token_requests()) == 1
 
 
 def test_msal_s_requests_run_on_the_event_loop_s_transport_by_default(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """No session given: MSAL's HTTP goes through an httpx transport on the loop (the
-    worker thread waits), discovery once for two tenants; straight to the transport, not
-    through httpx's client and its per-request layers (``DirectClient``)."""
+    """Token requests go through the httpx transport on the loop, discovery once for two
+    tenants; straight to the transport, not through httpx's client and its per-request
+    layers (``DirectClient``)."""
 
     async def refused(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("httpx.AsyncClient.send was called")
@@ -518,25 +438,25 @@ def test_an_unreachable_login_on_the_loop_is_transient() -> None:
         run(one())
 
 
-@responses.activate
-def test_a_prefetched_token_is_the_one_handed_out_later() -> None:
-    discovery()
-    token_ok(token="early")
-    tokens = provider(make_settings())
+def test_a_prefetched_token_is_the_one_handed_out_later(fake_login: FakeLogin) -> None:
+    fake_login.discovery()
+    fake_login.token_ok(token="early")
+    tokens = fake_login.provider(make_settings())
 
     async def prefetch_then_ask() -> str:
         tokens.prefetch(TENANT, "exchange")
         return await tokens.token(TENANT, "exchange")
 
-    assert run(prefetch_then_ask()) == "early"
-    assert tokens.misses == 1 and len(token_requests()) == 1
+    assert run_then_close(tokens, prefetch_then_ask()) == "early"
+    assert tokens.misses == 1 and len(fake_login.token_requests()) == 1
 
 
-@responses.activate
-def test_a_prefetch_that_failed_surfaces_only_when_the_token_is_asked_for() -> None:
-    discovery()
-    token_error(7000215)
-    tokens = provider(make_settings())
+def test_a_prefetch_that_failed_surfaces_only_when_the_token_is_asked_for(
+    fake_login: FakeLogin,
+) -> None:
+    fake_login.discovery()
+    fake_login.token_error(7000215)
+    tokens = fake_login.provider(make_settings())
 
     async def prefetch_then_ask() -> str:
         tokens.prefetch(TENANT, "graph")
@@ -544,4 +464,121 @@ def test_a_prefetch_that_failed_surfaces_only_when_the_token_is_asked_for() -> N
         return await tokens.token(TENANT, "graph")
 
     with pytest.raises(CredentialError, match="is wrong"):
-        run(prefetch_then_ask())
+        run_then_close(tokens, prefetch_then_ask())
+
+
+def test_a_token_miss_runs_msal_on_the_event_loop_without_threads(
+    fake_login: FakeLogin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MSAL builds the request on the loop's own thread and the loop sends it: no worker
+    thread, no hand-offs between threads (four per token, when MSAL ran in a pool)."""
+    fake_login.discovery()
+    fake_login.token_ok()
+    called_on: list[threading.Thread] = []
+    acquire = msal.ConfidentialClientApplication.acquire_token_for_client
+
+    def recorded(app: Any, *args: Any, **kwargs: Any) -> Any:
+        called_on.append(threading.current_thread())
+        return acquire(app, *args, **kwargs)
+
+    monkeypatch.setattr(msal.ConfidentialClientApplication, "acquire_token_for_client", recorded)
+    tokens = fake_login.provider(make_settings())
+    threads_before = threading.active_count()
+
+    async def miss() -> str:
+        token = await tokens.token(TENANT, "graph")
+        assert threading.active_count() == threads_before
+        return token
+
+    assert run_then_close(tokens, miss()) == "at-1"
+    assert called_on == [threading.main_thread()]
+
+
+def test_a_finished_prefetch_is_held_and_not_requested_again(fake_login: FakeLogin) -> None:
+    """A prefetch that ended before anyone asked leaves its token held: asking later is a
+    hit, not a second request (nor a second trip through MSAL)."""
+    fake_login.discovery()
+    fake_login.token_ok(token="early")
+    tokens = fake_login.provider(make_settings())
+
+    async def prefetch_then_ask_later() -> str:
+        tokens.prefetch(TENANT, "exchange")
+        for _ in range(100):
+            await asyncio.sleep(0.01)
+            if fake_login.token_requests():
+                break
+        await asyncio.sleep(0.01)
+        return await tokens.token(TENANT, "exchange")
+
+    assert run_then_close(tokens, prefetch_then_ask_later()) == "early"
+    assert tokens.misses == 1 and len(fake_login.token_requests()) == 1
+
+
+@pytest.mark.parametrize(("status", "kind"), [(429, Throttled), (503, Transient), (500, Transient)])
+def test_a_throttled_or_unavailable_login_is_temporary_with_its_retry_after(
+    fake_login: FakeLogin, status: int, kind: type[ServiceError]
+) -> None:
+    """Entra's token endpoint answers 429 when it throttles and 5xx with
+    ``temporarily_unavailable`` when it cannot serve: temporary, with the wait it asks for.
+    MSAL raised its own ``MsalServiceError`` for a 5xx, outside the error tree (the tenant
+    became unknown as "observing the tenant failed: MsalServiceError")."""
+    fake_login.discovery()
+    body = aadsts_error(90033) | {"error": "temporarily_unavailable"}
+    fake_login.answer(
+        "POST",
+        f"{LOGIN}/{TENANT}/oauth2/v2.0/token",
+        status=status,
+        json=body,
+        headers={"Retry-After": "7"},
+    )
+    tokens = fake_login.provider(make_settings())
+    with pytest.raises(kind) as caught:
+        run_then_close(tokens, tokens.token(TENANT, "graph"))
+    error = caught.value
+    assert isinstance(error, TemporaryError)
+    assert (error.service, error.tenant, error.status) == ("login", TENANT, status)
+    assert error.delay == 7.0 and error.code == "AADSTS90033"
+    assert error.request_id == "corr-1"
+
+
+@pytest.mark.parametrize("status", [200, 400])
+def test_an_answer_that_is_not_a_token_response_is_a_service_fault(
+    fake_login: FakeLogin, status: int
+) -> None:
+    """A proxy's HTML page (or anything not a JSON object) where the token response should
+    be: a located fault, never MSAL's ``ValueError`` with the body logged."""
+    fake_login.discovery()
+    fake_login.respond(
+        "POST",
+        f"{LOGIN}/{TENANT}/oauth2/v2.0/token",
+        lambda _: httpx.Response(status, text="<html>Sign in to the proxy</html>"),
+    )
+    tokens = fake_login.provider(make_settings())
+    with pytest.raises(ServiceFault, match="not a token response") as caught:
+        run_then_close(tokens, tokens.token(TENANT, "graph"))
+    assert caught.value.status == status and "<html>" not in str(caught.value)
+
+
+def test_a_discovery_that_fails_is_located_and_the_next_tenant_reads_its_own(
+    fake_login: FakeLogin,
+) -> None:
+    """The first tenant's discovery answered 503: that tenant's token fails as temporary,
+    and the next tenant reads the document itself (nothing half-learned is kept)."""
+    other = "6f1c0d4e-0000-4000-8000-000000000004"
+    fake_login.answer(
+        "GET",
+        f"{LOGIN}/{TENANT}/v2.0/.well-known/openid-configuration",
+        status=503,
+        json=aadsts_error(90033),
+    )
+    fake_login.discovery(tenant=other)
+    fake_login.token_ok(tenant=other, token="at-other")
+    tokens = fake_login.provider(make_settings())
+
+    async def both() -> str:
+        with pytest.raises(Transient):
+            await tokens.token(TENANT, "graph")
+        return await tokens.token(other, "graph")
+
+    assert run_then_close(tokens, both()) == "at-other"
+    assert tokens.discoveries == 2

@@ -3,6 +3,9 @@ failure comes back as Entra's own error body with the right AADSTS code and stat
 
 from __future__ import annotations
 
+import base64
+import json
+
 import httpx
 import pytest
 
@@ -106,3 +109,51 @@ def test_partner_tenant_token_and_cipp_token(sb: Sandbox) -> None:
     assert graph is not None and "DelegatedAdminRelationship.Read.All" in graph["roles"]
     cipp = peek(token(sb, PARTNER, "cipp"))
     assert cipp is not None and cipp["roles"] == ["admin"]
+
+
+def _jwt(header: dict[str, object], claims: dict[str, object]) -> str:
+    def part(value: dict[str, object]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    return f"{part(header)}.{part(claims)}.c2lnbmF0dXJl"
+
+
+def _with_assertion(sb: Sandbox, assertion: str) -> httpx.Response:
+    return httpx.post(
+        f"{sb.endpoints['login']}/{CONTOSO}/oauth2/v2.0/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": APP,
+            "scope": f"{sb.endpoints['graph']}/.default",
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": assertion,
+        },
+        verify=sb.ssl_context(),
+        trust_env=False,
+    )
+
+
+def test_a_client_assertion_must_be_a_jwt_and_a_certificates_names_the_token_endpoint(
+    sb: Sandbox,
+) -> None:
+    """Learn, "certificate credentials", "Assertion format": a JWT whose header names its
+    ``alg`` (and the certificate: ``x5t`` or ``x5t#S256``), with the app as ``iss`` and
+    ``sub`` and the token endpoint as ``aud``. Anything else is refused with 700027: a JWT
+    sent as Python's ``b'...'`` text of its bytes, a header that is not JSON, a certificate
+    assertion for another audience."""
+    endpoint = f"{sb.endpoints['login']}/{CONTOSO}/oauth2/v2.0/token"
+    claims = {"iss": APP, "sub": APP, "aud": endpoint, "jti": "1"}
+    certificate = {"alg": "RS256", "typ": "JWT", "x5t": "A1bC2dE3fH4iJ5kL6mN7oP8qR9sT0u"}
+    good = _jwt(certificate, claims)
+    assert _with_assertion(sb, good).status_code == 200
+    federated = _jwt({"alg": "RS256", "kid": "idp-key"}, {"iss": APP, "sub": APP})
+    assert _with_assertion(sb, federated).status_code == 200
+    for refused in (
+        f"b'{good}'",  # bytes form-encoded by str()
+        "not-a-jwt",
+        _jwt({"typ": "JWT"}, claims),  # no alg
+        _jwt(certificate, claims | {"aud": f"{sb.endpoints['login']}/common/oauth2/token"}),
+    ):
+        answer = _with_assertion(sb, refused)
+        assert answer.status_code == 401, refused
+        _assert_entra_shape(answer.json(), 700027)
