@@ -76,10 +76,11 @@ def _dumps(ready: Any) -> str:
     ensure_ascii=False)``. orjson writes the same bytes for these values, faster (the
     desired state's digest, 0.22 ms per tenant of 50 users with json.dumps, takes 0.11 ms):
     the same escapes, keys in code point order, the same integers
-    (``tests/plan/test_canonical_json.py`` holds the two together). What orjson refuses (integers past 64 bits, lone surrogates,
-    subclasses of str, int, dict or list, anything not JSON) goes to ``json.dumps``. Floats,
-    which the two write differently (``1e-07``, ``1e-7``), are in nothing that is hashed: no
-    desired, observed or planned model has one (the same test walks them).
+    (``tests/plan/test_canonical_json.py`` holds the two together). What orjson refuses
+    (integers past 64 bits, lone surrogates, subclasses of str, int, dict or list, anything
+    not JSON) goes to ``json.dumps``. Floats, which the two write differently (``1e-07``,
+    ``1e-7``), are in nothing that is hashed: no desired, observed or planned model has one
+    (the same test walks them).
     """
     try:
         return orjson.dumps(ready, option=_ORJSON_CANONICAL).decode("utf-8")
