@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 
+import msal
 import pytest
 
+from controller.connectors._endpoints import CLOUD_ENDPOINTS, Cloud
 from controller.connectors._msal_http import (
     Discovery,
     NotOffline,
@@ -75,3 +77,26 @@ def test_anything_else_msal_asks_for_is_refused_not_fetched() -> None:
         offline.get(f"{LOGIN}/common/discovery/instance?api-version=1.1")
     with pytest.raises(NotOffline):
         offline.get(discovery_url(LOGIN, FIRST))  # no template for the host yet
+
+
+@pytest.mark.parametrize("cloud", sorted(CLOUD_ENDPOINTS))
+def test_msal_asks_nothing_else_of_each_cloud_s_own_login_host(cloud: Cloud) -> None:
+    """MSAL skips instance discovery only for the login hosts it knows (its
+    ``WELL_KNOWN_AUTHORITY_HOSTS``); for any other it would ask ``common/discovery/instance``,
+    which the offline client refuses. Every cloud's own login host builds an app from the
+    discovery template alone and stops at its token POST."""
+    login = CLOUD_ENDPOINTS[cloud].login
+    discovery = Discovery()
+    document = _document(FIRST).replace(LOGIN, login)
+    assert discovery.learn_document(login, document)
+    app = msal.ConfidentialClientApplication(
+        "11111111-2222-4333-8444-555555555555",
+        client_credential="secret",
+        authority=f"{login}/{OTHER}",
+        token_cache=msal.TokenCache(),
+        http_client=Offline(discovery),
+    )
+    with pytest.raises(Prepared) as stopped:
+        app.acquire_token_for_client(scopes=[f"{CLOUD_ENDPOINTS[cloud].graph}/.default"])
+    assert stopped.value.request.url == f"{login}/{OTHER}/oauth2/v2.0/token"
+    assert stopped.value.request.data["scope"] == f"{CLOUD_ENDPOINTS[cloud].graph}/.default"
