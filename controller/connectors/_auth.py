@@ -95,7 +95,7 @@ def token_error(
 ) -> ServiceError:
     """Translate the token endpoint's error object (RFC 6749 5.2, with Entra's ``error_codes``)
     into the error tree."""
-    codes = [int(c) for c in result.get("error_codes") or [] if str(c).isdigit()]
+    codes = _error_codes(result)
     correlation = result.get("correlation_id")
     description = str(result.get("error_description") or result.get("error") or "")
     # Entra's description is "AADSTS7000215: Invalid client secret ...\r\nTrace ID: ...".
@@ -134,6 +134,16 @@ def token_error(
     if UNKNOWN_TENANT in codes:
         return UnknownTenant(f"tenant {tenant} does not exist in this cloud", **common)
     return ServiceFault(first_line, **common)
+
+
+def _error_codes(result: Mapping[str, Any]) -> list[int]:
+    """Entra's AADSTS numbers in an error object (``error_codes``), the first one first."""
+    return [int(c) for c in result.get("error_codes") or [] if str(c).isdigit()]
+
+
+def _temporary_status(status: int) -> bool:
+    """429 (throttled) or 5xx: the login host asks to be tried again later."""
+    return status == 429 or status >= 500
 
 
 class _Client:
@@ -313,7 +323,7 @@ class TokenProvider:
         _, tenant_id, scope = key
         await self._discover(tenant_id)
         request = self._prepare(client, tenant_id, scope)
-        answer = await self._send("POST", request.url, tenant_id, request=request)
+        answer = await self._send(tenant_id, request)
         token, expires_in = self._read(answer, client, tenant_id, resource)
         # A service or proxy that echoes the request must not put the token in a message.
         remember(token)
@@ -331,7 +341,7 @@ class TokenProvider:
             if self._discovery.knows(login):
                 return
             self._discovery.fetched += 1
-            answer = await self._send("GET", discovery_url(login, tenant_id), tenant_id)
+            answer = await self._send(tenant_id, discovery_url(login, tenant_id))
             if answer.status_code == 200 and self._discovery.learn_document(login, answer.text):
                 return
             raise self._discovery_error(answer, tenant_id)
@@ -350,16 +360,15 @@ class TokenProvider:
             result or {}, tenant=tenant_id, client_id=client.client_id, login=self._login
         )
 
-    async def _send(
-        self, method: str, url: str, tenant_id: str, *, request: TokenRequest | None = None
-    ) -> httpx.Response:
+    async def _send(self, tenant_id: str, sent: str | TokenRequest) -> httpx.Response:
+        """GET a discovery document (a URL), or POST the token request MSAL built."""
         if self._closed or self._http is None:
             raise Transient(CLOSED, service="login", tenant=tenant_id)
         try:
-            if request is None:
-                return await self._http.request(method, url, headers=ACCEPT_JSON)
+            if isinstance(sent, str):
+                return await self._http.request("GET", sent, headers=ACCEPT_JSON)
             return await self._http.request(
-                method, url, params=request.params, data=request.data, headers=request.headers
+                "POST", sent.url, params=sent.params, data=sent.data, headers=sent.headers
             )
         except httpx.TransportError as problem:
             raise self._unreachable(tenant_id, problem) from None
@@ -373,7 +382,7 @@ class TokenProvider:
         ``access_token`` and ``expires_in`` (RFC 6749 5.1), or JSON with ``error`` and, from
         Entra, ``error_codes`` (5.2); a 429 or a 5xx is temporary, whatever its body."""
         status = answer.status_code
-        if status == 429 or status >= 500:
+        if _temporary_status(status):
             raise self._temporary(answer, tenant_id)
         result = _json_object(answer.content)
         if result is None:
@@ -405,7 +414,7 @@ class TokenProvider:
         """Entra's 429 (throttled: wait Retry-After) or 5xx (``temporarily_unavailable``)."""
         status = answer.status_code
         result = _json_object(answer.content) or {}
-        codes = [str(c) for c in result.get("error_codes") or [] if str(c).isdigit()]
+        codes = _error_codes(result)
         kind = Throttled if status == 429 else Transient
         return kind(
             f"{self._login} answered HTTP {status}: try again later",
@@ -419,7 +428,7 @@ class TokenProvider:
 
     def _discovery_error(self, answer: httpx.Response, tenant_id: str) -> ServiceError:
         """An unknown tenant answers 400 with AADSTS90002 (as its token request would)."""
-        if answer.status_code == 429 or answer.status_code >= 500:
+        if _temporary_status(answer.status_code):
             return self._temporary(answer, tenant_id)
         if "90002" in answer.text:
             return UnknownTenant(

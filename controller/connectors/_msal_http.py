@@ -88,8 +88,8 @@ Template = tuple[str, str]
 class Discovery:
     """The OIDC discovery documents of a run, one template per login host."""
 
-    def __init__(self, templates: Mapping[str, Template] | None = None) -> None:
-        self._templates: dict[str, Template] = dict(templates or {})
+    def __init__(self) -> None:
+        self._templates: dict[str, Template] = {}
         self.fetched = 0  # discovery documents read from the network
 
     @property
