@@ -140,9 +140,7 @@ class LoginService:
             },
         )
 
-    def _client_credential(
-        self, form: dict[str, str], client_id: str, tid: str, token_endpoint: str
-    ) -> None:
+    def _client_credential(self, form: dict[str, str], client_id: str, token_endpoint: str) -> None:
         """Check the secret or assertion of the partner app (raises on failure).
 
         An assertion is a JWT (RFC 7523): three base64url parts whose header is a JSON
@@ -260,7 +258,7 @@ class LoginService:
             # The audience a certificate assertion names: this tenant's token endpoint, as
             # the discovery document above gives it.
             endpoint = f"{request.base_url}/{tid}/oauth2/v2.0/token"
-            self._client_credential(form, client_id, tid, endpoint)
+            self._client_credential(form, client_id, endpoint)
 
         resource = self._resource(scope, tenant_name)
         now = self.rt.clock.now()
