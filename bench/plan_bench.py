@@ -12,13 +12,17 @@ members each) against the in-process sandbox with an injected latency per reques
 across stops; ``tenantctl``'s own default is 32, which halves the model). The desired state is generated to match the
 sandbox (every user declared, half the groups with exact members, MFA and risky-user checks,
 Exchange direct), written as YAML to a temporary directory and loaded by the real loader.
+It is called as ``tenantctl plan`` calls it: only the plan is kept, so with workers each
+worker plans the tenants it observed and sends the plan back; ``--keep-observations`` takes
+the path of ``plan --observations`` instead (the observations come back to this process,
+which plans them: about 0.4 s more CPU for 200 tenants with two workers, bench/README.md).
 Prints the wall time, the round trips per tenant (the client's accounting and the sandbox's
 request log), and the target ``round_trips x latency / concurrency``: wall time within 2x of
 it, and at most 6 Graph round trips per tenant (the Connectors target).
 
     .venv/bin/python bench/plan_bench.py [--part cpu|sandbox|both] [--sizes 1 2 4] [--repeat 3]
         [--tenants 200] [--users 50] [--latency 0.02] [--concurrency 16] [--workers N]
-        [--profile FILE]
+        [--profile FILE] [--keep-observations]
 """
 
 from __future__ import annotations
@@ -254,12 +258,14 @@ def sandbox_part(
     workers: int | None,
     profile: str | None,
     in_process: bool,
+    keep_observations: bool = False,
 ) -> None:
     where = "in this process" if in_process else "in a child process"
     workers = default_workers(tenants) if workers is None else workers
     print(
         f"== plan against the sandbox ({where}): {tenants} tenants x {users} users, "
-        f"{latency * 1000:.0f} ms latency, concurrency {concurrency}, {workers} worker(s) =="
+        f"{latency * 1000:.0f} ms latency, concurrency {concurrency}, {workers} worker(s), "
+        f"{'observations kept' if keep_observations else 'plan only, as tenantctl plan'} =="
     )
     started = time.perf_counter()
     scenario = _scenario(tenants, users)
@@ -273,7 +279,11 @@ def sandbox_part(
             async def run() -> tuple[PlanResult, float]:
                 wall = time.perf_counter()
                 result = await observe_and_plan(
-                    state, world, concurrency=concurrency, workers=workers
+                    state,
+                    world,
+                    concurrency=concurrency,
+                    workers=workers,
+                    keep_observations=keep_observations,
                 )
                 return result, time.perf_counter() - wall
 
@@ -459,6 +469,12 @@ def main() -> None:
         action="store_true",
         help="run the sandbox in this process (it then competes with the client for the GIL)",
     )
+    parser.add_argument(
+        "--keep-observations",
+        action="store_true",
+        help="keep every observation, as plan --observations does (with workers, this "
+        "process then plans them all); default: the plan only, as tenantctl plan",
+    )
     args = parser.parse_args()
     if args.part in ("cpu", "both"):
         cpu_part(args.sizes, args.repeat)
@@ -471,6 +487,7 @@ def main() -> None:
             workers=args.workers,
             profile=args.profile,
             in_process=args.in_process,
+            keep_observations=args.keep_observations,
         )
 
 
