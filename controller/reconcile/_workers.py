@@ -187,34 +187,47 @@ async def _collect(
     on_planned: Callable[[TenantPlan], None] | None,
 ) -> None:
     """Read every worker's pipe until it closes. A worker that ends without ``done`` (it
-    died) leaves its tenants unreported; ``failed`` raises what stopped a worker's share."""
+    died) leaves its tenants unreported; ``failed`` raises what stopped a worker's share.
+
+    The event loop watches the pipes itself, as it watches its sockets: a pipe with a message
+    or a closed end wakes this coroutine. No thread waits on them: a hop to a thread and back
+    for each wake-up cost the parent 0.2-0.3 ms of CPU (bench/README.md, stop 27)."""
     loop = asyncio.get_running_loop()
     open_readers = list(readers)
-    while open_readers:
-        ready = await loop.run_in_executor(None, _ready, open_readers, 0.5)
-        for reader in ready:
-            try:
-                message: tuple[str, Any] = reader.recv()
-            except (EOFError, OSError):  # the worker is gone, with or without its "done"
-                open_readers.remove(reader)
-                continue
-            kind, payload = message
-            if kind == "observed":
-                observed[payload.name] = payload
-                if on_done is not None:
-                    on_done(payload)
-            elif kind == "planned":
-                if on_planned is not None:
-                    on_planned(payload)
-            elif kind == "done":
-                accounting.add(payload)
-            else:  # "failed": what stopped a worker's whole share stops the run, as in one
-                raise payload
+    readable = asyncio.Event()
+    for reader in open_readers:
+        loop.add_reader(reader.fileno(), readable.set)
+    try:
+        while open_readers:
+            await readable.wait()
+            readable.clear()  # level-triggered: a pipe with more to read sets it again
+            for reader in _ready(open_readers):
+                try:
+                    message: tuple[str, Any] = reader.recv()
+                except (EOFError, OSError):  # the worker is gone, with or without its "done"
+                    loop.remove_reader(reader.fileno())
+                    open_readers.remove(reader)
+                    continue
+                kind, payload = message
+                if kind == "observed":
+                    observed[payload.name] = payload
+                    if on_done is not None:
+                        on_done(payload)
+                elif kind == "planned":
+                    if on_planned is not None:
+                        on_planned(payload)
+                elif kind == "done":
+                    accounting.add(payload)
+                else:  # "failed": what stopped a worker's whole share stops the run, as in one
+                    raise payload
+    finally:
+        for reader in open_readers:
+            loop.remove_reader(reader.fileno())
 
 
-def _ready(readers: list[Connection], timeout: float) -> list[Connection]:
-    """The pipes with a message or an end to read, after at most ``timeout`` seconds."""
-    readable = set(wait_for_pipes(readers, timeout))
+def _ready(readers: list[Connection]) -> list[Connection]:
+    """The pipes with a message or an end to read now, in the workers' order."""
+    readable = set(wait_for_pipes(readers, 0))
     return [reader for reader in readers if reader in readable]
 
 

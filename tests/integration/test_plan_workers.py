@@ -6,6 +6,7 @@ workers grows with the estate and never passes the cores."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import importlib
 import multiprocessing.context
@@ -13,6 +14,8 @@ import os
 import signal
 import time
 from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -424,3 +427,30 @@ def test_a_fork_that_fails_stops_the_workers_already_forked_before_they_begin(
         assert not list(tmp_path.glob("began-*"))
         customers = {t.tenant_id for t in scenario.tenants}
         assert not [r for r in sandbox.requests if r.tenant_id in customers]  # partner facts only
+
+
+def test_the_parent_waits_for_its_workers_on_its_event_loop_not_in_a_thread(
+    tmp_path: Path,
+) -> None:
+    """The parent learns of each worker's message from its own event loop (the pipes are
+    watched as its sockets are), never from a thread: a run whose loop refuses every thread
+    still gets every tenant, planned by the workers."""
+
+    class NoThreads(ThreadPoolExecutor):
+        def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+            raise AssertionError(f"a thread was asked to run {fn!r}")
+
+    scenario = generate_scenario(tenants=5, users=3, groups=1, members_per_group=2, seed=7)
+    state = _desired(scenario)
+    with Sandbox(scenario, state_dir=tmp_path / "sandbox") as sandbox:
+        world = World(sandbox_settings(state.msp, sandbox), sandbox)
+
+        async def run() -> PlanResult:
+            asyncio.get_running_loop().set_default_executor(NoThreads(max_workers=1))
+            return await observe_and_plan(
+                state, world, concurrency=2, workers=2, keep_observations=False
+            )
+
+        result = event_loop.run(run())
+    assert sorted(t.name for t in result.plan.tenants) == sorted(t.name for t in scenario.tenants)
+    assert {t.observation for t in result.plan.tenants} == {"complete"}
