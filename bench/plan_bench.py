@@ -7,15 +7,17 @@ building the inputs is not.
 
 **sandbox**: the whole ``plan`` pipeline (``observe_and_plan``: partner facts, observe every
 tenant, plan, policy) for a generated estate (default 200 tenants x 50 users, 10 groups of 10
-members each) against the in-process sandbox with an injected latency per request (default
-20 ms), 16 tenants at once (the performance issue's setting, kept so that figures compare
-across stops; ``tenantctl``'s own default is 32, which halves the model). The desired state is generated to match the
-sandbox (every user declared, half the groups with exact members, MFA and risky-user checks,
-Exchange direct), written as YAML to a temporary directory and loaded by the real loader.
+members each) against the sandbox (in a child process; ``--in-process`` runs it in this one)
+with an injected latency per request (default 20 ms), 16 tenants at once (the performance
+issue's setting, kept so that figures compare across stops; ``tenantctl``'s own default is
+32, which halves the model). The desired state is generated to match the sandbox (every user
+declared, half the groups with exact members, MFA and risky-user checks, Exchange direct),
+written as YAML to a temporary directory and loaded by the real loader.
 It is called as ``tenantctl plan`` calls it: only the plan is kept, so with workers each
 worker plans the tenants it observed and sends the plan back; ``--keep-observations`` takes
 the path of ``plan --observations`` instead (the observations come back to this process,
-which plans them: about 0.4 s more CPU for 200 tenants with two workers, bench/README.md).
+which plans them: for 200 tenants with two workers its CPU is 0.41-0.49 s instead of
+0.14-0.16 s, and the run's 0.1-0.2 s more in all; bench/README.md, stop 27).
 Prints the wall time, the round trips per tenant (the client's accounting and the sandbox's
 request log), and the target ``round_trips x latency / concurrency``: wall time within 2x of
 it, and at most 6 Graph round trips per tenant (the Connectors target).
