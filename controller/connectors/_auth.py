@@ -427,10 +427,12 @@ class TokenProvider:
         )
 
     def _discovery_error(self, answer: httpx.Response, tenant_id: str) -> ServiceError:
-        """An unknown tenant answers 400 with AADSTS90002 (as its token request would)."""
+        """An unknown tenant answers 400 with AADSTS90002 in ``error_codes`` (as its token
+        request would), read as ``token_error`` reads it: not as text, where AADSTS900023 or
+        a trace id would hold "90002" too."""
         if _temporary_status(answer.status_code):
             return self._temporary(answer, tenant_id)
-        if "90002" in answer.text:
+        if UNKNOWN_TENANT in _error_codes(_json_object(answer.content) or {}):
             return UnknownTenant(
                 f"tenant {tenant_id} does not exist in this cloud",
                 service="login",

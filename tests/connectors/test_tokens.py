@@ -171,6 +171,37 @@ def test_unknown_tenant_found_during_discovery(fake_login: FakeLogin) -> None:
         run_then_close(tokens, tokens.token(TENANT, "graph"))
 
 
+@pytest.mark.parametrize(
+    ("codes", "description"),
+    [
+        (
+            [900023],
+            "AADSTS900023: Specified tenant identifier 'x' is neither a valid DirectoryName",
+        ),
+        (
+            [50000],
+            "AADSTS50000: There was an error.\r\nTrace ID: 6a190002-aa11-4b3c-9d8e-0f1a2b3c4d5e",
+        ),
+    ],
+)
+def test_a_discovery_refused_for_another_reason_is_not_an_unknown_tenant(
+    fake_login: FakeLogin, codes: list[int], description: str
+) -> None:
+    """Only AADSTS90002 in ``error_codes`` says the tenant does not exist; "90002" inside
+    another code or a trace id is no such word."""
+    fake_login.answer(
+        "GET",
+        f"{LOGIN}/{TENANT}/v2.0/.well-known/openid-configuration",
+        status=400,
+        json={"error": "invalid_request", "error_codes": codes, "error_description": description},
+    )
+    tokens = fake_login.provider(make_settings())
+    with pytest.raises(ServiceFault, match="cannot discover the authority") as raised:
+        run_then_close(tokens, tokens.token(TENANT, "graph"))
+    assert not isinstance(raised.value, UnknownTenant)
+    assert raised.value.status == 400
+
+
 def test_consent_granted_after_a_refusal_is_seen_by_the_next_request(
     fake_login: FakeLogin,
 ) -> None:
