@@ -226,7 +226,9 @@ async def _collect(
 
 
 def _ready(readers: list[Connection]) -> list[Connection]:
-    """The pipes with a message or an end to read now, in the workers' order."""
+    """The pipes with a message or an end to read now, in the workers' order. Asked again
+    at each wake-up, not taken from the loop's callbacks: a callback can run after the
+    message it announced was read, and ``recv`` on an empty pipe would block the loop."""
     readable = set(wait_for_pipes(readers, 0))
     return [reader for reader in readers if reader in readable]
 
